@@ -1,0 +1,27 @@
+"""The AMI adapter: the only package that imports panoramisk.
+
+Guards panoramisk 1.4's measured bugs (asterisk.md §7) and refuses AMI injection
+(§8).  The rest of the project sees ``AmiClient``, ``AmiEvent`` and our own errors.
+"""
+
+from ami.client import AmiClient, AmiEvent, ConnectionState
+from ami.errors import (
+    AmiActionFailed,
+    AmiAuthError,
+    AmiConnectionLost,
+    AmiError,
+    AmiNotConnected,
+    AmiOutcomeUnknown,
+)
+
+__all__ = [
+    "AmiActionFailed",
+    "AmiAuthError",
+    "AmiClient",
+    "AmiConnectionLost",
+    "AmiError",
+    "AmiEvent",
+    "AmiNotConnected",
+    "AmiOutcomeUnknown",
+    "ConnectionState",
+]

@@ -1,0 +1,94 @@
+"""What the Asterisk configuration is rendered from: plain frozen data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core import safety
+
+# asterisk.md §8: the least-privilege service user.
+SERVICE_READ = "agent,call,user,system"
+SERVICE_WRITE = "agent,call,originate,user"
+SERVICE_EXCLUDED_EVENTS = ("VarSet", "Newexten", "TestEvent")
+LOOPBACK_ONLY = "127.0.0.1/255.255.255.255"
+
+
+@dataclass(frozen=True)
+class AmiUser:
+    name: str
+    secret: str = field(repr=False)
+    read: str
+    write: str
+    purpose: str
+    permit: str = LOOPBACK_ONLY
+    exclude_events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeskPhone:
+    """An agent's SIP desk phone: extension and its digest password."""
+
+    extension: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AsteriskConf:
+    ami_host: str
+    ami_port: int
+    ami_users: tuple[AmiUser, ...]
+    sip_host: str
+    sip_port: int
+    trunk_host: str
+    trunk_port: int
+    entry_number: str
+    queue: str
+    ring_timeout_s: int
+    prompts_dir: str
+    desk_phones: tuple[DeskPhone, ...]
+    run_user: str = "asterisk"
+    qualify_frequency_s: int = 5
+    debug_log: bool = False
+
+    def validated(self) -> AsteriskConf:
+        """Refuse any value that could change the meaning of the rendered text."""
+        _address("ami_host", self.ami_host)
+        _address("sip_host", self.sip_host)
+        _address("trunk_host", self.trunk_host)
+        for name in ("ami_port", "sip_port", "trunk_port"):
+            _port(name, getattr(self, name))
+        safety.digits("entry_number", self.entry_number)
+        safety.digits("queue", self.queue)
+        safety.token("run_user", self.run_user)
+        if not 1 <= self.ring_timeout_s <= 120:
+            raise safety.UnsafeValueError(f"ring_timeout_s={self.ring_timeout_s} not in 1..120")
+        if not self.prompts_dir.startswith("/") or not all(
+            safety.token("prompts_dir", part) for part in self.prompts_dir.strip("/").split("/")
+        ):
+            raise safety.UnsafeValueError(f"prompts_dir={self.prompts_dir!r} is not a plain path")
+        for user in self.ami_users:
+            safety.token("ami user", user.name)
+            safety.secret(f"secret of AMI user {user.name}", user.secret)
+            for cls in (user.read + "," + user.write).split(","):
+                if cls:
+                    safety.token(f"AMI class of {user.name}", cls)
+            for event in user.exclude_events:
+                safety.token(f"event filter of {user.name}", event)
+        extensions = [p.extension for p in self.desk_phones]
+        if len(set(extensions)) != len(extensions):
+            raise safety.UnsafeValueError("two desk phones share an extension")
+        for phone in self.desk_phones:
+            safety.digits("desk phone extension", phone.extension)
+            safety.secret(f"password of desk phone {phone.extension}", phone.password)
+        return self
+
+
+def _address(name: str, value: str) -> None:
+    parts = value.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
+        raise safety.UnsafeValueError(f"{name}={value!r} is not an IPv4 address")
+
+
+def _port(name: str, value: int) -> None:
+    if not 1 <= int(value) <= 65535:
+        raise safety.UnsafeValueError(f"{name}={value!r} is not a port")

@@ -1,0 +1,220 @@
+"""``hotline sandbox up | down | status``: the pieces of the sandbox, in order."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets as secrets_module
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asterisk_conf.model import (
+    SERVICE_EXCLUDED_EVENTS,
+    SERVICE_READ,
+    SERVICE_WRITE,
+    AmiUser,
+    AsteriskConf,
+    DeskPhone,
+)
+from asterisk_conf.render import FILES, render, write_config
+from asterisk_conf.sandbox import host, rootfs
+from asterisk_conf.sandbox.services import AsteriskService, PostgresService, root_user
+from core.logging import get_logger
+from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
+from ivr.prompts import DEFAULT_PROMPTS, tts_commands
+
+log = get_logger("sandbox")
+
+# Desk phones the sandbox knows: the demo agents use 2001-2003, tests the rest.
+SANDBOX_EXTENSIONS = tuple(str(ext) for ext in range(2001, 2011))
+DEMO_JOB_NUMBERS = ("1001", "1002", "1003")
+OBSERVER_USER = "observer"
+PUBLISH_USER = "hotline-publish"
+
+
+@dataclass(frozen=True)
+class UpReport:
+    build_seconds: float
+    total_seconds: float
+    asterisk_pid: int
+    postgres_pid: int | None
+    database_url: str  # redacted
+
+
+class Sandbox:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.base = settings.sandbox_dir
+        self.root = self.base / "sid-root"
+        self.secrets_path = self.base / SECRETS_FILE
+        self.asterisk = AsteriskService(self.root)
+        self.postgres = PostgresService(self.root, settings.sandbox_postgres_port)
+
+    # ---- the three commands ---------------------------------------------------
+
+    def up(self) -> UpReport:
+        started = time.monotonic()
+        host.require_root()
+        host.ensure_host_tools()
+        with self._lock():
+            mirror = self.settings.sandbox_mirror or host.debian_mirror_from_host()
+            build_s = rootfs.ensure_root(self.root, mirror)
+            rootfs.mount_runtime(self.root)
+            secrets = self.ensure_secrets()
+            changed = self._install_config(secrets)
+            self._install_prompts()
+            was_running = self.asterisk.pid() is not None
+            pid = self.asterisk.start(self.settings.ami_host, self.settings.ami_port)
+            if was_running and changed:
+                log.info("asterisk config changed; reloading")
+                self.asterisk.cli("core reload")
+            pg_pid = None
+            if self.manages_postgres(secrets):
+                pg_pid = self.postgres.start()
+                self.postgres.ensure_database(secrets["db_password"])
+            url = self.database_url(secrets)
+        total = time.monotonic() - started
+        log.info("sandbox up", seconds=round(total, 1), build_seconds=round(build_s, 1))
+        return UpReport(build_s, total, pid, pg_pid, redact_url(url))
+
+    def down(self) -> None:
+        host.require_root()
+        with self._lock():
+            if self.root.exists():
+                self.asterisk.stop()
+                with contextlib.suppress(Exception):
+                    self.postgres.stop()
+                host.kill_all_in_root(self.root)
+            host.unmount_all_under(self.root)
+        log.info("sandbox down")
+
+    def status(self) -> list[str]:
+        lines = [f"root        {self.root} ({'complete' if rootfs.is_complete(self.root) else 'not built'})"]
+        pid = self.asterisk.pid()
+        if pid:
+            lines.append(f"asterisk    running, pid {pid}; AMI {self.settings.ami_host}:"
+                         f"{self.settings.ami_port}, SIP udp {self.settings.sip_host}:"
+                         f"{self.settings.sip_port}")
+        else:
+            lines.append("asterisk    stopped")
+        pg = self.postgres.pid()
+        lines.append(f"postgresql  running, pid {pg}; 127.0.0.1:{self.settings.sandbox_postgres_port}"
+                     if pg else "postgresql  stopped")
+        mounts = host.mounts_under(self.root) if self.root.exists() else []
+        lines.append("mounts      " + (", ".join(map(str, mounts)) if mounts else "none"))
+        others = [p for p in (host.pids_in_root(self.root) if self.root.exists() else [])
+                  if p not in {pid, pg}]
+        if others:
+            lines.append(f"other       {len(others)} processes in the root")
+        return lines
+
+    # ---- pieces -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.base.mkdir(parents=True, exist_ok=True)
+        with open(self.base / "sandbox.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def ensure_secrets(self) -> dict[str, Any]:
+        """Generated once per machine, kept in the state folder (0600), never in the repo."""
+        current: dict[str, Any] = {}
+        if self.secrets_path.exists():
+            current = json.loads(self.secrets_path.read_text())
+        wanted = {"ami_service", "ami_publish", "ami_observer", "db_password"}
+        phones = current.setdefault("phones", {})
+        pins = current.setdefault("demo_pins", {})
+        if not (wanted - set(current) or set(SANDBOX_EXTENSIONS) - set(phones)
+                or set(DEMO_JOB_NUMBERS) - set(pins)):
+            return current
+        for key in wanted - set(current):
+            current[key] = secrets_module.token_urlsafe(24)
+        for ext in SANDBOX_EXTENSIONS:
+            phones.setdefault(ext, secrets_module.token_urlsafe(18))
+        for job_number in DEMO_JOB_NUMBERS:
+            pins.setdefault(job_number, f"{secrets_module.randbelow(10**6):06d}")
+        self.secrets_path.parent.mkdir(parents=True, exist_ok=True)
+        self.secrets_path.parent.chmod(0o700)
+        tmp = self.secrets_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(current, indent=2))
+        tmp.chmod(0o600)
+        os.replace(tmp, self.secrets_path)
+        return current
+
+    def manages_postgres(self, secrets: dict[str, Any]) -> bool:
+        """Run PostgreSQL only when the settings point at the sandbox's own (or at none)."""
+        url = self.settings.database_url
+        return not url or url == sandbox_database_url(self.settings, secrets)
+
+    def database_url(self, secrets: dict[str, Any]) -> str:
+        return self.settings.database_url or sandbox_database_url(self.settings, secrets)
+
+    def asterisk_conf(self, secrets: dict[str, Any]) -> AsteriskConf:
+        s = self.settings
+        users = (
+            AmiUser(s.ami_username, secrets["ami_service"], SERVICE_READ, SERVICE_WRITE,
+                    "the hotline service: least privilege (asterisk.md §8)",
+                    exclude_events=SERVICE_EXCLUDED_EVENTS),
+            AmiUser(PUBLISH_USER, secrets["ami_publish"], "system", "command",
+                    "dial-plan publishing only: may reload config"),
+            AmiUser(OBSERVER_USER, secrets["ami_observer"], "all", "user",
+                    "sandbox only: tests watch every event through it"),
+        )
+        phones = tuple(DeskPhone(ext, secrets["phones"][ext]) for ext in SANDBOX_EXTENSIONS)
+        return AsteriskConf(
+            ami_host=s.ami_host, ami_port=s.ami_port, ami_users=users,
+            sip_host=s.sip_host, sip_port=s.sip_port, trunk_host=s.trunk_host,
+            trunk_port=s.trunk_port, entry_number=s.entry_number, queue=s.queue,
+            ring_timeout_s=s.ring_timeout_s, prompts_dir=s.prompts_dir, desk_phones=phones,
+            debug_log=True,
+        )
+
+    def _install_config(self, secrets: dict[str, Any]) -> bool:
+        """Render into the root's /etc/asterisk, which holds only our files; True if changed."""
+        etc = self.root / "etc/asterisk"
+        files = render(self.asterisk_conf(secrets))
+        samples = self.root / "etc/asterisk.debian-samples"
+        samples.mkdir(exist_ok=True)
+        for path in etc.iterdir():
+            if path.name not in FILES:
+                shutil.move(str(path), samples / path.name)
+        before = {name: _digest(etc / name) for name in FILES}
+        write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
+        return any(before[name] != _digest(etc / name) for name in FILES)
+
+    def _install_prompts(self) -> None:
+        """Generate each default prompt inside the root, again only when its text changed."""
+        inside = self.settings.prompts_dir
+        out_dir = self.root / inside.lstrip("/")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for prompt in DEFAULT_PROMPTS:
+            stamp = out_dir / f"{prompt.name}.txt"
+            wav = out_dir / f"{prompt.name}.wav"
+            if wav.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == prompt.text:
+                continue
+            log.info("generating prompt", prompt=prompt.name)
+            raw = f"/tmp/hotline-{prompt.name}-raw.wav"  # noqa: S108 - inside the root
+            for argv in tts_commands(prompt.text, raw, f"{inside}/{prompt.name}.wav"):
+                host.run(["chroot", str(self.root), *argv], timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+            (self.root / raw.lstrip("/")).unlink(missing_ok=True)
+            wav.chmod(0o644)
+            stamp.write_text(prompt.text, encoding="utf-8")
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""

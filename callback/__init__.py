@@ -1,0 +1,4 @@
+"""Callbacks from voicemail, escalations and kept places (standard.md R11, R12).
+
+Not built yet.
+"""

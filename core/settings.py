@@ -1,0 +1,153 @@
+"""The one settings object, read once by the composition root and passed down.
+
+Sources, later ones winning:
+1. the defaults below (design.md "Defaults");
+2. a TOML file named by ``HOTLINE_CONFIG`` (flat keys, the field names below);
+3. environment variables ``HOTLINE_<FIELD>`` (upper case) and ``DATABASE_URL``;
+4. for the AMI secret and the database URL only, when still unset: the sandbox's
+   generated secrets in ``<sandbox_dir>/state/secrets.json``.
+
+Nothing else in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+
+ENV_PREFIX = "HOTLINE_"
+SECRETS_FILE = Path("state") / "secrets.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # HTTP (aiohttp): pages, JSON API, /healthz
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    # AMI: the service's least-privilege user (asterisk.md §8)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "hotline"
+    ami_secret: str = field(default="", repr=False)
+    ami_action_timeout_s: float = 5.0
+    # PostgreSQL
+    database_url: str = field(default="", repr=False)
+    # SIP as Asterisk listens for it
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    trunk_host: str = "127.0.0.1"
+    trunk_port: int = 5061
+    # Calls
+    queue: str = "12333"
+    entry_number: str = "12333"
+    ring_timeout_s: int = 10  # R3: about two ring cycles (China: 1 s on, 4 s off)
+    wrap_up_s: int = 30  # R4
+    # Where Asterisk reads our prompts, as a path in Asterisk's own file system
+    prompts_dir: str = "/var/lib/hotline/prompts"
+    # The development sandbox
+    sandbox_dir: Path = Path("/var/cache/hotline")
+    sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time
+    sandbox_postgres_port: int = 5433
+    # Logs: "auto" = console on a terminal, JSON otherwise
+    log_format: str = "auto"
+    log_level: str = "info"
+
+    @property
+    def database_url_redacted(self) -> str:
+        """The database URL without its password, for logs and status output."""
+        return redact_url(self.database_url)
+
+
+def redact_url(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    try:
+        if isinstance(target, bool):
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(target, int):
+            return int(raw)
+        if isinstance(target, float):
+            return float(raw)
+        if isinstance(target, Path):
+            return Path(str(raw))
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}={raw!r} should be a {type(target).__name__}") from exc
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build the settings from ``environ`` (usually ``os.environ``) and the files it names."""
+    defaults = Settings()
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+
+    config_path = environ.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        try:
+            data = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read HOTLINE_CONFIG={config_path}: {exc}") from exc
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown settings in {config_path}: {', '.join(unknown)}")
+        values.update(data)
+
+    for name in names:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = environ[env_name]
+    if environ.get("DATABASE_URL"):
+        values["database_url"] = environ["DATABASE_URL"]
+
+    coerced = {k: _coerce(k, v, getattr(defaults, k)) for k, v in values.items()}
+    settings = dataclasses.replace(defaults, **coerced)
+    return _fill_from_sandbox(settings)
+
+
+def sandbox_secrets(sandbox_dir: Path) -> dict[str, Any]:
+    """The sandbox's generated secrets, or ``{}`` when no sandbox was set up here."""
+    path = sandbox_dir / SECRETS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the sandbox secrets {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} does not hold a JSON object")
+    return data
+
+
+def sandbox_database_url(settings: Settings, secrets: Mapping[str, Any]) -> str:
+    password = secrets["db_password"]
+    return f"postgresql://hotline:{password}@127.0.0.1:{settings.sandbox_postgres_port}/hotline"
+
+
+def _fill_from_sandbox(settings: Settings) -> Settings:
+    if settings.ami_secret and settings.database_url:
+        return settings
+    secrets = sandbox_secrets(settings.sandbox_dir)
+    if not secrets:
+        return settings
+    changes: dict[str, Any] = {}
+    if not settings.ami_secret and settings.ami_username == "hotline":
+        changes["ami_secret"] = secrets.get("ami_service", "")
+    if not settings.database_url and "db_password" in secrets:
+        changes["database_url"] = sandbox_database_url(settings, secrets)
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,1 @@
+"""PostgreSQL: the asyncpg pool, plain-SQL migrations, and loading named SQL blocks."""

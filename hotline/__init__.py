@@ -1,0 +1,1 @@
+"""The composition root and the ``hotline`` command line: imports everything, imported by nothing."""

@@ -1,0 +1,116 @@
+"""``hotline``: the command line.
+
+    hotline serve                     run the service (AMI + HTTP)
+    hotline sandbox up|down|status    the development Asterisk + PostgreSQL
+    hotline db migrate                apply database migrations (idempotent)
+    hotline demo seed                 demo agents 1001-1003, printing their PINs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from core.errors import HotlineError
+from core.logging import configure_logging, get_logger
+from core.settings import Settings, load_settings
+
+log = get_logger("hotline")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="12333 hotline service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service")
+    sandbox = sub.add_parser("sandbox", help="the development Asterisk + PostgreSQL")
+    sandbox.add_argument("action", choices=["up", "down", "status"])
+    db = sub.add_parser("db", help="database")
+    db.add_argument("action", choices=["migrate"])
+    demo = sub.add_parser("demo", help="demo data")
+    demo.add_argument("action", choices=["seed"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+        configure_logging(settings.log_format, settings.log_level)
+        return _run(args, settings)
+    except HotlineError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from hotline.serve import serve
+
+        asyncio.run(serve(settings))
+        return 0
+    if args.command == "sandbox":
+        return _sandbox(args.action, settings)
+    if args.command == "db":
+        asyncio.run(_migrate(settings))
+        return 0
+    if args.command == "demo":
+        asyncio.run(_seed(settings))
+        return 0
+    raise AssertionError(args.command)
+
+
+def _sandbox(action: str, settings: Settings) -> int:
+    from asterisk_conf.sandbox.sandbox import Sandbox
+
+    sandbox = Sandbox(settings)
+    if action == "up":
+        report = sandbox.up()
+        print(f"sandbox up in {report.total_seconds:.1f} s "
+              f"(root built in {report.build_seconds:.1f} s)" if report.build_seconds
+              else f"sandbox up in {report.total_seconds:.1f} s (cached root)")
+        print(f"  asterisk   pid {report.asterisk_pid}, AMI {settings.ami_host}:{settings.ami_port},"
+              f" SIP udp {settings.sip_host}:{settings.sip_port}")
+        print(f"  database   {report.database_url}"
+              + (f" (pid {report.postgres_pid})" if report.postgres_pid else " (external)"))
+        print(f"  secrets    {sandbox.secrets_path}")
+    elif action == "down":
+        sandbox.down()
+        print("sandbox down")
+    else:
+        print("\n".join(sandbox.status()))
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from db.migrate import migrate
+    from db.pool import create_pool
+
+    pool = await create_pool(settings, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            applied = await migrate(conn)
+    finally:
+        await pool.close()
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else
+                                                    "; database up to date"))
+
+
+async def _seed(settings: Settings) -> None:
+    from asterisk_conf.sandbox.sandbox import Sandbox
+    from db.pool import create_pool
+    from hotline.demo import seed
+
+    pins = Sandbox(settings).ensure_secrets()["demo_pins"]
+    pool = await create_pool(settings, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            agents = await seed(conn, pins)
+    finally:
+        await pool.close()
+    print("demo agents (工号 job number / desk phone / PIN):")
+    for agent in agents:
+        print(f"  {agent.job_number}  {agent.name}  phone {agent.extension}  PIN {agent.pin}")

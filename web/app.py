@@ -1,0 +1,68 @@
+"""``init_app``: the aiohttp application factory (aiohttp-demos' shape)."""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+from aiohttp import web
+
+from ami import AmiClient
+from core.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+AMI = web.AppKey("ami", AmiClient)
+STARTED = web.AppKey("started", float)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when AMI is logged in and the database answers, 503 otherwise."""
+    ami = request.app[AMI]
+    db_ok = True
+    try:
+        async with request.app[POOL].acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1", timeout=2)
+    except Exception:
+        db_ok = False
+    body = {
+        "ami": ami.state.value,
+        "ami_reconnects": ami.reconnects,
+        "database": "ok" if db_ok else "unreachable",
+        "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
+    }
+    healthy = ami.is_ready and db_ok
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def index(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    async with request.app[POOL].acquire() as conn:
+        agents = await conn.fetch("SELECT job_number, name, extension FROM agents ORDER BY 1")
+    rows = "".join(
+        f"<tr><td>{a['job_number']}</td><td>{_escape(a['name'])}</td><td>{a['extension']}</td></tr>"
+        for a in agents
+    )
+    html = (
+        "<!doctype html><meta charset=utf-8><title>12333 hotline</title>"
+        f"<h1>12333 hotline</h1><p>Entry number {settings.entry_number}, queue "
+        f"{settings.queue}. <a href=/healthz>/healthz</a></p>"
+        f"<table><tr><th>工号 job number</th><th>name</th><th>extension</th></tr>{rows}</table>"
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def init_app(settings: Settings, pool: asyncpg.Pool, ami: AmiClient) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[POOL] = pool
+    app[AMI] = ami
+    app[STARTED] = time.monotonic()
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    return app
