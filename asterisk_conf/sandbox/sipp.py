@@ -1,0 +1,171 @@
+"""SIPp as test callers and desk phones, run from the sandbox root.
+
+- ``Caller``: a citizen dialling an entry number through the trunk (UAC, from the
+  trunk's address *and port*, so Asterisk identifies it as the trunk).
+- ``DeskPhone``: an agent's phone. SIPp keeps one dialog per call, so a phone is two
+  SIPp runs: a one-shot ``register.xml`` (digest auth) that registers the contact, and a
+  UAS on that contact's port that answers INVITEs and qualify OPTIONS (``-aa``).
+
+Every run is bounded: SIPp's own ``-timeout`` and an asyncio deadline on top.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import signal
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from core.errors import SandboxError
+
+SCENARIO_DIR = "/var/lib/hotline/sipp"  # inside the root
+_COUNTER = re.compile(r"^\s*(Successful call|Failed call)\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.failed == 0 and self.successful > 0
+
+
+def install_scenarios(root: Path) -> None:
+    target = root / SCENARIO_DIR.lstrip("/")
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in resources.files("asterisk_conf").joinpath("sipp").iterdir():
+        if entry.name.endswith(".xml"):
+            (target / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _parse(returncode: int, output: str) -> SippResult:
+    counts = {name: int(value) for name, value in _COUNTER.findall(output)}
+    return SippResult(returncode, counts.get("Successful call", 0), counts.get("Failed call", 0),
+                      output)
+
+
+class Sipp:
+    """Runs SIPp inside ``root`` against the Asterisk at ``sip_host:sip_port``."""
+
+    def __init__(self, root: Path, sip_host: str = "127.0.0.1", sip_port: int = 5060) -> None:
+        self.root = root
+        self.target = f"{sip_host}:{sip_port}"
+        self.local_ip = sip_host
+        install_scenarios(root)
+
+    def argv(self, scenario: str, port: int, media_port: int, *extra: str,
+             timeout_s: float = 60, to_asterisk: bool = True) -> list[str]:
+        chroot = shutil.which("chroot") or "chroot"
+        argv = [chroot, str(self.root), "sipp"]
+        if to_asterisk:
+            argv.append(self.target)
+        return [*argv, "-sf", f"{SCENARIO_DIR}/{scenario}", "-i", self.local_ip,
+                "-p", str(port), "-mp", str(media_port), "-nostdin",
+                "-timeout", f"{int(timeout_s)}s", "-timeout_error", *extra]
+
+    async def run(self, argv: list[str], deadline_s: float) -> SippResult:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), deadline_s)
+        except TimeoutError:
+            proc.kill()
+            out, _ = await proc.communicate()
+            raise SandboxError(f"sipp ran past {deadline_s} s: {out.decode(errors='replace')[-800:]}"
+                               ) from None
+        return _parse(proc.returncode or 0, out.decode(errors="replace"))
+
+    async def call(self, number: str, *, caller: str = "13800138000", talk_ms: int = 3000,
+                   trunk_port: int = 5061, media_port: int = 6000,
+                   timeout_s: float = 60) -> SippResult:
+        """One call to ``number`` that stays ``talk_ms`` after answer, then hangs up."""
+        argv = self.argv("caller.xml", trunk_port, media_port, "-s", number, "-m", "1",
+                         "-d", str(talk_ms), "-key", "caller", caller, timeout_s=timeout_s)
+        return await self.run(argv, timeout_s + 10)
+
+    def phone(self, extension: str, password: str, port: int, media_port: int) -> DeskPhone:
+        return DeskPhone(self, extension, password, port, media_port)
+
+
+class DeskPhone:
+    def __init__(self, sipp: Sipp, extension: str, password: str, port: int,
+                 media_port: int) -> None:
+        self.sipp = sipp
+        self.extension = extension
+        self._password = password
+        self.port = port
+        self.media_port = media_port
+        self._uas: asyncio.subprocess.Process | None = None
+        self._uas_output: asyncio.Task[bytes] | None = None
+
+    async def _register(self, expires: int) -> SippResult:
+        argv = self.sipp.argv(
+            "register.xml", self.port + 100, self.media_port + 50, "-m", "1",
+            "-key", "ext", self.extension, "-key", "contact_port", str(self.port),
+            "-key", "expires", str(expires), "-au", self.extension, "-ap", self._password,
+            timeout_s=15,
+        )
+        result = await self.sipp.run(argv, 25)
+        if not result.ok:
+            raise SandboxError(f"desk phone {self.extension} could not register "
+                               f"(expires={expires}): {result.output[-800:]}")
+        return result
+
+    async def start(self, *, ring_ms: int = 500, calls: int | None = None,
+                    timeout_s: float = 300) -> None:
+        """Answer calls on ``port`` (after ringing ``ring_ms``), then register there."""
+        extra = ["-aa", "-d", str(ring_ms)]
+        if calls is not None:
+            extra += ["-m", str(calls)]
+        argv = self.sipp.argv("phone-answer.xml", self.port, self.media_port, *extra,
+                              timeout_s=timeout_s, to_asterisk=False)
+        self._uas = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._uas_output = asyncio.create_task(self._read_all(self._uas))
+        await asyncio.sleep(0.2)
+        if self._uas.returncode is not None:
+            raise SandboxError(f"desk phone {self.extension} UAS exited at once: "
+                               f"{(await self._uas_output).decode(errors='replace')[-800:]}")
+        await self._register(3600)
+
+    @staticmethod
+    async def _read_all(proc: asyncio.subprocess.Process) -> bytes:
+        assert proc.stdout is not None
+        return await proc.stdout.read()
+
+    async def wait(self, timeout_s: float) -> SippResult:
+        """Wait for the UAS to finish its ``calls`` and return its counters."""
+        assert self._uas is not None and self._uas_output is not None
+        await asyncio.wait_for(self._uas.wait(), timeout_s)
+        out = await self._uas_output
+        return _parse(self._uas.returncode or 0, out.decode(errors="replace"))
+
+    async def stop(self, unregister: bool = True) -> SippResult | None:
+        """Unregister (best effort) and stop the UAS; returns its counters."""
+        if unregister:
+            with contextlib.suppress(SandboxError):
+                await self._register(0)
+        proc, self._uas = self._uas, None
+        if proc is None or self._uas_output is None:
+            return None
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGUSR1)  # SIPp: quit after dumping its counters
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        out = await self._uas_output
+        return _parse(proc.returncode or 0, out.decode(errors="replace"))
