@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,8 +126,10 @@ class AmiClient:
     async def start(self) -> None:
         """Connect and log in once (raising on failure), then keep the connection up."""
         await self._connect_once()
-        self._tasks = [asyncio.create_task(self._supervise(), name="ami-supervisor"),
-                       asyncio.create_task(self._keepalive(), name="ami-keepalive")]
+        self._tasks = [
+            asyncio.create_task(self._supervise(), name="ami-supervisor"),
+            asyncio.create_task(self._keepalive(), name="ami-keepalive"),
+        ]
 
     async def close(self) -> None:
         self.state = ConnectionState.CLOSED
@@ -142,7 +145,12 @@ class AmiClient:
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError as exc:
-            raise AmiNotConnected(f"AMI {self.host}:{self.port} not ready within {timeout} s") from exc
+            raise AmiNotConnected(
+                f"AMI {self.host}:{self.port} not ready within {timeout} s"
+            ) from exc
+
+    def _closed(self) -> bool:
+        return self.state is ConnectionState.CLOSED
 
     @property
     def is_ready(self) -> bool:
@@ -152,11 +160,17 @@ class AmiClient:
         self.state = ConnectionState.CONNECTING
         self._lost.clear()
         loop = asyncio.get_running_loop()
-        manager = _Manager(self._connection_lost, host=self.host, port=self.port,
-                           loop=loop, ping_delay=3600, encoding="utf8")
+        manager = _Manager(
+            self._connection_lost,
+            host=self.host,
+            port=self.port,
+            loop=loop,
+            ping_delay=3600,
+            encoding="utf8",
+        )
         manager.register_event("*", self._dispatch)
         try:
-            transport, protocol = await asyncio.wait_for(
+            _transport, protocol = await asyncio.wait_for(
                 loop.create_connection(GuardedProtocol, self.host, self.port),
                 self.login_timeout,
             )
@@ -173,8 +187,14 @@ class AmiClient:
         self._manager = manager
         try:
             reply = await asyncio.wait_for(
-                manager.send_action({"Action": "Login", "Username": self.username,
-                                     "Secret": self._secret, "Events": "on"}),
+                manager.send_action(
+                    {
+                        "Action": "Login",
+                        "Username": self.username,
+                        "Secret": self._secret,
+                        "Events": "on",
+                    }
+                ),
                 self.login_timeout,
             )
         except (TimeoutError, AmiConnectionLost) as exc:
@@ -210,10 +230,10 @@ class AmiClient:
         self._lost.set()
 
     async def _supervise(self) -> None:
-        while self.state is not ConnectionState.CLOSED:
+        while not self._closed():
             await self._lost.wait()
             backoff = 0.2
-            while self.state is not ConnectionState.CLOSED:
+            while not self._closed():
                 await asyncio.sleep(backoff)
                 try:
                     await self._connect_once()
@@ -229,7 +249,7 @@ class AmiClient:
                 break
 
     async def _keepalive(self) -> None:
-        while self.state is not ConnectionState.CLOSED:
+        while not self._closed():
             await asyncio.sleep(self.keepalive_interval)
             if not self.is_ready:
                 continue
@@ -237,8 +257,9 @@ class AmiClient:
                 await self.action("Ping", timeout=self.keepalive_timeout)
             except AmiError as exc:
                 if self.is_ready:
-                    self._log.warning("ami keepalive failed; dropping the connection",
-                                      error=exc.code)
+                    self._log.warning(
+                        "ami keepalive failed; dropping the connection", error=exc.code
+                    )
                     manager = self._manager
                     self._drop_connection()
                     if manager is not None:
@@ -265,7 +286,9 @@ class AmiClient:
             refuse_control_chars("AMI header name", key)
             for item in [value] if isinstance(value, str) else value:
                 if not isinstance(item, str):
-                    raise UnsafeValueError(f"AMI header {key} must be text, not {type(item).__name__}")
+                    raise UnsafeValueError(
+                        f"AMI header {key} must be text, not {type(item).__name__}"
+                    )
                 refuse_control_chars(f"AMI header {key}", item)
         lowered = name.lower()
         if lowered == "queueadd":
@@ -275,15 +298,16 @@ class AmiClient:
             message["Async"] = "true"  # §7.2
             message.setdefault("ChannelId", str(uuid.uuid4()))
         manager = self._manager
-        if manager is None or not self.is_ready and lowered != "login":
+        if manager is None or (not self.is_ready and lowered != "login"):
             raise AmiNotConnected(f"AMI not connected; {name} not sent")
         future = manager.send_action(message, as_list=as_list)
         try:
             reply = await asyncio.wait_for(asyncio.shield(future), timeout or self.action_timeout)
         except TimeoutError as exc:
             self._forget(manager, future)
-            raise AmiOutcomeUnknown(f"{name}: no reply within {timeout or self.action_timeout} s; "
-                                    "not re-sent") from exc
+            raise AmiOutcomeUnknown(
+                f"{name}: no reply within {timeout or self.action_timeout} s; not re-sent"
+            ) from exc
         first = reply[0] if isinstance(reply, list) else reply
         if first.response == "Error":
             raise AmiActionFailed(f"{name}: {first.message}")
@@ -311,17 +335,21 @@ class AmiClient:
                 try:
                     result = handler(event)
                 except Exception:
-                    self._log.exception("ami event handler failed", ami_event=event.name,
-                                        headers=dict(event.headers))
+                    self._log.exception(
+                        "ami event handler failed",
+                        ami_event=event.name,
+                        headers=dict(event.headers),
+                    )
                     continue
                 if asyncio.iscoroutine(result):
                     task = asyncio.ensure_future(result)
-                    task.add_done_callback(lambda t, e=event: self._handler_done(t, e))
+                    task.add_done_callback(functools.partial(self._handler_done, event))
 
-    def _handler_done(self, task: asyncio.Future[Any], event: AmiEvent) -> None:
+    def _handler_done(self, event: AmiEvent, task: asyncio.Future[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            self._log.error("ami event handler failed", ami_event=event.name,
-                            error=repr(task.exception()))
+            self._log.error(
+                "ami event handler failed", ami_event=event.name, error=repr(task.exception())
+            )
 
     async def _run_guarded(self, what: str, hook: ReadyHook) -> None:
         try:

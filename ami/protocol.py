@@ -23,6 +23,9 @@ BANNER = "Asterisk Call Manager/"
 
 
 class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
+    version: str | None
+    _buffer: str
+
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -35,7 +38,7 @@ class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
             if not sep:
                 self._buffer = text
                 return
-            self.version = line[len(BANNER):].strip()
+            self.version = line[len(BANNER) :].strip()
             text = rest
         *complete, self._buffer = text.split(SEPARATOR)
         for raw in complete:

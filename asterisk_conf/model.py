@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core import safety
+from core.errors import UnsafeValueError
 
 # asterisk.md §8: the least-privilege service user.
 SERVICE_READ = "agent,call,user,system"
@@ -61,11 +62,11 @@ class AsteriskConf:
         safety.digits("queue", self.queue)
         safety.token("run_user", self.run_user)
         if not 1 <= self.ring_timeout_s <= 120:
-            raise safety.UnsafeValueError(f"ring_timeout_s={self.ring_timeout_s} not in 1..120")
+            raise UnsafeValueError(f"ring_timeout_s={self.ring_timeout_s} not in 1..120")
         if not self.prompts_dir.startswith("/") or not all(
             safety.token("prompts_dir", part) for part in self.prompts_dir.strip("/").split("/")
         ):
-            raise safety.UnsafeValueError(f"prompts_dir={self.prompts_dir!r} is not a plain path")
+            raise UnsafeValueError(f"prompts_dir={self.prompts_dir!r} is not a plain path")
         for user in self.ami_users:
             safety.token("ami user", user.name)
             safety.secret(f"secret of AMI user {user.name}", user.secret)
@@ -76,7 +77,7 @@ class AsteriskConf:
                 safety.token(f"event filter of {user.name}", event)
         extensions = [p.extension for p in self.desk_phones]
         if len(set(extensions)) != len(extensions):
-            raise safety.UnsafeValueError("two desk phones share an extension")
+            raise UnsafeValueError("two desk phones share an extension")
         for phone in self.desk_phones:
             safety.digits("desk phone extension", phone.extension)
             safety.secret(f"password of desk phone {phone.extension}", phone.password)
@@ -86,9 +87,9 @@ class AsteriskConf:
 def _address(name: str, value: str) -> None:
     parts = value.split(".")
     if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
-        raise safety.UnsafeValueError(f"{name}={value!r} is not an IPv4 address")
+        raise UnsafeValueError(f"{name}={value!r} is not an IPv4 address")
 
 
 def _port(name: str, value: int) -> None:
     if not 1 <= int(value) <= 65535:
-        raise safety.UnsafeValueError(f"{name}={value!r} is not a port")
+        raise UnsafeValueError(f"{name}={value!r} is not a port")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +16,9 @@ import structlog
 _SECRET_KEYS = frozenset({"secret", "password", "pin", "database_url", "ami_secret"})
 
 
-def _drop_secrets(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_secrets(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Last line of defence: a key that names a secret never reaches the output."""
     for key in list(event):
         if key.lower() in _SECRET_KEYS:

@@ -50,28 +50,33 @@ def bundled_migrations() -> list[Migration]:
 async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None) -> list[str]:
     """Apply what is missing; return the names applied (empty when up to date)."""
     todo = bundled_migrations() if migrations is None else migrations
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"
-    )
     applied: list[str] = []
+    # the lock first: even CREATE TABLE IF NOT EXISTS races with itself
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {r["version"]: r for r in await conn.fetch("SELECT * FROM schema_migrations")}
         for migration in todo:
             if migration.version in done:
                 if done[migration.version]["checksum"] != migration.checksum:
                     raise MigrationError(
-                        f"{migration.name} changed after it was applied; add a new migration instead"
+                        f"{migration.name} changed after it was applied; "
+                        "add a new migration instead"
                     )
                 continue
             try:
                 async with conn.transaction():
                     await conn.execute(migration.sql)
                     await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        migration.version, migration.name, migration.checksum,
+                        "INSERT INTO schema_migrations (version, name, checksum)"
+                        " VALUES ($1, $2, $3)",
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
                     )
             except asyncpg.PostgresError as exc:
                 raise MigrationError(f"{migration.name} failed: {exc}") from exc

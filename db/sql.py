@@ -22,7 +22,7 @@ def parse_queries(text: str) -> dict[str, str]:
         name = match.group(1)
         if name in queries:
             raise ValueError(f"SQL block {name!r} is defined twice")
-        body = text[match.end():end].strip()
+        body = text[match.end() : end].strip()
         if not body:
             raise ValueError(f"SQL block {name!r} is empty")
         queries[name] = body

@@ -1,1 +1,4 @@
-"""The composition root and the ``hotline`` command line: imports everything, imported by nothing."""
+"""The composition root and the ``hotline`` command line.
+
+Imports everything; imported by nothing.
+"""

@@ -1,9 +1,9 @@
 """``hotline``: the command line.
 
-    hotline serve                     run the service (AMI + HTTP)
-    hotline sandbox up|down|status    the development Asterisk + PostgreSQL
-    hotline db migrate                apply database migrations (idempotent)
-    hotline demo seed                 demo agents 1001-1003, printing their PINs
+hotline serve                     run the service (AMI + HTTP)
+hotline sandbox up|down|status    the development Asterisk + PostgreSQL
+hotline db migrate                apply database migrations (idempotent)
+hotline demo seed                 demo agents 1001-1003, printing their PINs
 """
 
 from __future__ import annotations
@@ -69,13 +69,20 @@ def _sandbox(action: str, settings: Settings) -> int:
     sandbox = Sandbox(settings)
     if action == "up":
         report = sandbox.up()
-        print(f"sandbox up in {report.total_seconds:.1f} s "
-              f"(root built in {report.build_seconds:.1f} s)" if report.build_seconds
-              else f"sandbox up in {report.total_seconds:.1f} s (cached root)")
-        print(f"  asterisk   pid {report.asterisk_pid}, AMI {settings.ami_host}:{settings.ami_port},"
-              f" SIP udp {settings.sip_host}:{settings.sip_port}")
-        print(f"  database   {report.database_url}"
-              + (f" (pid {report.postgres_pid})" if report.postgres_pid else " (external)"))
+        print(
+            f"sandbox up in {report.total_seconds:.1f} s "
+            f"(root built in {report.build_seconds:.1f} s)"
+            if report.build_seconds
+            else f"sandbox up in {report.total_seconds:.1f} s (cached root)"
+        )
+        print(
+            f"  asterisk   pid {report.asterisk_pid}, AMI {settings.ami_host}:{settings.ami_port},"
+            f" SIP udp {settings.sip_host}:{settings.sip_port}"
+        )
+        print(
+            f"  database   {report.database_url}"
+            + (f" (pid {report.postgres_pid})" if report.postgres_pid else " (external)")
+        )
         print(f"  secrets    {sandbox.secrets_path}")
     elif action == "down":
         sandbox.down()
@@ -87,30 +94,30 @@ def _sandbox(action: str, settings: Settings) -> int:
 
 async def _migrate(settings: Settings) -> None:
     from db.migrate import migrate
-    from db.pool import create_pool
+    from db.pool import connect
 
-    pool = await create_pool(settings, max_size=1)
+    conn = await connect(settings)
     try:
-        async with pool.acquire() as conn:
-            applied = await migrate(conn)
+        applied = await migrate(conn)
     finally:
-        await pool.close()
-    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else
-                                                    "; database up to date"))
+        await conn.close()
+    print(
+        f"applied {len(applied)} migration(s)"
+        + (": " + ", ".join(applied) if applied else "; database up to date")
+    )
 
 
 async def _seed(settings: Settings) -> None:
     from asterisk_conf.sandbox.sandbox import Sandbox
-    from db.pool import create_pool
+    from db.pool import connect
     from hotline.demo import seed
 
     pins = Sandbox(settings).ensure_secrets()["demo_pins"]
-    pool = await create_pool(settings, max_size=1)
+    conn = await connect(settings)
     try:
-        async with pool.acquire() as conn:
-            agents = await seed(conn, pins)
+        agents = await seed(conn, pins)
     finally:
-        await pool.close()
+        await conn.close()
     print("demo agents (工号 job number / desk phone / PIN):")
     for agent in agents:
         print(f"  {agent.job_number}  {agent.name}  phone {agent.extension}  PIN {agent.pin}")

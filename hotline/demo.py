@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-DEMO_AGENTS = (("1001", "演示坐席一", "2001"), ("1002", "演示坐席二", "2002"),
-               ("1003", "演示坐席三", "2003"))
+DEMO_AGENTS = (
+    ("1001", "演示坐席一", "2001"),
+    ("1002", "演示坐席二", "2002"),
+    ("1003", "演示坐席三", "2003"),
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,9 @@ def hash_pin(pin: str, salt: bytes | None = None) -> str:
 
 def verify_pin(pin: str, stored: str) -> bool:
     scheme, salt_hex, _ = stored.split("$")
-    return scheme == "scrypt" and secrets.compare_digest(hash_pin(pin, bytes.fromhex(salt_hex)),
-                                                         stored)
+    return scheme == "scrypt" and secrets.compare_digest(
+        hash_pin(pin, bytes.fromhex(salt_hex)), stored
+    )
 
 
 async def seed(conn: asyncpg.Connection, pins: dict[str, str]) -> list[DemoAgent]:
@@ -41,7 +45,10 @@ async def seed(conn: asyncpg.Connection, pins: dict[str, str]) -> list[DemoAgent
         await conn.execute(
             "INSERT INTO agents (job_number, name, extension, pin_hash) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (job_number) DO UPDATE SET name = $2, extension = $3, pin_hash = $4",
-            job_number, name, extension, hash_pin(pin),
+            job_number,
+            name,
+            extension,
+            hash_pin(pin),
         )
         agents.append(DemoAgent(job_number, name, extension, pin))
     return agents

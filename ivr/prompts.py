@@ -33,6 +33,20 @@ def tts_commands(text: str, raw_wav: str, out_wav: str) -> list[list[str]]:
     return [
         ["espeak-ng", "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED_WPM), "-w", raw_wav, "--", text],
         # normalise to -1 dBFS first: espeak's output clips when resampled as is
-        ["sox", raw_wav, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", out_wav,
-         "gain", "-n", "-1"],
+        [
+            "sox",
+            raw_wav,
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            out_wav,
+            "gain",
+            "-n",
+            "-1",
+        ],
     ]

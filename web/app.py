@@ -53,8 +53,9 @@ async def index(request: web.Request) -> web.Response:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def init_app(settings: Settings, pool: asyncpg.Pool, ami: AmiClient) -> web.Application:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -51,8 +52,14 @@ def ensure_host_tools() -> None:
             )
 
 
-def run(argv: Sequence[str], *, timeout: float = 600, check: bool = True,
-        input_text: str | None = None, env: dict[str, str] | None = None) -> str:
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float = 600,
+    check: bool = True,
+    input_text: str | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
     """Run a command; on failure raise a SandboxError that shows its last output.
 
     The program is found on the host's PATH even when ``env`` (meant for what runs
@@ -62,8 +69,14 @@ def run(argv: Sequence[str], *, timeout: float = 600, check: bool = True,
     argv = [program, *argv[1:]]
     try:
         result = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, check=False,
-            input=input_text, env=env, stdin=None if input_text is not None else subprocess.DEVNULL,
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            input=input_text,
+            env=env,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
         raise SandboxError(f"{argv[0]} took more than {timeout:.0f} s: {' '.join(argv)}") from exc
@@ -76,6 +89,7 @@ def run(argv: Sequence[str], *, timeout: float = 600, check: bool = True,
 
 
 # ---- mounts -------------------------------------------------------------------
+
 
 def _unescape_mount_path(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
@@ -121,6 +135,7 @@ def remove_tree_safely(path: Path) -> None:
 
 
 # ---- processes ---------------------------------------------------------------
+
 
 def _pids() -> Iterator[int]:
     for entry in os.scandir("/proc"):
@@ -170,13 +185,12 @@ def kill_all_in_root(root: Path, grace_s: float = 5.0) -> None:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # ---- the Debian mirror ---------------------------------------------------------
+
 
 def debian_mirror_from_host(
     sources_list: Path = Path("/etc/apt/sources.list"),
@@ -187,7 +201,7 @@ def debian_mirror_from_host(
     if sources_list.exists():
         for line in sources_list.read_text().splitlines():
             parts = line.split()
-            if len(parts) >= 3 and parts[0] == "deb":  # noqa: SIM102
+            if len(parts) >= 3 and parts[0] == "deb":
                 uri = next((p for p in parts[1:] if not p.startswith("[")), "")
                 candidates.append(uri)
     if sources_dir.is_dir():

@@ -75,17 +75,34 @@ def ensure_root(root: Path, mirror: str) -> float:
     log.info("debootstrap", suite=SUITE, root=str(root))
     host.run(["debootstrap", "--variant=minbase", SUITE, str(root), mirror], timeout=1200)
     policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\n# hotline sandbox: package scripts never start services\nexit 101\n")
+    policy.write_text(
+        "#!/bin/sh\n# hotline sandbox: package scripts never start services\nexit 101\n"
+    )
     policy.chmod(0o755)
     shutil.copyfile("/etc/resolv.conf", root / "etc/resolv.conf")
     mount_runtime(root)
-    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-           "LANG": "C.UTF-8"}
+    env = {
+        "DEBIAN_FRONTEND": "noninteractive",
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "LANG": "C.UTF-8",
+    }
     log.info("apt install", packages=list(PACKAGES))
-    host.run(["chroot", str(root), "apt-get", *APT_OPTIONS, "update", "-qq"], env=env,
-             timeout=900)
-    host.run(["chroot", str(root), "apt-get", *APT_OPTIONS, "install", "-y", "-qq",
-              "--no-install-recommends", *PACKAGES], env=env, timeout=1800)
+    host.run(["chroot", str(root), "apt-get", *APT_OPTIONS, "update", "-qq"], env=env, timeout=900)
+    host.run(
+        [
+            "chroot",
+            str(root),
+            "apt-get",
+            *APT_OPTIONS,
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            *PACKAGES,
+        ],
+        env=env,
+        timeout=1800,
+    )
     host.run(["chroot", str(root), "apt-get", "clean"], env=env)
     if not (root / "usr/sbin/asterisk").exists():
         raise SandboxError("apt finished but /usr/sbin/asterisk is missing in the root")

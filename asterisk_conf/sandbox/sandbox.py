@@ -96,21 +96,30 @@ class Sandbox:
         log.info("sandbox down")
 
     def status(self) -> list[str]:
-        lines = [f"root        {self.root} ({'complete' if rootfs.is_complete(self.root) else 'not built'})"]
+        built = "complete" if rootfs.is_complete(self.root) else "not built"
+        lines = [f"root        {self.root} ({built})"]
         pid = self.asterisk.pid()
         if pid:
-            lines.append(f"asterisk    running, pid {pid}; AMI {self.settings.ami_host}:"
-                         f"{self.settings.ami_port}, SIP udp {self.settings.sip_host}:"
-                         f"{self.settings.sip_port}")
+            lines.append(
+                f"asterisk    running, pid {pid}; AMI {self.settings.ami_host}:"
+                f"{self.settings.ami_port}, SIP udp {self.settings.sip_host}:"
+                f"{self.settings.sip_port}"
+            )
         else:
             lines.append("asterisk    stopped")
         pg = self.postgres.pid()
-        lines.append(f"postgresql  running, pid {pg}; 127.0.0.1:{self.settings.sandbox_postgres_port}"
-                     if pg else "postgresql  stopped")
+        lines.append(
+            f"postgresql  running, pid {pg}; 127.0.0.1:{self.settings.sandbox_postgres_port}"
+            if pg
+            else "postgresql  stopped"
+        )
         mounts = host.mounts_under(self.root) if self.root.exists() else []
         lines.append("mounts      " + (", ".join(map(str, mounts)) if mounts else "none"))
-        others = [p for p in (host.pids_in_root(self.root) if self.root.exists() else [])
-                  if p not in {pid, pg}]
+        others = [
+            p
+            for p in (host.pids_in_root(self.root) if self.root.exists() else [])
+            if p not in {pid, pg}
+        ]
         if others:
             lines.append(f"other       {len(others)} processes in the root")
         return lines
@@ -135,8 +144,11 @@ class Sandbox:
         wanted = {"ami_service", "ami_publish", "ami_observer", "db_password"}
         phones = current.setdefault("phones", {})
         pins = current.setdefault("demo_pins", {})
-        if not (wanted - set(current) or set(SANDBOX_EXTENSIONS) - set(phones)
-                or set(DEMO_JOB_NUMBERS) - set(pins)):
+        if not (
+            wanted - set(current)
+            or set(SANDBOX_EXTENSIONS) - set(phones)
+            or set(DEMO_JOB_NUMBERS) - set(pins)
+        ):
             return current
         for key in wanted - set(current):
             current[key] = secrets_module.token_urlsafe(24)
@@ -163,20 +175,43 @@ class Sandbox:
     def asterisk_conf(self, secrets: dict[str, Any]) -> AsteriskConf:
         s = self.settings
         users = (
-            AmiUser(s.ami_username, secrets["ami_service"], SERVICE_READ, SERVICE_WRITE,
-                    "the hotline service: least privilege (asterisk.md §8)",
-                    exclude_events=SERVICE_EXCLUDED_EVENTS),
-            AmiUser(PUBLISH_USER, secrets["ami_publish"], "system", "command",
-                    "dial-plan publishing only: may reload config"),
-            AmiUser(OBSERVER_USER, secrets["ami_observer"], "all", "user",
-                    "sandbox only: tests watch every event through it"),
+            AmiUser(
+                s.ami_username,
+                secrets["ami_service"],
+                SERVICE_READ,
+                SERVICE_WRITE,
+                "the hotline service: least privilege (asterisk.md §8)",
+                exclude_events=SERVICE_EXCLUDED_EVENTS,
+            ),
+            AmiUser(
+                PUBLISH_USER,
+                secrets["ami_publish"],
+                "system",
+                "command",
+                "dial-plan publishing only: may reload config",
+            ),
+            AmiUser(
+                OBSERVER_USER,
+                secrets["ami_observer"],
+                "all",
+                "user",
+                "sandbox only: tests watch every event through it",
+            ),
         )
         phones = tuple(DeskPhone(ext, secrets["phones"][ext]) for ext in SANDBOX_EXTENSIONS)
         return AsteriskConf(
-            ami_host=s.ami_host, ami_port=s.ami_port, ami_users=users,
-            sip_host=s.sip_host, sip_port=s.sip_port, trunk_host=s.trunk_host,
-            trunk_port=s.trunk_port, entry_number=s.entry_number, queue=s.queue,
-            ring_timeout_s=s.ring_timeout_s, prompts_dir=s.prompts_dir, desk_phones=phones,
+            ami_host=s.ami_host,
+            ami_port=s.ami_port,
+            ami_users=users,
+            sip_host=s.sip_host,
+            sip_port=s.sip_port,
+            trunk_host=s.trunk_host,
+            trunk_port=s.trunk_port,
+            entry_number=s.entry_number,
+            queue=s.queue,
+            ring_timeout_s=s.ring_timeout_s,
+            prompts_dir=s.prompts_dir,
+            desk_phones=phones,
             debug_log=True,
         )
 
@@ -206,8 +241,11 @@ class Sandbox:
             log.info("generating prompt", prompt=prompt.name)
             raw = f"/tmp/hotline-{prompt.name}-raw.wav"  # noqa: S108 - inside the root
             for argv in tts_commands(prompt.text, raw, f"{inside}/{prompt.name}.wav"):
-                host.run(["chroot", str(self.root), *argv], timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+                host.run(
+                    ["chroot", str(self.root), *argv],
+                    timeout=120,
+                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                )
             (self.root / raw.lstrip("/")).unlink(missing_ok=True)
             wav.chmod(0o644)
             stamp.write_text(prompt.text, encoding="utf-8")

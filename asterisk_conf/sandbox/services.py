@@ -107,7 +107,8 @@ class AsteriskService:
             if (self.run_dir / "asterisk.ctl").exists():
                 out = host.run(
                     ["chroot", str(self.root), "asterisk", "-rx", "core waitfullybooted"],
-                    timeout=timeout, check=False,
+                    timeout=timeout,
+                    check=False,
                 )
                 if "fully booted" in out.lower() and ami_answers(ami_host, ami_port):
                     return
@@ -121,8 +122,11 @@ class AsteriskService:
         if pid is None:
             self._clear_stale()
             return
-        host.run(["chroot", str(self.root), "asterisk", "-rx", "core stop now"],
-                 timeout=timeout, check=False)
+        host.run(
+            ["chroot", str(self.root), "asterisk", "-rx", "core stop now"],
+            timeout=timeout,
+            check=False,
+        )
         deadline = time.monotonic() + timeout
         while self.pid() is not None and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -153,7 +157,8 @@ class PostgresService:
         user = root_user(self.root, "postgres")
         return host.run(
             ["chroot", f"--userspec={user.uid}:{user.gid}", str(self.root), *argv],
-            input_text=input_text, timeout=timeout,
+            input_text=input_text,
+            timeout=timeout,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/var/lib/postgresql"},
         )
 
@@ -176,9 +181,19 @@ class PostgresService:
             host.run(["rm", "-rf", "--one-file-system", "--", str(data)])
         _own_dir(data, user, 0o700)
         log.info("initdb", data_dir=self.data_dir)
-        self._as_postgres(self._bin("initdb"), "-D", self.data_dir, "-U", "postgres",
-                          "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer",
-                          "--auth-host=scram-sha-256", timeout=120)
+        self._as_postgres(
+            self._bin("initdb"),
+            "-D",
+            self.data_dir,
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
+            timeout=120,
+        )
 
     def start(self) -> int:
         user = root_user(self.root, "postgres")
@@ -189,12 +204,26 @@ class PostgresService:
         if pid is not None:
             return pid
         self._clear_stale()
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                   f"-c unix_socket_directories={self.socket_dir} "
-                   "-c dynamic_shared_memory_type=mmap -c max_connections=200")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} "
+            f"-c unix_socket_directories={self.socket_dir} "
+            "-c dynamic_shared_memory_type=mmap -c max_connections=200"
+        )
         log.info("starting postgresql", port=self.port)
-        self._as_postgres(self._bin("pg_ctl"), "-D", self.data_dir, "-l", self.log_file,
-                          "-o", options, "-w", "-t", "60", "start", timeout=90)
+        self._as_postgres(
+            self._bin("pg_ctl"),
+            "-D",
+            self.data_dir,
+            "-l",
+            self.log_file,
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            timeout=90,
+        )
         pid = self.pid()
         if pid is None:
             raise SandboxError("postgresql started but its pid file names no live process")
@@ -204,19 +233,44 @@ class PostgresService:
         """The ``hotline`` role (may create databases, for tests) and its database."""
         safety.secret("database password", password)
         sql = (
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hotline') THEN "
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hotline') THEN "  # noqa: S608 - the one value, the password, passed the whitelist above
             "CREATE ROLE hotline LOGIN CREATEDB; END IF; END $$;\n"
             f"ALTER ROLE hotline PASSWORD '{password}';\n"
             "SELECT 'CREATE DATABASE hotline OWNER hotline' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = 'hotline')\\gexec\n"
         )
-        self._as_postgres(self._bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                          "-h", self.socket_dir, "-p", str(self.port), "-U", "postgres",
-                          "-d", "postgres", "-f", "-", input_text=sql)
+        self._as_postgres(
+            self._bin("psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            self.socket_dir,
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-f",
+            "-",
+            input_text=sql,
+        )
 
     def stop(self) -> None:
         if self.pid() is None:
             self._clear_stale()
             return
-        self._as_postgres(self._bin("pg_ctl"), "-D", self.data_dir, "-m", "fast", "-w",
-                          "-t", "30", "stop", timeout=45)
+        self._as_postgres(
+            self._bin("pg_ctl"),
+            "-D",
+            self.data_dir,
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "30",
+            "stop",
+            timeout=45,
+        )

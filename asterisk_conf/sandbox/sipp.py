@@ -48,8 +48,9 @@ def install_scenarios(root: Path) -> None:
 
 def _parse(returncode: int, output: str) -> SippResult:
     counts = {name: int(value) for name, value in _COUNTER.findall(output)}
-    return SippResult(returncode, counts.get("Successful call", 0), counts.get("Failed call", 0),
-                      output)
+    return SippResult(
+        returncode, counts.get("Successful call", 0), counts.get("Failed call", 0), output
+    )
 
 
 class Sipp:
@@ -61,19 +62,41 @@ class Sipp:
         self.local_ip = sip_host
         install_scenarios(root)
 
-    def argv(self, scenario: str, port: int, media_port: int, *extra: str,
-             timeout_s: float = 60, to_asterisk: bool = True) -> list[str]:
+    def argv(
+        self,
+        scenario: str,
+        port: int,
+        media_port: int,
+        *extra: str,
+        timeout_s: float = 60,
+        to_asterisk: bool = True,
+    ) -> list[str]:
         chroot = shutil.which("chroot") or "chroot"
         argv = [chroot, str(self.root), "sipp"]
         if to_asterisk:
             argv.append(self.target)
-        return [*argv, "-sf", f"{SCENARIO_DIR}/{scenario}", "-i", self.local_ip,
-                "-p", str(port), "-mp", str(media_port), "-nostdin",
-                "-timeout", f"{int(timeout_s)}s", "-timeout_error", *extra]
+        return [
+            *argv,
+            "-sf",
+            f"{SCENARIO_DIR}/{scenario}",
+            "-i",
+            self.local_ip,
+            "-p",
+            str(port),
+            "-mp",
+            str(media_port),
+            "-nostdin",
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-timeout_error",
+            *extra,
+        ]
 
     async def run(self, argv: list[str], deadline_s: float) -> SippResult:
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
@@ -81,16 +104,37 @@ class Sipp:
         except TimeoutError:
             proc.kill()
             out, _ = await proc.communicate()
-            raise SandboxError(f"sipp ran past {deadline_s} s: {out.decode(errors='replace')[-800:]}"
-                               ) from None
+            raise SandboxError(
+                f"sipp ran past {deadline_s} s: {out.decode(errors='replace')[-800:]}"
+            ) from None
         return _parse(proc.returncode or 0, out.decode(errors="replace"))
 
-    async def call(self, number: str, *, caller: str = "13800138000", talk_ms: int = 3000,
-                   trunk_port: int = 5061, media_port: int = 6000,
-                   timeout_s: float = 60) -> SippResult:
+    async def call(
+        self,
+        number: str,
+        *,
+        caller: str = "13800138000",
+        talk_ms: int = 3000,
+        trunk_port: int = 5061,
+        media_port: int = 6000,
+        timeout_s: float = 60,
+    ) -> SippResult:
         """One call to ``number`` that stays ``talk_ms`` after answer, then hangs up."""
-        argv = self.argv("caller.xml", trunk_port, media_port, "-s", number, "-m", "1",
-                         "-d", str(talk_ms), "-key", "caller", caller, timeout_s=timeout_s)
+        argv = self.argv(
+            "caller.xml",
+            trunk_port,
+            media_port,
+            "-s",
+            number,
+            "-m",
+            "1",
+            "-d",
+            str(talk_ms),
+            "-key",
+            "caller",
+            caller,
+            timeout_s=timeout_s,
+        )
         return await self.run(argv, timeout_s + 10)
 
     def phone(self, extension: str, password: str, port: int, media_port: int) -> DeskPhone:
@@ -98,8 +142,9 @@ class Sipp:
 
 
 class DeskPhone:
-    def __init__(self, sipp: Sipp, extension: str, password: str, port: int,
-                 media_port: int) -> None:
+    def __init__(
+        self, sipp: Sipp, extension: str, password: str, port: int, media_port: int
+    ) -> None:
         self.sipp = sipp
         self.extension = extension
         self._password = password
@@ -110,34 +155,62 @@ class DeskPhone:
 
     async def _register(self, expires: int) -> SippResult:
         argv = self.sipp.argv(
-            "register.xml", self.port + 100, self.media_port + 50, "-m", "1",
-            "-key", "ext", self.extension, "-key", "contact_port", str(self.port),
-            "-key", "expires", str(expires), "-au", self.extension, "-ap", self._password,
+            "register.xml",
+            self.port + 100,
+            self.media_port + 50,
+            "-m",
+            "1",
+            "-key",
+            "ext",
+            self.extension,
+            "-key",
+            "contact_port",
+            str(self.port),
+            "-key",
+            "expires",
+            str(expires),
+            "-au",
+            self.extension,
+            "-ap",
+            self._password,
             timeout_s=15,
         )
         result = await self.sipp.run(argv, 25)
         if not result.ok:
-            raise SandboxError(f"desk phone {self.extension} could not register "
-                               f"(expires={expires}): {result.output[-800:]}")
+            raise SandboxError(
+                f"desk phone {self.extension} could not register "
+                f"(expires={expires}): {result.output[-800:]}"
+            )
         return result
 
-    async def start(self, *, ring_ms: int = 500, calls: int | None = None,
-                    timeout_s: float = 300) -> None:
+    async def start(
+        self, *, ring_ms: int = 500, calls: int | None = None, timeout_s: float = 300
+    ) -> None:
         """Answer calls on ``port`` (after ringing ``ring_ms``), then register there."""
         extra = ["-aa", "-d", str(ring_ms)]
         if calls is not None:
             extra += ["-m", str(calls)]
-        argv = self.sipp.argv("phone-answer.xml", self.port, self.media_port, *extra,
-                              timeout_s=timeout_s, to_asterisk=False)
+        argv = self.sipp.argv(
+            "phone-answer.xml",
+            self.port,
+            self.media_port,
+            *extra,
+            timeout_s=timeout_s,
+            to_asterisk=False,
+        )
         self._uas = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
         self._uas_output = asyncio.create_task(self._read_all(self._uas))
         await asyncio.sleep(0.2)
         if self._uas.returncode is not None:
-            raise SandboxError(f"desk phone {self.extension} UAS exited at once: "
-                               f"{(await self._uas_output).decode(errors='replace')[-800:]}")
+            raise SandboxError(
+                f"desk phone {self.extension} UAS exited at once: "
+                f"{(await self._uas_output).decode(errors='replace')[-800:]}"
+            )
         await self._register(3600)
 
     @staticmethod

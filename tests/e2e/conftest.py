@@ -7,7 +7,6 @@ command runs them as root.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -18,15 +17,6 @@ from ami import AmiClient, AmiEvent
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def sandbox(settings: Settings) -> Sandbox:
-    if os.geteuid() != 0:
-        pytest.fail("end-to-end tests need root for the sandbox: run the README's test command")
-    box = Sandbox(settings)
-    box.up()
-    return box
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +36,11 @@ class EventLog:
         self._changed.set()
 
     def matching(self, name: str, **headers: str) -> list[tuple[float, AmiEvent]]:
-        return [(t, e) for t, e in self.events
-                if e.name == name and all(e.get(k) == v for k, v in headers.items())]
+        return [
+            (t, e)
+            for t, e in self.events
+            if e.name == name and all(e.get(k) == v for k, v in headers.items())
+        ]
 
     async def wait_for(self, predicate: Callable[[AmiEvent], bool], timeout: float) -> AmiEvent:
         deadline = time.monotonic() + timeout
@@ -68,12 +61,12 @@ class EventLog:
 
 
 @pytest.fixture
-async def observer(sandbox: Sandbox, secrets: dict[str, str],
-                   settings: Settings) -> AsyncIterator[EventLog]:
+async def observer(
+    sandbox: Sandbox, secrets: dict[str, str], settings: Settings
+) -> AsyncIterator[EventLog]:
     """The sandbox-only observer user: reads every event Asterisk emits."""
     log = EventLog()
-    client = AmiClient(settings.ami_host, settings.ami_port, OBSERVER_USER,
-                       secrets["ami_observer"])
+    client = AmiClient(settings.ami_host, settings.ami_port, OBSERVER_USER, secrets["ami_observer"])
     client.on_event("*", log.add)
     await client.start()
     yield log
@@ -83,8 +76,12 @@ async def observer(sandbox: Sandbox, secrets: dict[str, str],
 @pytest.fixture
 async def service_ami(sandbox: Sandbox, settings: Settings) -> AsyncIterator[AmiClient]:
     """The service's own least-privilege AMI user, as the service would log in."""
-    client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_username,
-                       sandbox.ensure_secrets()["ami_service"])
+    client = AmiClient(
+        settings.ami_host,
+        settings.ami_port,
+        settings.ami_username,
+        sandbox.ensure_secrets()["ami_service"],
+    )
     await client.start()
     yield client
     await client.close()

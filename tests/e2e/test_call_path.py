@@ -33,30 +33,56 @@ async def sign_in_idle(ami: AmiClient, queue: str) -> None:
     """Sign in the way design.md says: QueueAdd already paused, then unpause (= idle)."""
     with contextlib.suppress(AmiActionFailed):  # left over from an interrupted run
         await ami.action("QueueRemove", {"Queue": queue, "Interface": MEMBER})
-    await ami.action("QueueAdd", {"Queue": queue, "Interface": MEMBER,
-                                  "StateInterface": f"PJSIP/{AGENT_EXTENSION}",
-                                  "MemberName": AGENT_JOB_NUMBER, "Paused": "true",
-                                  "Reason": "login"})
+    await ami.action(
+        "QueueAdd",
+        {
+            "Queue": queue,
+            "Interface": MEMBER,
+            "StateInterface": f"PJSIP/{AGENT_EXTENSION}",
+            "MemberName": AGENT_JOB_NUMBER,
+            "Paused": "true",
+            "Reason": "login",
+        },
+    )
     await ami.action("QueuePause", {"Queue": queue, "Interface": MEMBER, "Paused": "false"})
 
 
 async def test_caller_hears_greeting_joins_queue_and_idle_agent_answers(
-    sandbox: Sandbox, settings: Settings, sipp: Sipp, observer: EventLog,
-    service_ami: AmiClient, secrets: dict[str, dict[str, str]],
+    sandbox: Sandbox,
+    settings: Settings,
+    sipp: Sipp,
+    observer: EventLog,
+    service_ami: AmiClient,
+    secrets: dict[str, dict[str, str]],
 ) -> None:
     phone = sipp.phone(AGENT_EXTENSION, secrets["phones"][AGENT_EXTENSION], 5071, 6100)
     await phone.start(ring_ms=800, calls=1, timeout_s=90)
     try:
         await observer.wait_for(
-            lambda e: e.name == "ContactStatus" and e.get("AOR") == AGENT_EXTENSION
-            and e.get("ContactStatus") == "Reachable", timeout=15)
+            lambda e: (
+                e.name == "ContactStatus"
+                and e.get("AOR") == AGENT_EXTENSION
+                and e.get("ContactStatus") == "Reachable"
+            ),
+            timeout=15,
+        )
         await sign_in_idle(service_ami, settings.queue)
         await observer.wait_for(
-            lambda e: e.name == "QueueMemberPause" and e.get("Interface") == MEMBER
-            and e.get("Paused") == "0", timeout=5)
+            lambda e: (
+                e.name == "QueueMemberPause"
+                and e.get("Interface") == MEMBER
+                and e.get("Paused") == "0"
+            ),
+            timeout=5,
+        )
 
-        caller = await sipp.call(settings.entry_number, caller="13900139000", talk_ms=14_000,
-                                 trunk_port=settings.trunk_port, timeout_s=60)
+        caller = await sipp.call(
+            settings.entry_number,
+            caller="13900139000",
+            talk_ms=14_000,
+            trunk_port=settings.trunk_port,
+            timeout_s=60,
+        )
         phone_result = await phone.wait(timeout_s=20)
     finally:
         await phone.stop(unregister=True)
@@ -69,8 +95,11 @@ async def test_caller_hears_greeting_joins_queue_and_idle_agent_answers(
     entry = observer.matching("UserEvent", UserEvent="HotlineEntry")[-1][1]
     linkedid = entry.get("Linkedid")
     assert entry.get("CallerIDNum") == "13900139000"
-    started = [t for t, e in observer.matching("Newexten", Linkedid=linkedid)
-               if e.get("Application") == "Playback" and e.get("AppData").endswith("/greeting")]
+    started = [
+        t
+        for t, e in observer.matching("Newexten", Linkedid=linkedid)
+        if e.get("Application") == "Playback" and e.get("AppData").endswith("/greeting")
+    ]
     done = observer.matching("UserEvent", UserEvent="HotlineGreeting", Linkedid=linkedid)
     assert started and done, "no greeting playback seen for the call"
     assert done[0][1].get("Status") == "SUCCESS"
@@ -87,8 +116,10 @@ async def test_caller_hears_greeting_joins_queue_and_idle_agent_answers(
     # Both sides hung up cleanly; the caller hung up first (R10 will record this).
     complete = observer.matching("AgentComplete", Linkedid=linkedid)
     assert complete and complete[0][1].get("Reason") == "caller"
-    hangups = {e.get("Channel").split("-")[0]: e.get("Cause")
-               for _, e in observer.matching("Hangup", Linkedid=linkedid)}
+    hangups = {
+        e.get("Channel").split("-")[0]: e.get("Cause")
+        for _, e in observer.matching("Hangup", Linkedid=linkedid)
+    }
     assert hangups.get("PJSIP/pstn") == "16"  # normal clearing
     assert hangups.get(f"PJSIP/{AGENT_EXTENSION}") == "16"
     await asyncio.sleep(0)

@@ -1,0 +1,107 @@
+"""The sandbox's life cycle: idempotent ``up``, clean ``down``, recovery after ``kill -9``.
+
+These stop and start the real Asterisk and PostgreSQL; every test leaves the
+sandbox up again for whatever runs next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+import asyncpg
+
+from asterisk_conf.sandbox import host
+from asterisk_conf.sandbox.sandbox import Sandbox
+from asterisk_conf.sandbox.services import ami_answers
+from core.settings import Settings
+
+
+def _wait_until(predicate: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _db_answers(url: str) -> bool:
+    async def probe() -> bool:
+        conn = await asyncpg.connect(url, timeout=5)
+        try:
+            return bool(await conn.fetchval("SELECT 1"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(probe())
+
+
+def test_up_twice_is_idempotent(sandbox: Sandbox) -> None:
+    first = sandbox.up()
+    mounts = host.mounts_under(sandbox.root)
+    second = sandbox.up()
+    assert second.build_seconds == 0.0
+    assert (second.asterisk_pid, second.postgres_pid) == (first.asterisk_pid, first.postgres_pid)
+    assert host.mounts_under(sandbox.root) == mounts
+    assert sorted(str(m) for m in mounts) == sorted(
+        str(sandbox.root.resolve() / d) for d in ("dev", "proc")
+    )
+
+
+def test_down_leaves_no_process_and_no_mount(sandbox: Sandbox, settings: Settings) -> None:
+    sandbox.up()
+    try:
+        sandbox.down()
+        assert host.pids_in_root(sandbox.root) == []
+        assert host.mounts_under(sandbox.root) == []
+        assert not ami_answers(settings.ami_host, settings.ami_port, timeout=0.5)
+        assert "asterisk    stopped" in sandbox.status()
+        sandbox.down()  # a second down is harmless
+    finally:
+        sandbox.up()
+
+
+def test_up_after_kill_9_of_everything_recovers(
+    sandbox: Sandbox, settings: Settings, database_url: str
+) -> None:
+    before = sandbox.up()
+    victims = host.pids_in_root(sandbox.root)
+    assert before.asterisk_pid in victims and before.postgres_pid in victims
+    for pid in victims:
+        with contextlib.suppress(ProcessLookupError):  # children die with their parent
+            os.kill(pid, signal.SIGKILL)
+    assert _wait_until(lambda: not host.pids_in_root(sandbox.root), 10)
+    # what a killed sandbox leaves behind
+    assert sandbox.asterisk.pid_file.exists()
+    assert host.mounts_under(sandbox.root)
+
+    after = sandbox.up()
+    assert after.asterisk_pid not in victims and after.postgres_pid not in victims
+    assert ami_answers(settings.ami_host, settings.ami_port)
+    assert _db_answers(database_url)
+    assert len(host.mounts_under(sandbox.root)) == 2
+
+
+def test_half_built_root_is_deleted_without_crossing_its_bind_mounts(tmp_path: Path) -> None:
+    """design.md: `rm -rf` across a live bind mount of /dev deletes the host's /dev."""
+    precious = tmp_path / "host-dev"
+    precious.mkdir()
+    (precious / "keep-me").write_text("host data")
+    root = tmp_path / "half-built-root"
+    (root / "dev").mkdir(parents=True)
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "usr/bin/some-file").write_text("x")
+    host.run(["mount", "--bind", str(precious), str(root / "dev")])
+    try:
+        assert host.mounts_under(root)
+        host.remove_tree_safely(root)
+    finally:
+        if host.mounts_under(root):
+            host.unmount_all_under(root)
+    assert not root.exists()
+    assert (precious / "keep-me").read_text() == "host data"

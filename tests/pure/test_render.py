@@ -1,0 +1,125 @@
+"""The Asterisk config renderer: golden files, and refusal of unsafe values.
+
+Regenerate the golden files after an intended change with
+``HOTLINE_UPDATE_GOLDEN=1 pytest tests/pure/test_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from asterisk_conf.model import (
+    SERVICE_EXCLUDED_EVENTS,
+    SERVICE_READ,
+    SERVICE_WRITE,
+    AmiUser,
+    AsteriskConf,
+    DeskPhone,
+)
+from asterisk_conf.render import FILES, render
+from core.errors import UnsafeValueError
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "asterisk"
+
+CONF = AsteriskConf(
+    ami_host="127.0.0.1",
+    ami_port=5038,
+    ami_users=(
+        AmiUser(
+            "hotline",
+            "service-secret-0123456789",
+            SERVICE_READ,
+            SERVICE_WRITE,
+            "the hotline service",
+            exclude_events=SERVICE_EXCLUDED_EVENTS,
+        ),
+        AmiUser(
+            "hotline-publish",
+            "publish-secret-0123456789",
+            "system",
+            "command",
+            "dial-plan publishing only",
+        ),
+    ),
+    sip_host="127.0.0.1",
+    sip_port=5060,
+    trunk_host="127.0.0.1",
+    trunk_port=5061,
+    entry_number="12333",
+    queue="12333",
+    ring_timeout_s=10,
+    prompts_dir="/var/lib/hotline/prompts",
+    desk_phones=(
+        DeskPhone("2001", "phone-2001-password"),
+        DeskPhone("2002", "phone-2002-password"),
+    ),
+)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_rendered_file_matches_golden(name: str) -> None:
+    text = render(CONF)[name]
+    golden = GOLDEN / name
+    if os.environ.get("HOTLINE_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_render_is_deterministic() -> None:
+    assert render(CONF) == render(dataclasses.replace(CONF))
+
+
+def test_manager_conf_gives_the_service_least_privilege() -> None:
+    manager = render(CONF)["manager.conf"]
+    section = manager.split("[hotline]")[1].split("\n[")[0]
+    assert "read = agent,call,user,system" in section
+    assert "write = agent,call,originate,user" in section
+    assert "permit = 127.0.0.1/255.255.255.255" in section
+    for event in ("VarSet", "Newexten", "TestEvent"):
+        assert f"eventfilter(action(exclude),name({event})) =" in section
+    assert "timestampevents = yes" in manager
+
+
+def test_observer_user_exists_only_when_given() -> None:
+    assert "[observer]" not in render(CONF)["manager.conf"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"entry_number": "12333\n[evil]"}, "entry_number"),
+        ({"queue": "12333;x"}, "queue"),
+        ({"prompts_dir": "/var/lib/${SHELL(id)}"}, "prompts_dir"),
+        ({"desk_phones": (DeskPhone("2001,x", "phone-2001-password"),)}, "extension"),
+        ({"desk_phones": (DeskPhone("2001", "short"),)}, "password"),
+        (
+            {
+                "desk_phones": (
+                    DeskPhone("2001", "phone-2001-password"),
+                    DeskPhone("2001", "phone-2001-password"),
+                )
+            },
+            "share",
+        ),
+        (
+            {"ami_users": (AmiUser("hot line", "service-secret-0123456789", "all", "all", "x"),)},
+            "ami user",
+        ),
+        (
+            {"ami_users": (AmiUser("hotline", "secret\nwrite=all-0123456", "all", "all", "x"),)},
+            "secret",
+        ),
+        ({"sip_host": "127.0.0.1\n"}, "sip_host"),
+        ({"ring_timeout_s": 0}, "ring_timeout_s"),
+    ],
+)
+def test_unsafe_values_are_refused_before_rendering(change: dict[str, object], field: str) -> None:
+    with pytest.raises(UnsafeValueError) as caught:
+        render(dataclasses.replace(CONF, **change))  # type: ignore[arg-type]
+    assert field in str(caught.value)
+    assert caught.value.code == "input.unsafe_value"
