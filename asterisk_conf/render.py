@@ -21,6 +21,7 @@ FILES = (
     "queues.conf",
     "musiconhold.conf",
     "rtp.conf",
+    "cdr.conf",
 )
 SECRET_FILES = frozenset({"manager.conf", "pjsip.conf"})
 

@@ -23,6 +23,9 @@ from pathlib import Path
 from core.errors import SandboxError
 
 SCENARIO_DIR = "/var/lib/hotline/sipp"  # inside the root
+PCAP_DIR = "/usr/share/sip-tester"  # Debian's sip-tester ships RFC 2833 DTMF captures
+DTMF_MARKER = "<!-- DTMF: the harness puts one RFC 2833 capture per digit here -->"
+_DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 _COUNTER = re.compile(r"^\s*(Successful call|Failed call)\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
 
 
@@ -44,6 +47,22 @@ def install_scenarios(root: Path) -> None:
     for entry in resources.files("asterisk_conf").joinpath("sipp").iterdir():
         if entry.name.endswith(".xml"):
             (target / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def with_dtmf(scenario: str, digits: str, gap_ms: int = 700) -> str:
+    """The caller scenario with ``digits`` sent as RFC 2833 events right after answer."""
+    if DTMF_MARKER not in scenario:
+        raise ValueError("scenario has no DTMF marker")
+    steps = []
+    for digit in digits:
+        if digit not in _DTMF_NAMES:
+            raise ValueError(f"no DTMF capture for {digit!r}")
+        pcap = f"{PCAP_DIR}/dtmf_2833_{_DTMF_NAMES[digit]}.pcap"
+        steps.append(
+            f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+            f'  <pause milliseconds="{gap_ms}"/>'
+        )
+    return scenario.replace(DTMF_MARKER, "\n  ".join(steps))
 
 
 def _parse(returncode: int, output: str) -> SippResult:
@@ -115,13 +134,20 @@ class Sipp:
         *,
         caller: str = "13800138000",
         talk_ms: int = 3000,
+        digits: str = "",
         trunk_port: int = 5061,
         media_port: int = 6000,
         timeout_s: float = 60,
     ) -> SippResult:
-        """One call to ``number`` that stays ``talk_ms`` after answer, then hangs up."""
+        """One call to ``number``: after answer, send ``digits`` as DTMF, stay ``talk_ms``,
+        then hang up."""
+        scenario = "caller.xml"
+        if digits:
+            text = with_dtmf(self._scenario_text("caller.xml"), digits)  # checks the digits
+            name = "caller-dtmf-" + "_".join(_DTMF_NAMES[d] for d in digits) + ".xml"
+            scenario = self._write_scenario(name, text)
         argv = self.argv(
-            "caller.xml",
+            scenario,
             trunk_port,
             media_port,
             "-s",
@@ -136,6 +162,13 @@ class Sipp:
             timeout_s=timeout_s,
         )
         return await self.run(argv, timeout_s + 10)
+
+    def _scenario_text(self, name: str) -> str:
+        return (self.root / SCENARIO_DIR.lstrip("/") / name).read_text(encoding="utf-8")
+
+    def _write_scenario(self, name: str, text: str) -> str:
+        (self.root / SCENARIO_DIR.lstrip("/") / name).write_text(text, encoding="utf-8")
+        return name
 
     def phone(self, extension: str, password: str, port: int, media_port: int) -> DeskPhone:
         return DeskPhone(self, extension, password, port, media_port)

@@ -123,3 +123,26 @@ async def test_caller_hears_greeting_joins_queue_and_idle_agent_answers(
     assert hangups.get("PJSIP/pstn") == "16"  # normal clearing
     assert hangups.get(f"PJSIP/{AGENT_EXTENSION}") == "16"
     await asyncio.sleep(0)
+
+
+async def test_caller_dtmf_from_rfc2833_captures_reaches_asterisk(
+    settings: Settings, sipp: Sipp, observer: EventLog
+) -> None:
+    """The harness's DTMF (Debian's captures, 101 telephone-event) arrives as digits."""
+    result = await sipp.call(
+        settings.entry_number,
+        caller="13700137000",
+        digits="29#",
+        talk_ms=1500,
+        trunk_port=settings.trunk_port,
+        timeout_s=40,
+    )
+    assert result.ok, result.output[-2000:]
+    entry = observer.matching("UserEvent", UserEvent="HotlineEntry", CallerIDNum="13700137000")
+    linkedid = entry[-1][1].get("Linkedid")
+    digits = [
+        e.get("Digit")
+        for _, e in observer.matching("DTMFEnd", Linkedid=linkedid)
+        if e.get("Direction") == "Received"
+    ]
+    assert digits == ["2", "9", "#"]

@@ -8,7 +8,7 @@ import pytest
 
 from asterisk_conf.sandbox import rootfs
 from asterisk_conf.sandbox.host import debian_mirror_from_host
-from asterisk_conf.sandbox.sipp import _parse
+from asterisk_conf.sandbox.sipp import DTMF_MARKER, PCAP_DIR, _parse, with_dtmf
 from core.errors import SandboxError
 from ivr.prompts import GREETING, tts_commands
 
@@ -58,3 +58,15 @@ def test_greeting_is_the_standards_wording_and_spoken_as_one_argument() -> None:
     espeak, sox = tts_commands(GREETING, "/tmp/raw.wav", "/p/greeting.wav")
     assert espeak[-1] == GREETING and espeak[-2] == "--"
     assert sox[:2] == ["sox", "/tmp/raw.wav"] and "8000" in sox
+
+
+def test_dtmf_digits_become_rfc2833_captures_in_order() -> None:
+    text = with_dtmf(f"<a/>\n  {DTMF_MARKER}\n<b/>", "1*#")
+    pcaps = [line.split('"')[1] for line in text.splitlines() if "play_pcap_audio" in line]
+    assert pcaps == [
+        f"{PCAP_DIR}/dtmf_2833_1.pcap",
+        f"{PCAP_DIR}/dtmf_2833_star.pcap",
+        f"{PCAP_DIR}/dtmf_2833_pound.pcap",
+    ]
+    with pytest.raises(ValueError, match="A"):
+        with_dtmf(DTMF_MARKER, "A")
