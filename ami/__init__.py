@@ -4,7 +4,7 @@ Guards panoramisk 1.4's measured bugs (asterisk.md §7) and refuses AMI injectio
 (§8).  The rest of the project sees ``AmiClient``, ``AmiEvent`` and our own errors.
 """
 
-from ami.client import AmiClient, AmiEvent, ConnectionState
+from ami.client import AmiClient, ConnectionState, Reply
 from ami.errors import (
     AmiActionFailed,
     AmiAuthError,
@@ -20,8 +20,8 @@ __all__ = [
     "AmiClient",
     "AmiConnectionLost",
     "AmiError",
-    "AmiEvent",
     "AmiNotConnected",
     "AmiOutcomeUnknown",
     "ConnectionState",
+    "Reply",
 ]

@@ -5,7 +5,7 @@
 - our own keepalive (``Ping`` with a deadline) finds a dead or frozen Asterisk;
 - on loss: in-flight actions fail as "connection lost" (outcome unknown), nothing is
   replayed, and a supervisor reconnects with backoff and fires ``on_ready`` again so
-  the domain can reconcile;
+  the domain can reconcile (``FullyBooted`` arrives as an event as well);
 - every header and value is refused if it holds a control character;
 - ``QueueAdd`` is sent with ``as_list=False``; ``Originate`` always ``Async: true`` with
   a ``ChannelId``;
@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import enum
 import functools
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 
 from panoramisk import Manager
 
+from ami.actions import Action
 from ami.errors import (
     AmiActionFailed,
     AmiAuthError,
@@ -34,6 +36,7 @@ from ami.errors import (
     AmiNotConnected,
     AmiOutcomeUnknown,
 )
+from ami.events import Event, parse_event
 from ami.protocol import GuardedProtocol
 from core.errors import UnsafeValueError
 from core.logging import get_logger
@@ -42,7 +45,7 @@ from core.safety import refuse_control_chars
 log = get_logger("ami")
 
 HeaderValue = str | Sequence[str]
-EventHandler = Callable[["AmiEvent"], Awaitable[None] | None]
+EventHandler = Callable[[Event], Awaitable[None] | None]
 ReadyHook = Callable[[], Awaitable[None] | None]
 
 
@@ -55,23 +58,24 @@ class ConnectionState(enum.Enum):
 
 
 @dataclass(frozen=True)
-class AmiEvent:
-    """An AMI event as the domain sees it: its name and its headers (first value wins)."""
+class Reply:
+    """Asterisk's answer to one action; ``events`` holds an event list's items."""
 
-    name: str
+    response: str
+    message: str
     headers: Mapping[str, str] = field(repr=False)
-
-    def get(self, key: str, default: str = "") -> str:
-        return self.headers.get(key.lower(), default)
+    events: tuple[Event, ...] = ()
 
 
-def _event_from_message(message: Any) -> AmiEvent:
-    headers: dict[str, str] = {}
-    for key, value in message.items():
-        lowered = key.lower()
-        if lowered not in headers:
-            headers[lowered] = value[0] if isinstance(value, list) else value
-    return AmiEvent(name=headers.get("event", ""), headers=headers)
+def _headers_of(message: Any) -> dict[str, str]:
+    return {k: (v[0] if isinstance(v, list) else v) for k, v in message.items()}
+
+
+def _reply_from(raw: Any) -> Reply:
+    messages = raw if isinstance(raw, list) else [raw]
+    first = _headers_of(messages[0])
+    events = tuple(parse_event(_headers_of(m)) for m in messages[1:] if "event" in m)
+    return Reply(first.get("Response", ""), first.get("Message", ""), first, events)
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -114,7 +118,10 @@ class AmiClient:
         self.on_ready = on_ready
         self.state = ConnectionState.DISCONNECTED
         self.reconnects = 0
+        self.events_received = 0
+        self.last_event_at: float | None = None  # time.monotonic()
         self._handlers: list[tuple[str, EventHandler]] = []
+        self._by_name: dict[str, list[EventHandler]] = {}
         self._manager: _Manager | None = None
         self._lost = asyncio.Event()
         self._ready = asyncio.Event()
@@ -168,7 +175,6 @@ class AmiClient:
             ping_delay=3600,
             encoding="utf8",
         )
-        manager.register_event("*", self._dispatch)
         try:
             _transport, protocol = await asyncio.wait_for(
                 loop.create_connection(GuardedProtocol, self.host, self.port),
@@ -181,22 +187,27 @@ class AmiClient:
         protocol.log = manager.log
         protocol.config = manager.config
         protocol.encoding = manager.encoding = "utf8"
+        protocol.on_event = self._dispatch
         manager.protocol = protocol
         manager.responses = protocol.responses
         manager._connected = True
         self._manager = manager
+        await self._login(manager)
+        self.state = ConnectionState.READY
+        self._ready.set()
+        self._log.info("ami logged in", version=protocol.version)
+        if self.on_ready is not None:
+            await self._run_guarded("on_ready", self.on_ready)
+
+    async def _login(self, manager: _Manager) -> None:
+        login = {
+            "Action": "Login",
+            "Username": self.username,
+            "Secret": self._secret,
+            "Events": "on",
+        }
         try:
-            reply = await asyncio.wait_for(
-                manager.send_action(
-                    {
-                        "Action": "Login",
-                        "Username": self.username,
-                        "Secret": self._secret,
-                        "Events": "on",
-                    }
-                ),
-                self.login_timeout,
-            )
+            reply = await asyncio.wait_for(manager.send_action(login), self.login_timeout)
         except (TimeoutError, AmiConnectionLost) as exc:
             self._drop_connection()
             self.state = ConnectionState.DISCONNECTED
@@ -208,11 +219,6 @@ class AmiClient:
                 f"AMI refused user {self.username!r}: {reply.message or 'authentication failed'}"
                 " (wrong secret, or the user's ACL does not permit this address)"
             )
-        self.state = ConnectionState.READY
-        self._ready.set()
-        self._log.info("ami logged in", version=protocol.version)
-        if self.on_ready is not None:
-            await self._run_guarded("on_ready", self.on_ready)
 
     def _drop_connection(self) -> None:
         manager, self._manager = self._manager, None
@@ -222,7 +228,7 @@ class AmiClient:
             transport.abort()
 
     def _connection_lost(self, exc: object) -> None:
-        if self.state is ConnectionState.CLOSED:
+        if self._closed():
             return
         self._ready.clear()
         self.state = ConnectionState.DISCONNECTED
@@ -260,12 +266,20 @@ class AmiClient:
                     self._log.warning(
                         "ami keepalive failed; dropping the connection", error=exc.code
                     )
-                    manager = self._manager
                     self._drop_connection()
-                    if manager is not None:
-                        self._connection_lost("keepalive timeout")
+                    self._connection_lost("keepalive timeout")
 
     # ---- actions --------------------------------------------------------------------
+
+    async def send(self, action: Action, *, timeout: float | None = None) -> Reply:
+        """Send a typed action; event-list actions return their items in ``events``."""
+        raw = await self.action(
+            action.NAME,
+            action.headers(),
+            as_list=True if action.LIST_REPLY else None,
+            timeout=timeout,
+        )
+        return _reply_from(raw)
 
     async def action(
         self,
@@ -275,39 +289,34 @@ class AmiClient:
         as_list: bool | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """Send one action and return its reply (a list for event-list actions).
+        """Send one action by name and return panoramisk's reply (a list for lists).
 
         Raises ``UnsafeValueError`` before anything is sent if a value holds a control
         character, ``AmiActionFailed`` on ``Response: Error``, and ``AmiOutcomeUnknown``
         or ``AmiConnectionLost`` when we cannot know what Asterisk did.
         """
         message: dict[str, HeaderValue] = {"Action": name, **(headers or {})}
-        for key, value in message.items():
-            refuse_control_chars("AMI header name", key)
-            for item in [value] if isinstance(value, str) else value:
-                if not isinstance(item, str):
-                    raise UnsafeValueError(
-                        f"AMI header {key} must be text, not {type(item).__name__}"
-                    )
-                refuse_control_chars(f"AMI header {key}", item)
+        _refuse_unsafe(message)
         lowered = name.lower()
         if lowered == "queueadd":
             as_list = False  # §7.1: the success reply is otherwise never resolved
         if lowered == "originate":
             message = {k: v for k, v in message.items() if k.lower() != "async"}
             message["Async"] = "true"  # §7.2
-            message.setdefault("ChannelId", str(uuid.uuid4()))
+            if not any(k.lower() == "channelid" for k in message):
+                message["ChannelId"] = str(uuid.uuid4())
         manager = self._manager
-        if manager is None or (not self.is_ready and lowered != "login"):
+        if manager is None or not self.is_ready:
             raise AmiNotConnected(f"AMI not connected; {name} not sent")
-        future = manager.send_action(message, as_list=as_list)
+        wire = {k: (list(v) if not isinstance(v, str) else v) for k, v in message.items()}
+        future = manager.send_action(wire, as_list=as_list)
+        limit = timeout or self.action_timeout
         try:
-            reply = await asyncio.wait_for(asyncio.shield(future), timeout or self.action_timeout)
+            reply = await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError as exc:
             self._forget(manager, future)
-            raise AmiOutcomeUnknown(
-                f"{name}: no reply within {timeout or self.action_timeout} s; not re-sent"
-            ) from exc
+            self._log.warning("ami action outcome unknown", action=name, timeout_s=limit)
+            raise AmiOutcomeUnknown(f"{name}: no reply within {limit} s; not re-sent") from exc
         first = reply[0] if isinstance(reply, list) else reply
         if first.response == "Error":
             raise AmiActionFailed(f"{name}: {first.message}")
@@ -327,25 +336,31 @@ class AmiClient:
     def on_event(self, pattern: str, handler: EventHandler) -> None:
         """Call ``handler(event)`` for events whose name matches ``pattern`` (fnmatch)."""
         self._handlers.append((pattern, handler))
+        self._by_name.clear()
 
-    def _dispatch(self, _manager: Any, message: Any) -> None:
-        event = _event_from_message(message)
-        for pattern, handler in self._handlers:
-            if fnmatchcase(event.name, pattern):
-                try:
-                    result = handler(event)
-                except Exception:
-                    self._log.exception(
-                        "ami event handler failed",
-                        ami_event=event.name,
-                        headers=dict(event.headers),
-                    )
-                    continue
-                if asyncio.iscoroutine(result):
-                    task = asyncio.ensure_future(result)
-                    task.add_done_callback(functools.partial(self._handler_done, event))
+    def _handlers_for(self, name: str) -> list[EventHandler]:
+        handlers = self._by_name.get(name)
+        if handlers is None:
+            handlers = [h for p, h in self._handlers if fnmatchcase(name, p)]
+            self._by_name[name] = handlers
+        return handlers
 
-    def _handler_done(self, event: AmiEvent, task: asyncio.Future[Any]) -> None:
+    def _dispatch(self, event: Event) -> None:
+        self.events_received += 1
+        self.last_event_at = time.monotonic()
+        for handler in self._handlers_for(event.name):
+            try:
+                result = handler(event)
+            except Exception:
+                self._log.exception(
+                    "ami event handler failed", ami_event=event.name, headers=dict(event.raw)
+                )
+                continue
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(functools.partial(self._handler_done, event))
+
+    def _handler_done(self, event: Event, task: asyncio.Future[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
             self._log.error(
                 "ami event handler failed", ami_event=event.name, error=repr(task.exception())
@@ -358,3 +373,13 @@ class AmiClient:
                 await result
         except Exception:
             self._log.exception("ami hook failed", hook=what)
+
+
+def _refuse_unsafe(message: Mapping[str, HeaderValue]) -> None:
+    """§8: Asterisk ends a line at CR LF *or* a bare LF; nothing of the kind may pass."""
+    for key, value in message.items():
+        refuse_control_chars("AMI header name", key)
+        for item in [value] if isinstance(value, str) else value:
+            if not isinstance(item, str):
+                raise UnsafeValueError(f"AMI header {key} must be text, not {type(item).__name__}")
+            refuse_control_chars(f"AMI header {key}", item)

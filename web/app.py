@@ -25,9 +25,11 @@ async def healthz(request: web.Request) -> web.Response:
             await conn.fetchval("SELECT 1", timeout=2)
     except Exception:
         db_ok = False
+    last = ami.last_event_at
     body = {
         "ami": ami.state.value,
         "ami_reconnects": ami.reconnects,
+        "ami_last_event_age_s": None if last is None else round(time.monotonic() - last, 1),
         "database": "ok" if db_ok else "unreachable",
         "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
     }

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ami import AmiClient, AmiEvent
+from ami import AmiClient
+from ami.events import Event as AmiEvent
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings

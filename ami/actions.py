@@ -1,0 +1,201 @@
+"""Typed AMI actions: what the service may ask of Asterisk, as frozen dataclasses.
+
+Each action knows its AMI name and headers. Values are checked by the client for
+control characters before anything is sent; the fields that Asterisk stores
+unescaped (``persistentmembers``: member names and pause reasons, asterisk.md §1)
+are whitelisted here as well.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from core import safety
+from core.errors import UnsafeValueError
+
+HeaderValue = str | tuple[str, ...]
+
+# persistentmembers stores "iface;penalty;paused;name;state_iface;reason;wrapuptime|…"
+# unescaped: a reason or name holding | ; , recreates members after a restart.
+_STORED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{0,40}$")
+
+
+def _stored(field_name: str, value: str) -> str:
+    if not _STORED_TOKEN.fullmatch(value):
+        raise UnsafeValueError(
+            f"{field_name}={value!r}: Asterisk stores it unescaped; use letters, digits, _ or -"
+        )
+    return value
+
+
+def _truth(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class Action:
+    NAME: ClassVar[str] = ""
+    # an action answered by a list of events ending in "<...>Complete"
+    LIST_REPLY: ClassVar[bool] = False
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Ping(Action):
+    NAME = "Ping"
+
+
+@dataclass(frozen=True)
+class QueueAdd(Action):
+    """Sign-in: always added paused unless told otherwise (asterisk#1007)."""
+
+    NAME = "QueueAdd"
+    queue: str
+    interface: str
+    member_name: str
+    state_interface: str
+    penalty: int = 0
+    paused: bool = True
+    reason: str = ""
+
+    def headers(self) -> dict[str, HeaderValue]:
+        safety.digits("QueueAdd member_name (job number)", self.member_name)
+        return {
+            "Queue": self.queue,
+            "Interface": self.interface,
+            "MemberName": self.member_name,
+            "StateInterface": self.state_interface,
+            "Penalty": str(self.penalty),
+            "Paused": _truth(self.paused),
+            "Reason": _stored("QueueAdd reason", self.reason),
+        }
+
+
+@dataclass(frozen=True)
+class QueueRemove(Action):
+    NAME = "QueueRemove"
+    queue: str
+    interface: str
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {"Queue": self.queue, "Interface": self.interface}
+
+
+@dataclass(frozen=True)
+class QueuePause(Action):
+    """Pause or unpause a member; ``queue=None`` acts on all the member's queues."""
+
+    NAME = "QueuePause"
+    interface: str
+    paused: bool
+    queue: str | None = None
+    reason: str = ""
+
+    def headers(self) -> dict[str, HeaderValue]:
+        headers: dict[str, HeaderValue] = {
+            "Interface": self.interface,
+            "Paused": _truth(self.paused),
+            "Reason": _stored("QueuePause reason", self.reason),
+        }
+        if self.queue is not None:
+            headers["Queue"] = self.queue
+        return headers
+
+
+@dataclass(frozen=True)
+class QueueStatus(Action):
+    NAME = "QueueStatus"
+    LIST_REPLY = True
+    queue: str | None = None
+    member: str | None = None
+
+    def headers(self) -> dict[str, HeaderValue]:
+        headers: dict[str, HeaderValue] = {}
+        if self.queue is not None:
+            headers["Queue"] = self.queue
+        if self.member is not None:
+            headers["Member"] = self.member
+        return headers
+
+
+@dataclass(frozen=True)
+class DeviceStateList(Action):
+    NAME = "DeviceStateList"
+    LIST_REPLY = True
+
+
+@dataclass(frozen=True)
+class Setvar(Action):
+    """Set a variable; with no channel, a global or a function such as DEVICE_STATE()."""
+
+    NAME = "Setvar"
+    variable: str
+    value: str
+    channel: str | None = None
+
+    def headers(self) -> dict[str, HeaderValue]:
+        headers: dict[str, HeaderValue] = {"Variable": self.variable, "Value": self.value}
+        if self.channel is not None:
+            headers["Channel"] = self.channel
+        return headers
+
+
+@dataclass(frozen=True)
+class SendUserEvent(Action):
+    NAME = "UserEvent"
+    user_event: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, HeaderValue]:
+        safety.token("UserEvent name", self.user_event)
+        for key in self.fields:
+            safety.token("UserEvent header", key)
+        return {"UserEvent": self.user_event, **self.fields}
+
+
+@dataclass(frozen=True)
+class Hangup(Action):
+    NAME = "Hangup"
+    channel: str
+    cause: int = 16
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {"Channel": self.channel, "Cause": str(self.cause)}
+
+
+@dataclass(frozen=True)
+class Originate(Action):
+    """Always asynchronous, always with our own ``ChannelId`` (asterisk.md §7.2), so a
+    timed-out Originate can be reconciled by that id and is never sent twice."""
+
+    NAME = "Originate"
+    channel: str
+    context: str
+    exten: str
+    priority: int = 1
+    caller_id: str = ""
+    timeout_ms: int = 30_000
+    variables: Mapping[str, str] = field(default_factory=dict)
+    channel_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def headers(self) -> dict[str, HeaderValue]:
+        headers: dict[str, HeaderValue] = {
+            "Channel": self.channel,
+            "Context": self.context,
+            "Exten": self.exten,
+            "Priority": str(self.priority),
+            "Timeout": str(self.timeout_ms),
+            "Async": "true",
+            "ChannelId": self.channel_id,
+        }
+        if self.caller_id:
+            headers["CallerID"] = self.caller_id
+        if self.variables:
+            headers["Variable"] = tuple(f"{k}={v}" for k, v in self.variables.items())
+        return headers
