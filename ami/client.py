@@ -296,7 +296,11 @@ class AmiClient:
         or ``AmiConnectionLost`` when we cannot know what Asterisk did.
         """
         message: dict[str, HeaderValue] = {"Action": name, **(headers or {})}
-        _refuse_unsafe(message)
+        try:
+            _refuse_unsafe(message)
+        except UnsafeValueError as exc:
+            self._log.warning("ami value refused", action=name, error=exc.message)
+            raise
         lowered = name.lower()
         if lowered == "queueadd":
             as_list = False  # §7.1: the success reply is otherwise never resolved
