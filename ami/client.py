@@ -120,6 +120,7 @@ class AmiClient:
         self.reconnects = 0
         self.events_received = 0
         self.last_event_at: float | None = None  # time.monotonic()
+        self.last_event_lag_s: float | None = None  # our clock minus Asterisk's Timestamp
         self._handlers: list[tuple[str, EventHandler]] = []
         self._by_name: dict[str, list[EventHandler]] = {}
         self._manager: _Manager | None = None
@@ -352,6 +353,8 @@ class AmiClient:
     def _dispatch(self, event: Event) -> None:
         self.events_received += 1
         self.last_event_at = time.monotonic()
+        if event.timestamp:
+            self.last_event_lag_s = time.time() - event.timestamp
         for handler in self._handlers_for(event.name):
             try:
                 result = handler(event)

@@ -34,6 +34,18 @@ class DeskPhone:
 
 
 @dataclass(frozen=True)
+class CelDatabase:
+    """Where Asterisk writes its own record of every call (CEL), for backfill after downtime."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = field(repr=False)
+    table: str = "cel"
+
+
+@dataclass(frozen=True)
 class AsteriskConf:
     ami_host: str
     ami_port: int
@@ -47,6 +59,7 @@ class AsteriskConf:
     ring_timeout_s: int
     prompts_dir: str
     desk_phones: tuple[DeskPhone, ...]
+    cel_database: CelDatabase | None = None
     run_user: str = "asterisk"
     qualify_frequency_s: int = 5
     debug_log: bool = False
@@ -75,6 +88,13 @@ class AsteriskConf:
                     safety.token(f"AMI class of {user.name}", cls)
             for event in user.exclude_events:
                 safety.token(f"event filter of {user.name}", event)
+        if self.cel_database is not None:
+            cel = self.cel_database
+            safety.hostname("CEL database host", cel.host)
+            _port("CEL database port", cel.port)
+            for name, value in (("dbname", cel.dbname), ("user", cel.user), ("table", cel.table)):
+                safety.token(f"CEL database {name}", value)
+            safety.secret("CEL database password", cel.password)
         extensions = [p.extension for p in self.desk_phones]
         if len(set(extensions)) != len(extensions):
             raise UnsafeValueError("two desk phones share an extension")

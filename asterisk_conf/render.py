@@ -22,8 +22,10 @@ FILES = (
     "musiconhold.conf",
     "rtp.conf",
     "cdr.conf",
+    "cel.conf",
+    "cel_pgsql.conf",
 )
-SECRET_FILES = frozenset({"manager.conf", "pjsip.conf"})
+SECRET_FILES = frozenset({"manager.conf", "pjsip.conf", "cel_pgsql.conf"})
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("asterisk_conf", "templates"),

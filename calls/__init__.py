@@ -1,1 +1,6 @@
-"""Call records and reports (standard.md R10 and the quality figures). Not built yet."""
+"""Call records (standard.md R10 and the quality figures).
+
+``model`` follows one call through AMI events (pure); ``cel`` rebuilds the same record
+from Asterisk's own CEL rows after the service was down (pure); ``repo`` stores rows
+exactly once per Linkedid; ``service`` wires them to the AMI adapter.
+"""

@@ -33,6 +33,16 @@ class UnsafeValueError(HotlineError):
     code = "input.unsafe_value"
 
 
+class InvalidInput(HotlineError):
+    """A request's body or parameters are malformed; the message says which and why."""
+
+    code = "input.invalid"
+
+
+class NotFound(HotlineError):
+    code = "not_found"
+
+
 class SandboxError(HotlineError):
     """The development sandbox (Asterisk + PostgreSQL in a Debian sid root) failed."""
 

@@ -15,6 +15,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _DIAL_STRING = re.compile(r"^[0-9*#+]{1,20}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
@@ -46,6 +47,11 @@ def dial_string(field: str, value: str) -> str:
 def token(field: str, value: str) -> str:
     """Names of contexts, users, endpoints: letters, digits, ``_`` and ``-``."""
     return _check(_TOKEN, field, value, "a name of letters, digits, '_' or '-'")
+
+
+def hostname(field: str, value: str) -> str:
+    """A host name or IPv4 address: letters, digits, dots and hyphens."""
+    return _check(_HOSTNAME, field, value, "a host name")
 
 
 def secret(field: str, value: str) -> str:

@@ -55,6 +55,12 @@ class Settings:
     sandbox_dir: Path = Path("/var/cache/hotline")
     sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time
     sandbox_postgres_port: int = 5433
+    # Calendar days (reports, date filters) are the centre's local days
+    timezone: str = "Asia/Shanghai"
+    # Call records: how often and how far back the CEL backfill looks
+    backfill_every_s: float = 60.0
+    backfill_days: int = 7
+    backfill_grace_s: float = 15.0  # a finished call is the live recorder's for this long
     # Logs: "auto" = console on a terminal, JSON otherwise
     log_format: str = "auto"
     log_level: str = "info"

@@ -1,4 +1,4 @@
-"""``hotline serve``: wire the adapters and the web app, run until stopped."""
+"""``hotline serve``: wire the adapters, the domain and the web app; run until stopped."""
 
 from __future__ import annotations
 
@@ -8,36 +8,83 @@ import signal
 from aiohttp import web
 
 from ami import AmiClient
+from calls.service import CallRecorder, QueueWaiting
 from core.errors import ConfigError
 from core.logging import get_logger
 from core.settings import Settings
 from db.pool import create_pool
 from web.app import init_app
+from web.metrics import Metrics
 
 log = get_logger("hotline")
 
 
+class Service:
+    """Everything ``serve`` runs, started and stopped in order (also used by tests)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.ami_secret:
+            raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
+        self.settings = settings
+        self.ami = AmiClient(
+            settings.ami_host,
+            settings.ami_port,
+            settings.ami_username,
+            settings.ami_secret,
+            action_timeout=settings.ami_action_timeout_s,
+            on_ready=self._on_ami_ready,
+        )
+        self.queues = QueueWaiting(self.ami)
+        self.metrics = Metrics(self.ami, self.queues)
+        self.recorder: CallRecorder | None = None
+        self.runner: web.AppRunner | None = None
+
+    async def _on_ami_ready(self) -> None:
+        if self.recorder is not None:
+            self.recorder.on_ami_ready()
+        await self.queues.resync()
+
+    async def start(self, *, http: bool = True) -> None:
+        s = self.settings
+        self.pool = await create_pool(s)
+        self.recorder = CallRecorder(
+            self.ami,
+            self.pool,
+            backfill_every_s=s.backfill_every_s,
+            backfill_days=s.backfill_days,
+            grace_s=s.backfill_grace_s,
+            on_recorded=self.metrics.call_recorded,
+        )
+        self.recorder.attach()
+        self.queues.attach()
+        await self.ami.start()
+        self.recorder.start()
+        if http:
+            self.runner = web.AppRunner(
+                init_app(s, self.pool, self.ami, self.metrics), access_log=None
+            )
+            await self.runner.setup()
+            await web.TCPSite(self.runner, s.http_host, s.http_port).start()
+        log.info(
+            "hotline serving",
+            http=f"http://{s.http_host}:{s.http_port}/",
+            ami=f"{s.ami_host}:{s.ami_port}",
+            db=s.database_url_redacted,
+        )
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.recorder is not None:
+            await self.recorder.stop()
+        await self.ami.close()
+        await self.pool.close()
+        log.info("hotline stopped")
+
+
 async def serve(settings: Settings) -> None:
-    if not settings.ami_secret:
-        raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
-    pool = await create_pool(settings)
-    ami = AmiClient(
-        settings.ami_host,
-        settings.ami_port,
-        settings.ami_username,
-        settings.ami_secret,
-        action_timeout=settings.ami_action_timeout_s,
-    )
-    await ami.start()
-    runner = web.AppRunner(init_app(settings, pool, ami), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    log.info(
-        "hotline serving",
-        http=f"http://{settings.http_host}:{settings.http_port}/",
-        ami=f"{settings.ami_host}:{settings.ami_port}",
-        db=settings.database_url_redacted,
-    )
+    service = Service(settings)
+    await service.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -45,7 +92,4 @@ async def serve(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
-        await ami.close()
-        await pool.close()
-        log.info("hotline stopped")
+        await service.stop()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
 
 from ami import AmiClient
+from calls import views as call_views
 from core.settings import Settings
+from web.errors import error_middleware
+from web.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 AMI = web.AppKey("ami", AmiClient)
+METRICS = web.AppKey("metrics", Metrics)
 STARTED = web.AppKey("started", float)
 
 
@@ -37,6 +42,21 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if healthy else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[METRICS].render(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def calls(request: web.Request) -> web.Response:
+    tz = ZoneInfo(request.app[SETTINGS].timezone)
+    body = await call_views.list_calls(request.app[POOL], request.query, tz)
+    return call_views.json_response(body)
+
+
 async def index(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with request.app[POOL].acquire() as conn:
@@ -48,7 +68,8 @@ async def index(request: web.Request) -> web.Response:
     html = (
         "<!doctype html><meta charset=utf-8><title>12333 hotline</title>"
         f"<h1>12333 hotline</h1><p>Entry number {settings.entry_number}, queue "
-        f"{settings.queue}. <a href=/healthz>/healthz</a></p>"
+        f"{settings.queue}. <a href=/healthz>/healthz</a> · <a href=/metrics>/metrics</a> · "
+        "<a href=/api/calls>/api/calls</a></p>"
         f"<table><tr><th>工号 job number</th><th>name</th><th>extension</th></tr>{rows}</table>"
     )
     return web.Response(text=html, content_type="text/html")
@@ -60,12 +81,17 @@ def _escape(text: str) -> str:
     )
 
 
-def init_app(settings: Settings, pool: asyncpg.Pool, ami: AmiClient) -> web.Application:
-    app = web.Application()
+def init_app(
+    settings: Settings, pool: asyncpg.Pool, ami: AmiClient, metrics_: Metrics
+) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
     app[AMI] = ami
+    app[METRICS] = metrics_
     app[STARTED] = time.monotonic()
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/calls", calls)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -15,19 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from asterisk_conf.model import (
     SERVICE_EXCLUDED_EVENTS,
     SERVICE_READ,
     SERVICE_WRITE,
     AmiUser,
     AsteriskConf,
+    CelDatabase,
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render, write_config
 from asterisk_conf.sandbox import host, rootfs
-from asterisk_conf.sandbox.services import AsteriskService, PostgresService, root_user
+from asterisk_conf.sandbox.services import (
+    CEL_USER,
+    AsteriskService,
+    PostgresService,
+    root_user,
+)
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
+from db.migrate import migrate
 from ivr.prompts import DEFAULT_PROMPTS, tts_commands
 
 log = get_logger("sandbox")
@@ -68,17 +78,24 @@ class Sandbox:
             build_s = rootfs.ensure_root(self.root, mirror)
             rootfs.mount_runtime(self.root)
             secrets = self.ensure_secrets()
+            pg_pid, migrated = None, []
+            if self.manages_postgres(secrets):
+                # PostgreSQL first: Asterisk writes its CEL there from its first call
+                pg_pid = self.postgres.start()
+                self.postgres.ensure_database(secrets["db_password"], secrets["db_cel_password"])
+                migrated = asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
             self._install_prompts()
             was_running = self.asterisk.pid() is not None
+            if was_running and "modules.conf" in changed:
+                log.info("asterisk modules changed; restarting it")
+                self.asterisk.stop()
             pid = self.asterisk.start(self.settings.ami_host, self.settings.ami_port)
-            if was_running and changed:
-                log.info("asterisk config changed; reloading")
+            if was_running and changed and "modules.conf" not in changed:
+                log.info("asterisk config changed; reloading", files=sorted(changed))
                 self.asterisk.cli("core reload")
-            pg_pid = None
-            if self.manages_postgres(secrets):
-                pg_pid = self.postgres.start()
-                self.postgres.ensure_database(secrets["db_password"])
+            elif was_running and migrated:
+                self.asterisk.cli("module reload cel_pgsql.so")
             url = self.database_url(secrets)
         total = time.monotonic() - started
         log.info("sandbox up", seconds=round(total, 1), build_seconds=round(build_s, 1))
@@ -141,7 +158,7 @@ class Sandbox:
         current: dict[str, Any] = {}
         if self.secrets_path.exists():
             current = json.loads(self.secrets_path.read_text())
-        wanted = {"ami_service", "ami_publish", "ami_observer", "db_password"}
+        wanted = {"ami_service", "ami_publish", "ami_observer", "db_password", "db_cel_password"}
         phones = current.setdefault("phones", {})
         pins = current.setdefault("demo_pins", {})
         if not (
@@ -199,6 +216,15 @@ class Sandbox:
             ),
         )
         phones = tuple(DeskPhone(ext, secrets["phones"][ext]) for ext in SANDBOX_EXTENSIONS)
+        cel = None
+        if self.manages_postgres(secrets):
+            cel = CelDatabase(
+                "127.0.0.1",
+                s.sandbox_postgres_port,
+                "hotline",
+                CEL_USER,
+                secrets["db_cel_password"],
+            )
         return AsteriskConf(
             ami_host=s.ami_host,
             ami_port=s.ami_port,
@@ -212,11 +238,12 @@ class Sandbox:
             ring_timeout_s=s.ring_timeout_s,
             prompts_dir=s.prompts_dir,
             desk_phones=phones,
+            cel_database=cel,
             debug_log=True,
         )
 
-    def _install_config(self, secrets: dict[str, Any]) -> bool:
-        """Render into the root's /etc/asterisk, which holds only our files; True if changed."""
+    def _install_config(self, secrets: dict[str, Any]) -> set[str]:
+        """Render into the root's /etc/asterisk, which holds only our files; the changed ones."""
         etc = self.root / "etc/asterisk"
         files = render(self.asterisk_conf(secrets))
         samples = self.root / "etc/asterisk.debian-samples"
@@ -226,7 +253,7 @@ class Sandbox:
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
         write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
-        return any(before[name] != _digest(etc / name) for name in FILES)
+        return {name for name in FILES if before[name] != _digest(etc / name)}
 
     def _install_prompts(self) -> None:
         """Generate each default prompt inside the root, again only when its text changed."""
@@ -249,6 +276,14 @@ class Sandbox:
             (self.root / raw.lstrip("/")).unlink(missing_ok=True)
             wav.chmod(0o644)
             stamp.write_text(prompt.text, encoding="utf-8")
+
+
+async def _migrate(database_url: str) -> list[str]:
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
 
 
 def _digest(path: Path) -> str:

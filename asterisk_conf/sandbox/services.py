@@ -21,6 +21,8 @@ from core.logging import get_logger
 
 log = get_logger("sandbox")
 
+CEL_USER = "asterisk_cel"  # the role Asterisk writes its CEL as
+
 
 @dataclass(frozen=True)
 class RootUser:
@@ -229,13 +231,18 @@ class PostgresService:
             raise SandboxError("postgresql started but its pid file names no live process")
         return pid
 
-    def ensure_database(self, password: str) -> None:
-        """The ``hotline`` role (may create databases, for tests) and its database."""
+    def ensure_database(self, password: str, cel_password: str) -> None:
+        """The ``hotline`` role (may create databases, for tests) and its database, and
+        the role Asterisk writes its CEL as (granted INSERT on ``cel`` by the migration)."""
         safety.secret("database password", password)
+        safety.secret("CEL database password", cel_password)
         sql = (
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hotline') THEN "  # noqa: S608 - the one value, the password, passed the whitelist above
             "CREATE ROLE hotline LOGIN CREATEDB; END IF; END $$;\n"
             f"ALTER ROLE hotline PASSWORD '{password}';\n"
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'asterisk_cel') "
+            "THEN CREATE ROLE asterisk_cel LOGIN; END IF; END $$;\n"
+            f"ALTER ROLE asterisk_cel PASSWORD '{cel_password}';\n"
             "SELECT 'CREATE DATABASE hotline OWNER hotline' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = 'hotline')\\gexec\n"
         )

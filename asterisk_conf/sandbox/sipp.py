@@ -133,19 +133,22 @@ class Sipp:
         number: str,
         *,
         caller: str = "13800138000",
+        caller_name: str = "",
         talk_ms: int = 3000,
         digits: str = "",
+        until_far_end_hangs_up: bool = False,
         trunk_port: int = 5061,
         media_port: int = 6000,
         timeout_s: float = 60,
     ) -> SippResult:
         """One call to ``number``: after answer, send ``digits`` as DTMF, stay ``talk_ms``,
-        then hang up."""
-        scenario = "caller.xml"
+        then hang up (or, ``until_far_end_hangs_up``, wait for Asterisk's BYE)."""
+        scenario = "caller-wait-bye.xml" if until_far_end_hangs_up else "caller.xml"
         if digits:
-            text = with_dtmf(self._scenario_text("caller.xml"), digits)  # checks the digits
-            name = "caller-dtmf-" + "_".join(_DTMF_NAMES[d] for d in digits) + ".xml"
-            scenario = self._write_scenario(name, text)
+            text = with_dtmf(self.scenario_text(scenario), digits)  # checks the digits
+            name = scenario.replace(".xml", "-dtmf-")
+            name += "_".join(_DTMF_NAMES[d] for d in digits) + ".xml"
+            scenario = self.write_scenario(name, text)
         argv = self.argv(
             scenario,
             trunk_port,
@@ -159,14 +162,17 @@ class Sipp:
             "-key",
             "caller",
             caller,
+            "-key",
+            "caller_name",
+            caller_name,
             timeout_s=timeout_s,
         )
         return await self.run(argv, timeout_s + 10)
 
-    def _scenario_text(self, name: str) -> str:
+    def scenario_text(self, name: str) -> str:
         return (self.root / SCENARIO_DIR.lstrip("/") / name).read_text(encoding="utf-8")
 
-    def _write_scenario(self, name: str, text: str) -> str:
+    def write_scenario(self, name: str, text: str) -> str:
         (self.root / SCENARIO_DIR.lstrip("/") / name).write_text(text, encoding="utf-8")
         return name
 
@@ -217,14 +223,27 @@ class DeskPhone:
         return result
 
     async def start(
-        self, *, ring_ms: int = 500, calls: int | None = None, timeout_s: float = 300
+        self,
+        *,
+        ring_ms: int = 500,
+        calls: int | None = None,
+        hang_up_after_ms: int | None = None,
+        timeout_s: float = 300,
     ) -> None:
-        """Answer calls on ``port`` (after ringing ``ring_ms``), then register there."""
+        """Answer calls on ``port`` (after ringing ``ring_ms``), then register there.
+        With ``hang_up_after_ms`` the phone hangs up first, that long after answering."""
         extra = ["-aa", "-d", str(ring_ms)]
         if calls is not None:
             extra += ["-m", str(calls)]
+        scenario = "phone-answer.xml"
+        if hang_up_after_ms is not None:
+            text = self.sipp.scenario_text("phone-hangup.xml")
+            scenario = self.sipp.write_scenario(
+                f"phone-hangup-{int(hang_up_after_ms)}.xml",
+                text.replace('milliseconds="TALK_MS"', f'milliseconds="{int(hang_up_after_ms)}"'),
+            )
         argv = self.sipp.argv(
-            "phone-answer.xml",
+            scenario,
             self.port,
             self.media_port,
             *extra,

@@ -1,0 +1,146 @@
+"""Rebuild a call record from Asterisk's own CEL rows: a pure function, no I/O.
+
+Asterisk writes CEL to PostgreSQL whether the service runs or not; after downtime the
+service turns each finished call it did not record into the same ``CallRecord`` the
+AMI fold (``calls.model``) would have produced:
+
+- entered: the trunk channel's CHAN_START (its uniqueid is the linkedid);
+- greeting done: USER_DEFINED ``HOTLINE_GREETING_DONE`` (dialplan CELGenUserEvent);
+- queue joined: APP_START of ``Queue`` on the caller's channel;
+- agent offered: the first CHAN_START of a member's Local channel;
+- agent answered: the caller's channel BRIDGE_ENTER while in ``Queue``;
+- ended: the caller's channel HANGUP; the first HANGUP of the call with a
+  ``hangupsource`` says who hung up (the caller's channel, or the agent's);
+- the agent's job number: USER_DEFINED ``HOTLINE_CALL_END`` (``member=``), written by
+  the caller's hangup handler from app_queue's MEMBERNAME.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qs
+
+from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+
+MEMBER_CONTEXT = "agents-local"
+GREETING_DONE = "HOTLINE_GREETING_DONE"
+CALL_END = "HOTLINE_CALL_END"
+
+
+@dataclass(frozen=True)
+class CelRow:
+    eventtype: str
+    eventtime: datetime  # UTC, aware
+    uniqueid: str
+    linkedid: str
+    channame: str = ""
+    context: str = ""
+    exten: str = ""
+    cid_num: str = ""
+    cid_name: str = ""
+    appname: str = ""
+    appdata: str = ""
+    userdeftype: str = ""
+    peer: str = ""
+    extra: str = ""
+
+
+def _extra(row: CelRow) -> dict[str, object]:
+    try:
+        value = json.loads(row.extra) if row.extra else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _first(rows: Sequence[CelRow], **match: str) -> CelRow | None:
+    for row in rows:
+        if all(getattr(row, k) == v for k, v in match.items()):
+            return row
+    return None
+
+
+def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
+    """The call's record from all its CEL rows (any order), or None if it is not a
+    finished inbound call."""
+    rows = sorted(rows, key=lambda r: r.eventtime)
+    start = next(
+        (
+            r
+            for r in rows
+            if r.eventtype == "CHAN_START"
+            and r.uniqueid == r.linkedid
+            and r.context == ENTRY_CONTEXT
+        ),
+        None,
+    )
+    if start is None:
+        return None
+    me = start.uniqueid
+    hangup = _first(rows, eventtype="HANGUP", uniqueid=me)
+    if hangup is None or _first(rows, eventtype="LINKEDID_END") is None:
+        return None
+    greeting = _first(rows, eventtype="USER_DEFINED", userdeftype=GREETING_DONE, uniqueid=me)
+    queue_start = _first(rows, eventtype="APP_START", appname="Queue", uniqueid=me)
+    offered = next(
+        (
+            r
+            for r in rows
+            if r.eventtype == "CHAN_START"
+            and r.context == MEMBER_CONTEXT
+            and r.channame.endswith(";1")
+        ),
+        None,
+    )
+    answered = _first(rows, eventtype="BRIDGE_ENTER", appname="Queue", uniqueid=me)
+    call_end = _first(rows, eventtype="USER_DEFINED", userdeftype=CALL_END, uniqueid=me)
+    member = None
+    if call_end is not None:
+        extra = str(_extra(call_end).get("extra", ""))
+        members = parse_qs(extra).get("member", [])
+        member = members[0] if members else None
+    # The first hang-up with a known source says who ended the call: when the agent
+    # hangs up, the source is lost at the Local channel and the caller's HANGUP has none.
+    source = next(
+        (
+            str(_extra(r).get("hangupsource", ""))
+            for r in rows
+            if r.eventtype == "HANGUP" and _extra(r).get("hangupsource")
+        ),
+        "",
+    )
+    if answered is not None:
+        outcome = Outcome.ANSWERED
+        hung_up = (
+            HungUp.CALLER
+            if source == start.channame
+            else HungUp.AGENT
+            if source
+            else HungUp.UNKNOWN
+        )
+    elif queue_start is None:
+        outcome, hung_up = Outcome.ABANDONED_GREETING, HungUp.CALLER
+    elif source == start.channame:
+        outcome, hung_up = Outcome.ABANDONED_QUEUE, HungUp.CALLER
+    else:
+        outcome, hung_up = Outcome.UNANSWERED, HungUp.SYSTEM
+    return CallRecord(
+        linkedid=me,
+        caller_number=start.cid_num,
+        caller_name=start.cid_name,
+        entry_number=start.exten,
+        entered_at=start.eventtime,
+        ended_at=hangup.eventtime,
+        outcome=outcome,
+        hung_up_first=hung_up,
+        source=Source.CEL,
+        greeting_done_at=greeting.eventtime if greeting else None,
+        queue_joined_at=queue_start.eventtime if queue_start else None,
+        agent_offered_at=offered.eventtime if offered and queue_start else None,
+        agent_answered_at=answered.eventtime if answered else None,
+        queue=(queue_start.appdata.split(",")[0] or None) if queue_start else None,
+        agent_job_number=member if answered is not None and member else None,
+    )

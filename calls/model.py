@@ -1,0 +1,202 @@
+"""One inbound call followed through AMI events: a pure fold, no I/O.
+
+A call starts at the ``Newchannel`` of a trunk channel in the entry context (its
+Uniqueid is the call's Linkedid) and ends at that channel's ``Hangup``. Times are
+Asterisk's own event timestamps. Durations are derived from those times the same way
+here and in ``calls.cel``, so a backfilled row matches the row the service would have
+written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ami.events import (
+    AgentCalled,
+    AgentComplete,
+    AgentConnect,
+    Event,
+    Hangup,
+    HungUpFirst,
+    Newchannel,
+    QueueCallerAbandon,
+    QueueCallerJoin,
+    UserEvent,
+)
+
+ENTRY_CONTEXT = "from-pstn"
+GREETING_EVENT = "HotlineGreeting"
+
+
+class Outcome(enum.Enum):
+    ANSWERED = "answered"
+    ABANDONED_GREETING = "abandoned_greeting"  # hung up before reaching the queue
+    ABANDONED_QUEUE = "abandoned_queue"
+    VOICEMAIL = "voicemail"
+    TRANSFERRED = "transferred"
+    UNANSWERED = "unanswered"  # left the queue without an agent, not by hanging up
+
+
+class HungUp(enum.Enum):
+    """Who hung up first (R10: the caller should)."""
+
+    CALLER = "caller"
+    AGENT = "agent"
+    TRANSFER = "transfer"
+    SYSTEM = "system"
+    UNKNOWN = "unknown"
+
+
+class Source(enum.Enum):
+    AMI = "ami"
+    CEL = "cel"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    linkedid: str
+    caller_number: str
+    caller_name: str
+    entry_number: str
+    entered_at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    hung_up_first: HungUp
+    source: Source
+    greeting_done_at: datetime | None = None
+    queue_joined_at: datetime | None = None
+    agent_offered_at: datetime | None = None
+    agent_answered_at: datetime | None = None
+    queue: str | None = None
+    agent_job_number: str | None = None
+
+    @property
+    def ring_s(self) -> float | None:
+        return _between(self.agent_offered_at, self.agent_answered_at)
+
+    @property
+    def wait_s(self) -> float | None:
+        if self.queue_joined_at is None:
+            return None
+        return _between(self.queue_joined_at, self.agent_answered_at or self.ended_at)
+
+    @property
+    def talk_s(self) -> float | None:
+        return _between(self.agent_answered_at, self.ended_at)
+
+
+@dataclass(frozen=True)
+class CallDraft:
+    """A call in progress, as far as the events so far tell."""
+
+    linkedid: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    entry_number: str
+    entered_at: datetime
+    greeting_done_at: datetime | None = None
+    queue_joined_at: datetime | None = None
+    agent_offered_at: datetime | None = None
+    agent_answered_at: datetime | None = None
+    queue: str | None = None
+    agent_job_number: str | None = None
+    abandoned_in_queue: bool = False
+    completed_by: HungUpFirst | None = None
+
+
+def _between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round(max((end - start).total_seconds(), 0.0), 3)
+
+
+def asterisk_time(event: Event) -> datetime:
+    return datetime.fromtimestamp(event.timestamp, tz=UTC)
+
+
+def starts_call(event: Event) -> bool:
+    return (
+        isinstance(event, Newchannel)
+        and event.context == ENTRY_CONTEXT
+        and event.uniqueid == event.linkedid != ""
+    )
+
+
+def _caller_id(value: str) -> str:
+    """AMI says ``<unknown>`` where CEL (and the caller) gave nothing."""
+    return "" if value == "<unknown>" else value
+
+
+def begin(event: Newchannel) -> CallDraft:
+    return CallDraft(
+        linkedid=event.linkedid,
+        channel=event.channel,
+        caller_number=_caller_id(event.caller_id_num),
+        caller_name=_caller_id(event.caller_id_name),
+        entry_number=event.exten,
+        entered_at=asterisk_time(event),
+    )
+
+
+def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR0911 - one branch per event
+    """The draft after ``event``; the finished record when the caller's channel hangs up."""
+    at = asterisk_time(event)
+    replace = dataclasses.replace
+    if isinstance(event, UserEvent) and event.user_event == GREETING_EVENT:
+        return replace(draft, greeting_done_at=draft.greeting_done_at or at)
+    if isinstance(event, QueueCallerJoin):
+        return replace(draft, queue_joined_at=draft.queue_joined_at or at, queue=event.queue)
+    if isinstance(event, AgentCalled):
+        return replace(draft, agent_offered_at=draft.agent_offered_at or at)
+    if isinstance(event, AgentConnect):
+        return replace(draft, agent_answered_at=at, agent_job_number=event.member_name or None)
+    if isinstance(event, AgentComplete):
+        return replace(draft, completed_by=event.reason)
+    if isinstance(event, QueueCallerAbandon):
+        return replace(draft, abandoned_in_queue=True)
+    if isinstance(event, Hangup) and event.uniqueid == draft.linkedid:
+        return finish(draft, at)
+    return draft
+
+
+def finish(draft: CallDraft, ended_at: datetime) -> CallRecord:
+    outcome, hung_up = _outcome(draft)
+    return CallRecord(
+        linkedid=draft.linkedid,
+        caller_number=draft.caller_number,
+        caller_name=draft.caller_name,
+        entry_number=draft.entry_number,
+        entered_at=draft.entered_at,
+        ended_at=ended_at,
+        outcome=outcome,
+        hung_up_first=hung_up,
+        source=Source.AMI,
+        greeting_done_at=draft.greeting_done_at,
+        queue_joined_at=draft.queue_joined_at,
+        agent_offered_at=draft.agent_offered_at,
+        agent_answered_at=draft.agent_answered_at,
+        queue=draft.queue,
+        agent_job_number=draft.agent_job_number,
+    )
+
+
+_BY_REASON = {
+    HungUpFirst.CALLER: (Outcome.ANSWERED, HungUp.CALLER),
+    HungUpFirst.AGENT: (Outcome.ANSWERED, HungUp.AGENT),
+    HungUpFirst.TRANSFER: (Outcome.TRANSFERRED, HungUp.TRANSFER),
+    HungUpFirst.UNKNOWN: (Outcome.ANSWERED, HungUp.UNKNOWN),
+}
+
+
+def _outcome(draft: CallDraft) -> tuple[Outcome, HungUp]:
+    if draft.agent_answered_at is not None:
+        return _BY_REASON[draft.completed_by or HungUpFirst.UNKNOWN]
+    if draft.queue_joined_at is None:
+        return Outcome.ABANDONED_GREETING, HungUp.CALLER
+    if draft.abandoned_in_queue:
+        return Outcome.ABANDONED_QUEUE, HungUp.CALLER
+    return Outcome.UNANSWERED, HungUp.SYSTEM

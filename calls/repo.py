@@ -1,0 +1,91 @@
+"""Call rows in PostgreSQL: the SQL lives in ``queries.sql``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from calls.cel import CelRow
+from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+from db.sql import load_queries
+
+Q = load_queries("calls")
+
+
+async def insert(conn: Any, record: CallRecord) -> bool:
+    """Write the record unless its Linkedid has a row already; True if written."""
+    written = await conn.fetchval(
+        Q["insert_call"],
+        record.linkedid,
+        record.caller_number,
+        record.caller_name,
+        record.entry_number,
+        record.entered_at,
+        record.greeting_done_at,
+        record.queue_joined_at,
+        record.agent_offered_at,
+        record.agent_answered_at,
+        record.ended_at,
+        record.queue,
+        record.agent_job_number,
+        record.ring_s,
+        record.wait_s,
+        record.talk_s,
+        record.outcome.value,
+        record.hung_up_first.value,
+        record.source.value,
+    )
+    return written is not None
+
+
+async def unrecorded_cel_calls(conn: Any, since: datetime, grace_s: float) -> list[str]:
+    rows = await conn.fetch(Q["unrecorded_cel_calls"], since, grace_s, ENTRY_CONTEXT)
+    return [r["linkedid"] for r in rows]
+
+
+async def cel_rows(conn: Any, linkedid: str) -> list[CelRow]:
+    rows = await conn.fetch(Q["cel_rows"], linkedid)
+    return [CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)}) for r in rows]
+
+
+async def list_calls(
+    conn: Any,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    number: str | None,
+    agent: str | None,
+    outcome: str | None,
+    limit: int,
+) -> list[CallRecord]:
+    rows = await conn.fetch(Q["list_calls"], since, until, number, agent, outcome, limit)
+    return [from_row(r) for r in rows]
+
+
+async def by_linkedid(conn: Any, linkedid: str) -> CallRecord | None:
+    row = await conn.fetchrow(Q["call_by_linkedid"], linkedid)
+    return from_row(row) if row else None
+
+
+async def count_by_outcome(conn: Any) -> dict[str, int]:
+    return {r["outcome"]: r["n"] for r in await conn.fetch(Q["count_by_outcome"])}
+
+
+def from_row(row: Any) -> CallRecord:
+    return CallRecord(
+        linkedid=row["linkedid"],
+        caller_number=row["caller_number"],
+        caller_name=row["caller_name"],
+        entry_number=row["entry_number"],
+        entered_at=row["entered_at"],
+        ended_at=row["ended_at"],
+        outcome=Outcome(row["outcome"]),
+        hung_up_first=HungUp(row["hung_up_first"]),
+        source=Source(row["source"]),
+        greeting_done_at=row["greeting_done_at"],
+        queue_joined_at=row["queue_joined_at"],
+        agent_offered_at=row["agent_offered_at"],
+        agent_answered_at=row["agent_answered_at"],
+        queue=row["queue"],
+        agent_job_number=row["agent_job_number"],
+    )

@@ -1,0 +1,183 @@
+"""Following calls over AMI and writing their rows; backfilling from CEL what we missed.
+
+``CallRecorder`` folds AMI events into drafts (``calls.model``) synchronously, in event
+order, and writes each finished call once. Calls whose start it did not see (the
+service was down, or AMI dropped) are left to the backfill, which rebuilds them from
+Asterisk's CEL (``calls.cel``) on every AMI (re)connect and then periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from ami import AmiClient, AmiError
+from ami.actions import QueueStatus
+from ami.events import Event, Newchannel, QueueCallerJoin, QueueCallerLeave, QueueParams
+from calls import repo
+from calls.cel import record_from_cel
+from calls.model import CallDraft, CallRecord, begin, starts_call, step
+from core.logging import get_logger
+
+log = get_logger("calls")
+
+RecordedHook = Callable[[CallRecord], None]
+
+
+class CallRecorder:
+    def __init__(
+        self,
+        ami: AmiClient,
+        pool: Any,
+        *,
+        backfill_every_s: float = 60.0,
+        backfill_days: int = 7,
+        grace_s: float = 15.0,
+        on_recorded: RecordedHook | None = None,
+    ) -> None:
+        self.ami = ami
+        self.pool = pool
+        self.backfill_every_s = backfill_every_s
+        self.backfill_days = backfill_days
+        self.grace_s = grace_s
+        self.on_recorded = on_recorded
+        self.drafts: dict[str, CallDraft] = {}
+        self._writes: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._kick: asyncio.TimerHandle | None = None
+        self._stopped = False
+        self._backfill_lock = asyncio.Lock()
+
+    def attach(self) -> None:
+        for pattern in ("Newchannel", "UserEvent", "Queue*", "Agent*", "Hangup"):
+            self.ami.on_event(pattern, self.on_event)
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._backfill_loop(), name="cel-backfill")
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._kick is not None:
+            self._kick.cancel()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+
+    # ---- live ---------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Newchannel) and starts_call(event):
+            started = begin(event)
+            self.drafts[started.linkedid] = started
+            return
+        linkedid = event.get("Linkedid")
+        draft = self.drafts.get(linkedid) if linkedid else None
+        if draft is None:
+            return
+        result = step(draft, event)
+        if isinstance(result, CallRecord):
+            del self.drafts[linkedid]
+            task = asyncio.create_task(self._write(result))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+        else:
+            self.drafts[linkedid] = result
+
+    def on_ami_ready(self) -> None:
+        """After a (re)connect: events were missed, so drafts are dropped (CEL has them)."""
+        if self.drafts:
+            log.info("dropping calls followed before the reconnect", calls=len(self.drafts))
+        self.drafts.clear()
+        if self._kick is not None:
+            self._kick.cancel()
+        self._kick = asyncio.get_running_loop().call_later(self.grace_s + 1, self._kick_backfill)
+
+    async def _write(self, record: CallRecord) -> None:
+        with structlog.contextvars.bound_contextvars(call=record.linkedid):
+            try:
+                written = await repo.insert(self.pool, record)
+            except Exception:
+                log.exception("call record not written; the CEL backfill will retry")
+                return
+            if written:
+                self._recorded(record)
+
+    def _recorded(self, record: CallRecord) -> None:
+        log.info(
+            "call recorded",
+            call=record.linkedid,
+            outcome=record.outcome.value,
+            agent=record.agent_job_number,
+            hung_up_first=record.hung_up_first.value,
+            source=record.source.value,
+            caller=record.caller_number,
+        )
+        if self.on_recorded is not None:
+            self.on_recorded(record)
+
+    # ---- backfill from CEL --------------------------------------------------------------
+
+    async def backfill(self) -> int:
+        """Write rows for finished calls Asterisk logged but we did not; returns how many."""
+        async with self._backfill_lock:
+            since = datetime.now(UTC) - timedelta(days=self.backfill_days)
+            written = 0
+            for linkedid in await repo.unrecorded_cel_calls(self.pool, since, self.grace_s):
+                record = record_from_cel(await repo.cel_rows(self.pool, linkedid))
+                if record is not None and await repo.insert(self.pool, record):
+                    written += 1
+                    self._recorded(record)
+            if written:
+                log.info("backfilled calls from CEL", calls=written)
+            return written
+
+    def _kick_backfill(self) -> None:
+        if self._stopped:
+            return
+        task = asyncio.create_task(self._backfill_safely())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _backfill_safely(self) -> None:
+        try:
+            await self.backfill()
+        except Exception:
+            log.exception("CEL backfill failed; will try again")
+
+    async def _backfill_loop(self) -> None:
+        while True:
+            await self._backfill_safely()
+            await asyncio.sleep(self.backfill_every_s)
+
+
+class QueueWaiting:
+    """Callers waiting per queue, from QueueCallerJoin/Leave counts, resynced on connect."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+        self.waiting: dict[str, int] = {}
+
+    def attach(self) -> None:
+        self.ami.on_event("QueueCaller*", self.on_event)
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, QueueCallerJoin | QueueCallerLeave):
+            self.waiting[event.queue] = event.count
+
+    async def resync(self) -> None:
+        try:
+            reply = await self.ami.send(QueueStatus())
+        except AmiError as exc:
+            log.warning("queue status not read", error=exc.code)
+            return
+        for event in reply.events:
+            if isinstance(event, QueueParams):
+                self.waiting[event.queue] = event.calls

@@ -1,0 +1,358 @@
+"""Every call on record (issue 4): real calls through the sandbox, rows in PostgreSQL.
+
+The service under test is the real composition (``hotline.serve.Service``): AMI
+adapter, call recorder, CEL backfill, HTTP. Calls come from SIPp; agents answer on
+SIPp desk phones; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import asyncpg
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ami import AmiActionFailed, AmiClient
+from ami.actions import QueueAdd, QueuePause, QueueRemove, QueueStatus
+from ami.events import QueueMember
+from asterisk_conf.sandbox.sandbox import Sandbox
+from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
+from calls import repo
+from calls.cel import record_from_cel
+from calls.model import CallRecord, HungUp, Outcome, Source
+from core.settings import Settings
+from hotline.serve import Service
+from tests.adapter.conftest import eventually
+
+HTTP_PORT = 18081
+GREETING_S = 10.0  # the generated greeting's length, give or take
+
+
+@pytest.fixture
+def service_settings(settings: Settings, sandbox: Sandbox) -> Settings:
+    secrets = sandbox.ensure_secrets()
+    return dataclasses.replace(
+        settings,
+        http_port=HTTP_PORT,
+        ami_secret=secrets["ami_service"],
+        database_url=sandbox.database_url(secrets),
+        backfill_grace_s=0.0,
+        backfill_every_s=3600,
+    )
+
+
+@pytest.fixture
+async def service(service_settings: Settings) -> AsyncIterator[Service]:
+    running = Service(service_settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def db(service_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(service_settings.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def empty_queue(service_ami: AmiClient, settings: Settings) -> AmiClient:
+    """No member left behind by another test or a demo: the queue starts empty."""
+    reply = await service_ami.send(QueueStatus(queue=settings.queue))
+    for member in reply.events:
+        if isinstance(member, QueueMember):
+            with contextlib.suppress(AmiActionFailed):
+                await service_ami.send(QueueRemove(settings.queue, member.interface))
+    return service_ami
+
+
+@contextlib.asynccontextmanager
+async def idle_agent(
+    ami: AmiClient,
+    sipp: Sipp,
+    secrets: dict,
+    queue: str,
+    job_number: str,
+    extension: str,
+    port: int,
+    **phone: int,
+) -> AsyncIterator[DeskPhone]:
+    desk = sipp.phone(extension, secrets["phones"][extension], port, port + 1000)
+    await desk.start(**phone)
+    interface = f"Local/{extension}@agents-local/n"
+    try:
+        await asyncio.sleep(1.0)  # first qualify: the phone becomes reachable
+        await ami.send(QueueAdd(queue, interface, job_number, f"PJSIP/{extension}"))
+        await ami.send(QueuePause(interface, False, queue=queue))
+        yield desk
+    finally:
+        with contextlib.suppress(AmiActionFailed):
+            await ami.send(QueueRemove(queue, interface))
+        await desk.stop()
+
+
+async def row_for(conn: asyncpg.Connection, caller: str, timeout: float = 15) -> CallRecord:
+    async def find() -> CallRecord | None:
+        linkedid = await conn.fetchval(
+            "SELECT linkedid FROM calls WHERE caller_number = $1 ORDER BY entered_at DESC LIMIT 1",
+            caller,
+        )
+        return await repo.by_linkedid(conn, linkedid) if linkedid else None
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        record = await find()
+        if record is not None:
+            return record
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no call row for {caller}")
+
+
+async def cel_record(conn: asyncpg.Connection, linkedid: str) -> CallRecord:
+    record = None
+    for _ in range(50):  # LINKEDID_END is written a moment after the hang-up
+        record = record_from_cel(await repo.cel_rows(conn, linkedid))
+        if record is not None:
+            return record
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no complete CEL record for {linkedid}")
+
+
+def assert_same_call(live: CallRecord, cel: CallRecord) -> None:
+    """The CEL backfill rebuilds what the live recorder wrote (times within 50 ms)."""
+    for name in (
+        "linkedid",
+        "caller_number",
+        "caller_name",
+        "entry_number",
+        "outcome",
+        "hung_up_first",
+        "queue",
+        "agent_job_number",
+    ):
+        assert getattr(live, name) == getattr(cel, name), name
+    for name in (
+        "entered_at",
+        "greeting_done_at",
+        "queue_joined_at",
+        "agent_offered_at",
+        "agent_answered_at",
+        "ended_at",
+    ):
+        a, b = getattr(live, name), getattr(cel, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            assert abs(a - b) < timedelta(milliseconds=50), name
+
+
+async def test_answered_call_where_the_caller_hangs_up_first(
+    service: Service,
+    empty_queue: AmiClient,
+    sipp: Sipp,
+    secrets: dict,
+    db: asyncpg.Connection,
+    settings: Settings,
+) -> None:
+    async with idle_agent(
+        empty_queue, sipp, secrets, settings.queue, "1002", "2002", 5072, ring_ms=600, calls=1
+    ):
+        result = await sipp.call(
+            settings.entry_number,
+            caller="13900000001",
+            caller_name="张三丰",
+            talk_ms=14_000,
+            timeout_s=60,
+        )
+    assert result.ok, result.output[-1500:]
+    row = await row_for(db, "13900000001")
+    assert row.source is Source.AMI
+    assert (row.outcome, row.hung_up_first, row.agent_job_number) == (
+        Outcome.ANSWERED,
+        HungUp.CALLER,
+        "1002",
+    )
+    assert row.caller_name == "张三丰"  # stored exactly, UTF-8 end to end
+    assert row.entry_number == "12333" and row.queue == "12333"
+    assert row.greeting_done_at is not None and row.queue_joined_at is not None
+    assert abs((row.greeting_done_at - row.entered_at).total_seconds() - GREETING_S) < 1.5
+    assert row.entered_at <= row.greeting_done_at <= row.queue_joined_at
+    assert row.queue_joined_at <= row.agent_offered_at <= row.agent_answered_at <= row.ended_at
+    assert row.ring_s is not None and 0.4 <= row.ring_s <= 3
+    assert row.talk_s is not None and 2 <= row.talk_s <= 5
+    assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_answered_call_where_the_agent_hangs_up_first(
+    service: Service,
+    empty_queue: AmiClient,
+    sipp: Sipp,
+    secrets: dict,
+    db: asyncpg.Connection,
+    settings: Settings,
+) -> None:
+    async with idle_agent(
+        empty_queue,
+        sipp,
+        secrets,
+        settings.queue,
+        "1003",
+        "2003",
+        5073,
+        ring_ms=300,
+        calls=1,
+        hang_up_after_ms=2000,
+    ):
+        result = await sipp.call(
+            settings.entry_number, caller="13900000002", until_far_end_hangs_up=True, timeout_s=60
+        )
+    assert result.ok, result.output[-1500:]
+    row = await row_for(db, "13900000002")
+    assert (row.outcome, row.hung_up_first, row.agent_job_number) == (
+        Outcome.ANSWERED,
+        HungUp.AGENT,
+        "1003",
+    )
+    assert row.talk_s is not None and 1.5 <= row.talk_s <= 4
+    assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_call_abandoned_during_the_greeting(
+    service: Service, sipp: Sipp, db: asyncpg.Connection, settings: Settings
+) -> None:
+    result = await sipp.call(settings.entry_number, caller="13900000003", talk_ms=2000)
+    assert result.ok, result.output[-1500:]
+    row = await row_for(db, "13900000003")
+    assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_GREETING, HungUp.CALLER)
+    assert row.greeting_done_at is None and row.queue is None and row.agent_job_number is None
+    assert 1.5 <= (row.ended_at - row.entered_at).total_seconds() <= 4
+    assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_call_abandoned_in_the_queue(
+    service: Service,
+    empty_queue: AmiClient,
+    sipp: Sipp,
+    db: asyncpg.Connection,
+    settings: Settings,
+) -> None:
+    result = await sipp.call(settings.entry_number, caller="13900000004", talk_ms=13_000)
+    assert result.ok, result.output[-1500:]
+    row = await row_for(db, "13900000004")
+    assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_QUEUE, HungUp.CALLER)
+    assert row.queue == "12333" and row.agent_answered_at is None
+    assert row.wait_s is not None and 1.5 <= row.wait_s <= 4.5
+    assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_calls_made_while_the_service_is_down_are_backfilled_once(
+    service_settings: Settings, sipp: Sipp, db: asyncpg.Connection, settings: Settings
+) -> None:
+    callers = ["13900000011", "13900000012", "13900000013"]
+    results = []
+    for caller in callers:  # the service is not running
+        results.append(await sipp.call(settings.entry_number, caller=caller, talk_ms=1200))
+    assert all(r.ok for r in results)
+    assert (
+        await db.fetchval("SELECT count(*) FROM calls WHERE caller_number = ANY($1)", callers) == 0
+    )
+    await asyncio.sleep(0.5)  # LINKEDID_END of the last call
+
+    first = Service(service_settings)
+    await first.start(http=False)
+    try:
+        assert await eventually_async(
+            lambda: db.fetchval(
+                "SELECT count(*) FROM calls WHERE caller_number = ANY($1)", callers
+            ),
+            3,
+            timeout=15,
+        )
+    finally:
+        await first.stop()
+    rows = await db.fetch(
+        "SELECT caller_number, source, outcome FROM calls "
+        "WHERE caller_number = ANY($1) ORDER BY caller_number",
+        callers,
+    )
+    assert [(r["caller_number"], r["source"], r["outcome"]) for r in rows] == [
+        (c, "cel", "abandoned_greeting") for c in callers
+    ]
+
+    total = await db.fetchval("SELECT count(*) FROM calls")
+    second = Service(service_settings)
+    await second.start(http=False)
+    try:
+        assert second.recorder is not None
+        assert await second.recorder.backfill() == 0
+    finally:
+        await second.stop()
+    assert await db.fetchval("SELECT count(*) FROM calls") == total
+
+
+async def eventually_async(fetch: object, expected: object, timeout: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await fetch() == expected:  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_healthz_follows_asterisk_down_and_up(service: Service, sandbox: Sandbox) -> None:
+    url = f"http://127.0.0.1:{HTTP_PORT}/healthz"
+    async with aiohttp.ClientSession() as http:
+
+        async def status() -> int:
+            async with http.get(url) as response:
+                return response.status
+
+        assert await status() == 200
+        await asyncio.to_thread(sandbox.asterisk.stop)
+        try:
+            assert await eventually_async(status, 503, timeout=10)
+            async with http.get(url) as response:
+                assert (await response.json())["ami"] != "ready"
+        finally:
+            await asyncio.to_thread(sandbox.up)
+        assert await eventually_async(status, 200, timeout=30)
+
+
+async def test_metrics_parse_as_prometheus_text(
+    service: Service, sipp: Sipp, settings: Settings
+) -> None:
+    await sipp.call(settings.entry_number, caller="13900000021", talk_ms=1000)
+    assert await eventually(
+        lambda: service.metrics.calls.labels("abandoned_greeting")._value.get() >= 1, 10
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{HTTP_PORT}/metrics") as response,
+    ):
+        assert response.status == 200
+        text = await response.text()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    for name in (
+        "hotline_calls",
+        "hotline_ami_reconnects",
+        "hotline_ami_connected",
+        "hotline_ami_event_lag_seconds",
+        "hotline_queue_waiting_callers",
+    ):
+        assert name in families, name
+    outcomes = {
+        s.labels["outcome"]
+        for s in families["hotline_calls"].samples
+        if s.name == "hotline_calls_total"
+    }
+    assert outcomes == {o.value for o in Outcome}
+    lag = families["hotline_ami_event_lag_seconds"].samples[0].value
+    assert -1 < lag < 5

@@ -1,0 +1,62 @@
+"""Prometheus metrics (text format via prometheus_client), one registry per app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ami import AmiClient
+from calls.model import CallRecord, Outcome
+from calls.service import QueueWaiting
+
+
+class _Live(Collector):
+    """Values read at scrape time from the adapter and the queue watch."""
+
+    def __init__(self, ami: AmiClient, queues: QueueWaiting) -> None:
+        self.ami = ami
+        self.queues = queues
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "hotline_ami_reconnects", "AMI reconnects since start", value=self.ami.reconnects
+        )
+        yield GaugeMetricFamily(
+            "hotline_ami_connected", "1 when AMI is logged in", value=1 if self.ami.is_ready else 0
+        )
+        yield CounterMetricFamily(
+            "hotline_ami_events", "AMI events received", value=self.ami.events_received
+        )
+        lag = GaugeMetricFamily(
+            "hotline_ami_event_lag_seconds",
+            "our clock minus Asterisk's Timestamp of the last event, when it arrived",
+        )
+        if self.ami.last_event_lag_s is not None:
+            lag.add_metric([], self.ami.last_event_lag_s)
+        yield lag
+        waiting = GaugeMetricFamily(
+            "hotline_queue_waiting_callers", "callers waiting in the queue", labels=["queue"]
+        )
+        for queue, count in sorted(self.queues.waiting.items()):
+            waiting.add_metric([queue], count)
+        yield waiting
+
+
+class Metrics:
+    def __init__(self, ami: AmiClient, queues: QueueWaiting) -> None:
+        self.registry = CollectorRegistry()
+        self.calls = Counter(
+            "hotline_calls", "calls recorded, by outcome", ["outcome"], registry=self.registry
+        )
+        for outcome in Outcome:
+            self.calls.labels(outcome.value)
+        self.registry.register(_Live(ami, queues))
+
+    def call_recorded(self, record: CallRecord) -> None:
+        self.calls.labels(record.outcome.value).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
