@@ -4,6 +4,7 @@ hotline serve                     run the service (AMI + HTTP)
 hotline sandbox up|down|status    the development Asterisk + PostgreSQL
 hotline db migrate                apply database migrations (idempotent)
 hotline demo seed                 demo agents 1001-1003, printing their PINs
+hotline demo call                 one real call through the sandbox, its journey printed
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["migrate"])
     demo = sub.add_parser("demo", help="demo data")
-    demo.add_argument("action", choices=["seed"])
+    demo.add_argument("action", choices=["seed", "call"])
     return parser
 
 
@@ -57,6 +58,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         asyncio.run(_migrate(settings))
         return 0
+    if args.command == "demo" and args.action == "call":
+        from hotline.demo_call import demo_call
+
+        configure_logging(settings.log_format, "warning")  # the journey is the output
+        return asyncio.run(demo_call(settings))
     if args.command == "demo":
         asyncio.run(_seed(settings))
         return 0

@@ -356,3 +356,16 @@ async def test_metrics_parse_as_prometheus_text(
     assert outcomes == {o.value for o in Outcome}
     lag = families["hotline_ami_event_lag_seconds"].samples[0].value
     assert -1 < lag < 5
+
+
+async def test_demo_call_prints_the_journey_and_the_row(service: Service,
+                                                        service_settings: Settings) -> None:
+    from hotline.demo_call import demo_call
+
+    lines: list[str] = []
+    assert await demo_call(service_settings, say=lines.append) == 0
+    text = "\n".join(lines)
+    for step in ("dials 12333", "greeting plays", "greeting done (SUCCESS)", "joins queue",
+                 "offered to agent 1001", "agent 1001 answers", "caller hung up first",
+                 "row written (ami): outcome=answered agent=1001"):
+        assert step in text, text

@@ -1,0 +1,155 @@
+"""``hotline demo call``: one real call through the sandbox, its journey printed live.
+
+A SIPp desk phone registers as 2001 and agent 1001 is signed in on it (added paused,
+then made idle); SIPp dials 12333 through the trunk; the sandbox's observer AMI user
+reports each step; finally the call's row is read back from PostgreSQL, as written by
+the running service (or later by its CEL backfill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+import asyncpg
+
+from ami import AmiActionFailed, AmiClient
+from ami.actions import QueueAdd, QueuePause, QueueRemove
+from ami.events import (
+    AgentCalled,
+    AgentComplete,
+    AgentConnect,
+    Event,
+    Hangup,
+    Newchannel,
+    QueueCallerJoin,
+    UserEvent,
+)
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
+from asterisk_conf.sandbox.sipp import Sipp
+from calls import repo
+from core.settings import Settings
+
+CALLER = "13812345678"
+JOB_NUMBER, EXTENSION, PHONE_PORT = "1001", "2001", 5071
+
+
+class Journey:
+    """Prints one line per step of the demo call, with seconds since it started."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.linkedid: str | None = None
+        self.started = time.monotonic()
+        self.ended = asyncio.Event()
+
+    def line(self, text: str) -> None:
+        self.say(f"  {time.monotonic() - self.started:5.1f} s  {text}")
+
+    def on_event(self, event: Event) -> None:
+        if (
+            isinstance(event, Newchannel)
+            and event.caller_id_num == CALLER
+            and event.context == "from-pstn"
+        ):
+            self.linkedid = event.linkedid
+            self.line(f"{CALLER} dials {event.exten}: the trunk delivers the call")
+            return
+        if self.linkedid is None or event.get("Linkedid") != self.linkedid:
+            return
+        if isinstance(event, UserEvent) and event.user_event == "HotlineEntry":
+            self.line("answered; the greeting plays (R6)")
+        elif isinstance(event, UserEvent) and event.user_event == "HotlineGreeting":
+            self.line(f"greeting done ({event.get('Status')})")
+        elif isinstance(event, QueueCallerJoin):
+            self.line(f"joins queue {event.queue} at position {event.position}")
+        elif isinstance(event, AgentCalled):
+            self.line(f"offered to agent {event.member_name}: desk phone rings")
+        elif isinstance(event, AgentConnect):
+            self.line(f"agent {event.member_name} answers after {event.ring_time_s} s of ringing")
+        elif isinstance(event, AgentComplete):
+            self.line(f"call ends after {event.talk_time_s} s: {event.reason.value} hung up first")
+        elif isinstance(event, Hangup) and event.uniqueid == self.linkedid:
+            self.line("caller's channel hung up")
+            self.ended.set()
+
+
+async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> int:
+    sandbox = Sandbox(settings)
+    secrets = sandbox.ensure_secrets()
+    journey = Journey(say)
+    observer = AmiClient(
+        settings.ami_host, settings.ami_port, OBSERVER_USER, secrets["ami_observer"]
+    )
+    observer.on_event("*", journey.on_event)
+    agent_ami = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
+    )
+    sipp = Sipp(sandbox.root, settings.sip_host, settings.sip_port)
+    phone = sipp.phone(EXTENSION, secrets["phones"][EXTENSION], PHONE_PORT, PHONE_PORT + 1000)
+    interface = f"Local/{EXTENSION}@agents-local/n"
+    await observer.start()
+    await agent_ami.start()
+    try:
+        say(f"desk phone {EXTENSION} registers; agent {JOB_NUMBER} signs in and becomes idle")
+        await phone.start(ring_ms=1000, calls=1, timeout_s=90)
+        await asyncio.sleep(1.0)
+        with contextlib.suppress(AmiActionFailed):
+            await agent_ami.send(QueueRemove(settings.queue, interface))
+        await agent_ami.send(QueueAdd(settings.queue, interface, JOB_NUMBER, f"PJSIP/{EXTENSION}"))
+        await agent_ami.send(QueuePause(interface, False, queue=settings.queue))
+        journey.started = time.monotonic()
+        result = await sipp.call(
+            settings.entry_number,
+            caller=CALLER,
+            caller_name="演示来电",
+            talk_ms=15_000,
+            trunk_port=settings.trunk_port,
+            timeout_s=60,
+        )
+        await asyncio.wait_for(journey.ended.wait(), 10)
+        if not result.ok:
+            say("the SIPp caller reported a failure:\n" + result.output[-1500:])
+            return 1
+        return await _show_row(settings, sandbox, secrets, journey, say)
+    finally:
+        with contextlib.suppress(Exception):
+            await agent_ami.send(QueueRemove(settings.queue, interface))
+        await phone.stop()
+        await agent_ami.close()
+        await observer.close()
+
+
+async def _show_row(
+    settings: Settings,
+    sandbox: Sandbox,
+    secrets: dict[str, str],
+    journey: Journey,
+    say: Callable[[str], None],
+) -> int:
+    assert journey.linkedid is not None
+    conn = await asyncpg.connect(settings.database_url or sandbox.database_url(secrets))
+    try:
+        for _ in range(25):
+            record = await repo.by_linkedid(conn, journey.linkedid)
+            if record is not None:
+                journey.line(
+                    f"row written ({record.source.value}): outcome={record.outcome.value} "
+                    f"agent={record.agent_job_number} hung_up_first={record.hung_up_first.value} "
+                    f"ring={record.ring_s}s wait={record.wait_s}s talk={record.talk_s}s"
+                )
+                say(
+                    f"see it at http://{settings.http_host}:{settings.http_port}/api/calls"
+                    f"?number={CALLER}"
+                )
+                return 0
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+    say(
+        "no row yet: the service is not running (start it with `hotline serve`); "
+        "it will backfill this call from Asterisk's CEL when it starts"
+    )
+    return 0
