@@ -76,6 +76,7 @@ async def raw_panoramisk(fake: FakeAmi) -> AsyncIterator[Callable[..., Awaitable
     for manager in made:
         manager.config["reconnect_timeout"] = 3600
         manager.connection_lost = lambda exc: None  # stop its reconnect loop
+        manager.connect = lambda *args, **kwargs: None  # and any retry already scheduled
         manager.close()
 
 

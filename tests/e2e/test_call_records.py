@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -31,6 +32,13 @@ from hotline.serve import Service
 from tests.adapter.conftest import eventually
 
 HTTP_PORT = 18081
+
+
+def unique_number() -> str:
+    """A caller number no earlier run used: rows persist in the sandbox database."""
+    return "139" + str(random.randrange(10**8)).zfill(8)
+
+
 GREETING_S = 10.0  # the generated greeting's length, give or take
 
 
@@ -161,18 +169,19 @@ async def test_answered_call_where_the_caller_hangs_up_first(
     db: asyncpg.Connection,
     settings: Settings,
 ) -> None:
+    number = unique_number()
     async with idle_agent(
         empty_queue, sipp, secrets, settings.queue, "1002", "2002", 5072, ring_ms=600, calls=1
     ):
         result = await sipp.call(
             settings.entry_number,
-            caller="13900000001",
+            caller=number,
             caller_name="张三丰",
             talk_ms=14_000,
             timeout_s=60,
         )
     assert result.ok, result.output[-1500:]
-    row = await row_for(db, "13900000001")
+    row = await row_for(db, number)
     assert row.source is Source.AMI
     assert (row.outcome, row.hung_up_first, row.agent_job_number) == (
         Outcome.ANSWERED,
@@ -198,6 +207,7 @@ async def test_answered_call_where_the_agent_hangs_up_first(
     db: asyncpg.Connection,
     settings: Settings,
 ) -> None:
+    number = unique_number()
     async with idle_agent(
         empty_queue,
         sipp,
@@ -211,10 +221,10 @@ async def test_answered_call_where_the_agent_hangs_up_first(
         hang_up_after_ms=2000,
     ):
         result = await sipp.call(
-            settings.entry_number, caller="13900000002", until_far_end_hangs_up=True, timeout_s=60
+            settings.entry_number, caller=number, until_far_end_hangs_up=True, timeout_s=60
         )
     assert result.ok, result.output[-1500:]
-    row = await row_for(db, "13900000002")
+    row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first, row.agent_job_number) == (
         Outcome.ANSWERED,
         HungUp.AGENT,
@@ -227,9 +237,10 @@ async def test_answered_call_where_the_agent_hangs_up_first(
 async def test_call_abandoned_during_the_greeting(
     service: Service, sipp: Sipp, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    result = await sipp.call(settings.entry_number, caller="13900000003", talk_ms=2000)
+    number = unique_number()
+    result = await sipp.call(settings.entry_number, caller=number, talk_ms=2000)
     assert result.ok, result.output[-1500:]
-    row = await row_for(db, "13900000003")
+    row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_GREETING, HungUp.CALLER)
     assert row.greeting_done_at is None and row.queue is None and row.agent_job_number is None
     assert 1.5 <= (row.ended_at - row.entered_at).total_seconds() <= 4
@@ -243,9 +254,10 @@ async def test_call_abandoned_in_the_queue(
     db: asyncpg.Connection,
     settings: Settings,
 ) -> None:
-    result = await sipp.call(settings.entry_number, caller="13900000004", talk_ms=13_000)
+    number = unique_number()
+    result = await sipp.call(settings.entry_number, caller=number, talk_ms=13_000)
     assert result.ok, result.output[-1500:]
-    row = await row_for(db, "13900000004")
+    row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_QUEUE, HungUp.CALLER)
     assert row.queue == "12333" and row.agent_answered_at is None
     assert row.wait_s is not None and 1.5 <= row.wait_s <= 4.5
@@ -255,7 +267,7 @@ async def test_call_abandoned_in_the_queue(
 async def test_calls_made_while_the_service_is_down_are_backfilled_once(
     service_settings: Settings, sipp: Sipp, db: asyncpg.Connection, settings: Settings
 ) -> None:
-    callers = ["13900000011", "13900000012", "13900000013"]
+    callers = [unique_number() for _ in range(3)]
     results = []
     for caller in callers:  # the service is not running
         results.append(await sipp.call(settings.entry_number, caller=caller, talk_ms=1200))
@@ -283,7 +295,7 @@ async def test_calls_made_while_the_service_is_down_are_backfilled_once(
         callers,
     )
     assert [(r["caller_number"], r["source"], r["outcome"]) for r in rows] == [
-        (c, "cel", "abandoned_greeting") for c in callers
+        (c, "cel", "abandoned_greeting") for c in sorted(callers)
     ]
 
     total = await db.fetchval("SELECT count(*) FROM calls")
@@ -329,7 +341,8 @@ async def test_healthz_follows_asterisk_down_and_up(service: Service, sandbox: S
 async def test_metrics_parse_as_prometheus_text(
     service: Service, sipp: Sipp, settings: Settings
 ) -> None:
-    await sipp.call(settings.entry_number, caller="13900000021", talk_ms=1000)
+    number = unique_number()
+    await sipp.call(settings.entry_number, caller=number, talk_ms=1000)
     assert await eventually(
         lambda: service.metrics.calls.labels("abandoned_greeting")._value.get() >= 1, 10
     )
@@ -358,14 +371,22 @@ async def test_metrics_parse_as_prometheus_text(
     assert -1 < lag < 5
 
 
-async def test_demo_call_prints_the_journey_and_the_row(service: Service,
-                                                        service_settings: Settings) -> None:
+async def test_demo_call_prints_the_journey_and_the_row(
+    service: Service, service_settings: Settings
+) -> None:
     from hotline.demo_call import demo_call
 
     lines: list[str] = []
     assert await demo_call(service_settings, say=lines.append) == 0
     text = "\n".join(lines)
-    for step in ("dials 12333", "greeting plays", "greeting done (SUCCESS)", "joins queue",
-                 "offered to agent 1001", "agent 1001 answers", "caller hung up first",
-                 "row written (ami): outcome=answered agent=1001"):
+    for step in (
+        "dials 12333",
+        "greeting plays",
+        "greeting done (SUCCESS)",
+        "joins queue",
+        "offered to agent 1001",
+        "agent 1001 answers",
+        "caller hung up first",
+        "row written (ami): outcome=answered agent=1001",
+    ):
         assert step in text, text
