@@ -227,38 +227,14 @@ class QueueMemberPenalty(QueueMemberEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class QueueMember(Event):
+class QueueMember(QueueMemberEvent):
     """One member in a ``QueueStatus`` reply: it says ``Name``/``Location`` (asterisk.md §1)."""
 
     NAME = "QueueMember"
-    FIELDS = _fields(
-        ("queue", "Queue"),
-        ("member_name", "Name"),
-        ("interface", "Location"),
-        ("state_interface", "StateInterface"),
-        ("membership", "Membership"),
-        ("penalty", "Penalty", _int),
-        ("calls_taken", "CallsTaken", _int),
-        ("last_call", "LastCall", _int),
-        ("in_call", "InCall", _bool),
-        ("status", "Status", MemberStatus.parse),
-        ("paused", "Paused", _bool),
-        ("paused_reason", "PausedReason"),
-        ("wrapuptime", "Wrapuptime", _int),
+    FIELDS = tuple(
+        (attr, {"MemberName": "Name", "Interface": "Location"}.get(header, header), conv)
+        for attr, header, conv in MEMBER_FIELDS
     )
-    queue: str = ""
-    member_name: str = ""
-    interface: str = ""
-    state_interface: str = ""
-    membership: str = ""
-    penalty: int = 0
-    calls_taken: int = 0
-    last_call: int = 0
-    in_call: bool = False
-    status: MemberStatus = MemberStatus.UNKNOWN
-    paused: bool = False
-    paused_reason: str = ""
-    wrapuptime: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

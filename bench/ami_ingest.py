@@ -26,7 +26,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ami import AmiClient
-from ami.events import Event
 
 RECORDING = Path(__file__).resolve().parent.parent / "tests/fixtures/ami/queue-calls-read-all.ami"
 LOGIN_REPLY_END = b"Message: Authentication accepted\r\n\r\n"
@@ -65,19 +64,25 @@ def _serve(port_out: Any, repeats: int) -> None:
     server.close()
 
 
+class _Counter:
+    """Counts events; notes when the first arrived and when the last one did."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+        self.started = 0.0
+        self.done = asyncio.Event()
+
+    def __call__(self, *_args: Any) -> None:
+        if self.count == 0:
+            self.started = time.perf_counter()
+        self.count += 1
+        if self.count == self.expected:
+            self.done.set()
+
+
 async def _run_adapter(port: int, expected: int) -> tuple[float, float]:
-    done = asyncio.Event()
-    count = 0
-    started = 0.0
-
-    def handler(_event: Event) -> None:
-        nonlocal count, started
-        if count == 0:
-            started = time.perf_counter()
-        count += 1
-        if count == expected:
-            done.set()
-
+    counter = _Counter(expected)
     client = AmiClient(
         "127.0.0.1",
         port,
@@ -87,11 +92,11 @@ async def _run_adapter(port: int, expected: int) -> tuple[float, float]:
         action_timeout=30,
         login_timeout=10,
     )
-    client.on_event("*", handler)
+    client.on_event("*", counter)
     cpu0 = time.process_time()
     await client.start()
-    await asyncio.wait_for(done.wait(), 600)
-    elapsed = time.perf_counter() - started
+    await asyncio.wait_for(counter.done.wait(), 600)
+    elapsed = time.perf_counter() - counter.started
     cpu = time.process_time() - cpu0
     await client.close()
     return elapsed, cpu
@@ -100,18 +105,7 @@ async def _run_adapter(port: int, expected: int) -> tuple[float, float]:
 async def _run_panoramisk(port: int, expected: int) -> tuple[float, float]:
     from panoramisk import Manager
 
-    done = asyncio.Event()
-    count = 0
-    started = 0.0
-
-    def handler(_manager: Any, _message: Any) -> None:
-        nonlocal count, started
-        if count == 0:
-            started = time.perf_counter()
-        count += 1
-        if count == expected:
-            done.set()
-
+    counter = _Counter(expected)
     manager = Manager(
         loop=asyncio.get_running_loop(),
         host="127.0.0.1",
@@ -121,11 +115,11 @@ async def _run_panoramisk(port: int, expected: int) -> tuple[float, float]:
         ping_delay=3600,
         reconnect_timeout=3600,
     )
-    manager.register_event("*", handler)
+    manager.register_event("*", counter)
     cpu0 = time.process_time()
     manager.connect()
-    await asyncio.wait_for(done.wait(), 600)
-    elapsed = time.perf_counter() - started
+    await asyncio.wait_for(counter.done.wait(), 600)
+    elapsed = time.perf_counter() - counter.started
     cpu = time.process_time() - cpu0
     manager.connection_lost = lambda exc: None
     manager.close()
