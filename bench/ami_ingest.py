@@ -26,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ami import AmiClient
+from core.logging import configure_logging
 
 RECORDING = Path(__file__).resolve().parent.parent / "tests/fixtures/ami/queue-calls-read-all.ami"
 LOGIN_REPLY_END = b"Message: Authentication accepted\r\n\r\n"
@@ -131,6 +132,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200, help="times the recording is sent")
     parser.add_argument("--panoramisk", action="store_true", help="measure panoramisk alone")
     args = parser.parse_args()
+    configure_logging("console", "warning")
     repeats = max(10, args.repeats // 10 * 10)
     _, per_copy = _events_body()
     expected = per_copy * repeats
