@@ -1,0 +1,207 @@
+"""The agent state machine: every row of the transition table, every illegal event."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent_state.model import (
+    TRANSITIONS,
+    AddMember,
+    Agent,
+    Answered,
+    BusyReason,
+    CallEnded,
+    Event,
+    ForceBusy,
+    GoBusy,
+    GoIdle,
+    IllegalTransition,
+    Lamp,
+    Missed,
+    Offered,
+    PauseMember,
+    PhoneBack,
+    PhoneLost,
+    RemoveMember,
+    RingEnded,
+    SetLamp,
+    SignIn,
+    SignOut,
+    StartWrapUpTimer,
+    State,
+    UnpauseMember,
+    WrapUpExpired,
+    diagram,
+    step,
+)
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+DEADLINE = NOW - timedelta(seconds=1)
+EVENTS: dict[type[Event], Event] = {
+    SignIn: SignIn(),
+    SignOut: SignOut(),
+    GoIdle: GoIdle(),
+    GoBusy: GoBusy(reason=BusyReason.BREAK),
+    ForceBusy: ForceBusy(reason=BusyReason.RECONCILED),
+    Offered: Offered(),
+    Answered: Answered(),
+    Missed: Missed(),
+    RingEnded: RingEnded(),
+    CallEnded: CallEnded(wrap_up_s=30),
+    WrapUpExpired: WrapUpExpired(deadline=DEADLINE),
+    PhoneLost: PhoneLost(),
+    PhoneBack: PhoneBack(),
+}
+
+
+def agent_in(state: State, **changes: object) -> Agent:
+    reason = BusyReason.MANUAL if state is State.BUSY else None
+    deadline = DEADLINE if state is State.WRAP_UP else None
+    return dataclasses.replace(
+        Agent("1001", state, reason, NOW - timedelta(minutes=5), deadline), **changes
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "transition", TRANSITIONS, ids=lambda t: f"{t.source.value}-{t.event.__name__}"
+)
+def test_every_row_of_the_table_goes_where_it_says(transition: object) -> None:
+    t = transition
+    agent = agent_in(t.source)  # type: ignore[attr-defined]
+    new, _ = step(agent, EVENTS[t.event], NOW)  # type: ignore[attr-defined]
+    assert new.state is t.target  # type: ignore[attr-defined]
+    if new.state is not agent.state:
+        assert new.since == NOW
+
+
+def _has_row(state: State, event_type: type[Event], agent: Agent) -> bool:
+    return any(
+        t.source is state
+        and t.event is event_type
+        and (t.guard is None or t.guard(agent, EVENTS[event_type]))
+        for t in TRANSITIONS
+    )
+
+
+ILLEGAL = [(s, e) for s in State for e in EVENTS if not _has_row(s, e, agent_in(s))]
+
+
+@pytest.mark.parametrize(
+    ("state", "event_type"), ILLEGAL, ids=[f"{s.value}-{e.__name__}" for s, e in ILLEGAL]
+)
+def test_every_event_without_a_row_is_refused_clearly(
+    state: State, event_type: type[Event]
+) -> None:
+    with pytest.raises(IllegalTransition) as caught:
+        step(agent_in(state), EVENTS[event_type], NOW)
+    assert caught.value.code == "agent.illegal_transition"
+    assert "1001" in caught.value.message
+
+
+def test_illegal_list_is_what_the_design_says() -> None:
+    names = {(s.value, e.__name__) for s, e in ILLEGAL}
+    assert ("busy", "Offered") in names and ("wrap_up", "Offered") in names
+    assert ("logged_out", "Offered") in names and ("on_call", "Offered") in names
+    assert ("logged_out", "GoIdle") in names and ("on_call", "GoIdle") in names
+    assert ("idle", "SignIn") in names
+
+
+def test_sign_in_adds_paused_then_unpauses() -> None:
+    new, commands = step(agent_in(State.LOGGED_OUT), SignIn(), NOW)
+    assert new.state is State.IDLE
+    assert commands == (AddMember("login"), UnpauseMember(), SetLamp(Lamp.NOT_INUSE))
+
+
+def test_sign_in_with_the_phone_away_is_busy_unreachable_and_never_unpaused() -> None:
+    new, commands = step(agent_in(State.LOGGED_OUT, phone_reachable=False), SignIn(), NOW)
+    assert new.label == "busy(phone_unreachable)"
+    assert not any(isinstance(c, UnpauseMember) for c in commands)
+
+
+def test_call_end_starts_wrap_up_paused_with_a_stored_deadline() -> None:
+    new, commands = step(agent_in(State.ON_CALL), CallEnded(wrap_up_s=30), NOW)
+    deadline = NOW + timedelta(seconds=30)
+    assert (new.state, new.wrap_up_deadline) == (State.WRAP_UP, deadline)
+    assert commands == (PauseMember("wrap_up"), StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
+
+
+def test_wrap_up_deadline_makes_the_agent_idle() -> None:
+    new, commands = step(agent_in(State.WRAP_UP), WrapUpExpired(deadline=DEADLINE), NOW)
+    assert new.state is State.IDLE and UnpauseMember() in commands
+
+
+def test_a_stale_wrap_up_timer_changes_nothing() -> None:
+    agent = agent_in(State.WRAP_UP)
+    assert step(agent, WrapUpExpired(deadline=DEADLINE - timedelta(seconds=9)), NOW) == (agent, ())
+
+
+def test_wrap_up_deadline_with_the_phone_away_is_busy_not_idle() -> None:
+    agent = agent_in(State.WRAP_UP, phone_reachable=False)
+    new, commands = step(agent, WrapUpExpired(deadline=DEADLINE), NOW)
+    assert new.label == "busy(phone_unreachable)"
+    assert UnpauseMember() not in commands
+
+
+def test_early_idle_ends_wrap_up() -> None:
+    new, commands = step(agent_in(State.WRAP_UP), GoIdle(), NOW)
+    assert (new.state, new.wrap_up_deadline) == (State.IDLE, None)
+    assert UnpauseMember() in commands
+
+
+def test_a_miss_forces_busy_ring_no_answer() -> None:
+    new, commands = step(agent_in(State.RINGING), Missed(), NOW)
+    assert new.label == "busy(ring_no_answer)"
+    assert PauseMember("ring_no_answer") in commands
+
+
+def test_a_lost_phone_forces_an_idle_agent_busy() -> None:
+    new, commands = step(agent_in(State.IDLE), PhoneLost(), NOW)
+    assert new.label == "busy(phone_unreachable)" and not new.phone_reachable
+    assert PauseMember("phone_unreachable") in commands
+
+
+def test_a_lost_phone_during_a_call_is_remembered_for_later() -> None:
+    new, commands = step(agent_in(State.ON_CALL), PhoneLost(), NOW)
+    assert (new.state, new.phone_reachable, commands) == (State.ON_CALL, False, ())
+
+
+@pytest.mark.parametrize("state", [State.RINGING, State.ON_CALL])
+def test_sign_out_during_a_call_waits_for_its_end(state: State) -> None:
+    pending, commands = step(agent_in(state), SignOut(), NOW)
+    assert pending.sign_out_pending and commands == ()
+    if state is State.RINGING:
+        pending, _ = step(pending, Answered(), NOW)
+    done, commands = step(pending, CallEnded(), NOW)
+    assert done.state is State.LOGGED_OUT and RemoveMember() in commands
+
+
+def test_a_supervisor_cannot_force_busy_during_a_call_but_reconciling_can() -> None:
+    with pytest.raises(IllegalTransition, match="must wait for the call to end"):
+        step(agent_in(State.ON_CALL), ForceBusy(reason=BusyReason.SUPERVISOR), NOW)
+    new, commands = step(agent_in(State.ON_CALL), ForceBusy(reason=BusyReason.RECONCILED), NOW)
+    assert new.label == "busy(reconciled)" and PauseMember("reconciled") in commands
+
+
+def test_idle_with_the_phone_away_is_refused_with_the_reason() -> None:
+    with pytest.raises(IllegalTransition, match="desk phone is not reachable"):
+        step(agent_in(State.BUSY, phone_reachable=False), GoIdle(), NOW)
+
+
+def test_no_transition_leaves_an_agent_unpaused_unless_it_goes_idle() -> None:
+    """The core guarantee, checked over the whole table: only idle is unpaused."""
+    for t in TRANSITIONS:
+        agent = agent_in(t.source)
+        new, commands = step(agent, EVENTS[t.event], NOW)
+        if UnpauseMember() in commands:
+            assert new.state is State.IDLE, t
+
+
+def test_the_diagram_is_generated_from_the_table() -> None:
+    text = diagram()
+    assert text.startswith("stateDiagram-v2")
+    assert "on_call --> wrap_up: CallEnded" in text
+    assert "wrap_up --> idle: WrapUpExpired" in text
+    assert "logged_out --> busy: SignIn [phone unreachable]" in text
