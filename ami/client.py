@@ -360,7 +360,7 @@ class AmiClient:
                 result = handler(event)
             except Exception:
                 self._log.exception(
-                    "ami event handler failed", ami_event=event.name, headers=dict(event.raw)
+                    "ami event handler failed", ami_event=event.name, headers=_redacted(event.raw)
                 )
                 continue
             if asyncio.iscoroutine(result):
@@ -380,6 +380,14 @@ class AmiClient:
                 await result
         except Exception:
             self._log.exception("ami hook failed", hook=what)
+
+
+_SECRET_HEADERS = frozenset({"pin", "secret", "password"})
+
+
+def _redacted(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers for a log line: a PIN typed on a desk phone never reaches the logs."""
+    return {k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()}
 
 
 def _refuse_unsafe(message: Mapping[str, HeaderValue]) -> None:

@@ -60,6 +60,13 @@ class AsteriskConf:
     prompts_dir: str
     desk_phones: tuple[DeskPhone, ...]
     cel_database: CelDatabase | None = None
+    # desk-phone feature codes (design.md defaults; admin-changeable)
+    feature_sign_in: str = "*11"
+    feature_sign_out: str = "*12"
+    feature_idle: str = "*21"
+    feature_busy: str = "*22"
+    # job numbers that get a BLF lamp: hint agent<job> -> Custom:agent<job>
+    lamps: tuple[str, ...] = ()
     run_user: str = "asterisk"
     qualify_frequency_s: int = 5
     debug_log: bool = False
@@ -81,20 +88,16 @@ class AsteriskConf:
         ):
             raise UnsafeValueError(f"prompts_dir={self.prompts_dir!r} is not a plain path")
         for user in self.ami_users:
-            safety.token("ami user", user.name)
-            safety.secret(f"secret of AMI user {user.name}", user.secret)
-            for cls in (user.read + "," + user.write).split(","):
-                if cls:
-                    safety.token(f"AMI class of {user.name}", cls)
-            for event in user.exclude_events:
-                safety.token(f"event filter of {user.name}", event)
+            _check_ami_user(user)
         if self.cel_database is not None:
-            cel = self.cel_database
-            safety.hostname("CEL database host", cel.host)
-            _port("CEL database port", cel.port)
-            for name, value in (("dbname", cel.dbname), ("user", cel.user), ("table", cel.table)):
-                safety.token(f"CEL database {name}", value)
-            safety.secret("CEL database password", cel.password)
+            _check_cel(self.cel_database)
+        codes = [self.feature_sign_in, self.feature_sign_out, self.feature_idle, self.feature_busy]
+        for code in codes:
+            safety.dial_string("feature code", code)
+        if len(set(codes)) != len(codes):
+            raise UnsafeValueError("two feature codes are the same")
+        for job_number in self.lamps:
+            safety.digits("lamp job number", job_number)
         extensions = [p.extension for p in self.desk_phones]
         if len(set(extensions)) != len(extensions):
             raise UnsafeValueError("two desk phones share an extension")
@@ -102,6 +105,24 @@ class AsteriskConf:
             safety.digits("desk phone extension", phone.extension)
             safety.secret(f"password of desk phone {phone.extension}", phone.password)
         return self
+
+
+def _check_ami_user(user: AmiUser) -> None:
+    safety.token("ami user", user.name)
+    safety.secret(f"secret of AMI user {user.name}", user.secret)
+    for cls in (user.read + "," + user.write).split(","):
+        if cls:
+            safety.token(f"AMI class of {user.name}", cls)
+    for event in user.exclude_events:
+        safety.token(f"event filter of {user.name}", event)
+
+
+def _check_cel(cel: CelDatabase) -> None:
+    safety.hostname("CEL database host", cel.host)
+    _port("CEL database port", cel.port)
+    for name, value in (("dbname", cel.dbname), ("user", cel.user), ("table", cel.table)):
+        safety.token(f"CEL database {name}", value)
+    safety.secret("CEL database password", cel.password)
 
 
 def _address(name: str, value: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 import asyncpg
+
+from agent_state.pins import hash_pin
 
 DEMO_AGENTS = (
     ("1001", "演示坐席一", "2001"),
@@ -23,22 +23,10 @@ class DemoAgent:
     pin: str
 
 
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    """scrypt, salted; stored as ``scrypt$<salt hex>$<hash hex>``."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def verify_pin(pin: str, stored: str) -> bool:
-    scheme, salt_hex, _ = stored.split("$")
-    return scheme == "scrypt" and secrets.compare_digest(
-        hash_pin(pin, bytes.fromhex(salt_hex)), stored
-    )
-
-
-async def seed(conn: asyncpg.Connection, pins: dict[str, str]) -> list[DemoAgent]:
-    """Insert the demo agents (or reset their PINs to ``pins``); idempotent."""
+async def seed(
+    conn: asyncpg.Connection, pins: dict[str, str], queue: str = "12333"
+) -> list[DemoAgent]:
+    """Insert the demo agents in ``queue`` (or reset their PINs to ``pins``); idempotent."""
     agents = []
     for job_number, name, extension in DEMO_AGENTS:
         pin = pins[job_number]
@@ -49,6 +37,11 @@ async def seed(conn: asyncpg.Connection, pins: dict[str, str]) -> list[DemoAgent
             name,
             extension,
             hash_pin(pin),
+        )
+        await conn.execute(
+            "INSERT INTO agent_queues (job_number, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            job_number,
+            queue,
         )
         agents.append(DemoAgent(job_number, name, extension, pin))
     return agents

@@ -7,6 +7,9 @@ import signal
 
 from aiohttp import web
 
+from agent_state.carrier import AsteriskCarrier
+from agent_state.service import AgentService
+from agent_state.watch import AsteriskWatch
 from ami import AmiClient
 from calls.service import CallRecorder, QueueWaiting
 from core.errors import ConfigError
@@ -37,11 +40,15 @@ class Service:
         self.queues = QueueWaiting(self.ami)
         self.metrics = Metrics(self.ami, self.queues)
         self.recorder: CallRecorder | None = None
+        self.agents: AgentService | None = None
+        self.watch: AsteriskWatch | None = None
         self.runner: web.AppRunner | None = None
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
             self.recorder.on_ami_ready()
+        if self.watch is not None:
+            self.watch.reconcile_soon(0)  # busy, never idle, where Asterisk disagrees
         await self.queues.resync()
 
     async def start(self, *, http: bool = True) -> None:
@@ -57,6 +64,11 @@ class Service:
         )
         self.recorder.attach()
         self.queues.attach()
+        carrier = AsteriskCarrier(self.ami, on_failure=lambda job: self._reconcile_later())
+        self.agents = AgentService(self.pool, carrier, wrap_up_s=s.wrap_up_s)
+        await self.agents.load()
+        self.watch = AsteriskWatch(self.ami, self.agents, carrier, queues=(s.queue,))
+        self.watch.attach()
         await self.ami.start()
         self.recorder.start()
         if http:
@@ -72,9 +84,17 @@ class Service:
             db=s.database_url_redacted,
         )
 
+    def _reconcile_later(self) -> None:
+        if self.watch is not None:
+            self.watch.reconcile_soon(1.0)
+
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.watch is not None:
+            await self.watch.stop()
+        if self.agents is not None:
+            self.agents.stop()
         if self.recorder is not None:
             await self.recorder.stop()
         await self.ami.close()

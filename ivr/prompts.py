@@ -23,7 +23,23 @@ class Prompt:
     text: str
 
 
-DEFAULT_PROMPTS = (Prompt("greeting", GREETING),)
+# What a desk phone hears after a feature code (design.md: "the phone hears a prompt
+# saying what happened"). The service's answer names the prompt: agent-<result>.
+FEATURE_PROMPTS = (
+    Prompt("agent-enter-job-number", "请输入工号,以井号键结束。"),
+    Prompt("agent-enter-pin", "请输入密码,以井号键结束。"),
+    Prompt("agent-signed_in", "签入成功,已示闲。"),
+    Prompt("agent-signed_in_busy", "签入成功,话机不可达,已置忙。"),
+    Prompt("agent-signed_out", "已签出。"),
+    Prompt("agent-sign_out_pending", "通话结束后签出。"),
+    Prompt("agent-idle", "已示闲。"),
+    Prompt("agent-busy", "已置忙。"),
+    Prompt("agent-wrong_pin", "工号或密码错误。"),
+    Prompt("agent-not_allowed", "当前状态不能进行此操作。"),
+    Prompt("agent-unavailable", "系统暂时无法处理,请稍后再试。"),
+)
+
+DEFAULT_PROMPTS = (Prompt("greeting", GREETING), *FEATURE_PROMPTS)
 
 
 def tts_commands(text: str, raw_wav: str, out_wav: str) -> list[list[str]]:

@@ -45,6 +45,8 @@ log = get_logger("sandbox")
 # Desk phones the sandbox knows: the demo agents use 2001-2003, tests the rest.
 SANDBOX_EXTENSIONS = tuple(str(ext) for ext in range(2001, 2011))
 DEMO_JOB_NUMBERS = ("1001", "1002", "1003")
+# Job numbers that get a BLF lamp in the sandbox: agent 10NN sits at desk phone 20NN.
+SANDBOX_JOB_NUMBERS = tuple(str(int(ext) - 1000) for ext in SANDBOX_EXTENSIONS)
 OBSERVER_USER = "observer"
 PUBLISH_USER = "hotline-publish"
 
@@ -239,6 +241,7 @@ class Sandbox:
             prompts_dir=s.prompts_dir,
             desk_phones=phones,
             cel_database=cel,
+            lamps=SANDBOX_JOB_NUMBERS,
             debug_log=True,
         )
 

@@ -7,9 +7,10 @@ import asyncio
 import asyncpg
 import pytest
 
+from agent_state.pins import verify_pin
 from core.errors import MigrationError
 from db.migrate import Migration, bundled_migrations, migrate
-from hotline.demo import seed, verify_pin
+from hotline.demo import seed
 
 
 async def test_migrate_twice_applies_everything_once(fresh_db: str) -> None:

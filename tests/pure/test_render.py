@@ -53,6 +53,7 @@ CONF = AsteriskConf(
     queue="12333",
     ring_timeout_s=10,
     prompts_dir="/var/lib/hotline/prompts",
+    lamps=("1001", "1002"),
     desk_phones=(
         DeskPhone("2001", "phone-2001-password"),
         DeskPhone("2002", "phone-2002-password"),

@@ -1,0 +1,55 @@
+-- name: roster
+-- Every agent with desk phone, role and queues.
+SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
+       coalesce(array_agg(q.queue ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),
+                '{}') AS queues,
+       coalesce(array_agg(q.penalty ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),
+                '{}') AS penalties
+FROM agents a
+LEFT JOIN agent_queues q USING (job_number)
+GROUP BY a.job_number
+ORDER BY a.job_number;
+
+-- name: states
+SELECT * FROM agent_states;
+
+-- name: save_state
+INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
+                          sign_out_pending, phone_reachable)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (job_number) DO UPDATE SET
+    state = $2, busy_reason = $3, since = $4, wrap_up_deadline = $5,
+    sign_out_pending = $6, phone_reachable = $7;
+
+-- name: audit
+INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
+                               event, source, linkedid, actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: audit_for
+SELECT * FROM agent_state_audit WHERE job_number = $1 ORDER BY id;
+
+-- name: add_to_queue
+INSERT INTO agent_queues (job_number, queue, penalty) VALUES ($1, $2, $3)
+ON CONFLICT (job_number, queue) DO UPDATE SET penalty = $3;
+
+-- name: categories
+SELECT name FROM call_categories WHERE active ORDER BY position;
+
+-- name: classify_call
+-- R5: category and summary from the agent who took the call.
+UPDATE calls SET category = $2, summary = $3, classified_by = $4, classified_at = $5
+WHERE linkedid = $1 AND agent_job_number = $4
+RETURNING linkedid;
+
+-- name: schedule
+SELECT weekday, at, label FROM sign_out_schedule ORDER BY weekday, at;
+
+-- name: calendar_override
+SELECT working FROM calendar_overrides WHERE day = $1;
+
+-- name: create_session
+INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, $2, $3, $4);
+
+-- name: session
+SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();

@@ -1,0 +1,145 @@
+"""Agents, their states and the audit log in PostgreSQL; the SQL is in ``queries.sql``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from agent_state.model import Agent, BusyReason, Event, State
+from db.sql import load_queries
+
+Q = load_queries("agent_state")
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the roster knows of an agent: who, which phone, which queues."""
+
+    job_number: str
+    name: str
+    extension: str
+    role: str
+    pin_hash: str
+    queues: tuple[tuple[str, int], ...]  # (queue, penalty)
+
+    @property
+    def interface(self) -> str:
+        return f"Local/{self.extension}@agents-local/n"
+
+    @property
+    def state_interface(self) -> str:
+        return f"PJSIP/{self.extension}"
+
+
+async def roster(conn: Any) -> dict[str, Member]:
+    rows = await conn.fetch(Q["roster"])
+    return {
+        r["job_number"]: Member(
+            r["job_number"],
+            r["name"],
+            r["extension"],
+            r["role"],
+            r["pin_hash"],
+            tuple(zip(r["queues"], r["penalties"], strict=True)),
+        )
+        for r in rows
+    }
+
+
+async def states(conn: Any) -> dict[str, Agent]:
+    return {
+        r["job_number"]: Agent(
+            job_number=r["job_number"],
+            state=State(r["state"]),
+            busy_reason=BusyReason(r["busy_reason"]) if r["busy_reason"] else None,
+            since=r["since"],
+            wrap_up_deadline=r["wrap_up_deadline"],
+            sign_out_pending=r["sign_out_pending"],
+            phone_reachable=r["phone_reachable"],
+        )
+        for r in await conn.fetch(Q["states"])
+    }
+
+
+async def save_transition(
+    conn: Any,
+    old: Agent,
+    new: Agent,
+    event: Event,
+    at: datetime,
+    *,
+    linkedid: str | None = None,
+    actor: str | None = None,
+) -> None:
+    """The new state and its audit row, in one transaction."""
+    async with conn.transaction():
+        await conn.execute(
+            Q["save_state"],
+            new.job_number,
+            new.state.value,
+            new.busy_reason.value if new.busy_reason else None,
+            new.since or at,
+            new.wrap_up_deadline,
+            new.sign_out_pending,
+            new.phone_reachable,
+        )
+        if (old.state, old.busy_reason, old.sign_out_pending) != (
+            new.state,
+            new.busy_reason,
+            new.sign_out_pending,
+        ):
+            await conn.execute(
+                Q["audit"],
+                new.job_number,
+                at,
+                old.state.value,
+                old.busy_reason.value if old.busy_reason else None,
+                new.state.value,
+                new.busy_reason.value if new.busy_reason else None,
+                type(event).__name__,
+                event.source.value,
+                linkedid,
+                actor,
+            )
+
+
+async def audit_for(conn: Any, job_number: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(Q["audit_for"], job_number)]
+
+
+async def add_to_queue(conn: Any, job_number: str, queue: str, penalty: int = 0) -> None:
+    await conn.execute(Q["add_to_queue"], job_number, queue, penalty)
+
+
+async def categories(conn: Any) -> list[str]:
+    return [r["name"] for r in await conn.fetch(Q["categories"])]
+
+
+async def classify_call(
+    conn: Any, linkedid: str, *, category: str, summary: str, job_number: str, at: datetime
+) -> bool:
+    return (
+        await conn.fetchval(Q["classify_call"], linkedid, category, summary, job_number, at)
+        is not None
+    )
+
+
+async def schedule(conn: Any) -> list[tuple[int, time, str]]:
+    return [(r["weekday"], r["at"], r["label"]) for r in await conn.fetch(Q["schedule"])]
+
+
+async def calendar_override(conn: Any, day: date) -> bool | None:
+    value = await conn.fetchval(Q["calendar_override"], day)
+    return None if value is None else bool(value)
+
+
+async def create_session(
+    conn: Any, token_hash: str, job_number: str, role: str, expires_at: datetime
+) -> None:
+    await conn.execute(Q["create_session"], token_hash, job_number, role, expires_at)
+
+
+async def session(conn: Any, token_hash: str) -> tuple[str, str] | None:
+    row = await conn.fetchrow(Q["session"], token_hash)
+    return (row["job_number"], row["role"]) if row else None

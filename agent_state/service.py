@@ -1,0 +1,278 @@
+"""The agent service: events in, ``step``, persist, carry out — one agent at a time.
+
+Every change of an agent goes through ``apply``: under that agent's lock the pure
+``step`` decides, the new state and its audit row are stored in one transaction, and
+only then are the commands carried into Asterisk (``AsteriskCarrier``). Stored first,
+so a crash between the two leaves Asterisk behind the database, and the reconcile on
+the next start turns any disagreement into ``busy(reconciled)`` — never idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from agent_state import repo
+from agent_state.carrier import AsteriskCarrier
+from agent_state.model import (
+    Agent,
+    BusyReason,
+    CallEnded,
+    Event,
+    ForceBusy,
+    GoBusy,
+    GoIdle,
+    IllegalTransition,
+    SignIn,
+    SignOut,
+    Source,
+    StartWrapUpTimer,
+    State,
+    WrapUpExpired,
+    step,
+)
+from agent_state.pins import verify_pin
+from agent_state.repo import Member
+from core.errors import HotlineError, InvalidInput, NotFound
+from core.logging import get_logger
+
+log = get_logger("agent_state")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotAllowed(HotlineError):
+    code = "agent.not_allowed"
+
+
+class WrongCredentials(HotlineError):
+    code = "agent.wrong_credentials"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One applied transition, as listeners (the live stream) see it."""
+
+    before: Agent
+    after: Agent
+    event: str
+    source: str
+    at: datetime
+
+
+Listener = Callable[[Change], None]
+
+
+class AgentService:
+    def __init__(
+        self, pool: Any, carrier: AsteriskCarrier, *, wrap_up_s: float, clock: Clock = utc_now
+    ) -> None:
+        self.pool = pool
+        self.carrier = carrier
+        self.wrap_up_s = wrap_up_s
+        self.clock = clock
+        self.members: dict[str, Member] = {}
+        self.agents: dict[str, Agent] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._listeners: set[Listener] = set()
+
+    # ---- life cycle -------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Roster and stored states; wrap-up deadlines are armed again (R4: none stranded)."""
+        self.members = await repo.roster(self.pool)
+        stored = await repo.states(self.pool)
+        self.agents = {job: stored.get(job, Agent(job)) for job in self.members}
+        for agent in self.agents.values():
+            if agent.state is State.WRAP_UP and agent.wrap_up_deadline is not None:
+                self._arm(agent.job_number, agent.wrap_up_deadline)
+
+    def stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.add(listener)
+        return lambda: self._listeners.discard(listener)
+
+    # ---- requests (phone, web, supervisor, schedule) ------------------------------------
+
+    def member(self, job_number: str) -> Member:
+        member = self.members.get(job_number)
+        if member is None:
+            raise NotFound(f"no agent with job number {job_number}")
+        return member
+
+    def by_extension(self, extension: str) -> Member | None:
+        return next((m for m in self.members.values() if m.extension == extension), None)
+
+    def check_pin(self, job_number: str, pin: str) -> Member:
+        member = self.members.get(job_number)
+        if member is None or not verify_pin(pin, member.pin_hash):
+            raise WrongCredentials("wrong job number or PIN")
+        return member
+
+    async def sign_in(
+        self, job_number: str, pin: str, *, source: Source, extension: str | None = None
+    ) -> Agent:
+        member = self.check_pin(job_number, pin)
+        if extension is not None and extension != member.extension:
+            raise NotAllowed(
+                f"agent {job_number} signs in at desk phone {member.extension}, not {extension}"
+            )
+        if not member.queues:
+            raise NotAllowed(f"agent {job_number} belongs to no queue")
+        return await self.apply(job_number, SignIn(source=source), actor=job_number)
+
+    async def request(
+        self,
+        job_number: str,
+        what: str,
+        *,
+        source: Source,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> Agent:
+        """An agent's (or a supervisor's) request by name: idle, busy, sign_out."""
+        self.member(job_number)
+        event: Event
+        if what == "idle":
+            event = GoIdle(source=source)
+        elif what == "busy":
+            event = GoBusy(source=source, reason=_requested_reason(reason))
+        elif what == "sign_out":
+            event = SignOut(source=source)
+        elif what == "force_busy":
+            event = ForceBusy(source=source, reason=BusyReason.SUPERVISOR)
+        else:
+            raise InvalidInput(f"unknown request {what!r}: idle, busy or sign_out")
+        return await self.apply(job_number, event, actor=actor or job_number)
+
+    # ---- the one way an agent changes -------------------------------------------------------
+
+    async def apply(
+        self,
+        job_number: str,
+        event: Event,
+        *,
+        linkedid: str | None = None,
+        actor: str | None = None,
+    ) -> Agent:
+        lock = self._locks.setdefault(job_number, asyncio.Lock())
+        async with lock:
+            return await self._apply_locked(job_number, event, linkedid, actor)
+
+    async def _apply_locked(
+        self, job_number: str, event: Event, linkedid: str | None, actor: str | None
+    ) -> Agent:
+        with structlog.contextvars.bound_contextvars(agent=job_number):
+            before = self.agents.get(job_number) or Agent(job_number)
+            now = self.clock()
+            after, commands = step(before, event, now)
+            if after == before and not commands:
+                return before
+            await repo.save_transition(
+                self.pool, before, after, event, now, linkedid=linkedid, actor=actor
+            )
+            self.agents[job_number] = after
+            if after.state is not State.WRAP_UP:
+                self._disarm(job_number)
+            if after.label != before.label or after.sign_out_pending != before.sign_out_pending:
+                log.info(
+                    "agent_state_changed",
+                    **{"from": before.label},
+                    to=after.label,
+                    event=type(event).__name__,
+                    source=event.source.value,
+                    call=linkedid,
+                    sign_out_pending=after.sign_out_pending,
+                )
+            for command in commands:
+                if isinstance(command, StartWrapUpTimer):
+                    self._arm(job_number, command.deadline)
+            await self.carrier.carry_out(self.member(job_number), after, commands)
+            change = Change(before, after, type(event).__name__, event.source.value, now)
+            for listener in list(self._listeners):
+                listener(change)
+            return after
+
+    async def adopt(self, job_number: str, event: Event, *, linkedid: str | None = None) -> None:
+        """A fact from Asterisk. If it contradicts our state, reconcile: busy, never idle."""
+        try:
+            await self.apply(job_number, event, linkedid=linkedid)
+        except IllegalTransition as exc:
+            log.error(
+                "asterisk contradicts the agent's state; reconciling",
+                agent=job_number,
+                error=exc.message,
+                call=linkedid,
+            )
+            await self.force_reconciled(job_number)
+
+    async def force_reconciled(self, job_number: str) -> None:
+        agent = self.agents.get(job_number)
+        if agent is None or agent.state is State.LOGGED_OUT:
+            return
+        with contextlib.suppress(IllegalTransition):  # nothing left to do
+            await self.apply(
+                job_number, ForceBusy(source=Source.SYSTEM, reason=BusyReason.RECONCILED)
+            )
+
+    def call_ended(self) -> CallEnded:
+        return CallEnded(wrap_up_s=self.wrap_up_s)
+
+    # ---- wrap-up deadlines ------------------------------------------------------------------
+
+    def _arm(self, job_number: str, deadline: datetime) -> None:
+        self._disarm(job_number)
+        delay = max((deadline - self.clock()).total_seconds(), 0.0)
+        loop = asyncio.get_running_loop()
+        self._timers[job_number] = loop.call_later(
+            delay, lambda: asyncio.ensure_future(self._expire(job_number, deadline))
+        )
+
+    def _disarm(self, job_number: str) -> None:
+        timer = self._timers.pop(job_number, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _expire(self, job_number: str, deadline: datetime) -> None:
+        try:
+            await self.apply(job_number, WrapUpExpired(deadline=deadline))
+        except Exception:
+            log.exception("wrap-up deadline could not be applied", agent=job_number)
+
+
+def _requested_reason(reason: str | None) -> BusyReason:
+    if reason in (None, "manual"):
+        return BusyReason.MANUAL
+    if reason == "break":
+        return BusyReason.BREAK
+    raise InvalidInput("an agent may ask for busy with reason manual or break")
+
+
+def new_session_token() -> tuple[str, str]:
+    """A random bearer token and the hash that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+SESSION_LIFETIME = timedelta(hours=12)

@@ -1,0 +1,282 @@
+"""Asterisk's side of the agents: AMI events adopted, feature codes answered, reconciling.
+
+Events are handled in arrival order per agent: each is queued onto the agent service,
+which serialises them with everything else that agent does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from agent_state.carrier import AsteriskCarrier
+from agent_state.model import (
+    Answered,
+    IllegalTransition,
+    Missed,
+    Offered,
+    PhoneBack,
+    PhoneLost,
+    RingEnded,
+    Source,
+    State,
+)
+from agent_state.reconcile import UNPAUSED_STATES, plan
+from agent_state.service import AgentService, NotAllowed, WrongCredentials
+from ami import AmiActionFailed, AmiClient, AmiError
+from ami.actions import DeviceStateList, QueueAdd, QueuePause, QueueRemove, QueueStatus, Setvar
+from ami.events import (
+    AgentCalled,
+    AgentComplete,
+    AgentConnect,
+    AgentRingNoAnswer,
+    ContactStatus,
+    Event,
+    FullyBooted,
+    Hangup,
+    QueueMember,
+    QueueMemberPause,
+    QueueMemberRemoved,
+    UserEvent,
+)
+from core.errors import HotlineError, NotFound
+from core.logging import get_logger
+
+log = get_logger("agent_state")
+
+AUTO_PAUSE = "Auto-Pause"  # app_queue's reason when it pauses a member that missed a call
+DIALPLAN_WRAP_UP = "wrap_up"  # the reason our dialplan pauses with as a call ends
+PHONE_LOST = frozenset({"Unreachable", "Removed"})
+FEATURE_EVENT = "AgentFeature"
+
+
+class AsteriskWatch:
+    def __init__(
+        self,
+        ami: AmiClient,
+        service: AgentService,
+        carrier: AsteriskCarrier,
+        queues: tuple[str, ...],
+    ) -> None:
+        self.ami = ami
+        self.service = service
+        self.carrier = carrier
+        self.queues = queues
+        self.ringing: dict[str, str] = {}  # member channel -> job number, while it rings
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reconcile_lock = asyncio.Lock()
+        self._reconcile_soon: asyncio.TimerHandle | None = None
+
+    def attach(self) -> None:
+        for pattern in (
+            "Agent*",
+            "QueueMemberPause",
+            "QueueMemberRemoved",
+            "ContactStatus",
+            "Hangup",
+            "UserEvent",
+            "FullyBooted",
+        ):
+            self.ami.on_event(pattern, self.on_event)
+
+    async def stop(self) -> None:
+        if self._reconcile_soon is not None:
+            self._reconcile_soon.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, FullyBooted):
+            self.reconcile_soon(0)
+        elif isinstance(event, UserEvent):
+            if event.user_event == FEATURE_EVENT:
+                self._spawn(self._feature(event))
+        elif isinstance(event, ContactStatus):
+            self._contact(event)
+        elif isinstance(event, Hangup):
+            job = self.ringing.pop(event.channel, None)
+            if job is not None:
+                self._spawn(self.service.adopt(job, RingEnded()))
+        elif getattr(event, "member_name", "") in self.service.members:
+            self._member_event(event.member_name, event)  # type: ignore[attr-defined]
+
+    def _contact(self, event: ContactStatus) -> None:
+        member = self.service.by_extension(event.aor)
+        if member is not None and event.contact_status in PHONE_LOST:
+            self._spawn(self.service.adopt(member.job_number, PhoneLost()))
+        elif member is not None and event.contact_status == "Reachable":
+            self._spawn(self.service.adopt(member.job_number, PhoneBack()))
+
+    def _member_event(self, job: str, event: Event) -> None:
+        linkedid = event.get("Linkedid") or None
+        if isinstance(event, AgentCalled):
+            self.ringing[event.dest_channel] = job
+            self._spawn(
+                self.service.adopt(job, Offered(linkedid=event.linkedid), linkedid=linkedid)
+            )
+        elif isinstance(event, AgentConnect):
+            self._forget_ringing(job)
+            self._spawn(
+                self.service.adopt(job, Answered(linkedid=event.linkedid), linkedid=linkedid)
+            )
+        elif isinstance(event, AgentRingNoAnswer):
+            self._forget_ringing(job)
+            self._spawn(self.service.adopt(job, Missed(), linkedid=linkedid))
+        elif isinstance(event, AgentComplete):
+            self._spawn(self.service.adopt(job, self.service.call_ended(), linkedid=linkedid))
+        elif isinstance(event, QueueMemberPause):
+            self._spawn(self._pause_changed(job, event))
+        elif isinstance(event, QueueMemberRemoved):
+            agent = self.service.agents.get(job)
+            if (
+                agent is not None
+                and agent.state is not State.LOGGED_OUT
+                and self.carrier.last_sent(job) != (True, "logged_out")
+            ):
+                self.reconcile_soon()
+
+    def _forget_ringing(self, job: str) -> None:
+        for channel in [c for c, j in self.ringing.items() if j == job]:
+            del self.ringing[channel]
+
+    async def _pause_changed(self, job: str, event: QueueMemberPause) -> None:
+        if event.paused and event.paused_reason == AUTO_PAUSE:
+            await self.service.adopt(job, Missed())  # R3: a miss, adopted as busy
+            return
+        if self.carrier.sent_recently(job, event.paused, event.paused_reason):
+            return  # the echo of our own command
+        agent = self.service.agents.get(job)
+        if agent is None or agent.state is State.LOGGED_OUT:
+            return
+        if (
+            event.paused
+            and event.paused_reason == DIALPLAN_WRAP_UP
+            and agent.state in (State.ON_CALL, State.WRAP_UP)
+        ):
+            return  # the dialplan paused the member as the call ended (R4)
+        if event.paused != (agent.state not in UNPAUSED_STATES):
+            log.warning(
+                "a pause changed behind the service's back; reconciling",
+                agent=job,
+                paused=event.paused,
+                reason=event.paused_reason,
+                state=agent.label,
+            )
+            await self.service.force_reconciled(job)
+
+    # ---- desk-phone feature codes -----------------------------------------------------------
+
+    async def _feature(self, event: UserEvent) -> None:
+        endpoint = event.get("Endpoint")
+        code = event.get("Code")
+        result = await self._feature_result(code, endpoint, event)
+        log.info("desk phone feature code", endpoint=endpoint, code=code, result=result)
+        with contextlib.suppress(AmiError):
+            await self.ami.send(Setvar("HOTLINE_RESULT", result, channel=event.channel))
+
+    async def _feature_result(  # noqa: PLR0911 - one answer per outcome
+        self, code: str, endpoint: str, event: UserEvent
+    ) -> str:
+        # identity from the calling endpoint, checked against the channel, never caller ID
+        member = self.service.by_extension(endpoint)
+        if member is None or not event.channel.startswith(f"PJSIP/{endpoint}-"):
+            return "not_allowed"
+        try:
+            if code == "login":
+                agent = await self.service.sign_in(
+                    event.get("JobNumber"),
+                    event.get("Pin"),
+                    source=Source.PHONE,
+                    extension=endpoint,
+                )
+                return "signed_in" if agent.state is State.IDLE else "signed_in_busy"
+            what = {"logout": "sign_out", "idle": "idle", "busy": "busy"}.get(code)
+            if what is None:
+                return "not_allowed"
+            agent = await self.service.request(member.job_number, what, source=Source.PHONE)
+        except WrongCredentials:
+            return "wrong_pin"
+        except (IllegalTransition, NotAllowed, NotFound):
+            return "not_allowed"
+        except HotlineError:
+            return "unavailable"
+        if code == "logout":
+            return "sign_out_pending" if agent.sign_out_pending else "signed_out"
+        return code
+
+    # ---- reconciling ------------------------------------------------------------------------
+
+    def reconcile_soon(self, delay: float = 0.5) -> None:
+        if self._reconcile_soon is not None:
+            self._reconcile_soon.cancel()
+        loop = asyncio.get_running_loop()
+        self._reconcile_soon = loop.call_later(delay, lambda: self._spawn(self.reconcile()))
+
+    async def reconcile(self) -> None:
+        async with self._reconcile_lock:
+            try:
+                observed: list[QueueMember] = []
+                for queue in self.queues:
+                    reply = await self.ami.send(QueueStatus(queue=queue))
+                    observed += [e for e in reply.events if isinstance(e, QueueMember)]
+                devices = await self.ami.send(DeviceStateList())
+            except AmiError as exc:
+                log.warning("reconcile postponed: AMI did not answer", error=exc.code)
+                return
+            states = {e.get("Device"): e.get("State") for e in devices.events}
+            todo = plan(self.service.members, self.service.agents, observed, states)
+            await self._carry_out(todo)
+
+    async def _carry_out(self, todo: Any) -> None:
+        for queue, interface in todo.remove:
+            log.warning(
+                "removing a member the service did not sign in", queue=queue, interface=interface
+            )
+            with contextlib.suppress(AmiError):
+                await self.ami.send(QueueRemove(queue, interface))
+        for job in todo.phone_lost:
+            await self.service.adopt(job, PhoneLost())
+        for job in todo.phone_back:
+            await self.service.adopt(job, PhoneBack())
+        for job in todo.restore:
+            await self._restore(job)
+        for job in todo.force_busy:
+            log.warning(
+                "agent disagrees with Asterisk; busy(reconciled)",
+                agent=job,
+                why=todo.why.get(job, ""),
+            )
+            await self.service.force_reconciled(job)
+
+    async def _restore(self, job: str) -> None:
+        """Add the member back, paused, to the queues Asterisk lost it from."""
+        member = self.service.members[job]
+        for queue, penalty in member.queues:
+            add = QueueAdd(
+                queue,
+                member.interface,
+                job,
+                member.state_interface,
+                penalty=penalty,
+                paused=True,
+                reason="reconciled",
+            )
+            try:
+                await self.ami.send(add)
+            except AmiActionFailed:  # already there: make sure it is paused
+                with contextlib.suppress(AmiError):
+                    await self.ami.send(
+                        QueuePause(member.interface, True, queue=queue, reason="reconciled")
+                    )
+            except AmiError as exc:
+                log.warning("member not restored", agent=job, queue=queue, error=exc.code)
