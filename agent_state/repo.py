@@ -63,7 +63,7 @@ async def states(conn: Any) -> dict[str, Agent]:
 
 
 async def save_transition(
-    conn: Any,
+    pool: Any,
     old: Agent,
     new: Agent,
     event: Event,
@@ -73,7 +73,7 @@ async def save_transition(
     actor: str | None = None,
 ) -> None:
     """The new state and its audit row, in one transaction."""
-    async with conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             Q["save_state"],
             new.job_number,

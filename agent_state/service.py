@@ -196,7 +196,7 @@ class AgentService:
                     "agent_state_changed",
                     **{"from": before.label},
                     to=after.label,
-                    event=type(event).__name__,
+                    trigger=type(event).__name__,
                     source=event.source.value,
                     call=linkedid,
                     sign_out_pending=after.sign_out_pending,

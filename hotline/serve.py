@@ -73,7 +73,7 @@ class Service:
         self.recorder.start()
         if http:
             self.runner = web.AppRunner(
-                init_app(s, self.pool, self.ami, self.metrics), access_log=None
+                init_app(s, self.pool, self.ami, self.metrics, self.agents), access_log=None
             )
             await self.runner.setup()
             await web.TCPSite(self.runner, s.http_host, s.http_port).start()

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from aiohttp import web
 
+from agent_state import views as agent_views
+from agent_state.service import AgentService
 from ami import AmiClient
 from calls import views as call_views
 from core.settings import Settings
@@ -82,7 +84,11 @@ def _escape(text: str) -> str:
 
 
 def init_app(
-    settings: Settings, pool: asyncpg.Pool, ami: AmiClient, metrics_: Metrics
+    settings: Settings,
+    pool: asyncpg.Pool,
+    ami: AmiClient,
+    metrics_: Metrics,
+    agents: AgentService | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app[SETTINGS] = settings
@@ -94,4 +100,6 @@ def init_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/calls", calls)
+    if agents is not None:
+        agent_views.add_routes(app, agents)
     return app

@@ -13,6 +13,11 @@ log = get_logger("web")
 
 STATUS_BY_CODE_PREFIX = (
     ("input.", 400),
+    ("auth.required", 401),
+    ("agent.wrong_credentials", 401),
+    ("auth.forbidden", 403),
+    ("agent.illegal_transition", 409),
+    ("agent.not_allowed", 409),
     ("not_found", 404),
     ("ami.", 503),
     ("db.", 503),

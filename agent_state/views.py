@@ -1,0 +1,225 @@
+"""HTTP API of the agents (aiohttp handlers; the web package routes them).
+
+    POST /api/sessions                 {job_number, pin} -> {token, role}   (agent or supervisor)
+    GET  /api/agents                   every agent: state, since, why
+    POST /api/agents/{job}/state       {state: sign_in|idle|busy|sign_out|force_busy, reason?}
+    POST /api/calls/{linkedid}/wrap-up {category, summary, then?: idle|busy}
+    GET  /api/categories               the R5 call categories
+    GET  /api/agents/stream            server-sent events: one per state change
+
+An agent acts on itself; a supervisor may force any agent busy or sign it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from agent_state import repo
+from agent_state.model import Agent, Source
+from agent_state.service import (
+    SESSION_LIFETIME,
+    AgentService,
+    Change,
+    NotAllowed,
+    new_session_token,
+    token_hash,
+)
+from core.errors import HotlineError, InvalidInput
+
+AGENTS = web.AppKey("agents", AgentService)
+SUMMARY_MAX = 500
+
+
+class Unauthorized(HotlineError):
+    code = "auth.required"
+
+
+class Forbidden(HotlineError):
+    code = "auth.forbidden"
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the body must be a JSON object") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{key} must be a non-empty string")
+    return value
+
+
+async def _who(request: web.Request) -> tuple[str, str]:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("sign in first: POST /api/sessions, then send 'Authorization: Bearer'")
+    found = await repo.session(request.app[AGENTS].pool, token_hash(header[7:]))
+    if found is None:
+        raise Unauthorized("the session expired or does not exist; sign in again")
+    return found
+
+
+def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
+    return {
+        "job_number": agent.job_number,
+        "name": name,
+        "state": agent.state.value,
+        "busy_reason": agent.busy_reason.value if agent.busy_reason else None,
+        "label": agent.label,
+        "since": agent.since.isoformat() if agent.since else None,
+        "wrap_up_deadline": agent.wrap_up_deadline.isoformat() if agent.wrap_up_deadline else None,
+        "sign_out_pending": agent.sign_out_pending,
+        "phone_reachable": agent.phone_reachable,
+    }
+
+
+async def create_session(request: web.Request) -> web.Response:
+    body = await _body(request)
+    service = request.app[AGENTS]
+    job, pin = _text(body, "job_number"), _text(body, "pin")
+    assert job is not None and pin is not None
+    member = service.check_pin(job, pin)
+    token, hashed = new_session_token()
+    await repo.create_session(
+        service.pool, hashed, job, member.role, datetime.now(UTC) + SESSION_LIFETIME
+    )
+    return web.json_response({"token": token, "role": member.role, "job_number": job}, status=201)
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    await _who(request)
+    service = request.app[AGENTS]
+    agents = [
+        agent_json(service.agents[job], member.name)
+        for job, member in sorted(service.members.items())
+        if job in service.agents
+    ]
+    return web.json_response({"agents": agents}, dumps=_dumps)
+
+
+async def change_state(request: web.Request) -> web.Response:
+    actor, role = await _who(request)
+    job = request.match_info["job"]
+    body = await _body(request)
+    what = _text(body, "state")
+    reason = _text(body, "reason", required=False)
+    service = request.app[AGENTS]
+    service.member(job)
+    supervisor_may = what in ("force_busy", "sign_out") and role == "supervisor"
+    if job != actor and not supervisor_may:
+        raise Forbidden(
+            "an agent changes only its own state; a supervisor may force busy or sign out"
+        )
+    if what == "sign_in":
+        pin = _text(body, "pin")
+        assert pin is not None
+        agent = await service.sign_in(job, pin, source=Source.WEB)
+    elif what == "force_busy" and role != "supervisor":
+        raise Forbidden("only a supervisor forces an agent busy")
+    else:
+        agent = await service.request(
+            job, what or "", source=Source.WEB, actor=actor, reason=reason
+        )
+    return web.json_response(agent_json(agent, service.members[job].name), dumps=_dumps)
+
+
+async def wrap_up(request: web.Request) -> web.Response:
+    """R5: the call's category and summary; then idle (or busy) at once if asked."""
+    actor, _ = await _who(request)
+    body = await _body(request)
+    category, summary = _text(body, "category"), _text(body, "summary")
+    assert category is not None and summary is not None
+    then = _text(body, "then", required=False)
+    service = request.app[AGENTS]
+    if category not in await repo.categories(service.pool):
+        raise InvalidInput(f"unknown category {category!r}; see GET /api/categories")
+    if len(summary) > SUMMARY_MAX:
+        raise InvalidInput(f"the summary is limited to {SUMMARY_MAX} characters")
+    if then not in (None, "idle", "busy"):
+        raise InvalidInput("then must be idle or busy")
+    linkedid = request.match_info["linkedid"]
+    if not await repo.classify_call(
+        service.pool,
+        linkedid,
+        category=category,
+        summary=summary,
+        job_number=actor,
+        at=datetime.now(UTC),
+    ):
+        raise NotAllowed(
+            f"call {linkedid} is not on record as answered by agent {actor} "
+            "(yet: it is written when the call ends)"
+        )
+    agent = service.agents.get(actor)
+    if then is not None and agent is not None:
+        agent = await service.request(actor, then, source=Source.WEB)
+    return web.json_response(
+        {"linkedid": linkedid, "category": category, "agent": agent_json(agent) if agent else None},
+        dumps=_dumps,
+    )
+
+
+async def categories(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"categories": await repo.categories(request.app[AGENTS].pool)}, dumps=_dumps
+    )
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: the floor as it changes (one ``agent`` event per change)."""
+    await _who(request)
+    service = request.app[AGENTS]
+    changes: asyncio.Queue[Change] = asyncio.Queue(maxsize=1000)
+    unsubscribe = service.subscribe(lambda c: changes.put_nowait(c) if not changes.full() else None)
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    try:
+        for job, agent in sorted(service.agents.items()):
+            await _send(response, agent_json(agent, service.members[job].name))
+        while True:
+            try:
+                change = await asyncio.wait_for(changes.get(), 15)
+            except TimeoutError:
+                await response.write(b": keepalive\n\n")
+                continue
+            body = agent_json(change.after, service.members[change.after.job_number].name)
+            body.update(event=change.event, source=change.source, previous=change.before.label)
+            await _send(response, body)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        unsubscribe()
+    return response
+
+
+async def _send(response: web.StreamResponse, body: dict[str, Any]) -> None:
+    await response.write(f"event: agent\ndata: {_dumps(body)}\n\n".encode())
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def add_routes(app: web.Application, service: AgentService) -> None:
+    app[AGENTS] = service
+    app.router.add_post("/api/sessions", create_session)
+    app.router.add_get("/api/agents", list_agents)
+    app.router.add_get("/api/agents/stream", stream)
+    app.router.add_post("/api/agents/{job}/state", change_state)
+    app.router.add_post("/api/calls/{linkedid}/wrap-up", wrap_up)
+    app.router.add_get("/api/categories", categories)

@@ -1,0 +1,112 @@
+"""Helpers for the agent-state end-to-end tests: a roster in a fresh database, the real
+service running against the sandbox, desk phones, and what Asterisk says of a member."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from agent_state.model import State
+from agent_state.pins import hash_pin
+from ami import AmiClient
+from ami.actions import QueueStatus
+from ami.events import QueueMember
+from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
+from core.settings import Settings
+from db.migrate import migrate
+from hotline.serve import Service
+
+PIN = "2468"
+QUEUE = "12333"
+
+
+def extension_of(job_number: str) -> str:
+    return str(int(job_number) + 1000)  # agent 10NN sits at desk phone 20NN
+
+
+async def make_roster(database_url: str, agents: dict[str, int]) -> None:
+    """Agents (job number -> penalty in queue 12333), all with PIN 2468."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        pin_hash = hash_pin(PIN)
+        for job, penalty in agents.items():
+            await conn.execute(
+                "INSERT INTO agents (job_number, name, extension, pin_hash) "
+                "VALUES ($1, $2, $3, $4)",
+                job,
+                f"坐席{job}",
+                extension_of(job),
+                pin_hash,
+            )
+            await conn.execute("INSERT INTO agent_queues VALUES ($1, $2, $3)", job, QUEUE, penalty)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def running_service(settings: Settings, **changes: Any) -> AsyncIterator[Service]:
+    service = Service(dataclasses.replace(settings, **changes))
+    await service.start()
+    try:
+        assert service.watch is not None
+        await service.watch.reconcile()  # the start-up reconcile, done before the test acts
+        yield service
+    finally:
+        await service.stop()
+
+
+@contextlib.asynccontextmanager
+async def phones(
+    sipp: Sipp, secrets: dict[str, Any], jobs: list[str], **options: Any
+) -> AsyncIterator[dict[str, DeskPhone]]:
+    """Registered SIPp desk phones for these agents, answering (options: ring_ms, …)."""
+    started: dict[str, DeskPhone] = {}
+    try:
+        for job in jobs:
+            ext = extension_of(job)
+            port = 5000 + int(ext) % 100 + 70  # 2001 -> 5071
+            phone = sipp.phone(ext, secrets["phones"][ext], port, port + 1000)
+            await phone.start(**options)
+            started[job] = phone
+        await asyncio.sleep(1.5)  # the first qualify makes the contacts reachable
+        yield started
+    finally:
+        for phone in started.values():
+            await phone.stop()
+
+
+async def members(ami: AmiClient) -> dict[str, QueueMember]:
+    reply = await ami.send(QueueStatus(queue=QUEUE))
+    return {e.member_name: e for e in reply.events if isinstance(e, QueueMember)}
+
+
+async def wait_state(service: Service, job: str, label: str, timeout: float = 10) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    assert service.agents is not None
+    while loop.time() < deadline:
+        if service.agents.agents[job].label == label:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"agent {job} is {service.agents.agents[job].label}, not {label}")
+
+
+async def audit(database_url: str, job: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT * FROM agent_state_audit WHERE job_number = $1 ORDER BY id", job
+        )
+        return [dict(r) for r in rows]
+    finally:
+        await conn.close()
+
+
+def signed_in_states() -> set[State]:
+    return {State.IDLE, State.RINGING, State.ON_CALL, State.WRAP_UP, State.BUSY}
