@@ -169,6 +169,34 @@ class Sipp:
         )
         return await self.run(argv, timeout_s + 10)
 
+    async def calls(
+        self,
+        number: str,
+        callers: list[str],
+        *,
+        every_ms: int = 1000,
+        talk_ms: int = 3000,
+        until_far_end_hangs_up: bool = False,
+        concurrent: int = 50,
+        trunk_port: int = 5061,
+        media_port: int = 6000,
+        timeout_s: float = 300,
+    ) -> SippResult:
+        """Several calls from one SIPp (all from the trunk's port), one every ``every_ms``,
+        each from the next number of ``callers``."""
+        base = "caller-wait-bye.xml" if until_far_end_hangs_up else "caller.xml"
+        text = self.scenario_text(base).replace("[caller_name]", "[field1]")
+        scenario = self.write_scenario("multi-" + base, text.replace("[caller]", "[field0]"))
+        rows = "".join(f"{caller};;\n" for caller in callers)
+        injection = f"callers-{len(callers)}-{abs(hash(tuple(callers)))}.csv"
+        (self.root / SCENARIO_DIR.lstrip("/") / injection).write_text("SEQUENTIAL\n" + rows)
+        argv = self.argv(
+            scenario, trunk_port, media_port, "-s", number, "-m", str(len(callers)),
+            "-l", str(concurrent), "-r", "1", "-rp", str(every_ms), "-d", str(talk_ms),
+            "-inf", f"{SCENARIO_DIR}/{injection}", timeout_s=timeout_s,
+        )
+        return await self.run(argv, timeout_s + 10)
+
     def scenario_text(self, name: str) -> str:
         return (self.root / SCENARIO_DIR.lstrip("/") / name).read_text(encoding="utf-8")
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent_state.model import Source, State
+from agent_state.model import Source
 from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
@@ -76,5 +76,86 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
     lamps = [
         e.get("State") for _, e in observer.matching("DeviceStateChange", Device="Custom:agent1001")
     ]
-    assert lamps[:5] == ["NOT_INUSE", "RINGING", "INUSE", "ONHOLD", "NOT_INUSE"]
+    # (NOT_INUSE at sign-in shows only if the lamp was something else before)
+    assert lamps[-4:] == ["RINGING", "INUSE", "ONHOLD", "NOT_INUSE"]
     await asyncio.sleep(0)
+
+
+async def test_wrap_up_holds_waiting_callers_until_the_deadline(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    """R4: no offer during wrap-up, even with callers waiting; one right after it."""
+    settings = dataclasses.replace(base, wrap_up_s=4)
+    await make_roster(settings.database_url, {"1002": 0})
+    async with phones(sipp, secrets, ["1002"], ring_ms=200, calls=2, hang_up_after_ms=3000), \
+            running_service(settings) as service:
+        assert service.agents is not None
+        await service.agents.sign_in("1002", PIN, source=Source.WEB)
+        # the second caller is still in the greeting when the first call ends, then waits
+        result = await sipp.calls(settings.entry_number, ["13600000002", "13600000003"],
+                                  every_ms=1500, until_far_end_hangs_up=True, timeout_s=60)
+    assert result.ok and result.successful == 2, result.output[-1500:]
+    completes = observer.matching("AgentComplete", MemberName="1002")
+    calls = observer.matching("AgentCalled", MemberName="1002")
+    assert len(completes) == 2 and len(calls) == 2
+    first_end, second_offer = completes[0][0], calls[1][0]
+    joined = [t for t, e in observer.matching("QueueCallerJoin")
+              if e.get("CallerIDNum") == "13600000003"]
+    assert joined and joined[0] < first_end  # the second caller was waiting all along
+    waited = second_offer - first_end
+    assert settings.wrap_up_s - 0.3 <= waited <= settings.wrap_up_s + 1.5, waited
+
+
+async def test_early_idle_ends_wrap_up(base: Settings, sipp: Sipp, secrets: dict,
+                                       service_ami: AmiClient) -> None:
+    settings = dataclasses.replace(base, wrap_up_s=60)
+    await make_roster(settings.database_url, {"1003": 0})
+    async with phones(sipp, secrets, ["1003"], ring_ms=200, calls=1, hang_up_after_ms=800), \
+            running_service(settings) as service:
+        assert service.agents is not None
+        await service.agents.sign_in("1003", PIN, source=Source.WEB)
+        result = await sipp.call(settings.entry_number, caller="13600000004",
+                                 until_far_end_hangs_up=True, timeout_s=40)
+        assert result.ok
+        await wait_state(service, "1003", "wrap_up")
+        agent = await service.agents.request("1003", "idle", source=Source.WEB)
+        assert agent.label == "idle"
+        await asyncio.sleep(0.3)
+        assert not (await members(service_ami))["1003"].paused
+
+
+async def test_a_missed_call_goes_to_the_next_idle_agent_and_forces_busy(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    """R3: the first agent's phone rings out; the caller reaches the next; R2b: busy."""
+    await make_roster(base.database_url, {"1004": 0, "1005": 1})  # 1004 is tried first
+    async with phones(sipp, secrets, ["1004"], ring_ms=60_000), \
+            phones(sipp, secrets, ["1005"], ring_ms=300, calls=1, hang_up_after_ms=800), \
+            running_service(base) as service:
+        assert service.agents is not None
+        await service.agents.sign_in("1004", PIN, source=Source.WEB)
+        await service.agents.sign_in("1005", PIN, source=Source.WEB)
+        result = await sipp.call(base.entry_number, caller="13600000005",
+                                 until_far_end_hangs_up=True, timeout_s=60)
+        assert result.ok, result.output[-1500:]
+        assert service.agents.agents["1004"].label == "busy(ring_no_answer)"
+    called = [e.get("MemberName") for _, e in observer.matching("AgentCalled")
+              if e.get("CallerIDNum") == "13600000005"]
+    assert called == ["1004", "1005"]
+    rows = await audit(base.database_url, "1004")
+    assert (rows[-1]["to_state"], rows[-1]["to_reason"], rows[-1]["source"]) == (
+        "busy", "ring_no_answer", "asterisk")
+
+
+async def test_an_unregistered_phone_forces_busy(base: Settings, sipp: Sipp, secrets: dict,
+                                                 service_ami: AmiClient) -> None:
+    await make_roster(base.database_url, {"1006": 0})
+    async with phones(sipp, secrets, ["1006"]) as desk, running_service(base) as service:
+        assert service.agents is not None
+        await service.agents.sign_in("1006", PIN, source=Source.WEB)
+        await desk["1006"].stop(unregister=True)
+        await wait_state(service, "1006", "busy(phone_unreachable)", timeout=10)
+        member = (await members(service_ami))["1006"]
+        assert member.paused and member.paused_reason == "phone_unreachable"
+    rows = await audit(base.database_url, "1006")
+    assert rows[-1]["event"] == "PhoneLost" and rows[-1]["source"] == "asterisk"
