@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from asterisk_conf.sandbox.dtmf import NAMES, dtmf_pcap, duration_ms
 from core.errors import SandboxError
 
 SCENARIO_DIR = "/var/lib/hotline/sipp"  # inside the root
 PCAP_DIR = "/usr/share/sip-tester"  # Debian's sip-tester ships RFC 2833 DTMF captures
 DTMF_MARKER = "<!-- DTMF: the harness puts one RFC 2833 capture per digit here -->"
-_DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 _COUNTER = re.compile(r"^\s*(Successful call|Failed call)\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
 
 
@@ -49,20 +49,15 @@ def install_scenarios(root: Path) -> None:
             (target / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
 
 
-def with_dtmf(scenario: str, digits: str, gap_ms: int = 700) -> str:
-    """The caller scenario with ``digits`` sent as RFC 2833 events right after answer."""
+def with_dtmf(scenario: str, pcap: str, duration_ms: int) -> str:
+    """The scenario with the DTMF capture ``pcap`` played right after answer."""
     if DTMF_MARKER not in scenario:
         raise ValueError("scenario has no DTMF marker")
-    steps = []
-    for digit in digits:
-        if digit not in _DTMF_NAMES:
-            raise ValueError(f"no DTMF capture for {digit!r}")
-        pcap = f"{PCAP_DIR}/dtmf_2833_{_DTMF_NAMES[digit]}.pcap"
-        steps.append(
-            f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
-            f'  <pause milliseconds="{gap_ms}"/>'
-        )
-    return scenario.replace(DTMF_MARKER, "\n  ".join(steps))
+    step = (
+        f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+        f'  <pause milliseconds="{duration_ms}"/>'
+    )
+    return scenario.replace(DTMF_MARKER, step)
 
 
 def _parse(returncode: int, output: str) -> SippResult:
@@ -145,10 +140,7 @@ class Sipp:
         then hang up (or, ``until_far_end_hangs_up``, wait for Asterisk's BYE)."""
         scenario = "caller-wait-bye.xml" if until_far_end_hangs_up else "caller.xml"
         if digits:
-            text = with_dtmf(self.scenario_text(scenario), digits)  # checks the digits
-            name = scenario.replace(".xml", "-dtmf-")
-            name += "_".join(_DTMF_NAMES[d] for d in digits) + ".xml"
-            scenario = self.write_scenario(name, text)
+            scenario = self.with_digits(scenario, digits)
         argv = self.argv(
             scenario,
             trunk_port,
@@ -191,11 +183,39 @@ class Sipp:
         injection = f"callers-{len(callers)}-{abs(hash(tuple(callers)))}.csv"
         (self.root / SCENARIO_DIR.lstrip("/") / injection).write_text("SEQUENTIAL\n" + rows)
         argv = self.argv(
-            scenario, trunk_port, media_port, "-s", number, "-m", str(len(callers)),
-            "-l", str(concurrent), "-r", "1", "-rp", str(every_ms), "-d", str(talk_ms),
-            "-inf", f"{SCENARIO_DIR}/{injection}", timeout_s=timeout_s,
+            scenario,
+            trunk_port,
+            media_port,
+            "-s",
+            number,
+            "-m",
+            str(len(callers)),
+            "-l",
+            str(concurrent),
+            "-r",
+            "1",
+            "-rp",
+            str(every_ms),
+            "-d",
+            str(talk_ms),
+            "-inf",
+            f"{SCENARIO_DIR}/{injection}",
+            timeout_s=timeout_s,
         )
         return await self.run(argv, timeout_s + 10)
+
+    def with_digits(self, scenario: str, digits: str) -> str:
+        """A copy of ``scenario`` that keys ``digits`` after answer; returns its name."""
+        captures = {
+            d: (self.root / PCAP_DIR.lstrip("/") / f"dtmf_2833_{name}.pcap").read_bytes()
+            for d, name in NAMES.items()
+            if d in digits
+        }
+        key = "_".join(NAMES.get(d, "x") for d in digits)
+        pcap = f"{SCENARIO_DIR}/dtmf-{key}.pcap"
+        (self.root / pcap.lstrip("/")).write_bytes(dtmf_pcap(digits, captures))
+        text = with_dtmf(self.scenario_text(scenario), pcap, duration_ms(digits))
+        return self.write_scenario(scenario.replace(".xml", f"-dtmf-{key}.xml"), text)
 
     def scenario_text(self, name: str) -> str:
         return (self.root / SCENARIO_DIR.lstrip("/") / name).read_text(encoding="utf-8")
@@ -292,6 +312,41 @@ class DeskPhone:
                 f"{(await self._uas_output).decode(errors='replace')[-800:]}"
             )
         await self._register(3600)
+
+    async def dial(self, number: str, digits: str = "", *, timeout_s: float = 40) -> SippResult:
+        """Dial ``number`` from this phone (digest auth), then key ``digits`` as DTMF and
+        stay until Asterisk hangs up — how an agent uses a feature code."""
+        scenario = (
+            self.sipp.with_digits("phone-dial.xml", digits)
+            if digits
+            else (
+                self.sipp.write_scenario(
+                    "phone-dial-none.xml",
+                    self.sipp.scenario_text("phone-dial.xml").replace(DTMF_MARKER, ""),
+                )
+            )
+        )
+        argv = self.sipp.argv(
+            scenario,
+            self.port + 200,
+            self.media_port + 60,
+            "-s",
+            number,
+            "-m",
+            "1",
+            "-key",
+            "caller",
+            self.extension,
+            "-key",
+            "caller_name",
+            "",
+            "-au",
+            self.extension,
+            "-ap",
+            self._password,
+            timeout_s=timeout_s,
+        )
+        return await self.sipp.run(argv, timeout_s + 10)
 
     @staticmethod
     async def _read_all(proc: asyncio.subprocess.Process) -> bytes:

@@ -87,35 +87,47 @@ async def test_wrap_up_holds_waiting_callers_until_the_deadline(
     """R4: no offer during wrap-up, even with callers waiting; one right after it."""
     settings = dataclasses.replace(base, wrap_up_s=4)
     await make_roster(settings.database_url, {"1002": 0})
-    async with phones(sipp, secrets, ["1002"], ring_ms=200, calls=2, hang_up_after_ms=3000), \
-            running_service(settings) as service:
+    async with (
+        phones(sipp, secrets, ["1002"], ring_ms=200, calls=2, hang_up_after_ms=3000),
+        running_service(settings) as service,
+    ):
         assert service.agents is not None
         await service.agents.sign_in("1002", PIN, source=Source.WEB)
         # the second caller is still in the greeting when the first call ends, then waits
-        result = await sipp.calls(settings.entry_number, ["13600000002", "13600000003"],
-                                  every_ms=1500, until_far_end_hangs_up=True, timeout_s=60)
+        result = await sipp.calls(
+            settings.entry_number,
+            ["13600000002", "13600000003"],
+            every_ms=1500,
+            until_far_end_hangs_up=True,
+            timeout_s=60,
+        )
     assert result.ok and result.successful == 2, result.output[-1500:]
     completes = observer.matching("AgentComplete", MemberName="1002")
     calls = observer.matching("AgentCalled", MemberName="1002")
     assert len(completes) == 2 and len(calls) == 2
     first_end, second_offer = completes[0][0], calls[1][0]
-    joined = [t for t, e in observer.matching("QueueCallerJoin")
-              if e.get("CallerIDNum") == "13600000003"]
+    joined = [
+        t for t, e in observer.matching("QueueCallerJoin") if e.get("CallerIDNum") == "13600000003"
+    ]
     assert joined and joined[0] < first_end  # the second caller was waiting all along
     waited = second_offer - first_end
     assert settings.wrap_up_s - 0.3 <= waited <= settings.wrap_up_s + 1.5, waited
 
 
-async def test_early_idle_ends_wrap_up(base: Settings, sipp: Sipp, secrets: dict,
-                                       service_ami: AmiClient) -> None:
+async def test_early_idle_ends_wrap_up(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
     settings = dataclasses.replace(base, wrap_up_s=60)
     await make_roster(settings.database_url, {"1003": 0})
-    async with phones(sipp, secrets, ["1003"], ring_ms=200, calls=1, hang_up_after_ms=800), \
-            running_service(settings) as service:
+    async with (
+        phones(sipp, secrets, ["1003"], ring_ms=200, calls=1, hang_up_after_ms=800),
+        running_service(settings) as service,
+    ):
         assert service.agents is not None
         await service.agents.sign_in("1003", PIN, source=Source.WEB)
-        result = await sipp.call(settings.entry_number, caller="13600000004",
-                                 until_far_end_hangs_up=True, timeout_s=40)
+        result = await sipp.call(
+            settings.entry_number, caller="13600000004", until_far_end_hangs_up=True, timeout_s=40
+        )
         assert result.ok
         await wait_state(service, "1003", "wrap_up")
         agent = await service.agents.request("1003", "idle", source=Source.WEB)
@@ -129,26 +141,36 @@ async def test_a_missed_call_goes_to_the_next_idle_agent_and_forces_busy(
 ) -> None:
     """R3: the first agent's phone rings out; the caller reaches the next; R2b: busy."""
     await make_roster(base.database_url, {"1004": 0, "1005": 1})  # 1004 is tried first
-    async with phones(sipp, secrets, ["1004"], ring_ms=60_000), \
-            phones(sipp, secrets, ["1005"], ring_ms=300, calls=1, hang_up_after_ms=800), \
-            running_service(base) as service:
+    async with (
+        phones(sipp, secrets, ["1004"], ring_ms=60_000),
+        phones(sipp, secrets, ["1005"], ring_ms=300, calls=1, hang_up_after_ms=800),
+        running_service(base) as service,
+    ):
         assert service.agents is not None
         await service.agents.sign_in("1004", PIN, source=Source.WEB)
         await service.agents.sign_in("1005", PIN, source=Source.WEB)
-        result = await sipp.call(base.entry_number, caller="13600000005",
-                                 until_far_end_hangs_up=True, timeout_s=60)
+        result = await sipp.call(
+            base.entry_number, caller="13600000005", until_far_end_hangs_up=True, timeout_s=60
+        )
         assert result.ok, result.output[-1500:]
         assert service.agents.agents["1004"].label == "busy(ring_no_answer)"
-    called = [e.get("MemberName") for _, e in observer.matching("AgentCalled")
-              if e.get("CallerIDNum") == "13600000005"]
+    called = [
+        e.get("MemberName")
+        for _, e in observer.matching("AgentCalled")
+        if e.get("CallerIDNum") == "13600000005"
+    ]
     assert called == ["1004", "1005"]
     rows = await audit(base.database_url, "1004")
     assert (rows[-1]["to_state"], rows[-1]["to_reason"], rows[-1]["source"]) == (
-        "busy", "ring_no_answer", "asterisk")
+        "busy",
+        "ring_no_answer",
+        "asterisk",
+    )
 
 
-async def test_an_unregistered_phone_forces_busy(base: Settings, sipp: Sipp, secrets: dict,
-                                                 service_ami: AmiClient) -> None:
+async def test_an_unregistered_phone_forces_busy(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
     await make_roster(base.database_url, {"1006": 0})
     async with phones(sipp, secrets, ["1006"]) as desk, running_service(base) as service:
         assert service.agents is not None
@@ -159,3 +181,65 @@ async def test_an_unregistered_phone_forces_busy(base: Settings, sipp: Sipp, sec
         assert member.paused and member.paused_reason == "phone_unreachable"
     rows = await audit(base.database_url, "1006")
     assert rows[-1]["event"] == "PhoneLost" and rows[-1]["source"] == "asterisk"
+
+
+def heard(observer: EventLog, extension: str) -> list[str]:
+    """The prompts a desk phone heard after its feature codes, in order."""
+    return [
+        e.get("AppData").rsplit("/", 1)[-1]
+        for _, e in observer.matching("Newexten")
+        if e.get("Application") == "Playback"
+        and e.get("Channel").startswith(f"PJSIP/{extension}-")
+        and "/agent-" in e.get("AppData")
+        and "enter" not in e.get("AppData")
+    ]
+
+
+async def test_feature_codes_by_dtmf_change_the_state(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    await make_roster(base.database_url, {"1007": 0})
+    async with phones(sipp, secrets, ["1007"]) as desk, running_service(base) as service:
+        assert service.agents is not None
+        phone = desk["1007"]
+        steps = [
+            ("*11", f"1007#{PIN}#", "idle"),
+            ("*22", "", "busy(manual)"),
+            ("*21", "", "idle"),
+            ("*12", "", "logged_out"),
+        ]
+        for code, digits, label in steps:
+            result = await phone.dial(code, digits)
+            assert result.ok, result.output[-1500:]
+            await wait_state(service, "1007", label)
+        wrong = await phone.dial("*11", "1007#1111#")
+        assert wrong.ok and service.agents.agents["1007"].label == "logged_out"
+    assert heard(observer, "2007")[-5:] == [
+        "agent-signed_in",
+        "agent-busy",
+        "agent-idle",
+        "agent-signed_out",
+        "agent-wrong_pin",
+    ]
+    rows = await audit(base.database_url, "1007")
+    assert {r["source"] for r in rows} == {"phone"}
+
+
+async def test_feature_codes_refused_to_phones_without_an_agent_and_to_callers(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    await make_roster(base.database_url, {"1008": 0})
+    stranger = sipp.phone("2009", secrets["phones"]["2009"], 5079, 6079)  # no agent here
+    await stranger.start()
+    try:
+        async with running_service(base) as service:
+            assert service.agents is not None
+            result = await stranger.dial("*11", f"1008#{PIN}#")
+            assert result.ok
+            assert service.agents.agents["1008"].label == "logged_out"  # not its phone
+            await stranger.dial("*21")
+            from_trunk = await sipp.call("*21", caller="13600000009", talk_ms=500, timeout_s=15)
+            assert not from_trunk.ok  # the trunk's context has no feature codes: 404
+    finally:
+        await stranger.stop()
+    assert heard(observer, "2009")[-2:] == ["agent-not_allowed", "agent-not_allowed"]

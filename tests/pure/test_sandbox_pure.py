@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
 
 from asterisk_conf.sandbox import rootfs
+from asterisk_conf.sandbox.dtmf import dtmf_pcap
 from asterisk_conf.sandbox.host import debian_mirror_from_host
-from asterisk_conf.sandbox.sipp import DTMF_MARKER, PCAP_DIR, _parse, with_dtmf
+from asterisk_conf.sandbox.sipp import DTMF_MARKER, _parse, with_dtmf
 from core.errors import SandboxError
 from ivr.prompts import GREETING, tts_commands
 
@@ -60,13 +62,45 @@ def test_greeting_is_the_standards_wording_and_spoken_as_one_argument() -> None:
     assert sox[:2] == ["sox", "/tmp/raw.wav"] and "8000" in sox
 
 
-def test_dtmf_digits_become_rfc2833_captures_in_order() -> None:
-    text = with_dtmf(f"<a/>\n  {DTMF_MARKER}\n<b/>", "1*#")
-    pcaps = [line.split('"')[1] for line in text.splitlines() if "play_pcap_audio" in line]
-    assert pcaps == [
-        f"{PCAP_DIR}/dtmf_2833_1.pcap",
-        f"{PCAP_DIR}/dtmf_2833_star.pcap",
-        f"{PCAP_DIR}/dtmf_2833_pound.pcap",
-    ]
+def _capture(digit_code: int, seq0: int, ts: int) -> bytes:
+    """A tiny Debian-style capture: Ethernet + IPv4 + UDP + 3 RTP event packets."""
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    records = []
+    for i in range(3):
+        rtp = struct.pack("!BBHII", 0x80, 101, seq0 + i, ts, 0xE05384E)
+        rtp += bytes([digit_code, 0x0A, 0, 0])
+        frame = bytes(14) + bytes([0x45]) + bytes(19) + bytes(8) + rtp
+        records.append(struct.pack("<IIII", 100, i * 20_000, len(frame), len(frame)) + frame)
+    return header + b"".join(records)
+
+
+def test_dtmf_digits_become_one_capture_with_increasing_rtp_numbers() -> None:
+    # Debian's captures for '#' come *after* '2' in the recording: replayed in the order
+    # '#', '2', the '2' would be older and dropped by Asterisk.
+    captures = {
+        "#": _capture(11, 8436, 92640),
+        "2": _capture(2, 8042, 23200),
+        "0": _capture(0, 7900, 10000),
+    }
+    pcap = dtmf_pcap("#200", captures)
+    seqs, stamps, codes, offset = [], [], [], 24
+    while offset < len(pcap):
+        _, _, length, _ = struct.unpack_from("<IIII", pcap, offset)
+        frame = pcap[offset + 16 : offset + 16 + length]
+        seq, ts = struct.unpack_from("!HI", frame, 42 + 2)
+        seqs.append(seq)
+        stamps.append(ts)
+        codes.append(frame[42 + 12])
+        assert struct.unpack_from("!H", frame, 34 + 6) == (0,)  # UDP checksum cleared
+        offset += 16 + length
+    assert codes == [11] * 3 + [2] * 3 + [0] * 3 + [0] * 3
+    assert seqs == sorted(seqs) and len(set(seqs)) == 12
+    per_digit = [stamps[i] for i in range(0, 12, 3)]
+    assert per_digit == sorted(per_digit) and len(set(per_digit)) == 4  # '00' is two digits
     with pytest.raises(ValueError, match="A"):
-        with_dtmf(DTMF_MARKER, "A")
+        dtmf_pcap("A", captures)
+
+
+def test_dtmf_capture_is_played_once_after_answer() -> None:
+    text = with_dtmf(f"<a/>\n  {DTMF_MARKER}\n<b/>", "/x/dtmf-1.pcap", 1000)
+    assert 'play_pcap_audio="/x/dtmf-1.pcap"' in text and 'milliseconds="1000"' in text
