@@ -49,6 +49,9 @@ AUTO_PAUSE = "Auto-Pause"  # app_queue's reason when it pauses a member that mis
 DIALPLAN_WRAP_UP = "wrap_up"  # the reason our dialplan pauses with as a call ends
 PHONE_LOST = frozenset({"Unreachable", "Removed"})
 FEATURE_EVENT = "AgentFeature"
+# A phone seen UNAVAILABLE by a reconcile is taken as lost only if it still is this much
+# later: after an Asterisk restart, phones are UNAVAILABLE until their first qualify.
+PHONE_GRACE_S = 8.0
 
 
 class AsteriskWatch:
@@ -67,6 +70,7 @@ class AsteriskWatch:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reconcile_lock = asyncio.Lock()
         self._reconcile_soon: asyncio.TimerHandle | None = None
+        self._later: set[asyncio.TimerHandle] = set()
 
     def attach(self) -> None:
         for pattern in (
@@ -83,6 +87,8 @@ class AsteriskWatch:
     async def stop(self) -> None:
         if self._reconcile_soon is not None:
             self._reconcile_soon.cancel()
+        for handle in self._later:
+            handle.cancel()
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -244,8 +250,12 @@ class AsteriskWatch:
             )
             with contextlib.suppress(AmiError):
                 await self.ami.send(QueueRemove(queue, interface))
-        for job in todo.phone_lost:
-            await self.service.adopt(job, PhoneLost())
+        if todo.phone_lost:  # right after a (re)start phones show UNAVAILABLE until qualified
+            loop = asyncio.get_running_loop()
+            lost = todo.phone_lost
+            self._later.add(
+                loop.call_later(PHONE_GRACE_S, lambda: self._spawn(self._confirm_lost(lost)))
+            )
         for job in todo.phone_back:
             await self.service.adopt(job, PhoneBack())
         for job in todo.restore:
@@ -257,6 +267,17 @@ class AsteriskWatch:
                 why=todo.why.get(job, ""),
             )
             await self.service.force_reconciled(job)
+
+    async def _confirm_lost(self, jobs: tuple[str, ...]) -> None:
+        try:
+            devices = await self.ami.send(DeviceStateList())
+        except AmiError:
+            return  # the next reconcile looks again
+        states = {e.get("Device"): e.get("State") for e in devices.events}
+        for job in jobs:
+            member = self.service.members.get(job)
+            if member and states.get(member.state_interface) in ("UNAVAILABLE", "INVALID"):
+                await self.service.adopt(job, PhoneLost())
 
     async def _restore(self, job: str) -> None:
         """Add the member back, paused, to the queues Asterisk lost it from."""

@@ -213,6 +213,13 @@ class AmiClient:
             self._drop_connection()
             self.state = ConnectionState.DISCONNECTED
             raise AmiNotConnected(f"AMI login to {self.host}:{self.port} got no answer") from exc
+        if not reply.success and "authentication" not in (reply.message or "").lower():
+            # e.g. "Asterisk is shutting down" during a restart: not our secret's fault
+            self._drop_connection()
+            self.state = ConnectionState.DISCONNECTED
+            raise AmiNotConnected(
+                f"AMI login to {self.host}:{self.port} refused for now: {reply.message}"
+            )
         if not reply.success:
             self._drop_connection()
             self.state = ConnectionState.AUTH_FAILED

@@ -52,9 +52,7 @@ def dtmf_pcap(digits: str, captures: Mapping[str, bytes], gap_s: float = 0.7) ->
             seq += 1
             at = 1.0 + index * gap_s + (when - first_time)
             out.append(
-                RECORD.pack(
-                    int(at), round((at % 1) * 1e6) % 1_000_000, len(rebuilt), len(rebuilt)
-                )
+                RECORD.pack(int(at), round((at % 1) * 1e6) % 1_000_000, len(rebuilt), len(rebuilt))
             )
             out.append(bytes(rebuilt))
         clock += int(gap_s * CLOCK_RATE)

@@ -359,3 +359,24 @@ async def test_connection_life_is_logged_without_the_secret(
         assert expected in events
     assert all(entry.get("ami_user") == "hotline" for entry in logs if "ami" in entry)
     assert "right-secret" not in repr(logs)
+
+
+async def test_a_login_refused_while_asterisk_shuts_down_is_retried(
+    fake: FakeAmi, client: ClientFactory
+) -> None:
+    """Seen on a real `core restart now`: the old process answers Login with an error that
+    is not about the secret; the adapter tries again instead of giving up."""
+    ami = await client()
+    refusals = {"left": 2}
+
+    def login(action: dict[str, str]) -> list[dict[str, str]]:
+        fake.logins += 1
+        if refusals["left"]:
+            refusals["left"] -= 1
+            return [{"Response": "Error", "Message": "Asterisk is shutting down"}]
+        return [{"Response": "Success", "Message": "Authentication accepted"}]
+
+    fake.replies["login"] = login
+    fake.drop()
+    assert await eventually(lambda: ami.is_ready and ami.reconnects == 1, timeout=5)
+    assert fake.logins == 4 and refusals["left"] == 0

@@ -14,6 +14,7 @@ import pytest
 
 from agent_state.model import Source
 from ami import AmiClient
+from ami.actions import QueuePause
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
@@ -243,3 +244,93 @@ async def test_feature_codes_refused_to_phones_without_an_agent_and_to_callers(
     finally:
         await stranger.stop()
     assert heard(observer, "2009")[-2:] == ["agent-not_allowed", "agent-not_allowed"]
+
+
+async def test_only_idle_agents_are_offered_calls(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    """R2a over 50 real calls: agents in idle / ringing / on_call / wrap_up cycle, others
+    sit busy or signed out with working phones; not one offer reaches a non-idle agent."""
+    settings = dataclasses.replace(base, wrap_up_s=2)
+    cycling = ["1001", "1002", "1003", "1004"]
+    await make_roster(settings.database_url, {j: 0 for j in [*cycling, "1005", "1006", "1007"]})
+    callers = [f"1370000{n:04d}" for n in range(50)]
+    async with (
+        phones(
+            sipp, secrets, [*cycling, "1005", "1006", "1007"], ring_ms=300, hang_up_after_ms=1500
+        ),
+        running_service(settings) as service,
+    ):
+        assert service.agents is not None
+        for job in [*cycling, "1005", "1006"]:
+            await service.agents.sign_in(job, PIN, source=Source.WEB)
+        await service.agents.request("1005", "busy", source=Source.WEB)
+        await service.agents.request("1006", "busy", source=Source.WEB, reason="break")
+        result = await sipp.calls(
+            settings.entry_number, callers, every_ms=400, until_far_end_hangs_up=True, timeout_s=240
+        )
+        assert result.successful == 50, result.output[-1500:]
+        labels = {j: service.agents.agents[j].label for j in ("1005", "1006", "1007")}
+    assert labels == {"1005": "busy(manual)", "1006": "busy(break)", "1007": "logged_out"}
+    ours = set(callers)
+    offers = [
+        e.get("MemberName")
+        for _, e in observer.matching("AgentCalled")
+        if e.get("CallerIDNum") in ours
+    ]
+    assert len(offers) >= 50 and set(offers) <= set(cycling), set(offers)
+    offered_rows, reconciled = 0, 0
+    for job in [*cycling, "1005", "1006", "1007"]:
+        for row in await audit(settings.database_url, job):
+            if row["event"] == "Offered":
+                offered_rows += 1
+                assert row["from_state"] == "idle", row
+            reconciled += row["to_reason"] == "reconciled"
+    assert offered_rows == len(offers) and reconciled == 0
+
+
+async def test_an_asterisk_restart_keeps_members_and_pauses(
+    base: Settings, sipp: Sipp, secrets: dict, sandbox: Sandbox, service_ami: AmiClient
+) -> None:
+    await make_roster(base.database_url, {"1001": 0, "1002": 0})
+    async with phones(sipp, secrets, ["1001", "1002"]), running_service(base) as service:
+        assert service.agents is not None and service.watch is not None
+        await service.agents.sign_in("1001", PIN, source=Source.WEB)
+        await service.agents.sign_in("1002", PIN, source=Source.WEB)
+        await service.agents.request("1002", "busy", source=Source.WEB)
+        reconnects = service.ami.reconnects
+        await asyncio.to_thread(sandbox.asterisk.cli, "core restart now")
+        for _ in range(300):
+            if service.ami.reconnects > reconnects and service.ami.is_ready:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+        await service.watch.reconcile()
+        after = await members(service_ami)
+        labels = {j: service.agents.agents[j].label for j in ("1001", "1002")}
+    assert not after["1001"].paused
+    assert after["1002"].paused and after["1002"].paused_reason == "manual"
+    assert labels == {"1001": "idle", "1002": "busy(manual)"}
+
+
+async def test_a_pause_changed_while_the_service_was_down_is_reconciled_busy(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
+    await make_roster(base.database_url, {"1003": 0, "1004": 0})
+    async with phones(sipp, secrets, ["1003", "1004"]):
+        async with running_service(base) as service:
+            assert service.agents is not None
+            await service.agents.sign_in("1003", PIN, source=Source.WEB)
+            await service.agents.sign_in("1004", PIN, source=Source.WEB)
+            await service.agents.request("1004", "busy", source=Source.WEB)
+        # the service is down: someone pauses 1003 and unpauses 1004 behind its back
+        await service_ami.send(QueuePause("Local/2003@agents-local/n", True, reason="manual"))
+        await service_ami.send(QueuePause("Local/2004@agents-local/n", False))
+        async with running_service(base) as service:
+            assert service.agents is not None
+            labels = {j: service.agents.agents[j].label for j in ("1003", "1004")}
+            after = await members(service_ami)
+    assert labels == {"1003": "busy(reconciled)", "1004": "busy(reconciled)"}
+    assert after["1003"].paused and after["1004"].paused  # never idle
+    rows = await audit(base.database_url, "1004")
+    assert rows[-1]["to_reason"] == "reconciled" and rows[-1]["source"] == "system"
