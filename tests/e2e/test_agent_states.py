@@ -7,9 +7,14 @@ database; SIPp plays the callers and the agents' desk phones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
+import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 
 from agent_state.model import Source
@@ -334,3 +339,91 @@ async def test_a_pause_changed_while_the_service_was_down_is_reconciled_busy(
     assert after["1003"].paused and after["1004"].paused  # never idle
     rows = await audit(base.database_url, "1004")
     assert rows[-1]["to_reason"] == "reconciled" and rows[-1]["source"] == "system"
+
+
+@contextlib.asynccontextmanager
+async def serve_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``hotline serve`` as a process of its own, so that it can be killed with -9."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "HOTLINE_AMI_SECRET": settings.ami_secret,
+        "HOTLINE_HTTP_PORT": str(settings.http_port),
+        "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
+        "HOTLINE_BACKFILL_EVERY_S": "3600",
+        "HOTLINE_LOG_FORMAT": "json",
+        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from hotline.cli import main; raise SystemExit(main(['serve']))",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{settings.http_port}/healthz") as r:
+                        if r.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+async def test_killing_the_service_during_wrap_up_strands_nobody(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
+    """R4: the deadline is stored; `kill -9` mid wrap-up, restart, idle at the deadline."""
+    settings = dataclasses.replace(base, wrap_up_s=8, http_port=18083)
+    api = f"http://127.0.0.1:{settings.http_port}/api"
+    await make_roster(settings.database_url, {"1005": 0})
+    async with (
+        phones(sipp, secrets, ["1005"], ring_ms=200, hang_up_after_ms=800),
+        aiohttp.ClientSession() as http,
+    ):
+        async with serve_process(settings) as first:
+            async with http.post(f"{api}/sessions", json={"job_number": "1005", "pin": PIN}) as r:
+                token = (await r.json())["token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            async with http.post(
+                f"{api}/agents/1005/state", headers=auth, json={"state": "sign_in", "pin": PIN}
+            ) as r:
+                body = await r.json()
+                assert r.status == 200 and body["state"] == "idle", body
+            result = await sipp.call(
+                settings.entry_number,
+                caller="13600000010",
+                until_far_end_hangs_up=True,
+                timeout_s=40,
+            )
+            assert result.ok
+            agent = {}
+            for _ in range(50):
+                async with http.get(f"{api}/agents", headers=auth) as r:
+                    agent = (await r.json())["agents"][0]
+                if agent["state"] == "wrap_up":
+                    break
+                await asyncio.sleep(0.1)
+            assert agent["state"] == "wrap_up"
+            deadline = datetime.fromisoformat(agent["wrap_up_deadline"])
+            first.kill()
+            await first.wait()
+        assert (await members(service_ami))["1005"].paused  # Asterisk keeps it paused
+        async with serve_process(settings):
+            while datetime.now(UTC) < deadline + timedelta(seconds=3):
+                async with http.get(f"{api}/agents", headers=auth) as r:
+                    agent = (await r.json())["agents"][0]
+                if agent["state"] == "idle":
+                    break
+                await asyncio.sleep(0.1)
+            idle_at = datetime.now(UTC)
+            assert agent["state"] == "idle", (agent, await audit(settings.database_url, "1005"))
+            assert idle_at >= deadline - timedelta(seconds=0.3)
+            assert not (await members(service_ami))["1005"].paused
