@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from agent_state.carrier import AsteriskCarrier
+from agent_state.schedule import ScheduleRunner
 from agent_state.service import AgentService
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
@@ -42,6 +44,7 @@ class Service:
         self.recorder: CallRecorder | None = None
         self.agents: AgentService | None = None
         self.watch: AsteriskWatch | None = None
+        self.schedule: ScheduleRunner | None = None
         self.runner: web.AppRunner | None = None
 
     async def _on_ami_ready(self) -> None:
@@ -69,8 +72,11 @@ class Service:
         await self.agents.load()
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, queues=(s.queue,))
         self.watch.attach()
+        self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone))
         await self.ami.start()
         self.recorder.start()
+        assert self.schedule is not None
+        self.schedule.start()
         if http:
             self.runner = web.AppRunner(
                 init_app(s, self.pool, self.ami, self.metrics, self.agents), access_log=None
@@ -91,6 +97,8 @@ class Service:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.schedule is not None:
+            await self.schedule.stop()
         if self.watch is not None:
             await self.watch.stop()
         if self.agents is not None:

@@ -13,8 +13,10 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiohttp
+import asyncpg
 import pytest
 
 from agent_state.model import Source
@@ -427,3 +429,50 @@ async def test_killing_the_service_during_wrap_up_strands_nobody(
             assert agent["state"] == "idle", (agent, await audit(settings.database_url, "1005"))
             assert idle_at >= deadline - timedelta(seconds=0.3)
             assert not (await members(service_ami))["1005"].paused
+
+
+async def test_the_noon_break_signs_agents_out_and_one_on_a_call_when_it_ends(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
+    """R2c: on a working day (an admin override here), the sign-out time signs out the
+    idle agent at once and the agent on a call when the call ends."""
+    await make_roster(base.database_url, {"1001": 0, "1002": 1})
+    tz = ZoneInfo(base.timezone)
+    now = datetime.now(tz).replace(microsecond=0)
+    at = (now - timedelta(seconds=30)).time()
+    conn = await asyncpg.connect(base.database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO sign_out_schedule VALUES ($1, $2, 'noon_break')", now.isoweekday(), at
+        )
+        await conn.execute("INSERT INTO calendar_overrides VALUES ($1, true, 'test')", now.date())
+    finally:
+        await conn.close()
+    async with (
+        phones(sipp, secrets, ["1001"]),
+        phones(sipp, secrets, ["1002"], ring_ms=200, hang_up_after_ms=4000),
+        running_service(base) as service,
+    ):
+        assert service.agents is not None and service.schedule is not None
+        await service.agents.sign_in("1002", PIN, source=Source.WEB)
+        call = asyncio.ensure_future(
+            sipp.call(
+                base.entry_number, caller="13600000011", until_far_end_hangs_up=True, timeout_s=40
+            )
+        )
+        await wait_state(service, "1002", "on_call", timeout=20)
+        await service.agents.sign_in("1001", PIN, source=Source.WEB)
+        service.schedule.last = now - timedelta(minutes=1)
+        assert sorted(await service.schedule.check(now)) == ["1001", "1002"]
+        assert service.agents.agents["1001"].label == "logged_out"
+        assert service.agents.agents["1002"].sign_out_pending
+        assert "1001" not in await members(service_ami)
+        assert (await call).ok
+        await wait_state(service, "1002", "logged_out", timeout=5)
+        assert "1002" not in await members(service_ami)
+    rows = await audit(base.database_url, "1002")
+    assert [(r["to_state"], r["event"]) for r in rows][-2:] == [
+        ("on_call", "SignOut"),
+        ("logged_out", "CallEnded"),
+    ]
+    assert rows[-2]["actor"] == "noon_break"
