@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +206,8 @@ def test_the_diagram_is_generated_from_the_table() -> None:
     assert "on_call --> wrap_up: CallEnded" in text
     assert "wrap_up --> idle: WrapUpExpired" in text
     assert "logged_out --> busy: SignIn [phone unreachable]" in text
+
+
+def test_the_readme_shows_the_diagram_of_this_table() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{diagram()}```" in readme
