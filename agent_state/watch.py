@@ -136,8 +136,10 @@ class AsteriskWatch:
                 self.service.adopt(job, Answered(linkedid=event.linkedid), linkedid=linkedid)
             )
         elif isinstance(event, AgentRingNoAnswer):
+            # the phone stopped ringing: unanswered, or busy (asterisk.md §1: a busy phone
+            # is no miss). A real miss is app_queue's autopause that follows (Auto-Pause).
             self._forget_ringing(job)
-            self._spawn(self.service.adopt(job, Missed(), linkedid=linkedid))
+            self._spawn(self.service.adopt(job, RingEnded(), linkedid=linkedid))
         elif isinstance(event, AgentComplete):
             self._spawn(self.service.adopt(job, self.service.call_ended(), linkedid=linkedid))
         elif isinstance(event, QueueMemberPause):

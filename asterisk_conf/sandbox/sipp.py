@@ -276,14 +276,16 @@ class DeskPhone:
         ring_ms: int = 500,
         calls: int | None = None,
         hang_up_after_ms: int | None = None,
+        busy: bool = False,
         timeout_s: float = 300,
     ) -> None:
         """Answer calls on ``port`` (after ringing ``ring_ms``), then register there.
-        With ``hang_up_after_ms`` the phone hangs up first, that long after answering."""
+        With ``hang_up_after_ms`` the phone hangs up first, that long after answering;
+        a ``busy`` phone answers every call with 486 Busy Here."""
         extra = ["-aa", "-d", str(ring_ms)]
         if calls is not None:
             extra += ["-m", str(calls)]
-        scenario = "phone-answer.xml"
+        scenario = "phone-busy.xml" if busy else "phone-answer.xml"
         if hang_up_after_ms is not None:
             text = self.sipp.scenario_text("phone-hangup.xml")
             scenario = self.sipp.write_scenario(

@@ -476,3 +476,36 @@ async def test_the_noon_break_signs_agents_out_and_one_on_a_call_when_it_ends(
         ("logged_out", "CallEnded"),
     ]
     assert rows[-2]["actor"] == "noon_break"
+
+
+async def test_a_busy_phone_is_not_taken_for_a_miss(
+    base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
+) -> None:
+    """asterisk.md §1: the member leg passes BUSY back, so app_queue does not autopause
+    and the agent is not forced busy(ring_no_answer); the caller goes to the next agent."""
+    await make_roster(base.database_url, {"1006": 0, "1007": 1})  # 1006 is tried first
+    async with (
+        phones(sipp, secrets, ["1006"], busy=True),
+        phones(sipp, secrets, ["1007"], ring_ms=300, calls=1, hang_up_after_ms=800),
+        running_service(base) as service,
+    ):
+        assert service.agents is not None
+        await service.agents.sign_in("1006", PIN, source=Source.WEB)
+        await service.agents.sign_in("1007", PIN, source=Source.WEB)
+        result = await sipp.call(
+            base.entry_number, caller="13600000012", until_far_end_hangs_up=True, timeout_s=60
+        )
+        assert result.ok, result.output[-1500:]
+        await wait_state(service, "1006", "idle", timeout=5)
+    called = [
+        e.get("MemberName")
+        for _, e in observer.matching("AgentCalled")
+        if e.get("CallerIDNum") == "13600000012"
+    ]
+    assert called[0] == "1006" and called[-1] == "1007"
+    assert not [
+        e
+        for _, e in observer.matching("QueueMemberPause", MemberName="1006")
+        if e.get("PausedReason") == "Auto-Pause"
+    ]
+    assert all(r["to_reason"] != "ring_no_answer" for r in await audit(base.database_url, "1006"))
