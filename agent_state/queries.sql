@@ -53,3 +53,23 @@ INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, 
 
 -- name: session
 SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();
+
+-- name: deactivate_categories
+UPDATE call_categories SET active = false;
+
+-- name: upsert_category
+INSERT INTO call_categories (name, position, active) VALUES ($1, $2, true)
+ON CONFLICT (name) DO UPDATE SET position = $2, active = true;
+
+-- name: clear_schedule
+DELETE FROM sign_out_schedule;
+
+-- name: add_schedule_entry
+INSERT INTO sign_out_schedule (weekday, at, label) VALUES ($1, $2, $3);
+
+-- name: set_calendar_override
+INSERT INTO calendar_overrides (day, working, note) VALUES ($1, $2, $3)
+ON CONFLICT (day) DO UPDATE SET working = $2, note = $3;
+
+-- name: delete_calendar_override
+DELETE FROM calendar_overrides WHERE day = $1;

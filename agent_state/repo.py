@@ -143,3 +143,25 @@ async def create_session(
 async def session(conn: Any, token_hash: str) -> tuple[str, str] | None:
     row = await conn.fetchrow(Q["session"], token_hash)
     return (row["job_number"], row["role"]) if row else None
+
+
+async def replace_categories(pool: Any, names: list[str]) -> None:
+    """The active R5 list becomes ``names`` in that order; old names stay for old calls."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(Q["deactivate_categories"])
+        for position, name in enumerate(names, start=1):
+            await conn.execute(Q["upsert_category"], name, position)
+
+
+async def replace_schedule(pool: Any, entries: list[tuple[int, time, str]]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(Q["clear_schedule"])
+        for weekday, at, label in entries:
+            await conn.execute(Q["add_schedule_entry"], weekday, at, label)
+
+
+async def set_calendar_override(pool: Any, day: date, working: bool | None, note: str) -> None:
+    if working is None:
+        await pool.execute(Q["delete_calendar_override"], day)
+    else:
+        await pool.execute(Q["set_calendar_override"], day, working, note)

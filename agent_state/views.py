@@ -43,7 +43,7 @@ class Forbidden(HotlineError):
     code = "auth.forbidden"
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -62,7 +62,7 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | Non
     return value
 
 
-async def _who(request: web.Request) -> tuple[str, str]:
+async def who(request: web.Request) -> tuple[str, str]:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("sign in first: POST /api/sessions, then send 'Authorization: Bearer'")
@@ -87,7 +87,7 @@ def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await read_body(request)
     service = request.app[AGENTS]
     job, pin = _text(body, "job_number"), _text(body, "pin")
     assert job is not None and pin is not None
@@ -100,7 +100,7 @@ async def create_session(request: web.Request) -> web.Response:
 
 
 async def list_agents(request: web.Request) -> web.Response:
-    await _who(request)
+    await who(request)
     service = request.app[AGENTS]
     agents = [
         agent_json(service.agents[job], member.name)
@@ -111,9 +111,9 @@ async def list_agents(request: web.Request) -> web.Response:
 
 
 async def change_state(request: web.Request) -> web.Response:
-    actor, role = await _who(request)
+    actor, role = await who(request)
     job = request.match_info["job"]
-    body = await _body(request)
+    body = await read_body(request)
     what = _text(body, "state")
     reason = _text(body, "reason", required=False)
     service = request.app[AGENTS]
@@ -138,8 +138,8 @@ async def change_state(request: web.Request) -> web.Response:
 
 async def wrap_up(request: web.Request) -> web.Response:
     """R5: the call's category and summary; then idle (or busy) at once if asked."""
-    actor, _ = await _who(request)
-    body = await _body(request)
+    actor, _ = await who(request)
+    body = await read_body(request)
     category, summary = _text(body, "category"), _text(body, "summary")
     assert category is not None and summary is not None
     then = _text(body, "then", required=False)
@@ -180,7 +180,7 @@ async def categories(request: web.Request) -> web.Response:
 
 async def stream(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the floor as it changes (one ``agent`` event per change)."""
-    await _who(request)
+    await who(request)
     service = request.app[AGENTS]
     changes: asyncio.Queue[Change] = asyncio.Queue(maxsize=1000)
     unsubscribe = service.subscribe(lambda c: changes.put_nowait(c) if not changes.full() else None)

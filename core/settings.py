@@ -49,6 +49,11 @@ class Settings:
     entry_number: str = "12333"
     ring_timeout_s: int = 10  # R3: about two ring cycles (China: 1 s on, 4 s off)
     wrap_up_s: int = 30  # R4
+    # desk-phone feature codes (design.md defaults)
+    feature_sign_in: str = "*11"
+    feature_sign_out: str = "*12"
+    feature_idle: str = "*21"
+    feature_busy: str = "*22"
     # Where Asterisk reads our prompts, as a path in Asterisk's own file system
     prompts_dir: str = "/var/lib/hotline/prompts"
     # The development sandbox

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from aiohttp import web
 
+from agent_state import admin as agent_admin
 from agent_state import views as agent_views
 from agent_state.service import AgentService
 from ami import AmiClient
@@ -102,4 +103,5 @@ def init_app(
     app.router.add_get("/api/calls", calls)
     if agents is not None:
         agent_views.add_routes(app, agents)
+        agent_admin.add_routes(app)
     return app

@@ -241,6 +241,10 @@ class Sandbox:
             prompts_dir=s.prompts_dir,
             desk_phones=phones,
             cel_database=cel,
+            feature_sign_in=s.feature_sign_in,
+            feature_sign_out=s.feature_sign_out,
+            feature_idle=s.feature_idle,
+            feature_busy=s.feature_busy,
             lamps=SANDBOX_JOB_NUMBERS,
             debug_log=True,
         )

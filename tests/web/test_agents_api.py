@@ -190,3 +190,54 @@ async def test_the_stream_sends_the_floor_then_each_change(client: TestClient) -
         "SignIn",
     )
     response.close()
+
+
+async def test_a_supervisor_edits_categories_schedule_and_calendar(
+    client: TestClient, fresh_db: str
+) -> None:
+    agent, boss = await token(client, "1001"), await token(client, "1009")
+    denied = await client.put("/api/categories", headers=agent, json={"categories": ["其他"]})
+    assert denied.status == 403
+    bad = await client.put("/api/categories", headers=boss, json={"categories": ["a", "a"]})
+    assert bad.status == 400
+    ok = await client.put(
+        "/api/categories", headers=boss, json={"categories": ["社会保障卡", "养老保险", "新分类"]}
+    )
+    assert ok.status == 200
+    listed = (await (await client.get("/api/categories")).json())["categories"]
+    assert listed == ["社会保障卡", "养老保险", "新分类"]
+
+    schedule = {
+        "entries": [
+            {"weekday": 1, "at": "12:00", "label": "noon_break"},
+            {"weekday": 1, "at": "18:00", "label": "end_of_day"},
+        ]
+    }
+    saved = await client.put("/api/schedule", headers=boss, json=schedule)
+    assert (await saved.json()) == schedule
+    wrong = await client.put(
+        "/api/schedule",
+        headers=boss,
+        json={"entries": [{"weekday": 8, "at": "12:00", "label": "noon_break"}]},
+    )
+    assert wrong.status == 400 and "weekday" in (await wrong.json())["message"]
+    assert (
+        await client.put(
+            "/api/schedule",
+            headers=boss,
+            json={"entries": [{"weekday": 1, "at": "noon", "label": "noon_break"}]},
+        )
+    ).status == 400
+
+    made = await client.put(
+        "/api/calendar/2026-10-01", headers=boss, json={"working": True, "note": "值班"}
+    )
+    assert made.status == 200
+    assert (
+        await client.put("/api/calendar/2026-13-01", headers=boss, json={"working": True})
+    ).status == 400
+    conn = await asyncpg.connect(fresh_db)
+    assert await conn.fetchval("SELECT working FROM calendar_overrides") is True
+    await client.delete("/api/calendar/2026-10-01", headers=boss)
+    assert await conn.fetchval("SELECT count(*) FROM calendar_overrides") == 0
+    await conn.close()
