@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 
+import aiohttp
 import asyncpg
 
 from ami import AmiActionFailed, AmiClient
@@ -25,6 +26,7 @@ from ami.events import (
     Hangup,
     Newchannel,
     QueueCallerJoin,
+    QueueMemberPause,
     UserEvent,
 )
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
@@ -56,6 +58,12 @@ class Journey:
         ):
             self.linkedid = event.linkedid
             self.line(f"{CALLER} dials {event.exten}: the trunk delivers the call")
+            return
+        if isinstance(event, QueueMemberPause) and event.member_name == JOB_NUMBER:
+            self.line(
+                f"agent {JOB_NUMBER} "
+                + (f"paused ({event.paused_reason})" if event.paused else "idle (示闲): unpaused")
+            )
             return
         if self.linkedid is None or event.get("Linkedid") != self.linkedid:
             return
@@ -92,14 +100,25 @@ async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> i
     interface = f"Local/{EXTENSION}@agents-local/n"
     await observer.start()
     await agent_ami.start()
+    service_runs = await _service_runs(settings)
     try:
-        say(f"desk phone {EXTENSION} registers; agent {JOB_NUMBER} signs in and becomes idle")
-        await phone.start(ring_ms=1000, calls=1, timeout_s=90)
+        await phone.start(ring_ms=1000, timeout_s=120)
         await asyncio.sleep(1.0)
-        with contextlib.suppress(AmiActionFailed):
-            await agent_ami.send(QueueRemove(settings.queue, interface))
-        await agent_ami.send(QueueAdd(settings.queue, interface, JOB_NUMBER, f"PJSIP/{EXTENSION}"))
-        await agent_ami.send(QueuePause(interface, False, queue=settings.queue))
+        if service_runs:
+            say(
+                f"desk phone {EXTENSION} registers; agent {JOB_NUMBER} dials "
+                f"{settings.feature_sign_in} and keys job number and PIN (签入)"
+            )
+            pin = secrets.get("demo_pins", {}).get(JOB_NUMBER, "")
+            await phone.dial(settings.feature_sign_in, f"{JOB_NUMBER}#{pin}#")
+        else:
+            say(f"the service is not running: agent {JOB_NUMBER} is signed in directly over AMI")
+            with contextlib.suppress(AmiActionFailed):
+                await agent_ami.send(QueueRemove(settings.queue, interface))
+            await agent_ami.send(
+                QueueAdd(settings.queue, interface, JOB_NUMBER, f"PJSIP/{EXTENSION}")
+            )
+            await agent_ami.send(QueuePause(interface, False, queue=settings.queue))
         journey.started = time.monotonic()
         result = await sipp.call(
             settings.entry_number,
@@ -116,10 +135,25 @@ async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> i
         return await _show_row(settings, sandbox, secrets, journey, say)
     finally:
         with contextlib.suppress(Exception):
-            await agent_ami.send(QueueRemove(settings.queue, interface))
+            if service_runs:  # signs out (签出) after the wrap-up, as an agent would
+                await phone.dial(settings.feature_sign_out)
+            else:
+                await agent_ami.send(QueueRemove(settings.queue, interface))
         await phone.stop()
         await agent_ami.close()
         await observer.close()
+
+
+async def _service_runs(settings: Settings) -> bool:
+    url = f"http://{settings.http_host}:{settings.http_port}/healthz"
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response,
+        ):
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
 
 
 async def _show_row(

@@ -372,14 +372,29 @@ async def test_metrics_parse_as_prometheus_text(
 
 
 async def test_demo_call_prints_the_journey_and_the_row(
-    service: Service, service_settings: Settings
+    service_settings: Settings, sandbox: Sandbox
 ) -> None:
+    """`hotline demo call` with the service running: the agent signs in with *11 by DTMF,
+    takes the call, wraps up and signs out with *12."""
+    from hotline.demo import seed
     from hotline.demo_call import demo_call
 
-    lines: list[str] = []
-    assert await demo_call(service_settings, say=lines.append) == 0
+    conn = await asyncpg.connect(service_settings.database_url)
+    try:
+        await seed(conn, sandbox.ensure_secrets()["demo_pins"])
+    finally:
+        await conn.close()
+    service = Service(dataclasses.replace(service_settings, wrap_up_s=2))
+    await service.start()
+    try:
+        lines: list[str] = []
+        assert await demo_call(service.settings, say=lines.append) == 0
+    finally:
+        await service.stop()
     text = "\n".join(lines)
     for step in (
+        "dials *11",
+        "agent 1001 idle (示闲)",
         "dials 12333",
         "greeting plays",
         "greeting done (SUCCESS)",
@@ -387,6 +402,7 @@ async def test_demo_call_prints_the_journey_and_the_row(
         "offered to agent 1001",
         "agent 1001 answers",
         "caller hung up first",
+        "agent 1001 paused (wrap_up)",
         "row written (ami): outcome=answered agent=1001",
     ):
         assert step in text, text
