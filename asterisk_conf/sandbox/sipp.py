@@ -315,6 +315,11 @@ class DeskPhone:
             )
         await self._register(3600)
 
+    @property
+    def uas_pid(self) -> int | None:
+        """The answering SIPp's process id (chroot execs it), for fault tests."""
+        return self._uas.pid if self._uas is not None else None
+
     async def dial(self, number: str, digits: str = "", *, timeout_s: float = 40) -> SippResult:
         """Dial ``number`` from this phone (digest auth), then key ``digits`` as DTMF and
         stay until Asterisk hangs up — how an agent uses a feature code."""

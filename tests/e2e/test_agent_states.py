@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from agent_state.model import Source
+from agent_state.model import IllegalTransition, Source
 from ami import AmiClient
 from ami.actions import QueuePause
 from asterisk_conf.sandbox.sandbox import Sandbox
@@ -509,3 +510,22 @@ async def test_a_busy_phone_is_not_taken_for_a_miss(
         if e.get("PausedReason") == "Auto-Pause"
     ]
     assert all(r["to_reason"] != "ring_no_answer" for r in await audit(base.database_url, "1006"))
+
+
+async def test_a_phone_that_stops_answering_qualify_forces_busy(
+    base: Settings, sipp: Sipp, secrets: dict
+) -> None:
+    """R2b: the phone is still registered but frozen (qualify gets no answer)."""
+    await make_roster(base.database_url, {"1008": 0})
+    async with phones(sipp, secrets, ["1008"]) as desk, running_service(base) as service:
+        assert service.agents is not None
+        await service.agents.sign_in("1008", PIN, source=Source.WEB)
+        uas = desk["1008"].uas_pid
+        assert uas is not None
+        os.kill(uas, signal.SIGSTOP)
+        try:
+            await wait_state(service, "1008", "busy(phone_unreachable)", timeout=15)
+            with pytest.raises(IllegalTransition, match="not reachable"):
+                await service.agents.request("1008", "idle", source=Source.WEB)
+        finally:
+            os.kill(uas, signal.SIGCONT)
