@@ -175,7 +175,8 @@ async def _show_row(
                     f"ring={record.ring_s}s wait={record.wait_s}s talk={record.talk_s}s"
                 )
                 say(
-                    f"see it at http://{settings.http_host}:{settings.http_port}/api/calls"
+                    "see it with a session (POST /api/sessions {job_number, pin}) at "
+                    f"http://{settings.http_host}:{settings.http_port}/api/calls"
                     f"?number={CALLER}"
                 )
                 return 0

@@ -11,12 +11,15 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from agent_state.carrier import AsteriskCarrier
+from agent_state.service import AgentService
 from ami import AmiClient
 from calls import repo
 from calls.model import CallRecord, HungUp, Outcome, Source
 from calls.service import QueueWaiting
 from core.settings import Settings
 from db.migrate import migrate
+from tests.e2e.agents import PIN, make_roster
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -65,14 +68,21 @@ async def client(fresh_db: str, settings: Settings) -> AsyncIterator[TestClient]
             entered_at=BASE.entered_at + timedelta(minutes=5),
         ),
     )
+    await make_roster(fresh_db, {"1001": 0})
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")  # never started
+    agents = AgentService(pool, AsteriskCarrier(ami, on_failure=lambda job: None), wrap_up_s=30)
+    await agents.load()
     app = init_app(
         dataclasses.replace(settings, database_url=fresh_db),
         pool,
         ami,
         Metrics(ami, QueueWaiting(ami)),
+        agents,
     )
     async with TestClient(TestServer(app)) as test_client:
+        response = await test_client.post("/api/sessions", json={"job_number": "1001", "pin": PIN})
+        token = (await response.json())["token"]
+        test_client.session.headers["Authorization"] = f"Bearer {token}"
         yield test_client
     await pool.close()
 
@@ -143,3 +153,11 @@ async def test_written_once_per_linkedid(fresh_db: str) -> None:
         assert (await repo.by_linkedid(conn, "1.1")).source is Source.AMI  # type: ignore[union-attr]
     finally:
         await conn.close()
+
+
+async def test_call_records_need_a_session(client: TestClient) -> None:
+    anonymous = await client.session.get(
+        client.make_url("/api/calls"), headers={"Authorization": ""}
+    )
+    assert anonymous.status == 401
+    assert (await anonymous.json())["error"] == "auth.required"
