@@ -46,6 +46,7 @@ class Journey:
         self.linkedid: str | None = None
         self.started = time.monotonic()
         self.ended = asyncio.Event()
+        self.last_pause = ""
 
     def line(self, text: str) -> None:
         self.say(f"  {time.monotonic() - self.started:5.1f} s  {text}")
@@ -60,10 +61,12 @@ class Journey:
             self.line(f"{CALLER} dials {event.exten}: the trunk delivers the call")
             return
         if isinstance(event, QueueMemberPause) and event.member_name == JOB_NUMBER:
-            self.line(
-                f"agent {JOB_NUMBER} "
-                + (f"paused ({event.paused_reason})" if event.paused else "idle (示闲): unpaused")
+            text = f"agent {JOB_NUMBER} " + (
+                f"paused ({event.paused_reason})" if event.paused else "idle (示闲): unpaused"
             )
+            if text != self.last_pause:  # the dialplan and the service both pause at wrap-up
+                self.last_pause = text
+                self.line(text)
             return
         if self.linkedid is None or event.get("Linkedid") != self.linkedid:
             return
