@@ -97,7 +97,16 @@ class AsteriskWatch:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "agent event not applied; the next reconcile repairs it",
+                error=repr(task.exception()),
+            )
+            self.reconcile_soon(1.0)
 
     # ---- events -----------------------------------------------------------------------------
 
