@@ -26,13 +26,6 @@ INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state
                                event, source, linkedid, actor)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
--- name: audit_for
-SELECT * FROM agent_state_audit WHERE job_number = $1 ORDER BY id;
-
--- name: add_to_queue
-INSERT INTO agent_queues (job_number, queue, penalty) VALUES ($1, $2, $3)
-ON CONFLICT (job_number, queue) DO UPDATE SET penalty = $3;
-
 -- name: categories
 SELECT name FROM call_categories WHERE active ORDER BY position;
 

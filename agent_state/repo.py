@@ -104,14 +104,6 @@ async def save_transition(
             )
 
 
-async def audit_for(conn: Any, job_number: str) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(Q["audit_for"], job_number)]
-
-
-async def add_to_queue(conn: Any, job_number: str, queue: str, penalty: int = 0) -> None:
-    await conn.execute(Q["add_to_queue"], job_number, queue, penalty)
-
-
 async def categories(conn: Any) -> list[str]:
     return [r["name"] for r in await conn.fetch(Q["categories"])]
 

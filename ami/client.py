@@ -125,7 +125,6 @@ class AmiClient:
         self._by_name: dict[str, list[EventHandler]] = {}
         self._manager: _Manager | None = None
         self._lost = asyncio.Event()
-        self._ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log = log.bind(ami=f"{host}:{port}", ami_user=username)
 
@@ -148,14 +147,6 @@ class AmiClient:
                 await task
         self._drop_connection()
         self._log.info("ami closed")
-
-    async def wait_ready(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        except TimeoutError as exc:
-            raise AmiNotConnected(
-                f"AMI {self.host}:{self.port} not ready within {timeout} s"
-            ) from exc
 
     def _closed(self) -> bool:
         return self.state is ConnectionState.CLOSED
@@ -195,7 +186,6 @@ class AmiClient:
         self._manager = manager
         await self._login(manager)
         self.state = ConnectionState.READY
-        self._ready.set()
         self._log.info("ami logged in", version=protocol.version)
         if self.on_ready is not None:
             await self._run_guarded("on_ready", self.on_ready)
@@ -238,7 +228,6 @@ class AmiClient:
     def _connection_lost(self, exc: object) -> None:
         if self._closed():
             return
-        self._ready.clear()
         self.state = ConnectionState.DISCONNECTED
         self._log.warning("ami connection lost", reason=str(exc) if exc else "closed")
         self._lost.set()

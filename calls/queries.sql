@@ -49,6 +49,3 @@ LIMIT $6;
 
 -- name: call_by_linkedid
 SELECT * FROM calls WHERE linkedid = $1;
-
--- name: count_by_outcome
-SELECT outcome, count(*) AS n FROM calls GROUP BY outcome;

@@ -67,10 +67,6 @@ async def by_linkedid(conn: Any, linkedid: str) -> CallRecord | None:
     return from_row(row) if row else None
 
 
-async def count_by_outcome(conn: Any) -> dict[str, int]:
-    return {r["outcome"]: r["n"] for r in await conn.fetch(Q["count_by_outcome"])}
-
-
 def from_row(row: Any) -> CallRecord:
     return CallRecord(
         linkedid=row["linkedid"],

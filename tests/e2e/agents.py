@@ -11,7 +11,6 @@ from typing import Any
 
 import asyncpg
 
-from agent_state.model import State
 from agent_state.pins import hash_pin
 from ami import AmiClient
 from ami.actions import QueueStatus
@@ -106,7 +105,3 @@ async def audit(database_url: str, job: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
     finally:
         await conn.close()
-
-
-def signed_in_states() -> set[State]:
-    return {State.IDLE, State.RINGING, State.ON_CALL, State.WRAP_UP, State.BUSY}
