@@ -29,6 +29,7 @@ from agent_state.service import (
     new_session_token,
     token_hash,
 )
+from core.encoding import json_dumps
 from core.errors import HotlineError, InvalidInput
 
 AGENTS = web.AppKey("agents", AgentService)
@@ -107,7 +108,7 @@ async def list_agents(request: web.Request) -> web.Response:
         for job, member in sorted(service.members.items())
         if job in service.agents
     ]
-    return web.json_response({"agents": agents}, dumps=_dumps)
+    return web.json_response({"agents": agents}, dumps=json_dumps)
 
 
 async def change_state(request: web.Request) -> web.Response:
@@ -133,7 +134,7 @@ async def change_state(request: web.Request) -> web.Response:
         agent = await service.request(
             job, what or "", source=Source.WEB, actor=actor, reason=reason
         )
-    return web.json_response(agent_json(agent, service.members[job].name), dumps=_dumps)
+    return web.json_response(agent_json(agent, service.members[job].name), dumps=json_dumps)
 
 
 async def wrap_up(request: web.Request) -> web.Response:
@@ -168,13 +169,13 @@ async def wrap_up(request: web.Request) -> web.Response:
         agent = await service.request(actor, then, source=Source.WEB)
     return web.json_response(
         {"linkedid": linkedid, "category": category, "agent": agent_json(agent) if agent else None},
-        dumps=_dumps,
+        dumps=json_dumps,
     )
 
 
 async def categories(request: web.Request) -> web.Response:
     return web.json_response(
-        {"categories": await repo.categories(request.app[AGENTS].pool)}, dumps=_dumps
+        {"categories": await repo.categories(request.app[AGENTS].pool)}, dumps=json_dumps
     )
 
 
@@ -208,11 +209,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 
 async def _send(response: web.StreamResponse, body: dict[str, Any]) -> None:
-    await response.write(f"event: agent\ndata: {_dumps(body)}\n\n".encode())
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    await response.write(f"event: agent\ndata: {json_dumps(body)}\n\n".encode())
 
 
 def add_routes(app: web.Application, service: AgentService) -> None:

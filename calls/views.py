@@ -11,6 +11,7 @@ from aiohttp import web
 
 from calls import repo
 from calls.model import CallRecord, Outcome
+from core.encoding import json_dumps
 from core.errors import InvalidInput
 
 MAX_LIMIT = 1000
@@ -89,10 +90,4 @@ async def list_calls(pool: Any, query: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def json_response(body: dict[str, Any]) -> web.Response:
-    return web.json_response(body, dumps=_dumps)
-
-
-def _dumps(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
+    return web.json_response(body, dumps=json_dumps)
