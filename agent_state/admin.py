@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_state import repo
-from agent_state.views import AGENTS, Forbidden, read_body, who
+from agent_state.views import AGENTS, Forbidden, check_text, read_body, who
 from core.errors import InvalidInput
 
 LABELS = ("noon_break", "end_of_day")
@@ -38,6 +38,8 @@ async def put_categories(request: web.Request) -> web.Response:
         raise InvalidInput("categories must be a list of 1-40 character names")
     if len(set(names)) != len(names):
         raise InvalidInput("a category is listed twice")
+    for name in names:
+        check_text("a category", name)
     await repo.replace_categories(request.app[AGENTS].pool, names)
     return web.json_response({"categories": names})
 
@@ -46,7 +48,7 @@ def _entry(raw: Any) -> tuple[int, time, str]:
     if not isinstance(raw, dict):
         raise InvalidInput("each entry is an object {weekday, at, label}")
     weekday, at, label = raw.get("weekday"), raw.get("at"), raw.get("label")
-    if not isinstance(weekday, int) or not 1 <= weekday <= 7:
+    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 1 <= weekday <= 7:
         raise InvalidInput("weekday must be 1 (Monday) to 7 (Sunday)")
     try:
         moment = time.fromisoformat(at) if isinstance(at, str) else None
@@ -98,6 +100,7 @@ async def put_calendar(request: web.Request) -> web.Response:
     working, note = body.get("working"), body.get("note", "")
     if not isinstance(working, bool) or not isinstance(note, str) or len(note) > 200:
         raise InvalidInput("working must be true or false; note a text of up to 200")
+    check_text("note", note)
     await repo.set_calendar_override(request.app[AGENTS].pool, day, working, note)
     return web.json_response({"day": day.isoformat(), "working": working, "note": note})
 

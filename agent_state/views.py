@@ -54,12 +54,24 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+def _text(
+    body: dict[str, Any], key: str, *, required: bool = True, multiline: bool = False
+) -> str | None:
     value = body.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value:
         raise InvalidInput(f"{key} must be a non-empty string")
+    check_text(key, value, multiline=multiline)
+    return value
+
+
+def check_text(key: str, value: str, *, multiline: bool = False) -> str:
+    """Refuse control characters (PostgreSQL cannot even store NUL); a summary may keep
+    its line breaks and tabs."""
+    allowed = "\n\t" if multiline else ""
+    if any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in value):
+        raise InvalidInput(f"{key} holds a control character")
     return value
 
 
@@ -141,7 +153,7 @@ async def wrap_up(request: web.Request) -> web.Response:
     """R5: the call's category and summary; then idle (or busy) at once if asked."""
     actor, _ = await who(request)
     body = await read_body(request)
-    category, summary = _text(body, "category"), _text(body, "summary")
+    category, summary = _text(body, "category"), _text(body, "summary", multiline=True)
     assert category is not None and summary is not None
     then = _text(body, "then", required=False)
     service = request.app[AGENTS]

@@ -241,3 +241,32 @@ async def test_a_supervisor_edits_categories_schedule_and_calendar(
     await client.delete("/api/calendar/2026-10-01", headers=boss)
     assert await conn.fetchval("SELECT count(*) FROM calendar_overrides") == 0
     await conn.close()
+
+
+async def test_control_characters_and_odd_types_get_a_clear_400(client: TestClient) -> None:
+    """PostgreSQL cannot store NUL: without the check these were 500s."""
+    boss, me = await token(client, "1009"), await token(client, "1001")
+    nul = await client.put("/api/categories", headers=boss, json={"categories": ["养老\u0000"]})
+    assert nul.status == 400 and "control character" in (await nul.json())["message"]
+    line = await client.put("/api/categories", headers=boss, json={"categories": ["a\nb"]})
+    assert line.status == 400
+    note = await client.put(
+        "/api/calendar/2026-10-01", headers=boss, json={"working": True, "note": "值班\u0000"}
+    )
+    assert note.status == 400
+    weekday = await client.put(
+        "/api/schedule",
+        headers=boss,
+        json={"entries": [{"weekday": True, "at": "12:00", "label": "noon_break"}]},
+    )
+    assert weekday.status == 400 and "weekday" in (await weekday.json())["message"]
+    summary = await client.post(
+        "/api/calls/9.9/wrap-up", headers=me, json={"category": "养老保险", "summary": "问\u0000题"}
+    )
+    assert summary.status == 400 and "summary" in (await summary.json())["message"]
+    lines = await client.post(
+        "/api/calls/9.9/wrap-up",
+        headers=me,
+        json={"category": "养老保险", "summary": "第一行\n第二行"},
+    )
+    assert lines.status == 409  # allowed text; only the call is not on record
