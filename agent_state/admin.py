@@ -15,15 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from agent_state import repo
-from agent_state.views import AGENTS, Forbidden, check_text, read_body, who
-from core.errors import InvalidInput
+from agent_state.views import AGENTS, check_text, read_body, who
+from core.errors import Forbidden, InvalidInput
 
 LABELS = ("noon_break", "end_of_day")
 
 
 async def _supervisor(request: web.Request) -> None:
-    _, role = await who(request)
-    if role != "supervisor":
+    if not (await who(request)).is_supervisor:
         raise Forbidden("only a supervisor edits categories, schedules and the calendar")
 
 

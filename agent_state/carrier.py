@@ -16,6 +16,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from agent_state.member import Member
 from agent_state.model import (
     AddMember,
     Agent,
@@ -26,19 +27,15 @@ from agent_state.model import (
     StartWrapUpTimer,
     UnpauseMember,
 )
-from agent_state.repo import Member
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import QueueAdd, QueuePause, QueueRemove, Setvar
 from core.logging import get_logger
+from core.names import lamp_device
 
 log = get_logger("agent_state")
 
 # how many of our own pause commands per agent we remember, to recognise their echoes
 ECHOES = 8
-
-
-def lamp_device(job_number: str) -> str:
-    return f"Custom:agent{job_number}"
 
 
 class AsteriskCarrier:

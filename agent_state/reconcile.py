@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, State
-from agent_state.repo import Member
 from ami.events import MemberStatus, QueueMember
 
 # In Asterisk an agent is unpaused while idle, ringing and on a call; paused otherwise.

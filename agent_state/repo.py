@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, Event, State
+from core.actor import Role
 from db.sql import load_queries
 
 Q = load_queries("agent_state")
-
-
-@dataclass(frozen=True)
-class Member:
-    """What the roster knows of an agent: who, which phone, which queues."""
-
-    job_number: str
-    name: str
-    extension: str
-    role: str
-    pin_hash: str
-    queues: tuple[tuple[str, int], ...]  # (queue, penalty)
-
-    @property
-    def interface(self) -> str:
-        return f"Local/{self.extension}@agents-local/n"
-
-    @property
-    def state_interface(self) -> str:
-        return f"PJSIP/{self.extension}"
 
 
 async def roster(conn: Any) -> dict[str, Member]:
@@ -39,7 +20,7 @@ async def roster(conn: Any) -> dict[str, Member]:
             r["job_number"],
             r["name"],
             r["extension"],
-            r["role"],
+            Role(r["role"]),
             r["pin_hash"],
             tuple(zip(r["queues"], r["penalties"], strict=True)),
         )

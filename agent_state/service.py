@@ -22,17 +22,15 @@ import structlog
 
 from agent_state import repo
 from agent_state.carrier import AsteriskCarrier
+from agent_state.member import Member
 from agent_state.model import (
     Agent,
     BusyReason,
     CallEnded,
     Event,
     ForceBusy,
-    GoBusy,
-    GoIdle,
     IllegalTransition,
     SignIn,
-    SignOut,
     Source,
     StartWrapUpTimer,
     State,
@@ -40,8 +38,9 @@ from agent_state.model import (
     step,
 )
 from agent_state.pins import verify_pin
-from agent_state.repo import Member
-from core.errors import HotlineError, InvalidInput, NotFound
+from agent_state.requests import refusal
+from core.actor import Actor
+from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
 
 log = get_logger("agent_state")
@@ -138,29 +137,16 @@ class AgentService:
             raise NotAllowed(f"agent {job_number} belongs to no queue")
         return await self.apply(job_number, SignIn(source=source), actor=job_number)
 
-    async def request(
-        self,
-        job_number: str,
-        what: str,
-        *,
-        source: Source,
-        actor: str | None = None,
-        reason: str | None = None,
-    ) -> Agent:
-        """An agent's (or a supervisor's) request by name: idle, busy, sign_out."""
+    async def request(self, actor: Actor, job_number: str, event: Event) -> Agent:
+        """A person's request, parsed at the edge (``requests.parse``); who may ask is
+        decided here, once (``requests.refusal``)."""
         self.member(job_number)
-        event: Event
-        if what == "idle":
-            event = GoIdle(source=source)
-        elif what == "busy":
-            event = GoBusy(source=source, reason=_requested_reason(reason))
-        elif what == "sign_out":
-            event = SignOut(source=source)
-        elif what == "force_busy":
-            event = ForceBusy(source=source, reason=BusyReason.SUPERVISOR)
-        else:
-            raise InvalidInput(f"unknown request {what!r}: idle, busy or sign_out")
-        return await self.apply(job_number, event, actor=actor or job_number)
+        why = refusal(actor, job_number, event)
+        if why is not None:
+            raise Forbidden(why)
+        if isinstance(event, SignIn):
+            raise InvalidInput("signing in needs the PIN: use sign_in")
+        return await self.apply(job_number, event, actor=actor.job_number)
 
     # ---- the one way an agent changes -------------------------------------------------------
 
@@ -255,14 +241,6 @@ class AgentService:
             await self.apply(job_number, WrapUpExpired(deadline=deadline))
         except Exception:
             log.exception("wrap-up deadline could not be applied", agent=job_number)
-
-
-def _requested_reason(reason: str | None) -> BusyReason:
-    if reason in (None, "manual"):
-        return BusyReason.MANUAL
-    if reason == "break":
-        return BusyReason.BREAK
-    raise InvalidInput("an agent may ask for busy with reason manual or break")
 
 
 def new_session_token() -> tuple[str, str]:

@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_state import repo
-from agent_state.model import Agent, Source
+from agent_state import repo, requests
+from agent_state.model import Agent, SignIn, Source
 from agent_state.service import (
     SESSION_LIFETIME,
     AgentService,
@@ -29,19 +29,12 @@ from agent_state.service import (
     new_session_token,
     token_hash,
 )
+from core.actor import Actor, Role
 from core.encoding import json_dumps
-from core.errors import HotlineError, InvalidInput
+from core.errors import Forbidden, InvalidInput, Unauthorized
 
 AGENTS = web.AppKey("agents", AgentService)
 SUMMARY_MAX = 500
-
-
-class Unauthorized(HotlineError):
-    code = "auth.required"
-
-
-class Forbidden(HotlineError):
-    code = "auth.forbidden"
 
 
 async def read_body(request: web.Request) -> dict[str, Any]:
@@ -75,14 +68,14 @@ def check_text(key: str, value: str, *, multiline: bool = False) -> str:
     return value
 
 
-async def who(request: web.Request) -> tuple[str, str]:
+async def who(request: web.Request) -> Actor:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("sign in first: POST /api/sessions, then send 'Authorization: Bearer'")
     found = await repo.session(request.app[AGENTS].pool, token_hash(header[7:]))
     if found is None:
         raise Unauthorized("the session expired or does not exist; sign in again")
-    return found
+    return Actor(found[0], Role(found[1]))
 
 
 def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
@@ -107,9 +100,11 @@ async def create_session(request: web.Request) -> web.Response:
     member = service.check_pin(job, pin)
     token, hashed = new_session_token()
     await repo.create_session(
-        service.pool, hashed, job, member.role, datetime.now(UTC) + SESSION_LIFETIME
+        service.pool, hashed, job, member.role.value, datetime.now(UTC) + SESSION_LIFETIME
     )
-    return web.json_response({"token": token, "role": member.role, "job_number": job}, status=201)
+    return web.json_response(
+        {"token": token, "role": member.role.value, "job_number": job}, status=201
+    )
 
 
 async def list_agents(request: web.Request) -> web.Response:
@@ -124,34 +119,28 @@ async def list_agents(request: web.Request) -> web.Response:
 
 
 async def change_state(request: web.Request) -> web.Response:
-    actor, role = await who(request)
+    actor = await who(request)
     job = request.match_info["job"]
     body = await read_body(request)
     what = _text(body, "state")
     reason = _text(body, "reason", required=False)
+    assert what is not None
     service = request.app[AGENTS]
-    service.member(job)
-    supervisor_may = what in ("force_busy", "sign_out") and role == "supervisor"
-    if job != actor and not supervisor_may:
-        raise Forbidden(
-            "an agent changes only its own state; a supervisor may force busy or sign out"
-        )
-    if what == "sign_in":
+    event = requests.parse(what, source=Source.WEB, reason=reason)
+    if isinstance(event, SignIn):
+        if job != actor.job_number:
+            raise Forbidden("an agent signs in only itself")
         pin = _text(body, "pin")
         assert pin is not None
         agent = await service.sign_in(job, pin, source=Source.WEB)
-    elif what == "force_busy" and role != "supervisor":
-        raise Forbidden("only a supervisor forces an agent busy")
     else:
-        agent = await service.request(
-            job, what or "", source=Source.WEB, actor=actor, reason=reason
-        )
-    return web.json_response(agent_json(agent, service.members[job].name), dumps=json_dumps)
+        agent = await service.request(actor, job, event)
+    return web.json_response(agent_json(agent, service.member(job).name), dumps=json_dumps)
 
 
 async def wrap_up(request: web.Request) -> web.Response:
     """R5: the call's category and summary; then idle (or busy) at once if asked."""
-    actor, _ = await who(request)
+    actor = await who(request)
     body = await read_body(request)
     category, summary = _text(body, "category"), _text(body, "summary", multiline=True)
     assert category is not None and summary is not None
@@ -169,16 +158,17 @@ async def wrap_up(request: web.Request) -> web.Response:
         linkedid,
         category=category,
         summary=summary,
-        job_number=actor,
+        job_number=actor.job_number,
         at=datetime.now(UTC),
     ):
         raise NotAllowed(
-            f"call {linkedid} is not on record as answered by agent {actor} "
+            f"call {linkedid} is not on record as answered by agent {actor.job_number} "
             "(yet: it is written when the call ends)"
         )
-    agent = service.agents.get(actor)
+    agent = service.agents.get(actor.job_number)
     if then is not None and agent is not None:
-        agent = await service.request(actor, then, source=Source.WEB)
+        event = requests.parse(then, source=Source.WEB)
+        agent = await service.request(actor, actor.job_number, event)
     return web.json_response(
         {"linkedid": linkedid, "category": category, "agent": agent_json(agent) if agent else None},
         dumps=json_dumps,

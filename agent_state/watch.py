@@ -11,21 +11,20 @@ import contextlib
 from typing import Any
 
 from agent_state.carrier import AsteriskCarrier
+from agent_state.features import FeatureCodes
 from agent_state.model import (
     Answered,
-    IllegalTransition,
     Missed,
     Offered,
     PhoneBack,
     PhoneLost,
     RingEnded,
-    Source,
     State,
 )
 from agent_state.reconcile import UNPAUSED_STATES, plan
-from agent_state.service import AgentService, NotAllowed, WrongCredentials
+from agent_state.service import AgentService
 from ami import AmiActionFailed, AmiClient, AmiError
-from ami.actions import DeviceStateList, QueueAdd, QueuePause, QueueRemove, QueueStatus, Setvar
+from ami.actions import DeviceStateList, QueueAdd, QueuePause, QueueRemove, QueueStatus
 from ami.events import (
     AgentCalled,
     AgentComplete,
@@ -40,15 +39,12 @@ from ami.events import (
     QueueMemberRemoved,
     UserEvent,
 )
-from core.errors import HotlineError, NotFound
+from core import names
 from core.logging import get_logger
 
 log = get_logger("agent_state")
 
-AUTO_PAUSE = "Auto-Pause"  # app_queue's reason when it pauses a member that missed a call
-DIALPLAN_WRAP_UP = "wrap_up"  # the reason our dialplan pauses with as a call ends
 PHONE_LOST = frozenset({"Unreachable", "Removed"})
-FEATURE_EVENT = "AgentFeature"
 # A phone seen UNAVAILABLE by a reconcile is taken as lost only if it still is this much
 # later: after an Asterisk restart, phones are UNAVAILABLE until their first qualify.
 PHONE_GRACE_S = 8.0
@@ -65,6 +61,7 @@ class AsteriskWatch:
         self.ami = ami
         self.service = service
         self.carrier = carrier
+        self.features = FeatureCodes(ami, service)
         self.queues = queues
         self.ringing: dict[str, str] = {}  # member channel -> job number, while it rings
         self._tasks: set[asyncio.Task[None]] = set()
@@ -114,8 +111,8 @@ class AsteriskWatch:
         if isinstance(event, FullyBooted):
             self.reconcile_soon(0)
         elif isinstance(event, UserEvent):
-            if event.user_event == FEATURE_EVENT:
-                self._spawn(self._feature(event))
+            if event.user_event == names.EVENT_FEATURE:
+                self._spawn(self.features.answer(event))
         elif isinstance(event, ContactStatus):
             self._contact(event)
         elif isinstance(event, Hangup):
@@ -167,7 +164,7 @@ class AsteriskWatch:
             del self.ringing[channel]
 
     async def _pause_changed(self, job: str, event: QueueMemberPause) -> None:
-        if event.paused and event.paused_reason == AUTO_PAUSE:
+        if event.paused and event.paused_reason == names.AUTO_PAUSE:
             await self.service.adopt(job, Missed())  # R3: a miss, adopted as busy
             return
         if self.carrier.sent_recently(job, event.paused, event.paused_reason):
@@ -177,7 +174,7 @@ class AsteriskWatch:
             return
         if (
             event.paused
-            and event.paused_reason == DIALPLAN_WRAP_UP
+            and event.paused_reason == names.PAUSE_WRAP_UP
             and agent.state in (State.ON_CALL, State.WRAP_UP)
         ):
             return  # the dialplan paused the member as the call ended (R4)
@@ -190,46 +187,6 @@ class AsteriskWatch:
                 state=agent.label,
             )
             await self.service.force_reconciled(job)
-
-    # ---- desk-phone feature codes -----------------------------------------------------------
-
-    async def _feature(self, event: UserEvent) -> None:
-        endpoint = event.get("Endpoint")
-        code = event.get("Code")
-        result = await self._feature_result(code, endpoint, event)
-        log.info("desk phone feature code", endpoint=endpoint, code=code, result=result)
-        with contextlib.suppress(AmiError):
-            await self.ami.send(Setvar("HOTLINE_RESULT", result, channel=event.channel))
-
-    async def _feature_result(  # noqa: PLR0911 - one answer per outcome
-        self, code: str, endpoint: str, event: UserEvent
-    ) -> str:
-        # identity from the calling endpoint, checked against the channel, never caller ID
-        member = self.service.by_extension(endpoint)
-        if member is None or not event.channel.startswith(f"PJSIP/{endpoint}-"):
-            return "not_allowed"
-        try:
-            if code == "login":
-                agent = await self.service.sign_in(
-                    event.get("JobNumber"),
-                    event.get("Pin"),
-                    source=Source.PHONE,
-                    extension=endpoint,
-                )
-                return "signed_in" if agent.state is State.IDLE else "signed_in_busy"
-            what = {"logout": "sign_out", "idle": "idle", "busy": "busy"}.get(code)
-            if what is None:
-                return "not_allowed"
-            agent = await self.service.request(member.job_number, what, source=Source.PHONE)
-        except WrongCredentials:
-            return "wrong_pin"
-        except (IllegalTransition, NotAllowed, NotFound):
-            return "not_allowed"
-        except HotlineError:
-            return "unavailable"
-        if code == "logout":
-            return "sign_out_pending" if agent.sign_out_pending else "signed_out"
-        return code
 
     # ---- reconciling ------------------------------------------------------------------------
 

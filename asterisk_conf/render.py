@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from asterisk_conf.model import AsteriskConf
+from core import names
 
 FILES = (
     "asterisk.conf",
@@ -38,7 +39,8 @@ _ENV = jinja2.Environment(
 def render(conf: AsteriskConf) -> dict[str, str]:
     """Return ``{file name: text}`` for every config file the hotline owns."""
     conf.validated()
-    context = {f.name: getattr(conf, f.name) for f in dataclasses.fields(conf)}
+    context: dict[str, object] = {f.name: getattr(conf, f.name) for f in dataclasses.fields(conf)}
+    context["names"] = names  # the names the dialplan shares with the code
     return {name: _ENV.get_template(name + ".j2").render(context) for name in FILES}
 
 

@@ -24,10 +24,11 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+from core import names
 
-MEMBER_CONTEXT = "agents-local"
-GREETING_DONE = "HOTLINE_GREETING_DONE"
-CALL_END = "HOTLINE_CALL_END"
+MEMBER_CONTEXT = names.AGENTS_LOCAL
+GREETING_DONE = names.CEL_GREETING_DONE
+CALL_END = names.CEL_CALL_END
 
 
 @dataclass(frozen=True)

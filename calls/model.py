@@ -26,9 +26,10 @@ from ami.events import (
     QueueCallerJoin,
     UserEvent,
 )
+from core import names
 
-ENTRY_CONTEXT = "from-pstn"
-GREETING_EVENT = "HotlineGreeting"
+ENTRY_CONTEXT = names.FROM_PSTN
+GREETING_EVENT = names.EVENT_GREETING
 
 
 class Outcome(enum.Enum):

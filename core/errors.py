@@ -43,6 +43,18 @@ class NotFound(HotlineError):
     code = "not_found"
 
 
+class Unauthorized(HotlineError):
+    """No session, or one that expired: sign in first."""
+
+    code = "auth.required"
+
+
+class Forbidden(HotlineError):
+    """Signed in, but this person may not do this."""
+
+    code = "auth.forbidden"
+
+
 class SandboxError(HotlineError):
     """The development sandbox (Asterisk + PostgreSQL in a Debian sid root) failed."""
 

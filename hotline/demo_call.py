@@ -32,6 +32,7 @@ from ami.events import (
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from calls import repo
+from core import names
 from core.settings import Settings
 
 CALLER = "13812345678"
@@ -70,7 +71,7 @@ class Journey:
             return
         if self.linkedid is None or event.get("Linkedid") != self.linkedid:
             return
-        if isinstance(event, UserEvent) and event.user_event == "HotlineEntry":
+        if isinstance(event, UserEvent) and event.user_event == names.EVENT_ENTRY:
             self.line("answered; the greeting plays (R6)")
         elif isinstance(event, UserEvent) and event.user_event == "HotlineGreeting":
             self.line(f"greeting done ({event.get('Status')})")
@@ -100,7 +101,7 @@ async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> i
     )
     sipp = Sipp(sandbox.root, settings.sip_host, settings.sip_port)
     phone = sipp.phone(EXTENSION, secrets["phones"][EXTENSION], PHONE_PORT, PHONE_PORT + 1000)
-    interface = f"Local/{EXTENSION}@agents-local/n"
+    interface = names.member_interface(EXTENSION)
     await observer.start()
     await agent_ami.start()
     service_runs = await _service_runs(settings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.names import FeatureResult, result_prompt
+
 # standard.md R6, verbatim.
 GREETING = "您好,这里是新疆维吾尔自治区人力资源和社会保障电话咨询服务中心"
 
@@ -25,18 +27,21 @@ class Prompt:
 
 # What a desk phone hears after a feature code (design.md: "the phone hears a prompt
 # saying what happened"). The service's answer names the prompt: agent-<result>.
+_RESULT_TEXT = {
+    FeatureResult.SIGNED_IN: "签入成功,已示闲。",
+    FeatureResult.SIGNED_IN_BUSY: "签入成功,话机不可达,已置忙。",
+    FeatureResult.SIGNED_OUT: "已签出。",
+    FeatureResult.SIGN_OUT_PENDING: "通话结束后签出。",
+    FeatureResult.IDLE: "已示闲。",
+    FeatureResult.BUSY: "已置忙。",
+    FeatureResult.WRONG_PIN: "工号或密码错误。",
+    FeatureResult.NOT_ALLOWED: "当前状态不能进行此操作。",
+    FeatureResult.UNAVAILABLE: "系统暂时无法处理,请稍后再试。",
+}
 FEATURE_PROMPTS = (
     Prompt("agent-enter-job-number", "请输入工号,以井号键结束。"),
     Prompt("agent-enter-pin", "请输入密码,以井号键结束。"),
-    Prompt("agent-signed_in", "签入成功,已示闲。"),
-    Prompt("agent-signed_in_busy", "签入成功,话机不可达,已置忙。"),
-    Prompt("agent-signed_out", "已签出。"),
-    Prompt("agent-sign_out_pending", "通话结束后签出。"),
-    Prompt("agent-idle", "已示闲。"),
-    Prompt("agent-busy", "已置忙。"),
-    Prompt("agent-wrong_pin", "工号或密码错误。"),
-    Prompt("agent-not_allowed", "当前状态不能进行此操作。"),
-    Prompt("agent-unavailable", "系统暂时无法处理,请稍后再试。"),
+    *(Prompt(result_prompt(result), _RESULT_TEXT[result]) for result in FeatureResult),
 )
 
 DEFAULT_PROMPTS = (Prompt("greeting", GREETING), *FEATURE_PROMPTS)

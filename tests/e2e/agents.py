@@ -16,12 +16,18 @@ from ami import AmiClient
 from ami.actions import QueueStatus
 from ami.events import QueueMember
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
+from core.actor import Actor, Role
 from core.settings import Settings
 from db.migrate import migrate
 from hotline.serve import Service
 
 PIN = "2468"
 QUEUE = "12333"
+
+
+def me(job_number: str) -> Actor:
+    """The agent itself, as the web tier would resolve its session."""
+    return Actor(job_number, Role.AGENT)
 
 
 def extension_of(job_number: str) -> str:

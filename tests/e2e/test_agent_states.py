@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from agent_state.model import IllegalTransition, Source
+from agent_state.requests import parse
 from ami import AmiClient
 from ami.actions import QueuePause
 from asterisk_conf.sandbox.sandbox import Sandbox
@@ -30,6 +31,7 @@ from tests.e2e.agents import (
     PIN,
     audit,
     make_roster,
+    me,
     members,
     phones,
     running_service,
@@ -139,7 +141,7 @@ async def test_early_idle_ends_wrap_up(
         )
         assert result.ok
         await wait_state(service, "1003", "wrap_up")
-        agent = await service.agents.request("1003", "idle", source=Source.WEB)
+        agent = await service.agents.request(me("1003"), "1003", parse("idle", source=Source.WEB))
         assert agent.label == "idle"
         await asyncio.sleep(0.3)
         assert not (await members(service_ami))["1003"].paused
@@ -272,8 +274,10 @@ async def test_only_idle_agents_are_offered_calls(
         assert service.agents is not None
         for job in [*cycling, "1005", "1006"]:
             await service.agents.sign_in(job, PIN, source=Source.WEB)
-        await service.agents.request("1005", "busy", source=Source.WEB)
-        await service.agents.request("1006", "busy", source=Source.WEB, reason="break")
+        await service.agents.request(me("1005"), "1005", parse("busy", source=Source.WEB))
+        await service.agents.request(
+            me("1006"), "1006", parse("busy", source=Source.WEB, reason="break")
+        )
         result = await sipp.calls(
             settings.entry_number, callers, every_ms=400, until_far_end_hangs_up=True, timeout_s=240
         )
@@ -305,7 +309,7 @@ async def test_an_asterisk_restart_keeps_members_and_pauses(
         assert service.agents is not None and service.watch is not None
         await service.agents.sign_in("1001", PIN, source=Source.WEB)
         await service.agents.sign_in("1002", PIN, source=Source.WEB)
-        await service.agents.request("1002", "busy", source=Source.WEB)
+        await service.agents.request(me("1002"), "1002", parse("busy", source=Source.WEB))
         reconnects = service.ami.reconnects
         await asyncio.to_thread(sandbox.asterisk.cli, "core restart now")
         for _ in range(300):
@@ -330,7 +334,7 @@ async def test_a_pause_changed_while_the_service_was_down_is_reconciled_busy(
             assert service.agents is not None
             await service.agents.sign_in("1003", PIN, source=Source.WEB)
             await service.agents.sign_in("1004", PIN, source=Source.WEB)
-            await service.agents.request("1004", "busy", source=Source.WEB)
+            await service.agents.request(me("1004"), "1004", parse("busy", source=Source.WEB))
         # the service is down: someone pauses 1003 and unpauses 1004 behind its back
         await service_ami.send(QueuePause("Local/2003@agents-local/n", True, reason="manual"))
         await service_ami.send(QueuePause("Local/2004@agents-local/n", False))
@@ -526,6 +530,6 @@ async def test_a_phone_that_stops_answering_qualify_forces_busy(
         try:
             await wait_state(service, "1008", "busy(phone_unreachable)", timeout=15)
             with pytest.raises(IllegalTransition, match="not reachable"):
-                await service.agents.request("1008", "idle", source=Source.WEB)
+                await service.agents.request(me("1008"), "1008", parse("idle", source=Source.WEB))
         finally:
             os.kill(uas, signal.SIGCONT)

@@ -1,0 +1,32 @@
+"""A member of the roster: who the agent is, which desk phone, which queues.
+
+Plain data (no SQL): the pure reconcile plan and the carrier read it; the repository
+builds it from rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import names
+from core.actor import Role
+
+
+@dataclass(frozen=True)
+class Member:
+    job_number: str
+    name: str
+    extension: str
+    role: Role
+    pin_hash: str
+    queues: tuple[tuple[str, int], ...]  # (queue, penalty)
+
+    @property
+    def interface(self) -> str:
+        """The queue member Asterisk rings: a Local channel that dials the desk phone."""
+        return names.member_interface(self.extension)
+
+    @property
+    def state_interface(self) -> str:
+        """The phone's device, so ``ringinuse=no`` sees its calls."""
+        return names.state_interface(self.extension)

@@ -1,0 +1,24 @@
+"""Who is asking: the signed-in person behind a request, as the web tier resolved it.
+
+A plain type any package may read; authentication itself is ``web/``'s business.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    job_number: str
+    role: Role
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role is Role.SUPERVISOR

@@ -1,0 +1,76 @@
+"""Names the dialplan and the Python code share, defined once.
+
+The renderer passes this module to every template as ``names`` (``{{ names.X }}``),
+and the code that reads Asterisk's events imports the same constants: a context, a
+user event, a channel variable or a result word is never typed twice.
+"""
+
+from __future__ import annotations
+
+import enum
+
+# ---- contexts -----------------------------------------------------------------------
+FROM_PSTN = "from-pstn"  # callers from the trunk: the entry numbers only
+AGENTS = "agents"  # what desk phones may dial: feature codes, lamps
+AGENTS_LOCAL = "agents-local"  # queue members: Local channels that ring a desk phone
+FEATURE = "hotline-feature"  # feature codes at work
+CALL_END = "hotline-call-end"  # hangup handler on the caller's channel
+WRAP_UP_HANDLER = "hotline-wrap-up"  # hangup handler on the member leg (R4)
+
+# ---- user events (AMI ``UserEvent``) ----------------------------------------------------
+EVENT_ENTRY = "HotlineEntry"
+EVENT_GREETING = "HotlineGreeting"
+EVENT_QUEUE_RESULT = "QueueResult"
+EVENT_FEATURE = "AgentFeature"
+
+# ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
+CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
+CEL_CALL_END = "HOTLINE_CALL_END"
+
+# ---- channel variables -------------------------------------------------------------------
+RESULT_VAR = "HOTLINE_RESULT"  # the service's answer to a feature code
+RESULT_PROMPT_PREFIX = "agent-"  # the phone then plays <prefix><result word>
+
+# ---- pause reasons Asterisk stores with a member -------------------------------------
+AUTO_PAUSE = "Auto-Pause"  # app_queue's own, when a member missed a call (R3)
+PAUSE_WRAP_UP = "wrap_up"  # the member leg's hangup handler, as an answered call ends (R4)
+
+# ---- feature-code words (the ``Code`` of an AgentFeature event) --------------------------
+CODE_LOGIN = "login"
+CODE_LOGOUT = "logout"
+CODE_IDLE = "idle"
+CODE_BUSY = "busy"
+
+
+def member_interface(extension: str) -> str:
+    """The queue member that rings desk phone ``extension`` (a Local channel)."""
+    return f"Local/{extension}@{AGENTS_LOCAL}/n"
+
+
+def state_interface(extension: str) -> str:
+    """The device whose state app_queue reads for that member (``ringinuse=no``)."""
+    return f"PJSIP/{extension}"
+
+
+def lamp_device(job_number: str) -> str:
+    """The BLF lamp of an agent: a custom device state."""
+    return f"Custom:agent{job_number}"
+
+
+class FeatureResult(enum.Enum):
+    """The service's answer to a feature code; the phone plays ``agent-<value>``."""
+
+    SIGNED_IN = "signed_in"
+    SIGNED_IN_BUSY = "signed_in_busy"
+    SIGNED_OUT = "signed_out"
+    SIGN_OUT_PENDING = "sign_out_pending"
+    IDLE = "idle"
+    BUSY = "busy"
+    WRONG_PIN = "wrong_pin"
+    NOT_ALLOWED = "not_allowed"
+    UNAVAILABLE = "unavailable"
+
+
+def result_prompt(result: FeatureResult) -> str:
+    """The prompt file a phone hears for ``result``."""
+    return RESULT_PROMPT_PREFIX + result.value
