@@ -119,7 +119,8 @@ class AgentService:
     def by_extension(self, extension: str) -> Member | None:
         return next((m for m in self.members.values() if m.extension == extension), None)
 
-    def check_pin(self, job_number: str, pin: str) -> Member:
+    async def check_pin(self, job_number: str, pin: str, *, origin: str) -> Member:
+        """The member whose PIN this is; ``origin`` is the phone or client address asking."""
         member = self.members.get(job_number)
         if member is None or not verify_pin(pin, member.pin_hash):
             raise WrongCredentials("wrong job number or PIN")
@@ -128,7 +129,7 @@ class AgentService:
     async def sign_in(
         self, job_number: str, pin: str, *, source: Source, extension: str | None = None
     ) -> Agent:
-        member = self.check_pin(job_number, pin)
+        member = await self.check_pin(job_number, pin, origin=extension or "web")
         if extension is not None and extension != member.extension:
             raise NotAllowed(
                 f"agent {job_number} signs in at desk phone {member.extension}, not {extension}"

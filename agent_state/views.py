@@ -97,7 +97,7 @@ async def create_session(request: web.Request) -> web.Response:
     service = request.app[AGENTS]
     job, pin = _text(body, "job_number"), _text(body, "pin")
     assert job is not None and pin is not None
-    member = service.check_pin(job, pin)
+    member = await service.check_pin(job, pin, origin=request.remote or "")
     token, hashed = new_session_token()
     await repo.create_session(
         service.pool, hashed, job, member.role.value, datetime.now(UTC) + SESSION_LIFETIME

@@ -13,9 +13,11 @@ class HotlineError(Exception):
 
     code = "hotline.error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        # machine-readable facts for the caller (e.g. ``until`` of a lockout); JSON values
+        self.details = details
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"

@@ -40,4 +40,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except HotlineError as exc:
         status = status_for(exc.code)
         log.info("request refused", path=request.path, error=exc.code, status=status)
-        return web.json_response({"error": exc.code, "message": exc.message}, status=status)
+        return web.json_response(
+            {"error": exc.code, "message": exc.message, **exc.details}, status=status
+        )
