@@ -16,6 +16,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from agent_state.interpret import REMOVED, Sent
 from agent_state.member import Member
 from agent_state.model import (
     AddMember,
@@ -34,26 +35,24 @@ from core.names import lamp_device
 
 log = get_logger("agent_state")
 
-# how many of our own pause commands per agent we remember, to recognise their echoes
-ECHOES = 8
-
 
 class AsteriskCarrier:
-    def __init__(self, ami: AmiClient, on_failure: Callable[[str], None]) -> None:
+    def __init__(
+        self, ami: AmiClient, on_failure: Callable[[str], None], *, echo_memory: int = 8
+    ) -> None:
         self.ami = ami
         self.on_failure = on_failure
-        # (paused, reason) of our recent QueuePause/QueueAdd per agent, newest last
-        self.sent: dict[str, deque[tuple[bool, str]]] = {}
+        self.echo_memory = echo_memory
+        # (paused, reason) of our recent pauses/adds/removals per agent, newest last
+        self._sent: dict[str, deque[tuple[bool, str]]] = {}
 
-    def sent_recently(self, job_number: str, paused: bool, reason: str) -> bool:
-        return (paused, reason) in self.sent.get(job_number, ())
-
-    def last_sent(self, job_number: str) -> tuple[bool, str] | None:
-        sent = self.sent.get(job_number)
-        return sent[-1] if sent else None
+    def sent(self, job_number: str) -> Sent:
+        """What we recently asked Asterisk to do with this agent's member."""
+        return Sent(tuple(self._sent.get(job_number, ())))
 
     def _remember(self, job_number: str, paused: bool, reason: str) -> None:
-        self.sent.setdefault(job_number, deque(maxlen=ECHOES)).append((paused, reason))
+        memory = self._sent.setdefault(job_number, deque(maxlen=self.echo_memory))
+        memory.append((paused, reason))
 
     async def carry_out(self, member: Member, agent: Agent, commands: Iterable[Command]) -> None:
         for command in commands:
@@ -75,26 +74,9 @@ class AsteriskCarrier:
     async def _one(self, member: Member, command: Command) -> None:
         job = member.job_number
         if isinstance(command, AddMember):
-            self._remember(job, True, command.reason)
-            for queue, penalty in member.queues:
-                try:
-                    await self.ami.send(
-                        QueueAdd(
-                            queue,
-                            member.interface,
-                            job,
-                            member.state_interface,
-                            penalty=penalty,
-                            paused=True,
-                            reason=command.reason,
-                        )
-                    )
-                except AmiActionFailed:  # already there (e.g. restored by Asterisk): pause it
-                    await self.ami.send(
-                        QueuePause(member.interface, True, queue=queue, reason=command.reason)
-                    )
+            await self.restore(member, command.reason)
         elif isinstance(command, RemoveMember):
-            self._remember(job, True, "logged_out")
+            self._remember(job, True, REMOVED)
             for queue, _ in member.queues:
                 with contextlib.suppress(AmiActionFailed):  # not there: nothing to remove
                     await self.ami.send(QueueRemove(queue, member.interface))
@@ -106,3 +88,27 @@ class AsteriskCarrier:
             await self.ami.send(QueuePause(member.interface, False))
         elif isinstance(command, SetLamp):
             await self.ami.send(Setvar(f"DEVICE_STATE({lamp_device(job)})", command.lamp.value))
+
+    async def restore(
+        self, member: Member, reason: str, queues: Iterable[str] | None = None
+    ) -> None:
+        """The one way a member is (re)added: paused (asterisk#1007), to each of its
+        queues (or just ``queues``); one already there is paused instead."""
+        self._remember(member.job_number, True, reason)
+        wanted = None if queues is None else set(queues)
+        for queue, penalty in member.queues:
+            if wanted is not None and queue not in wanted:
+                continue
+            add = QueueAdd(
+                queue,
+                member.interface,
+                member.job_number,
+                member.state_interface,
+                penalty=penalty,
+                paused=True,
+                reason=reason,
+            )
+            try:
+                await self.ami.send(add)
+            except AmiActionFailed:  # already there (e.g. kept by Asterisk): pause it
+                await self.ami.send(QueuePause(member.interface, True, queue=queue, reason=reason))

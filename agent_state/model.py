@@ -80,6 +80,9 @@ class Agent:
     wrap_up_deadline: datetime | None = None
     sign_out_pending: bool = False
     phone_reachable: bool = True
+    # 置忙 asked for, not yet in force: Asterisk has not confirmed the pause, or a call
+    # it offered first is still going on (the agent is busy once it ends)
+    busy_pending: BusyReason | None = None
 
     @property
     def label(self) -> str:
@@ -87,6 +90,11 @@ class Agent:
         if self.state is State.BUSY and self.busy_reason is not None:
             return f"busy({self.busy_reason.value})"
         return self.state.value
+
+    @property
+    def leaving(self) -> bool:
+        """A request to leave idle is on its way: Asterisk should have the member paused."""
+        return self.sign_out_pending or self.busy_pending is not None
 
     @property
     def pause_reason(self) -> str:
@@ -126,9 +134,11 @@ class GoBusy(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ForceBusy(Event):
-    """A supervisor's order, or the service reconciling with Asterisk."""
+    """A supervisor's order, or the service reconciling with Asterisk (``why`` says how
+    the two disagreed; it goes on the audit row)."""
 
     reason: BusyReason = BusyReason.SUPERVISOR
+    why: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,10 +173,25 @@ class RingEnded(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CallEnded(Event):
-    """``AgentComplete``: wrap-up starts now and lasts ``wrap_up_s`` (R4)."""
+    """``AgentComplete``: wrap-up starts now and lasts ``wrap_up_s`` (R4, a setting)."""
+
+    wrap_up_s: float
+    source: Source = Source.ASTERISK
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseConfirmed(Event):
+    """Asterisk paused the member with the reason of the pending busy request: from now
+    on no call can be offered, so the request is in force."""
 
     source: Source = Source.ASTERISK
-    wrap_up_s: float = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveConfirmed(Event):
+    """Asterisk removed the member: the pending sign-out is in force."""
+
+    source: Source = Source.ASTERISK
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,7 +287,7 @@ def _to(
     reason: BusyReason | None = None,
     *,
     wrap_up_deadline: datetime | None = None,
-    sign_out_pending: bool = False,
+    keep_pending: bool = False,
 ) -> Agent:
     return dataclasses.replace(
         agent,
@@ -270,7 +295,8 @@ def _to(
         busy_reason=reason,
         since=now,
         wrap_up_deadline=wrap_up_deadline,
-        sign_out_pending=sign_out_pending,
+        sign_out_pending=agent.sign_out_pending and keep_pending,
+        busy_pending=agent.busy_pending if keep_pending else None,
     )
 
 
@@ -312,6 +338,41 @@ def _sign_out_later(agent: Agent, _event: Event, _now: datetime) -> Result:
     return dataclasses.replace(agent, sign_out_pending=True), ()
 
 
+def _ask_to_leave_idle(agent: Agent, event: Event, _now: datetime) -> Result:
+    """Leaving idle races app_queue: the request is sent, and is in force only once
+    Asterisk confirms it (``PauseConfirmed``/``RemoveConfirmed``); an offer Asterisk made
+    before that is adopted, with the request pending until the call ends."""
+    if agent.sign_out_pending:
+        return agent, ()  # already on its way out
+    if isinstance(event, SignOut):
+        return dataclasses.replace(agent, sign_out_pending=True), (RemoveMember(),)
+    reason = _requested_reason(event)
+    if agent.busy_pending is reason:
+        return agent, ()
+    return dataclasses.replace(agent, busy_pending=reason), (PauseMember(reason.value),)
+
+
+def _confirmed_busy(agent: Agent, _event: Event, now: datetime) -> Result:
+    assert agent.busy_pending is not None
+    new = _to(agent, State.BUSY, now, agent.busy_pending)
+    return new, (_lamp(new),)
+
+
+def _confirmed_out(agent: Agent, _event: Event, now: datetime) -> Result:
+    new = _to(agent, State.LOGGED_OUT, now)
+    return new, (_lamp(new),)
+
+
+def _after_the_call(agent: Agent, event: Event, now: datetime) -> Result | None:
+    """Where a pending request takes an agent whose call (or wrap-up) is over."""
+    if agent.sign_out_pending:
+        return _sign_out(agent, event, now)
+    if agent.busy_pending is not None:
+        new = _to(agent, State.BUSY, now, agent.busy_pending)
+        return new, (PauseMember(new.pause_reason), _lamp(new))
+    return None
+
+
 def _idle(agent: Agent, _event: Event, now: datetime) -> Result:
     new = _to(agent, State.IDLE, now)
     return new, (UnpauseMember(), _lamp(new))
@@ -322,18 +383,19 @@ def _same(agent: Agent, _event: Event, _now: datetime) -> Result:
 
 
 def _ringing(agent: Agent, _event: Event, now: datetime) -> Result:
-    new = _to(agent, State.RINGING, now, sign_out_pending=agent.sign_out_pending)
+    new = _to(agent, State.RINGING, now, keep_pending=True)
     return new, (_lamp(new),)
 
 
 def _on_call(agent: Agent, _event: Event, now: datetime) -> Result:
-    new = _to(agent, State.ON_CALL, now, sign_out_pending=agent.sign_out_pending)
+    new = _to(agent, State.ON_CALL, now, keep_pending=True)
     return new, (_lamp(new),)
 
 
 def _ring_ended(agent: Agent, event: Event, now: datetime) -> Result:
-    if agent.sign_out_pending:
-        return _sign_out(agent, event, now)
+    after = _after_the_call(agent, event, now)
+    if after is not None:
+        return after
     new = _to(agent, State.IDLE, now)
     return new, (_lamp(new),)
 
@@ -343,7 +405,7 @@ def _call_ended(agent: Agent, event: Event, now: datetime) -> Result:
         return _sign_out(agent, event, now)
     assert isinstance(event, CallEnded)
     deadline = now + timedelta(seconds=event.wrap_up_s)
-    new = _to(agent, State.WRAP_UP, now, wrap_up_deadline=deadline)
+    new = _to(agent, State.WRAP_UP, now, wrap_up_deadline=deadline, keep_pending=True)
     # the dialplan paused the member as the call ended; this pause makes sure of it
     return new, (PauseMember(new.pause_reason), StartWrapUpTimer(deadline), _lamp(new))
 
@@ -354,7 +416,7 @@ def _wrap_up_expired(agent: Agent, event: Event, now: datetime) -> Result:
         return agent, ()  # a stale timer: the agent left wrap-up since
     if not agent.phone_reachable:
         return _fixed(BusyReason.PHONE_UNREACHABLE)(agent, event, now)
-    return _idle(agent, event, now)
+    return _after_the_call(agent, event, now) or _idle(agent, event, now)
 
 
 def _phone(reachable: bool) -> Rule:
@@ -365,8 +427,16 @@ def _phone(reachable: bool) -> Rule:
 
 
 def _phone_lost_while_waiting(agent: Agent, event: Event, now: datetime) -> Result:
+    if agent.sign_out_pending:  # the removal is on its way: that is where it goes
+        return dataclasses.replace(agent, phone_reachable=False), ()
     new, commands = _fixed(BusyReason.PHONE_UNREACHABLE)(agent, event, now)
     return dataclasses.replace(new, phone_reachable=False), commands
+
+
+def _missed(agent: Agent, event: Event, now: datetime) -> Result:
+    if agent.sign_out_pending:
+        return _sign_out(agent, event, now)
+    return _fixed(BusyReason.RING_NO_ANSWER)(agent, event, now)
 
 
 def _reachable(agent: Agent, _event: Event) -> bool:
@@ -375,6 +445,26 @@ def _reachable(agent: Agent, _event: Event) -> bool:
 
 def _not_supervisor(_agent: Agent, event: Event) -> bool:
     return isinstance(event, ForceBusy) and event.reason is not BusyReason.SUPERVISOR
+
+
+def _nothing_pending(agent: Agent, _event: Event) -> bool:
+    return not agent.leaving
+
+
+def _busy_pending(agent: Agent, _event: Event) -> bool:
+    return agent.busy_pending is not None and not agent.sign_out_pending
+
+
+def _sign_out_pending(agent: Agent, _event: Event) -> bool:
+    return agent.sign_out_pending
+
+
+# how the diagram names a guard
+_GUARD_LABELS: dict[Callable[[Agent, Event], bool], str] = {
+    _reachable: "phone reachable",
+    _busy_pending: "busy requested",
+    _sign_out_pending: "sign-out requested",
+}
 
 
 S = State
@@ -390,7 +480,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         note="added paused, then unpaused; busy(phone_unreachable) if the phone is away",
         otherwise=(S.BUSY, "phone unreachable"),
     ),
-    *(Transition(s, SignOut, S.LOGGED_OUT, _sign_out) for s in (S.IDLE, S.WRAP_UP, S.BUSY)),
+    Transition(
+        S.IDLE,
+        SignOut,
+        S.IDLE,
+        _ask_to_leave_idle,
+        note="removed; signed out once Asterisk confirms (RemoveConfirmed)",
+    ),
+    *(Transition(s, SignOut, S.LOGGED_OUT, _sign_out) for s in (S.WRAP_UP, S.BUSY)),
     *(
         Transition(s, SignOut, s, _sign_out_later, note="signed out when the call ends")
         for s in (S.RINGING, S.ON_CALL)
@@ -398,12 +495,19 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.LOGGED_OUT, SignOut, S.LOGGED_OUT, _same),
     Transition(S.BUSY, GoIdle, S.IDLE, _idle, guard=_reachable),
     Transition(S.WRAP_UP, GoIdle, S.IDLE, _idle, guard=_reachable, note="wrap-up ended early"),
-    Transition(S.IDLE, GoIdle, S.IDLE, _same),
-    *(Transition(s, GoBusy, S.BUSY, _busy(_requested_reason)) for s in (S.IDLE, S.WRAP_UP, S.BUSY)),
+    Transition(S.IDLE, GoIdle, S.IDLE, _same, guard=_nothing_pending),
     *(
-        Transition(s, ForceBusy, S.BUSY, _busy(_requested_reason))
-        for s in (S.IDLE, S.WRAP_UP, S.BUSY)
+        Transition(
+            S.IDLE,
+            e,
+            S.IDLE,
+            _ask_to_leave_idle,
+            note="paused; busy once Asterisk confirms (PauseConfirmed)",
+        )
+        for e in (GoBusy, ForceBusy)
     ),
+    *(Transition(s, GoBusy, S.BUSY, _busy(_requested_reason)) for s in (S.WRAP_UP, S.BUSY)),
+    *(Transition(s, ForceBusy, S.BUSY, _busy(_requested_reason)) for s in (S.WRAP_UP, S.BUSY)),
     *(
         Transition(
             s,
@@ -416,14 +520,38 @@ TRANSITIONS: tuple[Transition, ...] = (
         for s in (S.RINGING, S.ON_CALL)
     ),
     # facts from Asterisk -----------------------------------------------------------------
-    Transition(S.IDLE, Offered, S.RINGING, _ringing),
+    Transition(
+        S.IDLE,
+        PauseConfirmed,
+        S.BUSY,
+        _confirmed_busy,
+        guard=_busy_pending,
+        note="the pending busy request is in force",
+    ),
+    *(
+        Transition(s, PauseConfirmed, s, _same)
+        for s in (S.RINGING, S.ON_CALL, S.WRAP_UP, S.BUSY, S.LOGGED_OUT)
+    ),
+    Transition(
+        S.IDLE,
+        RemoveConfirmed,
+        S.LOGGED_OUT,
+        _confirmed_out,
+        guard=_sign_out_pending,
+        note="the pending sign-out is in force",
+    ),
+    *(
+        Transition(s, RemoveConfirmed, s, _same)
+        for s in (S.RINGING, S.ON_CALL, S.WRAP_UP, S.LOGGED_OUT)
+    ),
+    Transition(S.IDLE, Offered, S.RINGING, _ringing, note="a pending request waits for the call"),
     Transition(S.RINGING, Answered, S.ON_CALL, _on_call),
     *(
         Transition(
             s,
             Missed,
             S.BUSY,
-            _fixed(BusyReason.RING_NO_ANSWER),
+            _missed,
             note="app_queue's autopause, adopted (R3)",
         )
         for s in (S.RINGING, S.IDLE)
@@ -493,7 +621,8 @@ def diagram() -> str:
     seen: set[tuple[str, str, str]] = set()
     for t in TRANSITIONS:
         name = t.event.__name__
-        edges = [(t.target, name + (" [phone reachable]" if t.guard is _reachable else ""))]
+        guard = _GUARD_LABELS.get(t.guard) if t.guard is not None else None
+        edges = [(t.target, name + (f" [{guard}]" if guard else ""))]
         if t.otherwise is not None:
             edges.append((t.otherwise[0], f"{name} [{t.otherwise[1]}]"))
         for target, label in edges:

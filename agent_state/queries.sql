@@ -15,16 +15,18 @@ SELECT * FROM agent_states;
 
 -- name: save_state
 INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
-                          sign_out_pending, phone_reachable)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                          sign_out_pending, phone_reachable, busy_pending)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (job_number) DO UPDATE SET
     state = $2, busy_reason = $3, since = $4, wrap_up_deadline = $5,
-    sign_out_pending = $6, phone_reachable = $7;
+    sign_out_pending = $6, phone_reachable = $7, busy_pending = $8;
 
 -- name: audit
+-- detail: why, when the service reconciled (what the database said, what Asterisk said)
 INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
-                               event, source, linkedid, actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+                               event, source, linkedid, actor, busy_pending,
+                               sign_out_pending, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
 
 -- name: categories
 SELECT name FROM call_categories WHERE active ORDER BY position;

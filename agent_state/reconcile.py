@@ -1,9 +1,11 @@
 """Reconciling the service's agents with what Asterisk has: a pure comparison.
 
-Run on every AMI (re)connect, on ``FullyBooted`` and after an action failed. The rule
-(design.md): where the two disagree, the agent ends up ``busy(reconciled)``, never
-idle. Members Asterisk has but the service does not (a signed-out agent, an unknown
-name) are removed — they could otherwise be rung.
+Run on every AMI (re)connect, on ``FullyBooted`` and after an action failed
+(``agent_state/reconciler.py`` runs it). The rule (design.md): where the two disagree,
+the agent ends up ``busy(reconciled)``, never idle, and the plan says why. Members
+Asterisk has but the service does not (a signed-out agent, an unknown name) are
+removed — they could otherwise be rung. A request that is on its way (a pending busy or
+sign-out) is confirmed when Asterisk already shows it in force.
 """
 
 from __future__ import annotations
@@ -11,22 +13,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from agent_state.interpret import expects_paused
 from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, State
 from ami.events import MemberStatus, QueueMember
 
-# In Asterisk an agent is unpaused while idle, ringing and on a call; paused otherwise.
-UNPAUSED_STATES = frozenset({State.IDLE, State.RINGING, State.ON_CALL})
 _PHONE_AWAY = frozenset({"UNAVAILABLE", "INVALID"})
 
 
 @dataclass(frozen=True)
 class Plan:
     remove: tuple[tuple[str, str], ...] = ()  # (queue, interface)
-    restore: tuple[str, ...] = ()  # job numbers to add again (paused) to missing queues
+    restore: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (job, queues it is missing from)
     force_busy: tuple[str, ...] = ()  # job numbers to put in busy(reconciled)
+    confirm_busy: tuple[str, ...] = ()  # a pending busy request Asterisk shows in force
+    confirm_out: tuple[str, ...] = ()  # a pending sign-out Asterisk shows in force
     phone_lost: tuple[str, ...] = ()
     phone_back: tuple[str, ...] = ()
+    why: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Draft:
+    remove: list[tuple[str, str]] = field(default_factory=list)
+    restore: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    force: list[str] = field(default_factory=list)
+    confirm_busy: list[str] = field(default_factory=list)
+    confirm_out: list[str] = field(default_factory=list)
     why: dict[str, str] = field(default_factory=dict)
 
 
@@ -35,67 +48,94 @@ def plan(
     agents: Mapping[str, Agent],
     observed: Iterable[QueueMember],
     device_states: Mapping[str, str],
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> Plan:
-    """What to do so that Asterisk and the service agree again."""
+    """What to do so that Asterisk and the service agree again. Agents in ``skip``
+    changed after Asterisk's snapshot was asked for: they are judged next time."""
     seen: dict[str, dict[str, QueueMember]] = {}
-    remove: list[tuple[str, str]] = []
-    why: dict[str, str] = {}
+    draft = _Draft()
     interfaces = {m.interface: m.job_number for m in members.values()}
     for item in observed:
         job = item.member_name if item.member_name in members else interfaces.get(item.interface)
         agent = agents.get(job) if job else None
         if job is None or agent is None or agent.state is State.LOGGED_OUT:
-            remove.append((item.queue, item.interface))
+            if job not in skip:
+                draft.remove.append((item.queue, item.interface))
             continue
         seen.setdefault(job, {})[item.queue] = item
 
-    restore, force = [], []
     for job, member in members.items():
         agent = agents.get(job)
-        if agent is None or agent.state is State.LOGGED_OUT:
+        if agent is None or agent.state is State.LOGGED_OUT or job in skip:
             continue
-        present = seen.get(job, {})
-        missing = [q for q, _ in member.queues if q not in present]
-        if missing:
-            restore.append(job)
-            why[job] = f"not a member of {', '.join(missing)} in Asterisk"
-        mismatch = _mismatch(agent, present.values())
-        if mismatch:
-            why.setdefault(job, mismatch)
-        if (missing or mismatch) and not (
-            agent.state is State.BUSY
-            and agent.busy_reason is BusyReason.RECONCILED
-            and not mismatch
-        ):
-            force.append(job)
+        _judge(draft, member, agent, seen.get(job, {}))
+    lost, back = _phones(members, agents, device_states, skip)
+    return Plan(
+        tuple(draft.remove),
+        tuple(draft.restore),
+        tuple(draft.force),
+        tuple(draft.confirm_busy),
+        tuple(draft.confirm_out),
+        lost,
+        back,
+        draft.why,
+    )
 
-    lost, back = [], []
-    for job, member in members.items():
-        state = device_states.get(member.state_interface)
-        agent = agents.get(job)
-        if state is None or agent is None:
-            continue
-        away = state in _PHONE_AWAY
-        if away and agent.phone_reachable:
-            lost.append(job)
-        elif not away and not agent.phone_reachable:
-            back.append(job)
-    return Plan(tuple(remove), tuple(restore), tuple(force), tuple(lost), tuple(back), why)
+
+def _judge(draft: _Draft, member: Member, agent: Agent, present: dict[str, QueueMember]) -> None:
+    job = member.job_number
+    if agent.state is State.IDLE and agent.sign_out_pending:
+        if present:  # the removal did not land: send it again
+            draft.remove += [(q, member.interface) for q in present]
+        else:
+            draft.confirm_out.append(job)
+        return
+    missing = tuple(q for q, _ in member.queues if q not in present)
+    if missing:
+        draft.restore.append((job, missing))
+        draft.why[job] = f"not a member of queue {', '.join(missing)} in Asterisk"
+    mismatch = _mismatch(agent, present.values())
+    if mismatch:
+        draft.why.setdefault(job, mismatch)
+    already = agent.state is State.BUSY and agent.busy_reason is BusyReason.RECONCILED
+    if (missing or mismatch) and not (already and not mismatch):
+        draft.force.append(job)
+    elif agent.state is State.IDLE and agent.busy_pending is not None and not missing:
+        draft.confirm_busy.append(job)  # paused in every queue: the request is in force
 
 
 def _mismatch(agent: Agent, items: Iterable[QueueMember]) -> str:
-    expect_unpaused = agent.state in UNPAUSED_STATES
+    paused = expects_paused(agent)
     for item in items:
-        if item.paused == expect_unpaused:
-            return (
-                f"{'paused' if item.paused else 'unpaused'} in queue {item.queue} "
-                f"while {agent.label}"
-            )
+        if item.paused != paused:
+            said = f"paused ({item.paused_reason or 'no reason'})" if item.paused else "unpaused"
+            return f"the database says {agent.label}, Asterisk has it {said} in queue {item.queue}"
         if (
             agent.state in (State.RINGING, State.ON_CALL)
             and not item.in_call
             and item.status
             in (MemberStatus.NOT_INUSE, MemberStatus.UNKNOWN, MemberStatus.UNAVAILABLE)
         ):
-            return f"no call in Asterisk while {agent.label}"
+            return f"the database says {agent.label}, Asterisk has no call for it"
     return ""
+
+
+def _phones(
+    members: Mapping[str, Member],
+    agents: Mapping[str, Agent],
+    device_states: Mapping[str, str],
+    skip: frozenset[str],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lost, back = [], []
+    for job, member in members.items():
+        state = device_states.get(member.state_interface)
+        agent = agents.get(job)
+        if state is None or agent is None or job in skip:
+            continue
+        away = state in _PHONE_AWAY
+        if away and agent.phone_reachable:
+            lost.append(job)
+        elif not away and not agent.phone_reachable:
+            back.append(job)
+    return tuple(lost), tuple(back)

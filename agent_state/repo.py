@@ -38,9 +38,19 @@ async def states(conn: Any) -> dict[str, Agent]:
             wrap_up_deadline=r["wrap_up_deadline"],
             sign_out_pending=r["sign_out_pending"],
             phone_reachable=r["phone_reachable"],
+            busy_pending=BusyReason(r["busy_pending"]) if r["busy_pending"] else None,
         )
         for r in await conn.fetch(Q["states"])
     }
+
+
+def _reason(reason: BusyReason | None) -> str | None:
+    return reason.value if reason else None
+
+
+def _audited(agent: Agent) -> tuple[object, ...]:
+    """What an audit row records of an agent: a change in any of it is a new row."""
+    return (agent.state, agent.busy_reason, agent.sign_out_pending, agent.busy_pending)
 
 
 async def save_transition(
@@ -59,29 +69,29 @@ async def save_transition(
             Q["save_state"],
             new.job_number,
             new.state.value,
-            new.busy_reason.value if new.busy_reason else None,
+            _reason(new.busy_reason),
             new.since or at,
             new.wrap_up_deadline,
             new.sign_out_pending,
             new.phone_reachable,
+            _reason(new.busy_pending),
         )
-        if (old.state, old.busy_reason, old.sign_out_pending) != (
-            new.state,
-            new.busy_reason,
-            new.sign_out_pending,
-        ):
+        if _audited(old) != _audited(new):
             await conn.execute(
                 Q["audit"],
                 new.job_number,
                 at,
                 old.state.value,
-                old.busy_reason.value if old.busy_reason else None,
+                _reason(old.busy_reason),
                 new.state.value,
-                new.busy_reason.value if new.busy_reason else None,
+                _reason(new.busy_reason),
                 type(event).__name__,
                 event.source.value,
                 linkedid,
                 actor,
+                _reason(new.busy_pending),
+                new.sign_out_pending,
+                getattr(event, "why", "") or None,
             )
 
 

@@ -22,11 +22,11 @@ import structlog
 
 from agent_state import repo
 from agent_state.carrier import AsteriskCarrier
+from agent_state.interpret import Reading, Reconcile
 from agent_state.member import Member
 from agent_state.model import (
     Agent,
     BusyReason,
-    CallEnded,
     Event,
     ForceBusy,
     IllegalTransition,
@@ -76,17 +76,28 @@ Listener = Callable[[Change], None]
 
 class AgentService:
     def __init__(
-        self, pool: Any, carrier: AsteriskCarrier, *, wrap_up_s: float, clock: Clock = utc_now
+        self,
+        pool: Any,
+        carrier: AsteriskCarrier,
+        *,
+        wrap_up_s: float,
+        confirm_wait_s: float = 1.0,
+        clock: Clock = utc_now,
     ) -> None:
         self.pool = pool
         self.carrier = carrier
         self.wrap_up_s = wrap_up_s
+        # how long a request to leave idle waits for Asterisk's confirmation before the
+        # API answers with the agent as it then is (e.g. ringing, busy pending)
+        self.confirm_wait_s = confirm_wait_s
         self.clock = clock
         self.members: dict[str, Member] = {}
         self.agents: dict[str, Agent] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._listeners: set[Listener] = set()
+        self._generation: dict[str, int] = {}  # changes applied per agent
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -95,9 +106,22 @@ class AgentService:
         self.members = await repo.roster(self.pool)
         stored = await repo.states(self.pool)
         self.agents = {job: stored.get(job, Agent(job)) for job in self.members}
+
+    def arm_stored_deadlines(self) -> None:
+        """Wrap-up deadlines stored before a restart, armed again (R4: none stranded).
+        Called after the first reconcile, so it judges Asterisk as the service left it."""
         for agent in self.agents.values():
-            if agent.state is State.WRAP_UP and agent.wrap_up_deadline is not None:
-                self._arm(agent.job_number, agent.wrap_up_deadline)
+            job = agent.job_number
+            if (
+                agent.state is State.WRAP_UP
+                and agent.wrap_up_deadline is not None
+                and job not in self._timers
+            ):
+                self._arm(job, agent.wrap_up_deadline)
+
+    def generations(self) -> dict[str, int]:
+        """How many changes each agent has had; a reconcile compares two readings."""
+        return dict(self._generation)
 
     def stop(self) -> None:
         for timer in self._timers.values():
@@ -147,7 +171,26 @@ class AgentService:
             raise Forbidden(why)
         if isinstance(event, SignIn):
             raise InvalidInput("signing in needs the PIN: use sign_in")
-        return await self.apply(job_number, event, actor=actor.job_number)
+        waiter = self._waiter(job_number)
+        agent = await self.apply(job_number, event, actor=actor.job_number)
+        if agent.state is State.IDLE and agent.leaving:
+            # in force only once Asterisk confirms: answer with the truth after that
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter), self.confirm_wait_s)
+            agent = self.agents[job_number]
+        self._forget(job_number, waiter)
+        return agent
+
+    def _waiter(self, job_number: str) -> asyncio.Future[None]:
+        """A future resolved at the agent's next change after the one about to happen."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(job_number, []).append(future)
+        return future
+
+    def _forget(self, job_number: str, waiter: asyncio.Future[None]) -> None:
+        waiters = self._waiters.get(job_number, [])
+        if waiter in waiters:
+            waiters.remove(waiter)
 
     # ---- the one way an agent changes -------------------------------------------------------
 
@@ -176,9 +219,10 @@ class AgentService:
                 self.pool, before, after, event, now, linkedid=linkedid, actor=actor
             )
             self.agents[job_number] = after
+            self._generation[job_number] = self._generation.get(job_number, 0) + 1
             if after.state is not State.WRAP_UP:
                 self._disarm(job_number)
-            if after.label != before.label or after.sign_out_pending != before.sign_out_pending:
+            if after.label != before.label or after.leaving != before.leaving:
                 log.info(
                     "agent_state_changed",
                     **{"from": before.label},
@@ -187,40 +231,63 @@ class AgentService:
                     source=event.source.value,
                     call=linkedid,
                     sign_out_pending=after.sign_out_pending,
+                    busy_pending=after.busy_pending.value if after.busy_pending else None,
                 )
             for command in commands:
                 if isinstance(command, StartWrapUpTimer):
                     self._arm(job_number, command.deadline)
-            await self.carrier.carry_out(self.member(job_number), after, commands)
+            # listeners (the live stream) hear of the change before the AMI round trip
             change = Change(before, after, type(event).__name__, event.source.value, now)
             for listener in list(self._listeners):
                 listener(change)
+            await self.carrier.carry_out(self.member(job_number), after, commands)
+            self._wake(job_number, after)
             return after
+
+    def _wake(self, job_number: str, after: Agent) -> None:
+        if after.state is State.IDLE and after.leaving:
+            return  # still waiting for Asterisk
+        for waiter in self._waiters.pop(job_number, []):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def adopt(self, job_number: str, event: Event, *, linkedid: str | None = None) -> None:
         """A fact from Asterisk. If it contradicts our state, reconcile: busy, never idle."""
-        try:
-            await self.apply(job_number, event, linkedid=linkedid)
-        except IllegalTransition as exc:
-            log.error(
-                "asterisk contradicts the agent's state; reconciling",
-                agent=job_number,
-                error=exc.message,
-                call=linkedid,
-            )
-            await self.force_reconciled(job_number)
+        await self.adopt_reading(job_number, lambda _agent: event, linkedid=linkedid)
 
-    async def force_reconciled(self, job_number: str) -> None:
+    async def adopt_reading(
+        self, job_number: str, read: Callable[[Agent], Reading], *, linkedid: str | None = None
+    ) -> None:
+        """An Asterisk event, read (``interpret``) against the agent as it is under its
+        lock, then applied: a model event is stepped, a disagreement reconciled."""
+        why = ""
+        async with self._locks.setdefault(job_number, asyncio.Lock()):
+            reading = read(self.agents.get(job_number) or Agent(job_number))
+            if reading is None:
+                return
+            if isinstance(reading, Reconcile):
+                why = reading.why
+            else:
+                try:
+                    await self._apply_locked(job_number, reading, linkedid, None)
+                    return
+                except IllegalTransition as exc:
+                    why = f"{type(reading).__name__} from Asterisk: {exc.message}"
+        log.error(
+            "asterisk contradicts the agent's state; reconciling",
+            agent=job_number,
+            why=why,
+            call=linkedid,
+        )
+        await self.force_reconciled(job_number, why)
+
+    async def force_reconciled(self, job_number: str, why: str = "") -> None:
         agent = self.agents.get(job_number)
         if agent is None or agent.state is State.LOGGED_OUT:
             return
+        event = ForceBusy(source=Source.SYSTEM, reason=BusyReason.RECONCILED, why=why)
         with contextlib.suppress(IllegalTransition):  # nothing left to do
-            await self.apply(
-                job_number, ForceBusy(source=Source.SYSTEM, reason=BusyReason.RECONCILED)
-            )
-
-    def call_ended(self) -> CallEnded:
-        return CallEnded(wrap_up_s=self.wrap_up_s)
+            await self.apply(job_number, event)
 
     # ---- wrap-up deadlines ------------------------------------------------------------------
 

@@ -49,6 +49,18 @@ class Settings:
     entry_number: str = "12333"
     ring_timeout_s: int = 10  # R3: about two ring cycles (China: 1 s on, 4 s off)
     wrap_up_s: int = 30  # R4
+    # Agent states, tuning
+    # a request to leave idle waits this long for Asterisk's confirmation before the API
+    # answers with the agent as it then is (ringing, busy pending …)
+    confirm_wait_s: float = 1.0
+    # a phone a reconcile saw UNAVAILABLE is lost only if it still is this much later
+    # (after an Asterisk restart phones are UNAVAILABLE until their first qualify)
+    phone_lost_grace_s: float = 8.0
+    # how many of its own recent pause commands per agent the service remembers, to tell
+    # their echoes from pauses made behind its back
+    echo_memory: int = 8
+    # how often the sign-out schedule (R2c) is looked at
+    schedule_tick_s: float = 10.0
     # desk-phone feature codes (design.md defaults)
     feature_sign_in: str = "*11"
     feature_sign_out: str = "*12"

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from agent_state.carrier import AsteriskCarrier
+from agent_state.reconciler import Reconciler
 from agent_state.schedule import ScheduleRunner
 from agent_state.service import AgentService
 from agent_state.watch import AsteriskWatch
@@ -44,14 +45,15 @@ class Service:
         self.recorder: CallRecorder | None = None
         self.agents: AgentService | None = None
         self.watch: AsteriskWatch | None = None
+        self.reconciler: Reconciler | None = None
         self.schedule: ScheduleRunner | None = None
         self.runner: web.AppRunner | None = None
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
             self.recorder.on_ami_ready()
-        if self.watch is not None:
-            self.watch.reconcile_soon(0)  # busy, never idle, where Asterisk disagrees
+        if self.reconciler is not None:
+            self.reconciler.soon(0)  # busy, never idle, where Asterisk disagrees
         await self.queues.resync()
 
     async def start(self, *, http: bool = True) -> None:
@@ -67,12 +69,19 @@ class Service:
         )
         self.recorder.attach()
         self.queues.attach()
-        carrier = AsteriskCarrier(self.ami, on_failure=lambda job: self._reconcile_later())
-        self.agents = AgentService(self.pool, carrier, wrap_up_s=s.wrap_up_s)
+        carrier = AsteriskCarrier(
+            self.ami, on_failure=lambda job: self._reconcile_later(), echo_memory=s.echo_memory
+        )
+        self.agents = AgentService(
+            self.pool, carrier, wrap_up_s=s.wrap_up_s, confirm_wait_s=s.confirm_wait_s
+        )
         await self.agents.load()
-        self.watch = AsteriskWatch(self.ami, self.agents, carrier, queues=(s.queue,))
+        self.reconciler = Reconciler(
+            self.ami, self.agents, carrier, (s.queue,), phone_grace_s=s.phone_lost_grace_s
+        )
+        self.watch = AsteriskWatch(self.ami, self.agents, carrier, self.reconciler)
         self.watch.attach()
-        self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone))
+        self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone), every_s=s.schedule_tick_s)
         await self.ami.start()
         self.recorder.start()
         assert self.schedule is not None
@@ -91,8 +100,8 @@ class Service:
         )
 
     def _reconcile_later(self) -> None:
-        if self.watch is not None:
-            self.watch.reconcile_soon(1.0)
+        if self.reconciler is not None:
+            self.reconciler.soon(1.0)
 
     async def stop(self) -> None:
         if self.runner is not None:
@@ -101,6 +110,8 @@ class Service:
             await self.schedule.stop()
         if self.watch is not None:
             await self.watch.stop()
+        if self.reconciler is not None:
+            await self.reconciler.stop()
         if self.agents is not None:
             self.agents.stop()
         if self.recorder is not None:

@@ -59,8 +59,8 @@ async def running_service(settings: Settings, **changes: Any) -> AsyncIterator[S
     service = Service(dataclasses.replace(settings, **changes))
     await service.start()
     try:
-        assert service.watch is not None
-        await service.watch.reconcile()  # the start-up reconcile, done before the test acts
+        assert service.reconciler is not None
+        await service.reconciler.run()  # the start-up reconcile, done before the test acts
         yield service
     finally:
         await service.stop()

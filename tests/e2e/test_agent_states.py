@@ -317,7 +317,7 @@ async def test_an_asterisk_restart_keeps_members_and_pauses(
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
-        await service.watch.reconcile()
+        await service.reconciler.run()
         after = await members(service_ami)
         labels = {j: service.agents.agents[j].label for j in ("1001", "1002")}
     assert not after["1001"].paused

@@ -23,9 +23,11 @@ from agent_state.model import (
     Lamp,
     Missed,
     Offered,
+    PauseConfirmed,
     PauseMember,
     PhoneBack,
     PhoneLost,
+    RemoveConfirmed,
     RemoveMember,
     RingEnded,
     SetLamp,
@@ -55,6 +57,8 @@ EVENTS: dict[type[Event], Event] = {
     WrapUpExpired: WrapUpExpired(deadline=DEADLINE),
     PhoneLost: PhoneLost(),
     PhoneBack: PhoneBack(),
+    PauseConfirmed: PauseConfirmed(),
+    RemoveConfirmed: RemoveConfirmed(),
 }
 
 
@@ -71,11 +75,20 @@ def agent_in(state: State, **changes: object) -> Agent:
 )
 def test_every_row_of_the_table_goes_where_it_says(transition: object) -> None:
     t = transition
-    agent = agent_in(t.source)  # type: ignore[attr-defined]
+    agent = _guarded(t)
     new, _ = step(agent, EVENTS[t.event], NOW)  # type: ignore[attr-defined]
     assert new.state is t.target  # type: ignore[attr-defined]
     if new.state is not agent.state:
         assert new.since == NOW
+
+
+def _guarded(t: object) -> Agent:
+    """An agent in the row's source state for which its guard holds."""
+    for changes in ({}, {"busy_pending": BusyReason.MANUAL}, {"sign_out_pending": True}):
+        agent = agent_in(t.source, **changes)  # type: ignore[attr-defined]
+        if t.guard is None or t.guard(agent, EVENTS[t.event]):  # type: ignore[attr-defined]
+            return agent
+    raise AssertionError(f"no agent satisfies the guard of {t}")
 
 
 def _has_row(state: State, event_type: type[Event], agent: Agent) -> bool:
@@ -175,7 +188,7 @@ def test_sign_out_during_a_call_waits_for_its_end(state: State) -> None:
     assert pending.sign_out_pending and commands == ()
     if state is State.RINGING:
         pending, _ = step(pending, Answered(), NOW)
-    done, commands = step(pending, CallEnded(), NOW)
+    done, commands = step(pending, CallEnded(wrap_up_s=30), NOW)
     assert done.state is State.LOGGED_OUT and RemoveMember() in commands
 
 
@@ -194,7 +207,7 @@ def test_idle_with_the_phone_away_is_refused_with_the_reason() -> None:
 def test_no_transition_leaves_an_agent_unpaused_unless_it_goes_idle() -> None:
     """The core guarantee, checked over the whole table: only idle is unpaused."""
     for t in TRANSITIONS:
-        agent = agent_in(t.source)
+        agent = _guarded(t)
         new, commands = step(agent, EVENTS[t.event], NOW)
         if UnpauseMember() in commands:
             assert new.state is State.IDLE, t
@@ -211,3 +224,77 @@ def test_the_diagram_is_generated_from_the_table() -> None:
 def test_the_readme_shows_the_diagram_of_this_table() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"```mermaid\n{diagram()}```" in readme
+
+
+# ---- leaving idle races app_queue: a request is in force once Asterisk confirms it ----
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (GoBusy(), BusyReason.MANUAL),
+        (GoBusy(reason=BusyReason.BREAK), BusyReason.BREAK),
+        (ForceBusy(reason=BusyReason.SUPERVISOR), BusyReason.SUPERVISOR),
+    ],
+)
+def test_busy_from_idle_is_pending_until_asterisk_confirms_the_pause(
+    request_: Event, reason: BusyReason
+) -> None:
+    pending, commands = step(agent_in(State.IDLE), request_, NOW)
+    assert (pending.state, pending.busy_pending) == (State.IDLE, reason)
+    assert commands == (PauseMember(reason.value),)
+    busy, commands = step(pending, PauseConfirmed(), NOW)
+    assert busy.label == f"busy({reason.value})" and busy.busy_pending is None
+    assert commands == (SetLamp(Lamp.BUSY),)
+
+
+def test_an_offer_before_the_confirmation_is_adopted_and_busy_follows_the_wrap_up() -> None:
+    agent, _ = step(agent_in(State.IDLE), GoBusy(), NOW)
+    agent, _ = step(agent, Offered(linkedid="c1"), NOW)
+    assert (agent.state, agent.busy_pending) == (State.RINGING, BusyReason.MANUAL)
+    agent, commands = step(agent, PauseConfirmed(), NOW)  # lands while it rings
+    assert (agent.state, commands) == (State.RINGING, ())
+    agent, _ = step(agent, Answered(linkedid="c1"), NOW)
+    agent, _ = step(agent, CallEnded(wrap_up_s=30), NOW)
+    assert (agent.state, agent.busy_pending) == (State.WRAP_UP, BusyReason.MANUAL)
+    agent, commands = step(agent, WrapUpExpired(deadline=agent.wrap_up_deadline), NOW)
+    assert agent.label == "busy(manual)" and UnpauseMember() not in commands
+
+
+def test_a_ring_that_ends_unanswered_leaves_the_pending_busy_in_force() -> None:
+    agent, _ = step(agent_in(State.IDLE), GoBusy(), NOW)
+    agent, _ = step(agent, Offered(), NOW)
+    agent, commands = step(agent, RingEnded(), NOW)
+    assert agent.label == "busy(manual)" and UnpauseMember() not in commands
+
+
+def test_sign_out_from_idle_is_pending_until_asterisk_confirms_the_removal() -> None:
+    pending, commands = step(agent_in(State.IDLE), SignOut(), NOW)
+    assert (pending.state, pending.sign_out_pending, commands) == (
+        State.IDLE,
+        True,
+        (RemoveMember(),),
+    )
+    out, _ = step(pending, RemoveConfirmed(), NOW)
+    assert out.state is State.LOGGED_OUT and not out.sign_out_pending
+
+
+def test_an_offer_before_the_removal_is_adopted_and_the_agent_leaves_when_it_ends() -> None:
+    agent, _ = step(agent_in(State.IDLE), SignOut(), NOW)
+    agent, _ = step(agent, Offered(), NOW)
+    agent, _ = step(agent, RemoveConfirmed(), NOW)
+    assert (agent.state, agent.sign_out_pending) == (State.RINGING, True)
+    agent, _ = step(agent, Answered(), NOW)
+    agent, commands = step(agent, CallEnded(wrap_up_s=30), NOW)
+    assert agent.state is State.LOGGED_OUT and RemoveMember() in commands
+
+
+def test_idle_while_a_busy_request_is_on_its_way_is_refused() -> None:
+    pending, _ = step(agent_in(State.IDLE), GoBusy(), NOW)
+    with pytest.raises(IllegalTransition):
+        step(pending, GoIdle(), NOW)
+
+
+def test_a_pause_nobody_asked_for_contradicts_an_idle_agent() -> None:
+    with pytest.raises(IllegalTransition):
+        step(agent_in(State.IDLE), PauseConfirmed(), NOW)
