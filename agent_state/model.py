@@ -462,6 +462,7 @@ def _sign_out_pending(agent: Agent, _event: Event) -> bool:
 # how the diagram names a guard
 _GUARD_LABELS: dict[Callable[[Agent, Event], bool], str] = {
     _reachable: "phone reachable",
+    _not_supervisor: "reconciling",
     _busy_pending: "busy requested",
     _sign_out_pending: "sign-out requested",
 }
@@ -496,6 +497,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.BUSY, GoIdle, S.IDLE, _idle, guard=_reachable),
     Transition(S.WRAP_UP, GoIdle, S.IDLE, _idle, guard=_reachable, note="wrap-up ended early"),
     Transition(S.IDLE, GoIdle, S.IDLE, _same, guard=_nothing_pending),
+    Transition(
+        S.IDLE,
+        ForceBusy,
+        S.BUSY,
+        _busy(_requested_reason),
+        guard=_not_supervisor,
+        note="reconciling: Asterisk has the member paused (or restored it paused) already",
+    ),
     *(
         Transition(
             S.IDLE,

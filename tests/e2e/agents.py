@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -89,6 +89,16 @@ async def phones(
 async def members(ami: AmiClient) -> dict[str, QueueMember]:
     reply = await ami.send(QueueStatus(queue=QUEUE))
     return {e.member_name: e for e in reply.events if isinstance(e, QueueMember)}
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    """Until ``condition()`` holds (polled), or an AssertionError after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        await asyncio.sleep(0.05)
 
 
 async def wait_state(service: Service, job: str, label: str, timeout: float = 10) -> None:

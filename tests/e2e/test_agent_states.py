@@ -29,12 +29,14 @@ from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
 from tests.e2e.agents import (
     PIN,
+    QUEUE,
     audit,
     make_roster,
     me,
     members,
     phones,
     running_service,
+    wait_for,
     wait_state,
 )
 from tests.e2e.conftest import EventLog
@@ -233,7 +235,9 @@ async def test_feature_codes_by_dtmf_change_the_state(
         "agent-wrong_pin",
     ]
     rows = await audit(base.database_url, "1007")
-    assert {r["source"] for r in rows} == {"phone"}
+    confirmations = ("PauseConfirmed", "RemoveConfirmed")  # Asterisk's, of the phone's requests
+    assert {r["source"] for r in rows if r["event"] not in confirmations} == {"phone"}
+    assert {r["source"] for r in rows if r["event"] in confirmations} == {"asterisk"}
 
 
 async def test_feature_codes_refused_to_phones_without_an_agent_and_to_callers(
@@ -301,28 +305,49 @@ async def test_only_idle_agents_are_offered_calls(
     assert offered_rows == len(offers) and reconciled == 0
 
 
-async def test_an_asterisk_restart_keeps_members_and_pauses(
+def _edit_persisted_members(value: str, drop: str, unpause: str) -> str:
+    """app_queue's AstDB entry (``iface;penalty;paused;name;state_iface;reason;wrapup|…``)
+    without ``drop``'s member and with ``unpause``'s unpaused."""
+    kept = []
+    for entry in value.split("|"):
+        fields = entry.split(";")
+        if len(fields) < 4 or fields[3] == drop:
+            continue
+        if fields[3] == unpause:
+            fields[2], fields[5] = "0", ""
+        kept.append(";".join(fields))
+    return "|".join(kept)
+
+
+async def test_an_asterisk_restart_that_lost_what_the_database_holds_is_reconciled(
     base: Settings, sipp: Sipp, secrets: dict, sandbox: Sandbox, service_ami: AmiClient
 ) -> None:
+    """Asterisk comes back from a restart disagreeing with the database: one member lost,
+    one unpaused. Only the reconcile can make it right: both busy(reconciled), members
+    back and paused (never idle), and the audit says why."""
     await make_roster(base.database_url, {"1001": 0, "1002": 0})
     async with phones(sipp, secrets, ["1001", "1002"]), running_service(base) as service:
-        assert service.agents is not None and service.watch is not None
+        assert service.agents is not None
         await service.agents.sign_in("1001", PIN, source=Source.WEB)
         await service.agents.sign_in("1002", PIN, source=Source.WEB)
         await service.agents.request(me("1002"), "1002", parse("busy", source=Source.WEB))
+        cli = sandbox.asterisk.cli
+        stored = await asyncio.to_thread(cli, f"database get Queue/PersistentMembers {QUEUE}")
+        value = stored.split("Value:", 1)[1].strip()
+        edited = _edit_persisted_members(value, drop="1001", unpause="1002")
+        assert edited and "1001" not in edited, (value, edited)
+        await asyncio.to_thread(cli, f"database put Queue/PersistentMembers {QUEUE} {edited}")
         reconnects = service.ami.reconnects
-        await asyncio.to_thread(sandbox.asterisk.cli, "core restart now")
-        for _ in range(300):
-            if service.ami.reconnects > reconnects and service.ami.is_ready:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
-        await service.reconciler.run()
+        await asyncio.to_thread(cli, "core restart now")
+        await wait_for(lambda: service.ami.reconnects > reconnects and service.ami.is_ready, 30)
+        # the reconcile runs by itself on FullyBooted
+        await wait_state(service, "1001", "busy(reconciled)", timeout=15)
+        await wait_state(service, "1002", "busy(reconciled)", timeout=15)
         after = await members(service_ami)
-        labels = {j: service.agents.agents[j].label for j in ("1001", "1002")}
-    assert not after["1001"].paused
-    assert after["1002"].paused and after["1002"].paused_reason == "manual"
-    assert labels == {"1001": "idle", "1002": "busy(manual)"}
+    assert after["1001"].paused and after["1002"].paused  # back, and never idle
+    why = {j: (await audit(base.database_url, j))[-1]["detail"] for j in ("1001", "1002")}
+    assert "not a member of queue 12333" in why["1001"], why
+    assert "unpaused" in why["1002"] and "busy(manual)" in why["1002"], why
 
 
 async def test_a_pause_changed_while_the_service_was_down_is_reconciled_busy(
