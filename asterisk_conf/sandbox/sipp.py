@@ -5,6 +5,8 @@
 - ``DeskPhone``: an agent's phone. SIPp keeps one dialog per call, so a phone is two
   SIPp runs: a one-shot ``register.xml`` (digest auth) that registers the contact, and a
   UAS on that contact's port that answers INVITEs and qualify OPTIONS (``-aa``).
+- ``Sipp.probe``: one INVITE without credentials from any port and From user, for
+  toll-fraud tests; returns the SIP final response code.
 
 Every run is bounded: SIPp's own ``-timeout`` and an asyncio deadline on top.
 """
@@ -26,6 +28,7 @@ from core.errors import SandboxError
 SCENARIO_DIR = "/var/lib/hotline/sipp"  # inside the root
 PCAP_DIR = "/usr/share/sip-tester"  # Debian's sip-tester ships RFC 2833 DTMF captures
 DTMF_MARKER = "<!-- DTMF: the harness puts one RFC 2833 capture per digit here -->"
+_FINAL = re.compile(r"final=(\d{3})")
 _COUNTER = re.compile(r"^\s*(Successful call|Failed call)\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
 
 
@@ -203,6 +206,42 @@ class Sipp:
             timeout_s=timeout_s,
         )
         return await self.run(argv, timeout_s + 10)
+
+    async def probe(
+        self,
+        number: str,
+        *,
+        from_user: str,
+        local_port: int,
+        media_port: int = 6099,
+        timeout_s: float = 10,
+    ) -> int:
+        """One INVITE to ``number`` from ``local_port`` with ``from_user`` in From, no
+        credentials; the SIP final response code Asterisk gave (an answer is hung up)."""
+        log_file = f"{SCENARIO_DIR}/probe-{local_port}.log"
+        log_path = self.root / log_file.lstrip("/")
+        log_path.unlink(missing_ok=True)
+        argv = self.argv(
+            "probe.xml",
+            local_port,
+            media_port,
+            "-s",
+            number,
+            "-m",
+            "1",
+            "-key",
+            "from_user",
+            from_user,
+            "-trace_logs",
+            "-log_file",
+            log_file,
+            timeout_s=timeout_s,
+        )
+        result = await self.run(argv, timeout_s + 10)
+        found = _FINAL.findall(log_path.read_text() if log_path.exists() else "")
+        if not found:
+            raise SandboxError(f"probe of {number} got no final response: {result.output[-800:]}")
+        return int(found[-1])
 
     def with_digits(self, scenario: str, digits: str) -> str:
         """A copy of ``scenario`` that keys ``digits`` after answer; returns its name."""

@@ -21,7 +21,9 @@ from asterisk_conf.model import (
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER, SANDBOX_EXTENSIONS, Sandbox
 from core.errors import UnsafeValueError
+from core.settings import Settings
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "asterisk"
 
@@ -84,6 +86,42 @@ def test_manager_conf_gives_the_service_least_privilege() -> None:
     for event in ("VarSet", "Newexten", "TestEvent"):
         assert f"eventfilter(action(exclude),name({event})) =" in section
     assert "timestampevents = yes" in manager
+
+
+def manager_users(manager_conf: str) -> dict[str, set[str]]:
+    """Each AMI user of a rendered manager.conf and its read classes."""
+    users: dict[str, set[str]] = {}
+    section = ""
+    for line in manager_conf.splitlines():
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif section != "general" and line.startswith("read = "):
+            users[section] = set(line.removeprefix("read = ").split(","))
+    return users
+
+
+def sandbox_conf() -> AsteriskConf:
+    """What the sandbox (and a deployment modelled on it) renders, with stand-in secrets."""
+    secret = "stand-in-secret-0123456789"
+    secrets = {
+        "ami_service": secret,
+        "ami_publish": secret,
+        "ami_observer": secret,
+        "db_cel_password": secret,
+        "phones": dict.fromkeys(SANDBOX_EXTENSIONS, secret),
+    }
+    return Sandbox(Settings()).asterisk_conf(secrets)
+
+
+@pytest.mark.parametrize("conf", [CONF, sandbox_conf()], ids=["model", "sandbox"])
+def test_no_production_ami_user_reads_dtmf(conf: AsteriskConf) -> None:
+    """DTMF events carry every digit a phone keys, a PIN too: only the sandbox's own
+    observer may read them."""
+    users = manager_users(render(conf)["manager.conf"])
+    production = {name: read for name, read in users.items() if name != OBSERVER_USER}
+    assert {"hotline", "hotline-publish"} <= production.keys()
+    for name, read in production.items():
+        assert not read & {"dtmf", "all"}, f"AMI user {name} reads {sorted(read)}"
 
 
 def test_observer_user_exists_only_when_given() -> None:
