@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from agent_state.carrier import AsteriskCarrier
+from agent_state.phone_sign_in import PhoneSignIn
+from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.schedule import ScheduleRunner
-from agent_state.service import AgentService
+from agent_state.service import AgentService, utc_now
+from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
+from ami.agi import AgiError, AgiServer
 from calls.service import CallRecorder, QueueWaiting
+from core import names
 from core.errors import ConfigError
 from core.logging import get_logger
 from core.settings import Settings
@@ -46,6 +52,7 @@ class Service:
         self.watch: AsteriskWatch | None = None
         self.schedule: ScheduleRunner | None = None
         self.runner: web.AppRunner | None = None
+        self.agi: AgiServer | None = None
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
@@ -68,8 +75,11 @@ class Service:
         self.recorder.attach()
         self.queues.attach()
         carrier = AsteriskCarrier(self.ami, on_failure=lambda job: self._reconcile_later())
-        self.agents = AgentService(self.pool, carrier, wrap_up_s=s.wrap_up_s)
+        self.agents = AgentService(
+            self.pool, carrier, wrap_up_s=s.wrap_up_s, sign_ins=sign_in_guard(s, self.pool)
+        )
         await self.agents.load()
+        await self._start_agi(self.agents)
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, queues=(s.queue,))
         self.watch.attach()
         self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone))
@@ -90,6 +100,20 @@ class Service:
             db=s.database_url_redacted,
         )
 
+    async def _start_agi(self, agents: AgentService) -> None:
+        """The desk phone's sign-in (FastAGI); without it the phone hears "unavailable"."""
+        s = self.settings
+        sign_in = PhoneSignIn(agents, s.prompts_dir)
+        agi = AgiServer(
+            s.agi_host, s.agi_port, {names.AGI_SIGN_IN: sign_in.answer}, allowed=(s.ami_host,)
+        )
+        try:
+            await agi.start()
+        except AgiError as exc:
+            log.error("desk phones cannot sign in", error=exc.code, detail=exc.message)
+            return
+        self.agi = agi
+
     def _reconcile_later(self) -> None:
         if self.watch is not None:
             self.watch.reconcile_soon(1.0)
@@ -97,6 +121,8 @@ class Service:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.agi is not None:
+            await self.agi.stop()
         if self.schedule is not None:
             await self.schedule.stop()
         if self.watch is not None:
@@ -108,6 +134,15 @@ class Service:
         await self.ami.close()
         await self.pool.close()
         log.info("hotline stopped")
+
+
+def sign_in_guard(s: Settings, pool: object) -> SignInGuard:
+    policy = LockoutPolicy(
+        s.sign_in_max_failures,
+        timedelta(seconds=s.sign_in_failure_window_s),
+        timedelta(seconds=s.sign_in_lockout_s),
+    )
+    return SignInGuard(pool, PinChecker(s.sign_in_pending_max), policy, utc_now)
 
 
 async def serve(settings: Settings) -> None:
