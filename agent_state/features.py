@@ -1,9 +1,11 @@
-"""Desk-phone feature codes (*11 sign in, *12 sign out, *21 idle, *22 busy), answered.
+"""Desk-phone feature codes (*12 sign out, *21 idle, *22 busy), answered.
 
-The dialplan raises an ``AgentFeature`` user event naming the code and the calling
-endpoint; the answer is a ``FeatureResult`` word set on the channel, and the phone
-plays the matching prompt. Identity is the endpoint (never the spoofable caller ID),
-checked against the channel's name.
+Signing in (*11) needs the PIN, which never crosses the AMI bus: it goes over FastAGI
+(``agent_state.phone_sign_in``). For the others, the dialplan raises an
+``AgentFeature`` user event naming the code and the calling endpoint; the answer is a
+``FeatureResult`` word set on the channel, and the phone plays the matching prompt.
+Identity is the endpoint (never the spoofable caller ID), checked against the
+channel's name.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import contextlib
 
 from agent_state import requests
-from agent_state.model import Agent, IllegalTransition, Source, State
-from agent_state.service import AgentService, NotAllowed, WrongCredentials
+from agent_state.model import Agent, IllegalTransition, Source
+from agent_state.service import AgentService, NotAllowed
 from ami import AmiClient, AmiError
 from ami.actions import Setvar
 from ami.events import UserEvent
@@ -45,38 +47,22 @@ class FeatureCodes:
         with contextlib.suppress(AmiError):
             await self.ami.send(Setvar(names.RESULT_VAR, result.value, channel=event.channel))
 
-    async def _result(  # noqa: PLR0911 - one answer per outcome
-        self, code: str, endpoint: str, event: UserEvent
-    ) -> FeatureResult:
+    async def _result(self, code: str, endpoint: str, event: UserEvent) -> FeatureResult:
         member = self.service.by_extension(endpoint)
         if member is None or not event.channel.startswith(f"PJSIP/{endpoint}-"):
             return FeatureResult.NOT_ALLOWED
         try:
-            if code == names.CODE_LOGIN:
-                agent = await self.service.sign_in(
-                    event.get("JobNumber"),
-                    event.get("Pin"),
-                    source=Source.PHONE,
-                    extension=endpoint,
-                )
-                return _signed_in(agent)
             asked = REQUEST_OF_CODE.get(code)
             if asked is None:
                 return FeatureResult.NOT_ALLOWED
             actor = Actor(member.job_number, member.role)
             request = requests.parse(asked.value, source=Source.PHONE)
             agent = await self.service.request(actor, member.job_number, request)
-        except WrongCredentials:
-            return FeatureResult.WRONG_PIN
         except (IllegalTransition, NotAllowed, NotFound, Forbidden):
             return FeatureResult.NOT_ALLOWED
         except HotlineError:
             return FeatureResult.UNAVAILABLE
         return _after(asked, agent)
-
-
-def _signed_in(agent: Agent) -> FeatureResult:
-    return FeatureResult.SIGNED_IN if agent.state is State.IDLE else FeatureResult.SIGNED_IN_BUSY
 
 
 def _after(asked: requests.Asked, agent: Agent) -> FeatureResult:

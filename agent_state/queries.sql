@@ -68,3 +68,43 @@ ON CONFLICT (day) DO UPDATE SET working = $2, note = $3;
 
 -- name: delete_calendar_override
 DELETE FROM calendar_overrides WHERE day = $1;
+
+-- ---- sign-in lockout (agent_state/lockouts.py) -------------------------------------------
+
+-- name: sign_in_locked_until
+SELECT until FROM sign_in_lockouts WHERE job_number = $1 AND origin = $2 AND until > $3;
+
+-- name: sign_in_failed
+-- one more wrong PIN; returns how many there are in the window since the last lock,
+-- lift or success for this job number and origin (this one included)
+WITH failed AS (
+    INSERT INTO sign_in_audit (job_number, origin, at, what) VALUES ($1, $2, $3, 'failed')
+)
+SELECT count(*) + 1 FROM sign_in_audit
+WHERE job_number = $1 AND origin = $2 AND what = 'failed' AND at > $4
+  AND at > COALESCE((SELECT max(at) FROM sign_in_audit
+                     WHERE job_number = $1 AND origin = $2 AND what <> 'failed'),
+                    '-infinity');
+
+-- name: sign_in_lock
+WITH locked AS (
+    INSERT INTO sign_in_lockouts (job_number, origin, until) VALUES ($1, $2, $4)
+    ON CONFLICT (job_number, origin) DO UPDATE SET until = $4
+)
+INSERT INTO sign_in_audit (job_number, origin, at, what, until) VALUES ($1, $2, $3, 'locked', $4);
+
+-- name: sign_in_succeeded
+-- a success ends a run of wrong PINs (recorded only when the last row was a failure)
+INSERT INTO sign_in_audit (job_number, origin, at, what)
+SELECT $1, $2, $3, 'succeeded'
+WHERE (SELECT what FROM sign_in_audit WHERE job_number = $1 AND origin = $2
+       ORDER BY at DESC, id DESC LIMIT 1) = 'failed';
+
+-- name: sign_in_lift
+-- a supervisor lifts every lock of a job number; the ones still in force are audited
+WITH lifted AS (
+    DELETE FROM sign_in_lockouts WHERE job_number = $1 RETURNING origin, until
+)
+INSERT INTO sign_in_audit (job_number, origin, at, what, actor)
+SELECT $1, origin, $2, 'lifted', $3 FROM lifted WHERE until > $2
+RETURNING origin;

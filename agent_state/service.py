@@ -37,8 +37,9 @@ from agent_state.model import (
     WrapUpExpired,
     step,
 )
-from agent_state.pins import verify_pin
+from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.requests import refusal
+from agent_state.sign_in import LockoutPolicy, phone_origin, web_origin
 from core.actor import Actor
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
@@ -54,10 +55,6 @@ def utc_now() -> datetime:
 
 class NotAllowed(HotlineError):
     code = "agent.not_allowed"
-
-
-class WrongCredentials(HotlineError):
-    code = "agent.wrong_credentials"
 
 
 @dataclass(frozen=True)
@@ -83,8 +80,10 @@ class AgentService:
         wrap_up_s: float,
         confirm_wait_s: float = 1.0,
         clock: Clock = utc_now,
+        sign_ins: SignInGuard | None = None,
     ) -> None:
         self.pool = pool
+        self.sign_ins = sign_ins or SignInGuard(pool, PinChecker(8), LockoutPolicy(), clock)
         self.carrier = carrier
         self.wrap_up_s = wrap_up_s
         # how long a request to leave idle waits for Asterisk's confirmation before the
@@ -124,6 +123,7 @@ class AgentService:
         return dict(self._generation)
 
     def stop(self) -> None:
+        self.sign_ins.checker.close()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -144,16 +144,24 @@ class AgentService:
         return next((m for m in self.members.values() if m.extension == extension), None)
 
     async def check_pin(self, job_number: str, pin: str, *, origin: str) -> Member:
-        """The member whose PIN this is; ``origin`` is the phone or client address asking."""
-        member = self.members.get(job_number)
-        if member is None or not verify_pin(pin, member.pin_hash):
-            raise WrongCredentials("wrong job number or PIN")
-        return member
+        """The member whose PIN this is; ``origin`` is the phone or client address asking
+        (a lockout after wrong PINs holds for that job number from that origin only).
+        The hash runs off the event loop; see ``agent_state.pin_checker``."""
+        return await self.sign_ins.check(self.members.get(job_number), job_number, pin, origin)
 
     async def sign_in(
-        self, job_number: str, pin: str, *, source: Source, extension: str | None = None
+        self,
+        job_number: str,
+        pin: str,
+        *,
+        source: Source,
+        extension: str | None = None,
+        origin: str | None = None,
     ) -> Agent:
-        member = await self.check_pin(job_number, pin, origin=extension or "web")
+        """Sign in with the PIN: at desk phone ``extension``, or on the web from ``origin``
+        (the client's address)."""
+        where = phone_origin(extension) if extension is not None else web_origin(origin)
+        member = await self.check_pin(job_number, pin, origin=where)
         if extension is not None and extension != member.extension:
             raise NotAllowed(
                 f"agent {job_number} signs in at desk phone {member.extension}, not {extension}"

@@ -60,6 +60,9 @@ class AsteriskConf:
     prompts_dir: str
     desk_phones: tuple[DeskPhone, ...]
     cel_database: CelDatabase | None = None
+    # where the dialplan reaches the service's FastAGI server (the desk phone's sign-in)
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
     # desk-phone feature codes (design.md defaults; admin-changeable)
     feature_sign_in: str = "*11"
     feature_sign_out: str = "*12"
@@ -76,7 +79,8 @@ class AsteriskConf:
         _address("ami_host", self.ami_host)
         _address("sip_host", self.sip_host)
         _address("trunk_host", self.trunk_host)
-        for name in ("ami_port", "sip_port", "trunk_port"):
+        _address("agi_host", self.agi_host)
+        for name in ("ami_port", "sip_port", "trunk_port", "agi_port"):
             _port(name, getattr(self, name))
         safety.digits("entry_number", self.entry_number)
         safety.digits("queue", self.queue)

@@ -31,6 +31,9 @@ CEL_CALL_END = "HOTLINE_CALL_END"
 RESULT_VAR = "HOTLINE_RESULT"  # the service's answer to a feature code
 RESULT_PROMPT_PREFIX = "agent-"  # the phone then plays <prefix><result word>
 
+# ---- FastAGI (the desk phone's sign-in: job number and PIN never cross the AMI bus) ----
+AGI_SIGN_IN = "sign-in"  # the route: AGI(agi://<agi_host>:<agi_port>/sign-in,<endpoint>)
+
 # ---- pause reasons Asterisk stores with a member -------------------------------------
 AUTO_PAUSE = "Auto-Pause"  # app_queue's own, when a member missed a call (R3)
 PAUSE_WRAP_UP = "wrap_up"  # the member leg's hangup handler, as an answered call ends (R4)
@@ -69,6 +72,8 @@ class FeatureResult(enum.Enum):
     WRONG_PIN = "wrong_pin"
     NOT_ALLOWED = "not_allowed"
     UNAVAILABLE = "unavailable"
+    LOCKED_OUT = "locked_out"  # too many wrong PINs from this phone: try again later
+    TRY_LATER = "try_later"  # too many sign-ins at once: the service is shedding them
 
 
 def result_prompt(result: FeatureResult) -> str:

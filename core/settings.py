@@ -37,6 +37,16 @@ class Settings:
     ami_username: str = "hotline"
     ami_secret: str = field(default="", repr=False)
     ami_action_timeout_s: float = 5.0
+    # FastAGI: the desk phone's sign-in (the PIN never crosses AMI); only Asterisk's
+    # address (ami_host) may connect
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    # Signing in: PIN checks run on one worker thread; past this many waiting, refused
+    sign_in_pending_max: int = 8
+    # Lockout after wrong PINs, per job number *and* phone or client address
+    sign_in_max_failures: int = 5
+    sign_in_failure_window_s: int = 900
+    sign_in_lockout_s: int = 900
     # PostgreSQL
     database_url: str = field(default="", repr=False)
     # SIP as Asterisk listens for it

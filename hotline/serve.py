@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from agent_state.carrier import AsteriskCarrier
+from agent_state.phone_sign_in import PhoneSignIn
+from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.reconciler import Reconciler
 from agent_state.schedule import ScheduleRunner
-from agent_state.service import AgentService
+from agent_state.service import AgentService, utc_now
+from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
+from ami.agi import AgiError, AgiServer
 from calls.service import CallRecorder, QueueWaiting
+from core import names
 from core.errors import ConfigError
 from core.logging import get_logger
 from core.settings import Settings
@@ -48,6 +54,7 @@ class Service:
         self.reconciler: Reconciler | None = None
         self.schedule: ScheduleRunner | None = None
         self.runner: web.AppRunner | None = None
+        self.agi: AgiServer | None = None
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
@@ -73,9 +80,14 @@ class Service:
             self.ami, on_failure=lambda job: self._reconcile_later(), echo_memory=s.echo_memory
         )
         self.agents = AgentService(
-            self.pool, carrier, wrap_up_s=s.wrap_up_s, confirm_wait_s=s.confirm_wait_s
+            self.pool,
+            carrier,
+            wrap_up_s=s.wrap_up_s,
+            confirm_wait_s=s.confirm_wait_s,
+            sign_ins=sign_in_guard(s, self.pool),
         )
         await self.agents.load()
+        await self._start_agi(self.agents)
         self.reconciler = Reconciler(
             self.ami, self.agents, carrier, (s.queue,), phone_grace_s=s.phone_lost_grace_s
         )
@@ -99,6 +111,20 @@ class Service:
             db=s.database_url_redacted,
         )
 
+    async def _start_agi(self, agents: AgentService) -> None:
+        """The desk phone's sign-in (FastAGI); without it the phone hears "unavailable"."""
+        s = self.settings
+        sign_in = PhoneSignIn(agents, s.prompts_dir)
+        agi = AgiServer(
+            s.agi_host, s.agi_port, {names.AGI_SIGN_IN: sign_in.answer}, allowed=(s.ami_host,)
+        )
+        try:
+            await agi.start()
+        except AgiError as exc:
+            log.error("desk phones cannot sign in", error=exc.code, detail=exc.message)
+            return
+        self.agi = agi
+
     def _reconcile_later(self) -> None:
         if self.reconciler is not None:
             self.reconciler.soon(1.0)
@@ -106,6 +132,8 @@ class Service:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.agi is not None:
+            await self.agi.stop()
         if self.schedule is not None:
             await self.schedule.stop()
         if self.watch is not None:
@@ -119,6 +147,15 @@ class Service:
         await self.ami.close()
         await self.pool.close()
         log.info("hotline stopped")
+
+
+def sign_in_guard(s: Settings, pool: object) -> SignInGuard:
+    policy = LockoutPolicy(
+        s.sign_in_max_failures,
+        timedelta(seconds=s.sign_in_failure_window_s),
+        timedelta(seconds=s.sign_in_lockout_s),
+    )
+    return SignInGuard(pool, PinChecker(s.sign_in_pending_max), policy, utc_now)
 
 
 async def serve(settings: Settings) -> None:

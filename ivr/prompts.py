@@ -37,6 +37,8 @@ _RESULT_TEXT = {
     FeatureResult.WRONG_PIN: "工号或密码错误。",
     FeatureResult.NOT_ALLOWED: "当前状态不能进行此操作。",
     FeatureResult.UNAVAILABLE: "系统暂时无法处理,请稍后再试。",
+    FeatureResult.LOCKED_OUT: "密码错误次数过多,已暂时锁定,请稍后再试或联系班长。",
+    FeatureResult.TRY_LATER: "系统繁忙,请稍后再试。",
 }
 FEATURE_PROMPTS = (
     Prompt("agent-enter-job-number", "请输入工号,以井号键结束。"),

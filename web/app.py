@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from agent_state import admin as agent_admin
+from agent_state import lockout_views
 from agent_state import views as agent_views
 from agent_state.service import AgentService
 from ami import AmiClient
@@ -106,4 +107,5 @@ def init_app(
         app.router.add_get("/api/calls", calls)
         agent_views.add_routes(app, agents)
         agent_admin.add_routes(app)
+        lockout_views.add_routes(app)
     return app

@@ -15,6 +15,8 @@ STATUS_BY_CODE_PREFIX = (
     ("input.", 400),
     ("auth.required", 401),
     ("agent.wrong_credentials", 401),
+    ("agent.locked_out", 423),  # details: until (issue 8: a lockout is not an overload)
+    ("agent.sign_in_overloaded", 429),
     ("auth.forbidden", 403),
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),

@@ -230,6 +230,8 @@ class Sandbox:
         return AsteriskConf(
             ami_host=s.ami_host,
             ami_port=s.ami_port,
+            agi_host=s.agi_host,
+            agi_port=s.agi_port,
             ami_users=users,
             sip_host=s.sip_host,
             sip_port=s.sip_port,
