@@ -194,9 +194,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def report(what: str, latencies: list[float], usage: Usage, cpu0: float, wall0: float) -> None:
-    cpu = 100 * (usage.cpu_s() - cpu0) / (time.perf_counter() - wall0)
+    wall = time.perf_counter() - wall0
+    cpu = 100 * (usage.cpu_s() - cpu0) / wall
     print(
-        f"{what}: idle request -> QueueMemberPause(Paused=0), {len(latencies)} requests: "
+        f"{what}: idle request -> QueueMemberPause(Paused=0), {len(latencies)} requests"
+        f" (each then busy again: {2 * len(latencies) / wall:.0f} requests/s): "
         f"p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
         f"max {max(latencies):.2f} ms; service CPU {cpu:.1f} % of one core, "
         f"RSS {usage.rss_mb():.0f} MB"

@@ -126,6 +126,7 @@ async def test_a_second_service_stands_by_and_takes_over_when_the_first_is_kille
             async with http.post(f"{api}/sessions", json={"job_number": "1001", "pin": PIN}) as r:
                 assert r.status == 404  # no agent is served by a standby
             await wait_health(http, FIRST_PORT, active, timeout=1)  # still the driver
+            assert not logged(second_log, "hotline serving")  # never drove, not even briefly
 
             first.kill()
             await first.wait()
