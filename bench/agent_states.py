@@ -1,60 +1,191 @@
-"""Benchmark: agent state changes carried into the sandbox's real Asterisk (issue 5).
+"""Benchmark: what an agent gets from the real service (issue 8).
 
-With N signed-in agents (Local members need no phones), prints:
-- p50/p99 from an agent's idle request to the member unpaused in Asterisk (the
-  ``QueueMemberPause`` event seen on AMI); goal p99 <= 10 ms;
-- the service's CPU while 200 agents change state at a steady rate; goal <= 20 % of one
-  core at 10 changes/s.
+Runs ``hotline serve`` as users run it (a process of its own, info logs to a file,
+watch, reconcile, call recorder) on a fresh database with N signed-in agents (Local
+members whose desk phones need not exist: nobody calls the queue during the run, so no
+member is rung), then prints, for an agent's idle request over HTTP with a session
+(``POST /api/agents/{job}/state {"state": "idle"}`` after ``busy``) until the
+``QueueMemberPause`` (Paused=0) of its member is seen on a separate AMI session (the
+sandbox's observer user):
+- p50 / p99 / max at rest, and while other agents make R state changes/s over HTTP in
+  the background (a process of its own, so that its work does not delay our clock);
+- the service process's CPU (% of one core) and RSS in each phase, from /proc.
 
-    sudo .venv/bin/python bench/agent_states.py [--agents 1000] [--samples 500]
+Goal: p99 <= 10 ms under 100 changes/s with 1,000 agents.
 
-Needs the sandbox (`hotline sandbox up`); uses a database of its own, dropped after, and
-removes its members from the queue at the end.
+    sudo .venv/bin/python bench/agent_states.py [--agents 1000] [--samples 500] [--rate 100]
+
+Needs the sandbox (`hotline sandbox up`) and nobody else using it (take the e2e lock);
+uses a database of its own, dropped after, and signs its agents out at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import multiprocessing
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent_state.carrier import AsteriskCarrier
-from agent_state.model import GoBusy, GoIdle, SignIn, SignOut, Source
-from agent_state.service import AgentService
+from agent_state.pins import hash_pin
 from ami import AmiClient
-from ami.events import Event, QueueMemberPause
-from asterisk_conf.sandbox.sandbox import Sandbox
+from ami.actions import QueueRemove, QueueStatus
+from ami.events import Event, QueueMember, QueueMemberPause
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from core.logging import configure_logging
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from db.migrate import migrate
 
 QUEUE = "12333"
 FIRST_JOB = 500000
+FIRST_EXTENSION = 30000  # no desk phone has these numbers
+PIN = "2468"
+HTTP_PORT = 18090
 
 
-async def make_roster(url: str, count: int) -> None:
+async def make_roster(url: str, count: int) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
         jobs = [str(FIRST_JOB + i) for i in range(count)]
+        pin_hash = hash_pin(PIN)
         await conn.executemany(
-            "INSERT INTO agents (job_number, name, extension, pin_hash) VALUES ($1, $1, $2, 'x')",
-            [(j, str(int(j) - FIRST_JOB + 30000)) for j in jobs],
+            "INSERT INTO agents (job_number, name, extension, pin_hash) VALUES ($1, $1, $2, $3)",
+            [(j, str(int(j) - FIRST_JOB + FIRST_EXTENSION), pin_hash) for j in jobs],
         )
         await conn.executemany(
             "INSERT INTO agent_queues VALUES ($1, $2, 0)", [(j, QUEUE) for j in jobs]
         )
+        return jobs
     finally:
         await conn.close()
+
+
+@dataclass
+class Usage:
+    """CPU and RSS of one process, read from /proc."""
+
+    pid: int
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+class Unpauses:
+    """The observer's view: when each member was last seen paused or unpaused."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[str, bool], asyncio.Future[float]] = {}
+
+    def expect(self, job: str, paused: bool) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[(job, paused)] = future
+        return future
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, QueueMemberPause):
+            future = self.waiting.pop((event.member_name, event.paused), None)
+            if future is not None and not future.done():
+                future.set_result(time.perf_counter())
+
+
+async def state(
+    http: aiohttp.ClientSession, api: str, token: str, job: str, what: str, **extra: str
+) -> dict[str, Any]:
+    async with http.post(
+        f"{api}/agents/{job}/state",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"state": what, **extra},
+    ) as r:
+        body: dict[str, Any] = await r.json()
+        if r.status != 200:
+            raise RuntimeError(f"{what} for {job}: {r.status} {body}")
+        return body
+
+
+async def sign_in_all(http: aiohttp.ClientSession, api: str, jobs: list[str]) -> dict[str, str]:
+    tokens = {}
+    for job in jobs:
+        async with http.post(f"{api}/sessions", json={"job_number": job, "pin": PIN}) as r:
+            if not r.ok:
+                raise RuntimeError(f"session for {job}: {r.status} {await r.text()}")
+            tokens[job] = (await r.json())["token"]
+        await state(http, api, tokens[job], job, "sign_in", pin=PIN)
+        await state(http, api, tokens[job], job, "busy")
+    return tokens
+
+
+async def measure(
+    http: aiohttp.ClientSession,
+    api: str,
+    *,
+    observer: Unpauses,
+    tokens: dict[str, str],
+    jobs: list[str],
+    samples: int,
+) -> list[float]:
+    """Idle request -> QueueMemberPause(Paused=0) seen, in ms; each agent back to busy."""
+    latencies = []
+    for i in range(samples):
+        job = jobs[i % len(jobs)]
+        unpaused = observer.expect(job, False)
+        asked = time.perf_counter()
+        await state(http, api, tokens[job], job, "idle")
+        latencies.append((await asyncio.wait_for(unpaused, 5) - asked) * 1000)
+        paused = observer.expect(job, True)
+        await state(http, api, tokens[job], job, "busy")
+        await asyncio.wait_for(paused, 5)
+    return latencies
+
+
+def background(api: str, tokens: dict[str, str], rate: float, stop: Any) -> None:
+    """A process of its own: ``rate`` state changes/s over HTTP, agents toggling."""
+
+    async def run() -> None:
+        period, n, errors = 1 / rate, 0, 0
+        idle = dict.fromkeys(tokens, False)
+        jobs = sorted(tokens)
+        pending: set[asyncio.Task[Any]] = set()
+        async with aiohttp.ClientSession() as http:
+            start = time.perf_counter()
+            while not stop.is_set():
+                job = jobs[n % len(jobs)]
+                idle[job] = not idle[job]
+                task = asyncio.create_task(
+                    state(http, api, tokens[job], job, "idle" if idle[job] else "busy")
+                )
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                n += 1
+                await asyncio.sleep(max(0.0, start + n * period - time.perf_counter()))
+            results = await asyncio.gather(*pending, return_exceptions=True)
+            errors = sum(isinstance(r, Exception) for r in results)
+            # leave every background agent busy, as they started
+            for job in [j for j, is_idle in idle.items() if is_idle]:
+                await state(http, api, tokens[job], job, "busy")
+        print(f"  background: {n} changes in {time.perf_counter() - start:.1f} s, {errors} failed")
+
+    asyncio.run(run())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -62,7 +193,66 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def run(agents: int, samples: int) -> None:  # noqa: PLR0915 - one linear script
+def report(what: str, latencies: list[float], usage: Usage, cpu0: float, wall0: float) -> None:
+    wall = time.perf_counter() - wall0
+    cpu = 100 * (usage.cpu_s() - cpu0) / wall
+    print(
+        f"{what}: idle request -> QueueMemberPause(Paused=0), {len(latencies)} requests"
+        f" (each then busy again: {2 * len(latencies) / wall:.0f} requests/s): "
+        f"p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
+        f"max {max(latencies):.2f} ms; service CPU {cpu:.1f} % of one core, "
+        f"RSS {usage.rss_mb():.0f} MB"
+    )
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings, url: str, secret: str, log: Path) -> Any:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HOTLINE_AMI_SECRET": secret,
+        "HOTLINE_HTTP_PORT": str(HTTP_PORT),
+        "HOTLINE_LOG_FORMAT": "json",
+        "HOTLINE_LOG_LEVEL": "info",
+        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
+    }
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from hotline.cli import main; raise SystemExit(main(['serve']))",
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"http://127.0.0.1:{HTTP_PORT}/healthz") as r:
+                        if r.status == 200:
+                            break
+                if proc.returncode is not None:
+                    raise RuntimeError(f"hotline serve exited; see {log}")
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"hotline serve never became healthy; see {log}")
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+async def leave_no_member(ami: AmiClient, jobs: set[str]) -> None:
+    reply = await ami.send(QueueStatus(queue=QUEUE))
+    for member in reply.events:
+        if isinstance(member, QueueMember) and member.member_name in jobs:
+            with contextlib.suppress(Exception):
+                await ami.send(QueueRemove(QUEUE, member.interface))
+
+
+async def run(agents: int, samples: int, rate: float) -> None:
     settings = load_settings(os.environ)
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
@@ -71,97 +261,81 @@ async def run(agents: int, samples: int) -> None:  # noqa: PLR0915 - one linear 
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name
-    ami = AmiClient(
-        settings.ami_host,
-        settings.ami_port,
-        settings.ami_username,
-        secrets["ami_service"],
-        action_timeout=30,
+    log = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "serve.log"
+    api = f"http://127.0.0.1:{HTTP_PORT}/api"
+    unpauses = Unpauses()
+    observer = AmiClient(
+        settings.ami_host, settings.ami_port, OBSERVER_USER, secrets["ami_observer"]
     )
-    unpaused: dict[str, asyncio.Future[float]] = {}
-
-    def on_pause(event: Event) -> None:
-        if isinstance(event, QueueMemberPause) and not event.paused:
-            waiter = unpaused.pop(event.member_name, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(time.perf_counter())
-
-    ami.on_event("QueueMemberPause", on_pause)
-    pool = None
-    service = None
+    observer.on_event("QueueMemberPause", unpauses.on_event)
+    cleanup = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
+    )
+    jobs: list[str] = []
     try:
-        await make_roster(url, agents)
-        pool = await asyncpg.create_pool(url, min_size=4, max_size=8)
-        await ami.start()
-        service = AgentService(
-            pool, AsteriskCarrier(ami, on_failure=lambda job: None), wrap_up_s=30
-        )
-        await service.load()
-        jobs = sorted(service.members)
-        started = time.perf_counter()
-        for job in jobs:
-            await service.apply(job, SignIn(source=Source.SYSTEM))
-            await service.apply(job, GoBusy(source=Source.SYSTEM))
-        print(f"{agents} agents signed in and busy in {time.perf_counter() - started:.1f} s")
-
-        latencies = []
-        for i in range(samples):
-            job = jobs[i % len(jobs)]
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[float] = loop.create_future()
-            unpaused[job] = waiter
-            asked = time.perf_counter()
-            await service.apply(job, GoIdle(source=Source.WEB))
-            seen = await asyncio.wait_for(waiter, 5)
-            latencies.append((seen - asked) * 1000)
-            await service.apply(job, GoBusy(source=Source.WEB))
-        print(
-            f"idle request -> QueueMemberPause(unpaused) over {samples} requests: "
-            f"p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 99):.2f} ms,"
-            f" max {max(latencies):.2f} ms"
-        )
-
-        for rate in (10, 100):
-            changing = jobs[:200]
-            period = 1 / rate
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            n = 0
-            while time.perf_counter() - wall0 < 10:
-                job = changing[n % len(changing)]
-                agent = service.agents[job]
-                event = (
-                    GoBusy(source=Source.WEB)
-                    if agent.label == "idle"
-                    else GoIdle(source=Source.WEB)
-                )
-                await service.apply(job, event)
-                n += 1
-                await asyncio.sleep(max(0.0, wall0 + n * period - time.perf_counter()))
-            wall = time.perf_counter() - wall0
-            cpu = time.process_time() - cpu0
+        jobs = await make_roster(url, agents)
+        await observer.start()
+        async with (
+            serve(settings, url, secrets["ami_service"], log) as proc,
+            aiohttp.ClientSession() as http,
+        ):
+            usage = Usage(proc.pid)
+            print(f"hotline serve pid {proc.pid}, info log in {log}")
+            began = time.perf_counter()
+            tokens = await sign_in_all(http, api, jobs)
             print(
-                f"200 agents, {rate} changes/s for {wall:.0f} s: service CPU "
-                f"{100 * cpu / wall:.1f} % of one core ({n} changes)"
+                f"{agents} agents signed in and busy over HTTP"
+                f" in {time.perf_counter() - began:.0f} s"
             )
+            measured, toggling = jobs[: agents // 2], jobs[agents // 2 :]
+
+            cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+            report(
+                "at rest",
+                await measure(
+                    http, api, observer=unpauses, tokens=tokens, jobs=measured, samples=samples
+                ),
+                usage,
+                cpu0,
+                wall0,
+            )
+
+            spawn = multiprocessing.get_context("spawn")
+            stop = spawn.Event()
+            loader = spawn.Process(
+                target=background, args=(api, {j: tokens[j] for j in toggling}, rate, stop)
+            )
+            loader.start()
+            await asyncio.sleep(2)  # pacing: let the background load reach its rate
+            cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+            latencies = await measure(
+                http, api, observer=unpauses, tokens=tokens, jobs=measured, samples=samples
+            )
+            report(f"with {rate:g} changes/s in the background", latencies, usage, cpu0, wall0)
+            stop.set()
+            await asyncio.to_thread(loader.join)
+
+            for job in jobs:
+                await state(http, api, tokens[job], job, "sign_out")
     finally:
-        if service is not None:
-            for job in sorted(service.members):
-                await service.apply(job, SignOut(source=Source.SYSTEM))
-            service.stop()
-        await ami.close()
-        if pool is not None:
-            await pool.close()
+        await observer.close()
+        if jobs:
+            with contextlib.suppress(Exception):
+                await cleanup.start()
+                await leave_no_member(cleanup, set(jobs))
+            await cleanup.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=100.0, help="background changes/s")
     args = parser.parse_args()
     configure_logging("console", "warning")
-    asyncio.run(run(args.agents, args.samples))
+    asyncio.run(run(args.agents, args.samples, args.rate))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -21,29 +22,52 @@ from ami import AmiClient
 from ami.agi import AgiError, AgiServer
 from calls.service import CallRecorder, QueueWaiting
 from core import names
-from core.errors import ConfigError
+from core.errors import ConfigError, HotlineError
 from core.logging import get_logger
 from core.settings import Settings
 from db.pool import create_pool
+from hotline.standby import DriverLock, Outcome, Role
 from web.app import init_app
 from web.metrics import Metrics
 
 log = get_logger("hotline")
 
 
+class ServiceFailed(HotlineError):
+    code = "service.failed"
+
+
 class Service:
-    """Everything ``serve`` runs, started and stopped in order (also used by tests)."""
+    """Everything ``serve`` runs, started and stopped in order (also used by tests).
+
+    Active (it holds the driver lock, hotline/standby.py): AMI, watch, reconcile,
+    schedule, call recorder and the whole web app. Standby: the web app without the
+    agents' routes, ``/healthz`` answering 503 ``"role": "standby"``, until the lock is
+    free; then it takes over. An active service that loses its lock for good steps down
+    to standby."""
 
     def __init__(self, settings: Settings) -> None:
         if not settings.ami_secret:
             raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
         self.settings = settings
+        self.role = Role.STANDBY
+        self.lock = DriverLock(settings)
+        self.failed = asyncio.Event()  # a take-over or step-down failed: serve exits
+        self.runner: web.AppRunner | None = None
+        self._http = True
+        self._standing_by: asyncio.Task[None] | None = None
+        self._holding: asyncio.Task[None] | None = None
+        self._new_driver()
+
+    def _new_driver(self) -> None:
+        """Fresh AMI client and domain parts (not started): one set per time active."""
+        s = self.settings
         self.ami = AmiClient(
-            settings.ami_host,
-            settings.ami_port,
-            settings.ami_username,
-            settings.ami_secret,
-            action_timeout=settings.ami_action_timeout_s,
+            s.ami_host,
+            s.ami_port,
+            s.ami_username,
+            s.ami_secret,
+            action_timeout=s.ami_action_timeout_s,
             on_ready=self._on_ami_ready,
         )
         self.queues = QueueWaiting(self.ami)
@@ -53,7 +77,6 @@ class Service:
         self.watch: AsteriskWatch | None = None
         self.reconciler: Reconciler | None = None
         self.schedule: ScheduleRunner | None = None
-        self.runner: web.AppRunner | None = None
         self.agi: AgiServer | None = None
 
     async def _on_ami_ready(self) -> None:
@@ -64,8 +87,16 @@ class Service:
         await self.queues.resync()
 
     async def start(self, *, http: bool = True) -> None:
+        """Drive Asterisk if no other service does; otherwise stand by (and return)."""
+        self._http = http
+        self.pool = await create_pool(self.settings)
+        if await self.lock.try_take() is Outcome.TAKEN:
+            await self._drive()
+        else:
+            await self._stand_by()
+
+    async def _drive(self) -> None:
         s = self.settings
-        self.pool = await create_pool(s)
         self.recorder = CallRecorder(
             self.ami,
             self.pool,
@@ -96,16 +127,13 @@ class Service:
         self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone), every_s=s.schedule_tick_s)
         await self.ami.start()
         self.recorder.start()
-        assert self.schedule is not None
         self.schedule.start()
-        if http:
-            self.runner = web.AppRunner(
-                init_app(s, self.pool, self.ami, self.metrics, self.agents), access_log=None
-            )
-            await self.runner.setup()
-            await web.TCPSite(self.runner, s.http_host, s.http_port).start()
+        self.role = Role.ACTIVE
+        await self._serve_http(self.agents)
+        self._holding = asyncio.create_task(self._hold(), name="driver-lock")
         log.info(
             "hotline serving",
+            role=self.role.value,
             http=f"http://{s.http_host}:{s.http_port}/",
             ami=f"{s.ami_host}:{s.ami_port}",
             db=s.database_url_redacted,
@@ -125,15 +153,63 @@ class Service:
             return
         self.agi = agi
 
+    async def _stand_by(self) -> None:
+        s = self.settings
+        self.role = Role.STANDBY
+        await self._serve_http(None)
+        log.warning(
+            "hotline standing by: another service drives this Asterisk",
+            role=self.role.value,
+            driver=await self.lock.holder(),
+            http=f"http://{s.http_host}:{s.http_port}/",
+            ami=f"{s.ami_host}:{s.ami_port}",
+        )
+        self._standing_by = asyncio.create_task(self._take_over(), name="standby")
+
+    async def _take_over(self) -> None:
+        try:
+            await self.lock.wait()
+            log.info("driver lock free: taking over")
+            await self._close_http()
+            await self._drive()
+        except Exception:
+            log.exception("taking over failed")
+            self.failed.set()
+
+    async def _hold(self) -> None:
+        try:
+            await self.lock.hold()
+            await self._close_http()
+            await self._stop_driving()
+            self._new_driver()
+            await self._stand_by()
+        except Exception:
+            log.exception("stepping down failed")
+            self.failed.set()
+
+    async def _serve_http(self, agents: AgentService | None) -> None:
+        if not self._http:
+            return
+        s = self.settings
+        app = init_app(s, self.pool, self.ami, self.metrics, agents, role=lambda: self.role.value)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, s.http_host, s.http_port).start()
+
+    async def _close_http(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.cleanup()
+
     def _reconcile_later(self) -> None:
         if self.reconciler is not None:
             self.reconciler.soon(1.0)
 
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
+    async def _stop_driving(self) -> None:
+        self.role = Role.STANDBY
         if self.agi is not None:
-            await self.agi.stop()
+            agi, self.agi = self.agi, None
+            await agi.stop()
         if self.schedule is not None:
             await self.schedule.stop()
         if self.watch is not None:
@@ -145,6 +221,16 @@ class Service:
         if self.recorder is not None:
             await self.recorder.stop()
         await self.ami.close()
+
+    async def stop(self) -> None:
+        for task in (self._standing_by, self._holding):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._close_http()
+        await self._stop_driving()
+        await self.lock.close()
         await self.pool.close()
         log.info("hotline stopped")
 
@@ -166,6 +252,12 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        stopping = asyncio.create_task(stop.wait())
+        failing = asyncio.create_task(service.failed.wait())
+        await asyncio.wait((stopping, failing), return_when=asyncio.FIRST_COMPLETED)
+        for task in (stopping, failing):
+            task.cancel()
+        if service.failed.is_set():
+            raise ServiceFailed("the service could not take over or step down; see the log")
     finally:
         await service.stop()

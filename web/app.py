@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -23,10 +24,14 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 AMI = web.AppKey("ami", AmiClient)
 METRICS = web.AppKey("metrics", Metrics)
 STARTED = web.AppKey("started", float)
+# "active" or "standby" (hotline/standby.py): read at each /healthz
+ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when AMI is logged in and the database answers, 503 otherwise."""
+    """200 when this service drives Asterisk (``role`` active), AMI is logged in and the
+    database answers; 503 otherwise. A standby answers 503 so that a load balancer
+    sends agents only to the active service."""
     ami = request.app[AMI]
     db_ok = True
     try:
@@ -35,14 +40,16 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception:
         db_ok = False
     last = ami.last_event_at
+    role = request.app[ROLE]() if ROLE in request.app else "active"
     body = {
+        "role": role,
         "ami": ami.state.value,
         "ami_reconnects": ami.reconnects,
         "ami_last_event_age_s": None if last is None else round(time.monotonic() - last, 1),
         "database": "ok" if db_ok else "unreachable",
         "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
     }
-    healthy = ami.is_ready and db_ok
+    healthy = role == "active" and ami.is_ready and db_ok
     return web.json_response(body, status=200 if healthy else 503)
 
 
@@ -93,6 +100,8 @@ def init_app(
     ami: AmiClient,
     metrics_: Metrics,
     agents: AgentService | None = None,
+    *,
+    role: Callable[[], str] | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[error_middleware])
     app[SETTINGS] = settings
@@ -100,6 +109,8 @@ def init_app(
     app[AMI] = ami
     app[METRICS] = metrics_
     app[STARTED] = time.monotonic()
+    if role is not None:
+        app[ROLE] = role
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

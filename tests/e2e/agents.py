@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,10 +15,11 @@ import asyncpg
 from agent_state.pins import hash_pin
 from ami import AmiClient
 from ami.actions import QueueStatus
-from ami.events import QueueMember
+from ami.events import Event, QueueMember
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from core.actor import Actor, Role
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from db.migrate import migrate
 from hotline.serve import Service
 
@@ -70,7 +72,22 @@ async def running_service(settings: Settings, **changes: Any) -> AsyncIterator[S
 async def phones(
     sipp: Sipp, secrets: dict[str, Any], jobs: list[str], **options: Any
 ) -> AsyncIterator[dict[str, DeskPhone]]:
-    """Registered SIPp desk phones for these agents, answering (options: ring_ms, …)."""
+    """Registered SIPp desk phones for these agents, answering (options: ring_ms, …),
+    each one's contact Reachable (its first qualify answered) before the test acts."""
+    settings = load_settings(os.environ)
+    reachable: set[str] = set()
+    changed = asyncio.Event()
+
+    def on_contact(event: Event) -> None:
+        if event.get("ContactStatus") == "Reachable":
+            reachable.add(event.get("AOR"))
+            changed.set()
+
+    watcher = AmiClient(
+        settings.ami_host, settings.ami_port, OBSERVER_USER, secrets["ami_observer"]
+    )
+    watcher.on_event("ContactStatus", on_contact)
+    await watcher.start()  # listening before the phones register: no Reachable is missed
     started: dict[str, DeskPhone] = {}
     try:
         for job in jobs:
@@ -79,9 +96,17 @@ async def phones(
             phone = sipp.phone(ext, secrets["phones"][ext], port, port + 1000)
             await phone.start(**options)
             started[job] = phone
-        await asyncio.sleep(1.5)  # the first qualify makes the contacts reachable
+        wanted = {extension_of(job) for job in jobs}
+        try:
+            async with asyncio.timeout(15):
+                while not wanted <= reachable:
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"no Reachable contact for {sorted(wanted - reachable)}") from None
         yield started
     finally:
+        await watcher.close()
         for phone in started.values():
             await phone.stop()
 

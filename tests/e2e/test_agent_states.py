@@ -145,8 +145,12 @@ async def test_early_idle_ends_wrap_up(
         await wait_state(service, "1003", "wrap_up")
         agent = await service.agents.request(me("1003"), "1003", parse("idle", source=Source.WEB))
         assert agent.label == "idle"
-        await asyncio.sleep(0.3)
-        assert not (await members(service_ami))["1003"].paused
+        for _ in range(100):  # until the unpause reaches Asterisk (5 s)
+            if not (await members(service_ami))["1003"].paused:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("1003 is still paused in Asterisk")
 
 
 async def test_a_missed_call_goes_to_the_next_idle_agent_and_forces_busy(

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueAdd, QueuePause, QueueRemove, QueueStatus
+from ami.events import Event as AmiEvent
 from ami.events import QueueMember
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
@@ -93,10 +94,17 @@ async def idle_agent(
     **phone: int,
 ) -> AsyncIterator[DeskPhone]:
     desk = sipp.phone(extension, secrets["phones"][extension], port, port + 1000)
+    reachable = asyncio.Event()
+
+    def on_contact(event: AmiEvent) -> None:
+        if event.get("AOR") == extension and event.get("ContactStatus") == "Reachable":
+            reachable.set()
+
+    ami.on_event("ContactStatus", on_contact)  # before the phone registers: none is missed
     await desk.start(**phone)
     interface = f"Local/{extension}@agents-local/n"
     try:
-        await asyncio.sleep(1.0)  # first qualify: the phone becomes reachable
+        await asyncio.wait_for(reachable.wait(), 15)  # the first qualify answered
         await ami.send(QueueAdd(queue, interface, job_number, f"PJSIP/{extension}"))
         await ami.send(QueuePause(interface, False, queue=queue))
         yield desk
@@ -275,7 +283,11 @@ async def test_calls_made_while_the_service_is_down_are_backfilled_once(
     assert (
         await db.fetchval("SELECT count(*) FROM calls WHERE caller_number = ANY($1)", callers) == 0
     )
-    await asyncio.sleep(0.5)  # LINKEDID_END of the last call
+    ended = (  # each call's LINKEDID_END is written a moment after its hang-up
+        "SELECT count(DISTINCT linkedid) FROM cel WHERE eventtype = 'LINKEDID_END'"
+        " AND linkedid IN (SELECT linkedid FROM cel WHERE cid_num = ANY($1))"
+    )
+    assert await eventually_async(lambda: db.fetchval(ended, callers), 3, timeout=10)
 
     first = Service(service_settings)
     await first.start(http=False)
