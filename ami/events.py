@@ -370,10 +370,21 @@ class HangupRequest(ChannelEvent):
     tech_cause: int = 0
 
 
+SOFTHANGUP_SHUTDOWN = 1 << 2  # AST_SOFTHANGUP_SHUTDOWN: Asterisk is stopping/restarting
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SoftHangupRequest(ChannelEvent):
+    """Asterisk tears the channel down itself; ``Cause`` is its soft-hangup flags
+    (AST_SOFTHANGUP_*), not a Q.850 cause as in ``HangupRequest``/``Hangup``."""
+
     NAME = "SoftHangupRequest"
     cause: int = 0
+
+    @property
+    def by_shutdown(self) -> bool:
+        """Asterisk is shutting down (``core stop``/``core restart``), not a party."""
+        return bool(self.cause & SOFTHANGUP_SHUTDOWN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
