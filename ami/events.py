@@ -4,11 +4,20 @@ Only the events the service uses get a class; any other event arrives as
 ``UnknownEvent`` with its headers, so nothing is lost. Field names follow
 asterisk.md §1-§6; units are stated where Asterisk mixes them (RingTime is ms in
 AgentRingNoAnswer and seconds in AgentConnect).
+
+Each field is declared once, as an attribute. Its AMI header follows from the name
+(``header_for``: ``member_name`` -> ``MemberName``, a unit suffix of ours dropped:
+``hold_time_s`` -> ``HoldTime``); where Asterisk spells it otherwise the field says so
+(``header("CallerIDNum")``), and an event that renames an inherited field lists it in
+``RENAMED``. The converter follows from the annotation (``int``, ``bool``, an enum's
+``parse``). ``FIELDS`` is computed from all that once, when this module loads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -37,6 +46,25 @@ def _bool(value: str) -> bool:
 
 def _str(value: str) -> str:
     return value
+
+
+_HEADER = "ami_header"
+_UNIT_SUFFIXES = ("_s", "_ms")  # ours, for clarity: Asterisk's header has no unit
+
+
+def header(name: str, default: Any = "") -> Any:
+    """A field whose AMI header does not follow ``header_for`` its attribute name."""
+    return field(default=default, metadata={_HEADER: name})
+
+
+def header_for(attr: str) -> str:
+    """The AMI header an attribute reads unless it says otherwise: ``dest_uniqueid`` ->
+    ``DestUniqueid``, ``ring_time_ms`` -> ``RingTime``."""
+    for suffix in _UNIT_SUFFIXES:
+        if attr.endswith(suffix):
+            attr = attr[: -len(suffix)]
+            break
+    return "".join(part.capitalize() for part in attr.split("_"))
 
 
 class MemberStatus(enum.IntEnum):
@@ -81,7 +109,8 @@ class Event:
     """Every event: Asterisk's own ``Timestamp`` (``timestampevents = yes``) and the raw headers."""
 
     NAME: ClassVar[str] = ""
-    FIELDS: ClassVar[tuple[tuple[str, str, Converter], ...]] = ()
+    RENAMED: ClassVar[Mapping[str, str]] = {}  # attribute -> header, for this event only
+    FIELDS: ClassVar[tuple[tuple[str, str, Converter], ...]] = ()  # derived, see _derive
 
     timestamp: float = 0.0
     raw: Headers = field(default_factory=dict, repr=False, compare=False)
@@ -108,33 +137,15 @@ class Event:
         return cls(timestamp=_float(get("Timestamp", "")), raw=headers, **values)
 
 
-def _fields(
-    *spec: tuple[str, str] | tuple[str, str, Converter],
-) -> tuple[tuple[str, str, Converter], ...]:
-    return tuple((s[0], s[1], s[2] if len(s) == 3 else _str) for s in spec)
-
-
-CHANNEL_FIELDS = _fields(
-    ("channel", "Channel"),
-    ("uniqueid", "Uniqueid"),
-    ("linkedid", "Linkedid"),
-    ("caller_id_num", "CallerIDNum"),
-    ("caller_id_name", "CallerIDName"),
-    ("context", "Context"),
-    ("exten", "Exten"),
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelEvent(Event):
     """An event about a channel: the caller's snapshot for queue events."""
 
-    FIELDS = CHANNEL_FIELDS
     channel: str = ""
     uniqueid: str = ""
     linkedid: str = ""
-    caller_id_num: str = ""
-    caller_id_name: str = ""
+    caller_id_num: str = header("CallerIDNum")
+    caller_id_name: str = header("CallerIDName")
     context: str = ""
     exten: str = ""
 
@@ -145,7 +156,6 @@ class ChannelEvent(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FullyBooted(Event):
     NAME = "FullyBooted"
-    FIELDS = _fields(("status", "Status"), ("uptime_s", "Uptime", _int))
     status: str = ""
     uptime_s: int = 0
 
@@ -153,36 +163,15 @@ class FullyBooted(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shutdown(Event):
     NAME = "Shutdown"
-    FIELDS = _fields(("shutdown", "Shutdown"), ("restart", "Restart", _bool))
     shutdown: str = ""
     restart: bool = False
 
 
 # ---- queue members --------------------------------------------------------------------
 
-MEMBER_FIELDS = _fields(
-    ("queue", "Queue"),
-    ("member_name", "MemberName"),
-    ("interface", "Interface"),
-    ("state_interface", "StateInterface"),
-    ("membership", "Membership"),
-    ("penalty", "Penalty", _int),
-    ("calls_taken", "CallsTaken", _int),
-    ("last_call", "LastCall", _int),
-    ("last_pause", "LastPause", _int),
-    ("login_time", "LoginTime", _int),
-    ("in_call", "InCall", _bool),
-    ("status", "Status", MemberStatus.parse),
-    ("paused", "Paused", _bool),
-    ("paused_reason", "PausedReason"),
-    ("ringinuse", "Ringinuse", _bool),
-    ("wrapuptime", "Wrapuptime", _int),
-)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueMemberEvent(Event):
-    FIELDS = MEMBER_FIELDS
     queue: str = ""
     member_name: str = ""
     interface: str = ""
@@ -231,16 +220,12 @@ class QueueMember(QueueMemberEvent):
     """One member in a ``QueueStatus`` reply: it says ``Name``/``Location`` (asterisk.md §1)."""
 
     NAME = "QueueMember"
-    FIELDS = tuple(
-        (attr, {"MemberName": "Name", "Interface": "Location"}.get(header, header), conv)
-        for attr, header, conv in MEMBER_FIELDS
-    )
+    RENAMED: ClassVar[Mapping[str, str]] = {"member_name": "Name", "interface": "Location"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueParams(Event):
     NAME = "QueueParams"
-    FIELDS = _fields(("queue", "Queue"), ("calls", "Calls", _int))
     queue: str = ""
     calls: int = 0
 
@@ -248,9 +233,6 @@ class QueueParams(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEntry(ChannelEvent):
     NAME = "QueueEntry"
-    FIELDS = CHANNEL_FIELDS + _fields(
-        ("queue", "Queue"), ("position", "Position", _int), ("wait_s", "Wait", _int)
-    )
     queue: str = ""
     position: int = 0
     wait_s: int = 0
@@ -263,15 +245,10 @@ class QueueStatusComplete(Event):
 
 # ---- queue callers and agents ----------------------------------------------------------
 
-QUEUE_CALLER_FIELDS = CHANNEL_FIELDS + _fields(
-    ("queue", "Queue"), ("position", "Position", _int), ("count", "Count", _int)
-)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueCallerJoin(ChannelEvent):
     NAME = "QueueCallerJoin"
-    FIELDS = QUEUE_CALLER_FIELDS
     queue: str = ""
     position: int = 0
     count: int = 0
@@ -280,7 +257,6 @@ class QueueCallerJoin(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueCallerLeave(ChannelEvent):
     NAME = "QueueCallerLeave"
-    FIELDS = QUEUE_CALLER_FIELDS
     queue: str = ""
     position: int = 0
     count: int = 0
@@ -289,30 +265,14 @@ class QueueCallerLeave(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueCallerAbandon(ChannelEvent):
     NAME = "QueueCallerAbandon"
-    FIELDS = CHANNEL_FIELDS + _fields(
-        ("queue", "Queue"),
-        ("position", "Position", _int),
-        ("original_position", "OriginalPosition", _int),
-        ("hold_time_s", "HoldTime", _int),
-    )
     queue: str = ""
     position: int = 0
     original_position: int = 0
     hold_time_s: int = 0
 
 
-AGENT_FIELDS = CHANNEL_FIELDS + _fields(
-    ("queue", "Queue"),
-    ("interface", "Interface"),
-    ("member_name", "MemberName"),
-    ("dest_channel", "DestChannel"),
-    ("dest_uniqueid", "DestUniqueid"),
-)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentEvent(ChannelEvent):
-    FIELDS = AGENT_FIELDS
     queue: str = ""
     interface: str = ""
     member_name: str = ""
@@ -328,16 +288,12 @@ class AgentCalled(AgentEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentRingNoAnswer(AgentEvent):
     NAME = "AgentRingNoAnswer"
-    FIELDS = AGENT_FIELDS + _fields(("ring_time_ms", "RingTime", _int))
     ring_time_ms: int = 0  # milliseconds here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentConnect(AgentEvent):
     NAME = "AgentConnect"
-    FIELDS = AGENT_FIELDS + _fields(
-        ("hold_time_s", "HoldTime", _int), ("ring_time_s", "RingTime", _int)
-    )
     hold_time_s: int = 0
     ring_time_s: int = 0  # seconds here
 
@@ -345,11 +301,6 @@ class AgentConnect(AgentEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentComplete(AgentEvent):
     NAME = "AgentComplete"
-    FIELDS = AGENT_FIELDS + _fields(
-        ("hold_time_s", "HoldTime", _int),
-        ("talk_time_s", "TalkTime", _int),
-        ("reason", "Reason", HungUpFirst.parse),
-    )
     hold_time_s: int = 0
     talk_time_s: int = 0
     reason: HungUpFirst = HungUpFirst.UNKNOWN
@@ -366,24 +317,16 @@ class AgentDump(AgentEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactStatus(Event):
     NAME = "ContactStatus"
-    FIELDS = _fields(
-        ("uri", "URI"),
-        ("contact_status", "ContactStatus"),
-        ("aor", "AOR"),
-        ("endpoint", "EndpointName"),
-        ("roundtrip_usec", "RoundtripUsec", _int),
-    )
-    uri: str = ""
+    uri: str = header("URI")
     contact_status: str = ""  # Created, Reachable, Unreachable, NonQualified, Removed, Updated
-    aor: str = ""
-    endpoint: str = ""
+    aor: str = header("AOR")
+    endpoint: str = header("EndpointName")
     roundtrip_usec: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeerStatus(Event):
     NAME = "PeerStatus"
-    FIELDS = _fields(("peer", "Peer"), ("peer_status", "PeerStatus"))
     peer: str = ""
     peer_status: str = ""
 
@@ -391,7 +334,6 @@ class PeerStatus(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceStateChange(Event):
     NAME = "DeviceStateChange"
-    FIELDS = _fields(("device", "Device"), ("state", "State"))
     device: str = ""
     state: str = ""
 
@@ -399,13 +341,6 @@ class DeviceStateChange(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExtensionStatus(Event):
     NAME = "ExtensionStatus"
-    FIELDS = _fields(
-        ("exten", "Exten"),
-        ("context", "Context"),
-        ("hint", "Hint"),
-        ("status", "Status", _int),
-        ("status_text", "StatusText"),
-    )
     exten: str = ""
     context: str = ""
     hint: str = ""
@@ -424,47 +359,49 @@ class Newchannel(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hangup(ChannelEvent):
     NAME = "Hangup"
-    FIELDS = CHANNEL_FIELDS + _fields(("cause", "Cause", _int), ("cause_text", "Cause-txt"))
     cause: int = 0
-    cause_text: str = ""
+    cause_text: str = header("Cause-txt")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HangupRequest(ChannelEvent):
     NAME = "HangupRequest"
-    FIELDS = CHANNEL_FIELDS + _fields(("cause", "Cause", _int), ("tech_cause", "TechCause", _int))
     cause: int = 0
     tech_cause: int = 0
 
 
+SOFTHANGUP_SHUTDOWN = 1 << 2  # AST_SOFTHANGUP_SHUTDOWN: Asterisk is stopping/restarting
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SoftHangupRequest(ChannelEvent):
+    """Asterisk tears the channel down itself; ``Cause`` is its soft-hangup flags
+    (AST_SOFTHANGUP_*), not a Q.850 cause as in ``HangupRequest``/``Hangup``."""
+
     NAME = "SoftHangupRequest"
-    FIELDS = CHANNEL_FIELDS + _fields(("cause", "Cause", _int))
     cause: int = 0
 
-
-BRIDGE_FIELDS = CHANNEL_FIELDS + _fields(("bridge", "BridgeUniqueid"))
+    @property
+    def by_shutdown(self) -> bool:
+        """Asterisk is shutting down (``core stop``/``core restart``), not a party."""
+        return bool(self.cause & SOFTHANGUP_SHUTDOWN)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeEnter(ChannelEvent):
     NAME = "BridgeEnter"
-    FIELDS = BRIDGE_FIELDS
-    bridge: str = ""
+    bridge: str = header("BridgeUniqueid")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeLeave(ChannelEvent):
     NAME = "BridgeLeave"
-    FIELDS = BRIDGE_FIELDS
-    bridge: str = ""
+    bridge: str = header("BridgeUniqueid")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hold(ChannelEvent):
     NAME = "Hold"
-    FIELDS = CHANNEL_FIELDS + _fields(("music_class", "MusicClass"))
     music_class: str = ""
 
 
@@ -476,12 +413,9 @@ class Unhold(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DTMFEnd(ChannelEvent):
     NAME = "DTMFEnd"
-    FIELDS = CHANNEL_FIELDS + _fields(
-        ("digit", "Digit"), ("direction", "Direction"), ("duration_ms", "DurationMs", _int)
-    )
     digit: str = ""
     direction: str = ""
-    duration_ms: int = 0
+    duration_ms: int = header("DurationMs", 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -489,19 +423,12 @@ class UserEvent(ChannelEvent):
     """``UserEvent(<name>,Key: value,…)`` from the dialplan or the UserEvent action."""
 
     NAME = "UserEvent"
-    FIELDS = CHANNEL_FIELDS + _fields(("user_event", "UserEvent"))
     user_event: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageWaiting(ChannelEvent):
     NAME = "MessageWaiting"
-    FIELDS = CHANNEL_FIELDS + _fields(
-        ("mailbox", "Mailbox"),
-        ("waiting", "Waiting", _int),
-        ("new", "New", _int),
-        ("old", "Old", _int),
-    )
     mailbox: str = ""
     waiting: int = 0
     new: int = 0
@@ -511,12 +438,6 @@ class MessageWaiting(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OriginateResponse(Event):
     NAME = "OriginateResponse"
-    FIELDS = _fields(
-        ("response", "Response"),
-        ("channel", "Channel"),
-        ("reason", "Reason", _int),
-        ("uniqueid", "Uniqueid"),
-    )
     response: str = ""
     channel: str = ""
     reason: int = 0  # 4 answered, 3 no answer, 0 other (asterisk.md §4)
@@ -568,6 +489,42 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OriginateResponse,
     )
 }
+
+
+def _converter(annotation: Any) -> Converter:
+    simple: dict[Any, Converter] = {str: _str, int: _int, bool: _bool, float: _float}
+    if annotation in simple:
+        return simple[annotation]
+    parse = getattr(annotation, "parse", None)
+    if parse is None:
+        raise TypeError(f"no AMI converter for {annotation!r}")
+    return typing.cast(Converter, parse)
+
+
+def _derive(cls: type[Event]) -> tuple[tuple[str, str, Converter], ...]:
+    """``(attribute, header, converter)`` for each field of ``cls`` but the common two."""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        (
+            f.name,
+            cls.RENAMED.get(f.name) or f.metadata.get(_HEADER) or header_for(f.name),
+            _converter(hints[f.name]),
+        )
+        for f in dataclasses.fields(cls)
+        if f.name not in {"timestamp", "raw"}
+    )
+
+
+_ALL_TYPES: tuple[type[Event], ...] = (
+    Event,
+    ChannelEvent,
+    QueueMemberEvent,
+    AgentEvent,
+    UnknownEvent,
+    *EVENT_TYPES.values(),
+)
+for _cls in _ALL_TYPES:
+    _cls.FIELDS = _derive(_cls)
 
 
 def parse_event(headers: Headers) -> Event:

@@ -11,6 +11,10 @@ AMI fold (``calls.model``) would have produced:
 - agent answered: the caller's channel BRIDGE_ENTER while in ``Queue``;
 - ended: the caller's channel HANGUP; the first HANGUP of the call with a
   ``hangupsource`` says who hung up (the caller's channel, or the agent's);
+- cut by the system (``core stop``/``core restart``): no HANGUP of the call names a
+  source — nobody sent a BYE, Asterisk tore the channels down — and the call was in
+  the greeting, with an agent, or in the queue without app_queue giving up on it
+  (an empty ``queuestatus`` in HOTLINE_CALL_END; a queue timeout sets one);
 - the agent's job number: USER_DEFINED ``HOTLINE_CALL_END`` (``member=``), written by
   the caller's hangup handler from app_queue's MEMBERNAME.
 """
@@ -64,6 +68,45 @@ def _first(rows: Sequence[CelRow], **match: str) -> CelRow | None:
     return None
 
 
+def _call_end(row: CelRow | None) -> dict[str, list[str]]:
+    """The caller's hangup handler's ``member=…&queuestatus=…`` (empty without one)."""
+    if row is None:
+        return {}
+    return parse_qs(str(_extra(row).get("extra", "")), keep_blank_values=True)
+
+
+def _outcome(
+    rows: Sequence[CelRow],
+    caller: str,
+    answered: CelRow | None,
+    queue_start: CelRow | None,
+    handler: dict[str, list[str]],
+) -> tuple[Outcome, HungUp]:
+    # The first hang-up with a known source says who ended the call: when the agent
+    # hangs up, the source is lost at the Local channel and the caller's HANGUP has none.
+    source = next(
+        (
+            str(_extra(r).get("hangupsource", ""))
+            for r in rows
+            if r.eventtype == "HANGUP" and _extra(r).get("hangupsource")
+        ),
+        "",
+    )
+    # app_queue sets QUEUESTATUS when it gives up on a caller (TIMEOUT, LEAVEEMPTY, …);
+    # without the hangup handler's row we cannot tell, and keep "unanswered"
+    queue_status = handler.get("queuestatus", [""])[0] if handler else None
+    stage_cut = answered is not None or queue_start is None or queue_status == ""
+    if not source and stage_cut:
+        return Outcome.CUT_BY_SYSTEM, HungUp.SYSTEM
+    if answered is not None:
+        return Outcome.ANSWERED, HungUp.CALLER if source == caller else HungUp.AGENT
+    if queue_start is None:
+        return Outcome.ABANDONED_GREETING, HungUp.CALLER
+    if source == caller:
+        return Outcome.ABANDONED_QUEUE, HungUp.CALLER
+    return Outcome.UNANSWERED, HungUp.SYSTEM
+
+
 def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
     """The call's record from all its CEL rows (any order), or None if it is not a
     finished inbound call."""
@@ -98,36 +141,9 @@ def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
     )
     answered = _first(rows, eventtype="BRIDGE_ENTER", appname="Queue", uniqueid=me)
     call_end = _first(rows, eventtype="USER_DEFINED", userdeftype=CALL_END, uniqueid=me)
-    member = None
-    if call_end is not None:
-        extra = str(_extra(call_end).get("extra", ""))
-        members = parse_qs(extra).get("member", [])
-        member = members[0] if members else None
-    # The first hang-up with a known source says who ended the call: when the agent
-    # hangs up, the source is lost at the Local channel and the caller's HANGUP has none.
-    source = next(
-        (
-            str(_extra(r).get("hangupsource", ""))
-            for r in rows
-            if r.eventtype == "HANGUP" and _extra(r).get("hangupsource")
-        ),
-        "",
-    )
-    if answered is not None:
-        outcome = Outcome.ANSWERED
-        hung_up = (
-            HungUp.CALLER
-            if source == start.channame
-            else HungUp.AGENT
-            if source
-            else HungUp.UNKNOWN
-        )
-    elif queue_start is None:
-        outcome, hung_up = Outcome.ABANDONED_GREETING, HungUp.CALLER
-    elif source == start.channame:
-        outcome, hung_up = Outcome.ABANDONED_QUEUE, HungUp.CALLER
-    else:
-        outcome, hung_up = Outcome.UNANSWERED, HungUp.SYSTEM
+    handler = _call_end(call_end)
+    member = handler.get("member", [""])[0]
+    outcome, hung_up = _outcome(rows, start.channame, answered, queue_start, handler)
     return CallRecord(
         linkedid=me,
         caller_number=start.cid_num,

@@ -1,7 +1,10 @@
 """One inbound call followed through AMI events: a pure fold, no I/O.
 
 A call starts at the ``Newchannel`` of a trunk channel in the entry context (its
-Uniqueid is the call's Linkedid) and ends at that channel's ``Hangup``. Times are
+Uniqueid is the call's Linkedid) and ends at that channel's ``Hangup``. When Asterisk
+itself tears the call down (``core stop``/``core restart``: ``SoftHangupRequest`` with
+the shutdown flag, before the caller's channel was asked to hang up for any other
+reason) nobody hung up: the call is ``cut_by_system``, whatever stage it reached. Times are
 Asterisk's own event timestamps. Durations are derived from those times the same way
 here and in ``calls.cel``, so a backfilled row matches the row the service would have
 written.
@@ -20,10 +23,12 @@ from ami.events import (
     AgentConnect,
     Event,
     Hangup,
+    HangupRequest,
     HungUpFirst,
     Newchannel,
     QueueCallerAbandon,
     QueueCallerJoin,
+    SoftHangupRequest,
     UserEvent,
 )
 from core import names
@@ -39,6 +44,7 @@ class Outcome(enum.Enum):
     VOICEMAIL = "voicemail"
     TRANSFERRED = "transferred"
     UNANSWERED = "unanswered"  # left the queue without an agent, not by hanging up
+    CUT_BY_SYSTEM = "cut_by_system"  # Asterisk shut down or restarted during the call
 
 
 class HungUp(enum.Enum):
@@ -107,6 +113,8 @@ class CallDraft:
     agent_job_number: str | None = None
     abandoned_in_queue: bool = False
     completed_by: HungUpFirst | None = None
+    hangup_requested: bool = False  # the caller's channel was asked to hang up
+    cut_by_system: bool = False
 
 
 def _between(start: datetime | None, end: datetime | None) -> float | None:
@@ -159,8 +167,22 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
         return replace(draft, completed_by=event.reason)
     if isinstance(event, QueueCallerAbandon):
         return replace(draft, abandoned_in_queue=True)
+    if isinstance(event, SoftHangupRequest | HangupRequest):
+        return _hangup_requested(draft, event)
     if isinstance(event, Hangup) and event.uniqueid == draft.linkedid:
         return finish(draft, at)
+    return draft
+
+
+def _hangup_requested(draft: CallDraft, event: SoftHangupRequest | HangupRequest) -> CallDraft:
+    """Asterisk's shutdown reaches every channel of the call at once; it cut the call
+    unless the caller's channel had already been asked to hang up (someone hung up)."""
+    if draft.hangup_requested:
+        return draft
+    if isinstance(event, SoftHangupRequest) and event.by_shutdown:
+        return dataclasses.replace(draft, hangup_requested=True, cut_by_system=True)
+    if event.uniqueid == draft.linkedid:
+        return dataclasses.replace(draft, hangup_requested=True)
     return draft
 
 
@@ -194,6 +216,8 @@ _BY_REASON = {
 
 
 def _outcome(draft: CallDraft) -> tuple[Outcome, HungUp]:
+    if draft.cut_by_system:
+        return Outcome.CUT_BY_SYSTEM, HungUp.SYSTEM
     if draft.agent_answered_at is not None:
         return _BY_REASON[draft.completed_by or HungUpFirst.UNKNOWN]
     if draft.queue_joined_at is None:

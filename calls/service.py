@@ -54,7 +54,8 @@ class CallRecorder:
         self._backfill_lock = asyncio.Lock()
 
     def attach(self) -> None:
-        for pattern in ("Newchannel", "UserEvent", "Queue*", "Agent*", "Hangup"):
+        hangups = ("Hangup", "HangupRequest", "SoftHangupRequest")
+        for pattern in ("Newchannel", "UserEvent", "Queue*", "Agent*", *hangups):
             self.ami.on_event(pattern, self.on_event)
 
     def start(self) -> None:

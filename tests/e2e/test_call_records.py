@@ -31,6 +31,7 @@ from calls.model import CallRecord, HungUp, Outcome, Source
 from core.settings import Settings
 from hotline.serve import Service
 from tests.adapter.conftest import eventually
+from tests.e2e.conftest import EventLog
 
 HTTP_PORT = 18081
 
@@ -270,6 +271,53 @@ async def test_call_abandoned_in_the_queue(
     assert row.queue == "12333" and row.agent_answered_at is None
     assert row.wait_s is not None and 1.5 <= row.wait_s <= 4.5
     assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_calls_cut_by_an_asterisk_restart_are_nobodys_hang_up(
+    service: Service,
+    empty_queue: AmiClient,
+    sipp: Sipp,
+    secrets: dict,
+    db: asyncpg.Connection,
+    settings: Settings,
+    sandbox: Sandbox,
+    observer: EventLog,
+) -> None:
+    """`core restart now` with one caller talking to an agent and one in the greeting:
+    both are cut by the system, live (SoftHangupRequest) and rebuilt from CEL alike."""
+    talking, greeting = unique_number(), unique_number()
+    async with idle_agent(
+        empty_queue, sipp, secrets, settings.queue, "1004", "2004", 5074, ring_ms=300, calls=1
+    ):
+        callers = asyncio.create_task(
+            sipp.calls(  # one SIPp (the trunk's port): the second call 12 s after the first
+                settings.entry_number,
+                [talking, greeting],
+                every_ms=12_000,
+                until_far_end_hangs_up=True,
+                timeout_s=60,
+            )
+        )
+        await observer.wait_for(
+            lambda e: e.name == "AgentConnect" and e.get("CallerIDNum") == talking, 30
+        )
+        await observer.wait_for(
+            lambda e: e.name == "Newchannel" and e.get("CallerIDNum") == greeting, 15
+        )
+        booted = len(observer.matching("FullyBooted"))
+        await asyncio.to_thread(sandbox.asterisk.cli, "core restart now")
+        result = await callers  # both callers got Asterisk's BYE
+        assert result.ok, result.output[-1500:]
+        assert await eventually(lambda: len(observer.matching("FullyBooted")) > booted, 60)
+        assert await eventually(lambda: empty_queue.is_ready, 30)  # to remove the member
+    for number, answered in ((talking, True), (greeting, False)):
+        row = await row_for(db, number)
+        assert row.source is Source.AMI  # the live fold saw the shutdown
+        assert (row.outcome, row.hung_up_first) == (Outcome.CUT_BY_SYSTEM, HungUp.SYSTEM)
+        assert (row.agent_job_number, row.agent_answered_at is not None) == (
+            ("1004", True) if answered else (None, False)
+        )
+        assert_same_call(row, await cel_record(db, row.linkedid))
 
 
 async def test_calls_made_while_the_service_is_down_are_backfilled_once(

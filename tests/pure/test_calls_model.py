@@ -180,3 +180,192 @@ def test_cel_rows_of_a_greeting_abandon() -> None:
     record = record_from_cel([_row("CHAN_START", 0), _hangup(3, CALLER), _row("LINKEDID_END", 3)])
     assert record is not None
     assert (record.outcome, record.hung_up_first) == (Outcome.ABANDONED_GREETING, HungUp.CALLER)
+
+
+# ---- cut by the system: Asterisk's own shutdown or restart is nobody hanging up ----------
+
+LOCAL_1 = {"Channel": "Local/2001@agents-local-0;1", "Uniqueid": "x.2"}
+LOCAL_2 = {"Channel": "Local/2001@agents-local-0;2", "Uniqueid": "x.3"}
+ON_CALLER = {"Channel": CALLER, "Uniqueid": ID}
+
+
+def shutdown(at: float, first: dict[str, str] = ON_CALLER, *between: Event) -> list[Event]:
+    """What ``core restart now`` gives (recorded on Asterisk 22): the shutdown flag (4) on
+    every channel of the call, then app_queue's own events (``AgentComplete`` blaming the
+    agent), the bridge's soft hang-up (16) and the hang-ups."""
+    return [
+        ev("SoftHangupRequest", at, Cause="4", **first),
+        ev("SoftHangupRequest", at, Cause="4", **ON_CALLER),
+        *between,
+        ev("SoftHangupRequest", at, Cause="16", **ON_CALLER),
+        ev("Hangup", at + 0.01, Cause="16", **LOCAL_1),
+        ev("Hangup", at + 0.02, Cause="0", **ON_CALLER),
+    ]
+
+
+TALKING_EVENTS = answered("caller")[:6]  # greeting, queue, offered, connected
+
+
+@pytest.mark.parametrize(
+    ("events", "answered_at"),
+    [
+        pytest.param([start(), *shutdown(3)], None, id="in the greeting"),
+        pytest.param(
+            [
+                start(),
+                ev("QueueCallerJoin", 10, Queue="12333", Uniqueid=ID, Count="1"),
+                *shutdown(12, ON_CALLER, ev("QueueCallerAbandon", 12, Queue="12333")),
+            ],
+            None,
+            id="waiting in the queue",
+        ),
+        pytest.param(
+            [
+                *TALKING_EVENTS,
+                *shutdown(
+                    13,
+                    LOCAL_2,
+                    ev("AgentComplete", 13, Queue="12333", MemberName="1001", Reason="agent"),
+                ),
+            ],
+            11.0,
+            id="talking to an agent",
+        ),
+    ],
+)
+def test_a_call_asterisk_shut_down_is_cut_by_the_system(
+    events: list[Event], answered_at: float | None
+) -> None:
+    record = fold(events)
+    assert (record.outcome, record.hung_up_first) == (Outcome.CUT_BY_SYSTEM, HungUp.SYSTEM)
+    if answered_at is None:
+        assert record.agent_answered_at is None
+    else:  # the call did reach the agent: the record still says so
+        assert record.agent_answered_at == datetime.fromtimestamp(T0 + answered_at, UTC)
+        assert record.agent_job_number == "1001"
+
+
+@pytest.mark.parametrize(
+    ("request_", "cause"),
+    [("HangupRequest", "16"), ("SoftHangupRequest", "16"), ("SoftHangupRequest", "32")],
+)
+def test_a_caller_who_hung_up_before_the_shutdown_abandoned(request_: str, cause: str) -> None:
+    """Only the first request on the caller's channel counts; other soft hang-up flags
+    (16 app unload, 32 explicit) are not the shutdown (4)."""
+    record = fold(
+        [
+            start(),
+            ev(request_, 3, Cause=cause, **ON_CALLER),
+            ev("SoftHangupRequest", 3.001, Cause="4", **ON_CALLER),
+            ev("Hangup", 3.01, Cause="16", **ON_CALLER),
+        ]
+    )
+    assert (record.outcome, record.hung_up_first) == (Outcome.ABANDONED_GREETING, HungUp.CALLER)
+
+
+def test_an_agent_leg_hanging_up_is_not_the_callers_request() -> None:
+    events = answered("agent")
+    events.insert(6, ev("HangupRequest", 14.9, Cause="16", **LOCAL_2))
+    events.insert(7, ev("SoftHangupRequest", 14.95, Cause="16", **LOCAL_1))
+    record = fold(events)
+    assert (record.outcome, record.hung_up_first) == (Outcome.ANSWERED, HungUp.AGENT)
+
+
+def _call_end(member: str = "", queuestatus: str = "") -> CelRow:
+    extra = f"member={member}&queuestatus={queuestatus}&hangupsource="
+    return _row(
+        "USER_DEFINED", 20, userdeftype="HOTLINE_CALL_END", extra=json.dumps({"extra": extra})
+    )
+
+
+QUEUED = [
+    _row("USER_DEFINED", 10, userdeftype="HOTLINE_GREETING_DONE", extra='{"extra":"SUCCESS"}'),
+    _row("APP_START", 10.01, appname="Queue", appdata="12333"),
+]
+AGENT_PHONE = {"uniqueid": "x.4", "channame": "PJSIP/2001-00000002"}
+TALKING = [
+    *QUEUED,
+    _row(
+        "CHAN_START",
+        10.02,
+        uniqueid="x.2",
+        channame="Local/2001@agents-local-0;1",
+        context="agents-local",
+    ),
+    _row("BRIDGE_ENTER", 11, appname="Queue"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "outcome", "hung_up"),
+    [
+        # as recorded in the sandbox after `core restart now`: no HANGUP names a source
+        pytest.param(
+            [_call_end(), _hangup(20.1, "")],
+            Outcome.CUT_BY_SYSTEM,
+            HungUp.SYSTEM,
+            id="greeting, cut",
+        ),
+        pytest.param(
+            [*QUEUED, _call_end(), _hangup(20.1, "")],
+            Outcome.CUT_BY_SYSTEM,
+            HungUp.SYSTEM,
+            id="queue, cut",
+        ),
+        pytest.param(
+            [*TALKING, _call_end("1001"), _hangup(20.05, "", **AGENT_PHONE), _hangup(20.1, "")],
+            Outcome.CUT_BY_SYSTEM,
+            HungUp.SYSTEM,
+            id="answered, cut",
+        ),
+        # the same stages when someone did hang up, or app_queue gave up
+        pytest.param(
+            [_call_end(), _hangup(20.1, CALLER)],
+            Outcome.ABANDONED_GREETING,
+            HungUp.CALLER,
+            id="greeting, caller",
+        ),
+        pytest.param(
+            [*QUEUED, _call_end(), _hangup(20.1, CALLER)],
+            Outcome.ABANDONED_QUEUE,
+            HungUp.CALLER,
+            id="queue, caller",
+        ),
+        pytest.param(
+            [*QUEUED, _call_end(queuestatus="TIMEOUT"), _hangup(20.1, "")],
+            Outcome.UNANSWERED,
+            HungUp.SYSTEM,
+            id="queue, timeout",
+        ),
+        pytest.param(
+            [*QUEUED, _hangup(20.1, "")],
+            Outcome.UNANSWERED,
+            HungUp.SYSTEM,
+            id="queue, no hangup handler row",
+        ),
+        pytest.param(
+            [
+                *TALKING,
+                _call_end("1001"),
+                _hangup(20.05, "PJSIP/2001-00000002", **AGENT_PHONE),
+                _hangup(20.1, ""),
+            ],
+            Outcome.ANSWERED,
+            HungUp.AGENT,
+            id="answered, agent",
+        ),
+        pytest.param(
+            [*TALKING, _call_end("1001"), _hangup(20.1, CALLER)],
+            Outcome.ANSWERED,
+            HungUp.CALLER,
+            id="answered, caller",
+        ),
+    ],
+)
+def test_cel_rows_tell_who_ended_the_call(
+    rows: list[CelRow], outcome: Outcome, hung_up: HungUp
+) -> None:
+    record = record_from_cel([_row("CHAN_START", 0), *rows, _row("LINKEDID_END", 20.1)])
+    assert record is not None
+    assert (record.outcome, record.hung_up_first) == (outcome, hung_up)
+    assert record.agent_job_number == ("1001" if record.agent_answered_at else None)
