@@ -414,10 +414,14 @@ async def serve_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.
             await proc.wait()
 
 
+@pytest.mark.parametrize("back", ["before_the_deadline", "after_the_deadline"])
 async def test_killing_the_service_during_wrap_up_strands_nobody(
-    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient, back: str
 ) -> None:
-    """R4: the deadline is stored; `kill -9` mid wrap-up, restart, idle at the deadline."""
+    """R4: the deadline is stored; `kill -9` mid wrap-up, restart, idle at the deadline —
+    also when the deadline passed while the service was down: then the start-up
+    reconcile must judge Asterisk as the service found it, not as it leaves it a moment
+    later (no false busy(reconciled), no manual relog)."""
     settings = dataclasses.replace(base, wrap_up_s=8, http_port=18083)
     api = f"http://127.0.0.1:{settings.http_port}/api"
     await make_roster(settings.database_url, {"1005": 0})
@@ -453,6 +457,8 @@ async def test_killing_the_service_during_wrap_up_strands_nobody(
             first.kill()
             await first.wait()
         assert (await members(service_ami))["1005"].paused  # Asterisk keeps it paused
+        if back == "after_the_deadline":
+            await wait_for(lambda: datetime.now(UTC) > deadline + timedelta(seconds=1), 15)
         async with serve_process(settings):
             while datetime.now(UTC) < deadline + timedelta(seconds=3):
                 async with http.get(f"{api}/agents", headers=auth) as r:
@@ -464,6 +470,8 @@ async def test_killing_the_service_during_wrap_up_strands_nobody(
             assert agent["state"] == "idle", (agent, await audit(settings.database_url, "1005"))
             assert idle_at >= deadline - timedelta(seconds=0.3)
             assert not (await members(service_ami))["1005"].paused
+    rows = await audit(settings.database_url, "1005")
+    assert not [r for r in rows if r["to_reason"] == "reconciled"], rows
 
 
 async def test_the_noon_break_signs_agents_out_and_one_on_a_call_when_it_ends(
