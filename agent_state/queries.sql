@@ -23,46 +23,23 @@ ON CONFLICT (job_number) DO UPDATE SET
 
 -- name: audit
 INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
-                               event, source, linkedid, actor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+                               event, source, linkedid, actor, sign_out_pending, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
 
--- name: categories
-SELECT name FROM call_categories WHERE active ORDER BY position;
-
--- name: classify_call
--- R5: category and summary from the agent who took the call.
-UPDATE calls SET category = $2, summary = $3, classified_by = $4, classified_at = $5
-WHERE linkedid = $1 AND agent_job_number = $4
-RETURNING linkedid;
+-- name: audit_of_agent
+-- The agent's last transitions, newest first, with why (detail).
+SELECT at, from_state, from_reason, to_state, to_reason, event, source, linkedid, actor,
+       busy_pending, sign_out_pending, detail
+FROM agent_state_audit
+WHERE job_number = $1
+ORDER BY at DESC, id DESC
+LIMIT $2;
 
 -- name: schedule
 SELECT weekday, at, label FROM sign_out_schedule ORDER BY weekday, at;
-
--- name: calendar_override
-SELECT working FROM calendar_overrides WHERE day = $1;
-
--- name: create_session
-INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, $2, $3, $4);
-
--- name: session
-SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();
-
--- name: deactivate_categories
-UPDATE call_categories SET active = false;
-
--- name: upsert_category
-INSERT INTO call_categories (name, position, active) VALUES ($1, $2, true)
-ON CONFLICT (name) DO UPDATE SET position = $2, active = true;
 
 -- name: clear_schedule
 DELETE FROM sign_out_schedule;
 
 -- name: add_schedule_entry
 INSERT INTO sign_out_schedule (weekday, at, label) VALUES ($1, $2, $3);
-
--- name: set_calendar_override
-INSERT INTO calendar_overrides (day, working, note) VALUES ($1, $2, $3)
-ON CONFLICT (day) DO UPDATE SET working = $2, note = $3;
-
--- name: delete_calendar_override
-DELETE FROM calendar_overrides WHERE day = $1;

@@ -18,6 +18,7 @@ from core.errors import ConfigError
 from core.logging import get_logger
 from core.settings import Settings
 from db.pool import create_pool
+from ivr.calendar import Calendar
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -72,7 +73,9 @@ class Service:
         await self.agents.load()
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, queues=(s.queue,))
         self.watch.attach()
-        self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone))
+        self.schedule = ScheduleRunner(
+            self.agents, ZoneInfo(s.timezone), calendar=Calendar(self.pool)
+        )
         await self.ami.start()
         self.recorder.start()
         assert self.schedule is not None

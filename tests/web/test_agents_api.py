@@ -136,7 +136,7 @@ async def test_wrap_up_classifies_the_agents_own_call(client: TestClient, fresh_
     conn = await asyncpg.connect(fresh_db)
     await calls_repo.insert(conn, call)
     me = await token(client, "1001")
-    categories = (await (await client.get("/api/categories")).json())["categories"]
+    categories = (await (await client.get("/api/categories", headers=me)).json())["categories"]
     assert categories[0] == "养老保险" and "建议投诉" in categories
     bad = await client.post(
         "/api/calls/9.1/wrap-up", headers=me, json={"category": "天气", "summary": "x"}
@@ -204,7 +204,7 @@ async def test_a_supervisor_edits_categories_schedule_and_calendar(
         "/api/categories", headers=boss, json={"categories": ["社会保障卡", "养老保险", "新分类"]}
     )
     assert ok.status == 200
-    listed = (await (await client.get("/api/categories")).json())["categories"]
+    listed = (await (await client.get("/api/categories", headers=agent)).json())["categories"]
     assert listed == ["社会保障卡", "养老保险", "新分类"]
 
     schedule = {
