@@ -29,6 +29,11 @@ _SERVER_GONE = (
     asyncpg.exceptions.TooManyConnectionsError,
 )
 
+# asyncpg's words when the pool or a connection went away under us: "pool is closed",
+# "connection is closed", and, for a connection the server cut while a request held it
+# (the pool takes it back at once), "connection has been released back to the pool"
+_GONE_WORDS = ("closed", "closing", "released back to the pool")
+
 
 def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
     """Our error for ``exc`` if it says the database is unreachable, else ``None``."""
@@ -36,8 +41,8 @@ def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
         return exc
     if isinstance(exc, _SERVER_GONE):
         return _translated(exc)
-    if isinstance(exc, asyncpg.InterfaceError) and ("closed" in str(exc) or "closing" in str(exc)):
-        return _translated(exc)  # "pool is closed", "connection is closed"
+    if isinstance(exc, asyncpg.InterfaceError) and any(w in str(exc) for w in _GONE_WORDS):
+        return _translated(exc)
     if isinstance(exc, OSError | TimeoutError) and _raised_in_asyncpg(exc):
         return _translated(exc)  # connection refused while the pool reconnects, no answer
     return None
