@@ -56,7 +56,7 @@ async def test_a_client_too_slow_for_its_queue_gets_a_resync_and_is_counted(
         for _ in range(10):
             for listener in list(floor.service._listeners):
                 listener(Change(before, after, "GoBusy", "web", datetime.now(UTC)))
-        events = await _events(response)  # the server ends the stream
+        events = await asyncio.wait_for(_events(response), 20)  # the server ends the stream
         assert events[-1][0] == "resync" and events[-1][1]["reason"] == "slow_client"
         assert sum(1 for name, _ in events if name == "agent") < 3 + 10
         assert await _dropped(floor) == 1
