@@ -30,4 +30,3 @@ def test_what_counts_as_the_database_gone(exc: BaseException, gone: bool) -> Non
     if translated is not None:
         assert isinstance(translated, DatabaseUnavailable)
         assert translated.code == "db.unavailable" and translated.__cause__ is exc
-
