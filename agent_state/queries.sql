@@ -13,48 +13,35 @@ ORDER BY a.job_number;
 -- name: states
 SELECT * FROM agent_states;
 
--- name: save_state
-INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
-                          sign_out_pending, phone_reachable, busy_pending)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (job_number) DO UPDATE SET
-    state = $2, busy_reason = $3, since = $4, wrap_up_deadline = $5,
-    sign_out_pending = $6, phone_reachable = $7, busy_pending = $8;
-
--- name: audit
--- detail: why, when the service reconciled (what the database said, what Asterisk said)
+-- name: save_transition
+-- The agent's new state and (when $9) its audit row, in one statement: one round trip,
+-- atomic. detail: why, when the service reconciled (what the database said, what
+-- Asterisk said).
+WITH saved AS (
+    INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
+                              sign_out_pending, phone_reachable, busy_pending)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (job_number) DO UPDATE SET
+        state = $2, busy_reason = $3, since = $4, wrap_up_deadline = $5,
+        sign_out_pending = $6, phone_reachable = $7, busy_pending = $8
+)
 INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
                                event, source, linkedid, actor, busy_pending,
                                sign_out_pending, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
+SELECT $1, $10, $11, $12, $2, $3, $13, $14, $15, $16, $8, $6, $17
+WHERE $9::boolean;
 
--- name: categories
-SELECT name FROM call_categories WHERE active ORDER BY position;
-
--- name: classify_call
--- R5: category and summary from the agent who took the call.
-UPDATE calls SET category = $2, summary = $3, classified_by = $4, classified_at = $5
-WHERE linkedid = $1 AND agent_job_number = $4
-RETURNING linkedid;
+-- name: audit_of_agent
+-- The agent's last transitions, newest first, with why (detail).
+SELECT at, from_state, from_reason, to_state, to_reason, event, source, linkedid, actor,
+       busy_pending, sign_out_pending, detail
+FROM agent_state_audit
+WHERE job_number = $1
+ORDER BY at DESC, id DESC
+LIMIT $2;
 
 -- name: schedule
 SELECT weekday, at, label FROM sign_out_schedule ORDER BY weekday, at;
-
--- name: calendar_override
-SELECT working FROM calendar_overrides WHERE day = $1;
-
--- name: create_session
-INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, $2, $3, $4);
-
--- name: session
-SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();
-
--- name: deactivate_categories
-UPDATE call_categories SET active = false;
-
--- name: upsert_category
-INSERT INTO call_categories (name, position, active) VALUES ($1, $2, true)
-ON CONFLICT (name) DO UPDATE SET position = $2, active = true;
 
 -- name: clear_schedule
 DELETE FROM sign_out_schedule;
@@ -62,12 +49,6 @@ DELETE FROM sign_out_schedule;
 -- name: add_schedule_entry
 INSERT INTO sign_out_schedule (weekday, at, label) VALUES ($1, $2, $3);
 
--- name: set_calendar_override
-INSERT INTO calendar_overrides (day, working, note) VALUES ($1, $2, $3)
-ON CONFLICT (day) DO UPDATE SET working = $2, note = $3;
-
--- name: delete_calendar_override
-DELETE FROM calendar_overrides WHERE day = $1;
 
 -- ---- sign-in lockout (agent_state/lockouts.py) -------------------------------------------
 

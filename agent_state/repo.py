@@ -1,8 +1,14 @@
-"""Agents, their states and the audit log in PostgreSQL; the SQL is in ``queries.sql``."""
+"""Agents, their states and the audit log in PostgreSQL; the SQL is in ``queries.sql``.
+
+One concern: the roster, the states and their audit. The sign-out schedule is
+``schedule_repo``'s, call categories and classification ``calls``', the working-day
+calendar ``ivr.calendar``'s, web sessions ``web``'s.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agent_state.member import Member
@@ -63,88 +69,51 @@ async def save_transition(
     linkedid: str | None = None,
     actor: str | None = None,
 ) -> None:
-    """The new state and its audit row, in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            Q["save_state"],
-            new.job_number,
-            new.state.value,
-            _reason(new.busy_reason),
-            new.since or at,
-            new.wrap_up_deadline,
-            new.sign_out_pending,
-            new.phone_reachable,
-            _reason(new.busy_pending),
-        )
-        if _audited(old) != _audited(new):
-            await conn.execute(
-                Q["audit"],
-                new.job_number,
-                at,
-                old.state.value,
-                _reason(old.busy_reason),
-                new.state.value,
-                _reason(new.busy_reason),
-                type(event).__name__,
-                event.source.value,
-                linkedid,
-                actor,
-                _reason(new.busy_pending),
-                new.sign_out_pending,
-                getattr(event, "why", "") or None,
-            )
-
-
-async def categories(conn: Any) -> list[str]:
-    return [r["name"] for r in await conn.fetch(Q["categories"])]
-
-
-async def classify_call(
-    conn: Any, linkedid: str, *, category: str, summary: str, job_number: str, at: datetime
-) -> bool:
-    return (
-        await conn.fetchval(Q["classify_call"], linkedid, category, summary, job_number, at)
-        is not None
+    """The new state and, when what an audit row records changed, its audit row —
+    one statement, so one round trip and atomic; the audit's ``detail`` is a
+    reconcile's why (``ForceBusy.why``)."""
+    audit = _audited(old) != _audited(new)
+    await pool.execute(
+        Q["save_transition"],
+        new.job_number,
+        new.state.value,
+        _reason(new.busy_reason),
+        new.since or at,
+        new.wrap_up_deadline,
+        new.sign_out_pending,
+        new.phone_reachable,
+        _reason(new.busy_pending),
+        audit,
+        at,
+        old.state.value,
+        _reason(old.busy_reason),
+        type(event).__name__,
+        event.source.value,
+        linkedid,
+        actor,
+        getattr(event, "why", "") or None,
     )
 
 
-async def schedule(conn: Any) -> list[tuple[int, time, str]]:
-    return [(r["weekday"], r["at"], r["label"]) for r in await conn.fetch(Q["schedule"])]
+@dataclass(frozen=True)
+class AuditRow:
+    """One transition of one agent, as the audit log keeps it."""
+
+    at: datetime
+    from_state: str
+    from_reason: str | None
+    to_state: str
+    to_reason: str | None
+    event: str
+    source: str
+    linkedid: str | None
+    actor: str | None
+    busy_pending: str | None
+    sign_out_pending: bool
+    detail: str | None
 
 
-async def calendar_override(conn: Any, day: date) -> bool | None:
-    value = await conn.fetchval(Q["calendar_override"], day)
-    return None if value is None else bool(value)
-
-
-async def create_session(
-    conn: Any, token_hash: str, job_number: str, role: str, expires_at: datetime
-) -> None:
-    await conn.execute(Q["create_session"], token_hash, job_number, role, expires_at)
-
-
-async def session(conn: Any, token_hash: str) -> tuple[str, str] | None:
-    row = await conn.fetchrow(Q["session"], token_hash)
-    return (row["job_number"], row["role"]) if row else None
-
-
-async def replace_categories(pool: Any, names: list[str]) -> None:
-    """The active R5 list becomes ``names`` in that order; old names stay for old calls."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(Q["deactivate_categories"])
-        for position, name in enumerate(names, start=1):
-            await conn.execute(Q["upsert_category"], name, position)
-
-
-async def replace_schedule(pool: Any, entries: list[tuple[int, time, str]]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(Q["clear_schedule"])
-        for weekday, at, label in entries:
-            await conn.execute(Q["add_schedule_entry"], weekday, at, label)
-
-
-async def set_calendar_override(pool: Any, day: date, working: bool | None, note: str) -> None:
-    if working is None:
-        await pool.execute(Q["delete_calendar_override"], day)
-    else:
-        await pool.execute(Q["set_calendar_override"], day, working, note)
+async def audit(conn: Any, job_number: str, limit: int) -> list[AuditRow]:
+    """The agent's last ``limit`` transitions, newest first."""
+    rows = await conn.fetch(Q["audit_of_agent"], job_number, limit)
+    return [AuditRow(**{f: r[f] for f in AuditRow.__dataclass_fields__}) for r in rows]

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -148,6 +146,13 @@ class AgentService:
         (a lockout after wrong PINs holds for that job number from that origin only).
         The hash runs off the event loop; see ``agent_state.pin_checker``."""
         return await self.sign_ins.check(self.members.get(job_number), job_number, pin, origin)
+
+    async def lift_lockout(self, actor: Actor, job_number: str) -> list[str]:
+        """A supervisor lifts every sign-in lockout of an agent; the origins lifted."""
+        if not actor.is_supervisor:
+            raise Forbidden("only a supervisor lifts a sign-in lockout")
+        self.member(job_number)  # 404 for a job number nobody has
+        return await self.sign_ins.lift(job_number, actor=actor.job_number)
 
     async def sign_in(
         self,
@@ -317,16 +322,3 @@ class AgentService:
             await self.apply(job_number, WrapUpExpired(deadline=deadline))
         except Exception:
             log.exception("wrap-up deadline could not be applied", agent=job_number)
-
-
-def new_session_token() -> tuple[str, str]:
-    """A random bearer token and the hash that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-SESSION_LIFETIME = timedelta(hours=12)

@@ -1,81 +1,48 @@
-"""HTTP API of the agents (aiohttp handlers; the web package routes them).
+"""HTTP API of the agents (aiohttp handlers; the web package routes them and resolves
+the session: ``actor_of(request)`` is who asks).
 
-    POST /api/sessions                 {job_number, pin} -> {token, role}   (agent or supervisor)
     GET  /api/agents                   every agent: state, since, why
     POST /api/agents/{job}/state       {state: sign_in|idle|busy|sign_out|force_busy, reason?}
+    GET  /api/agents/{job}/audit       ?limit= the agent's transitions, newest first, and why
     POST /api/calls/{linkedid}/wrap-up {category, summary, then?: idle|busy}
-    GET  /api/categories               the R5 call categories
     GET  /api/agents/stream            server-sent events: one per state change
 
-An agent acts on itself; a supervisor may force any agent busy or sign it out.
+Views parse and call a service; who may do what is the services' decision.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from agent_state import repo, requests
+from agent_state import requests
+from agent_state.audit import AuditTrail
 from agent_state.model import Agent, SignIn, Source
-from agent_state.service import (
-    SESSION_LIFETIME,
-    AgentService,
-    Change,
-    NotAllowed,
-    new_session_token,
-    token_hash,
-)
-from core.actor import Actor, Role
+from agent_state.repo import AuditRow
+from agent_state.service import AgentService, Change
+from calls.classification import CATEGORY_MAX, SUMMARY_MAX, Classifier
+from core import inputs
 from core.encoding import json_dumps
-from core.errors import Forbidden, InvalidInput, Unauthorized
+from core.errors import Forbidden, InvalidInput
+from core.logging import get_logger
+from core.request_actor import actor_of
 
-AGENTS = web.AppKey("agents", AgentService)
-SUMMARY_MAX = 500
+log = get_logger("agent_state")
+
+WORD_MAX = 20  # state, reason, then: short words
+AUDIT_LIMIT_DEFAULT = 100
 
 
 async def read_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body must be a JSON object") from exc
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return body
+    return inputs.json_object(await request.read())
 
 
-def _text(
-    body: dict[str, Any], key: str, *, required: bool = True, multiline: bool = False
-) -> str | None:
-    value = body.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{key} must be a non-empty string")
-    check_text(key, value, multiline=multiline)
-    return value
-
-
-def check_text(key: str, value: str, *, multiline: bool = False) -> str:
-    """Refuse control characters (PostgreSQL cannot even store NUL); a summary may keep
-    its line breaks and tabs."""
-    allowed = "\n\t" if multiline else ""
-    if any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in value):
-        raise InvalidInput(f"{key} holds a control character")
-    return value
-
-
-async def who(request: web.Request) -> Actor:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise Unauthorized("sign in first: POST /api/sessions, then send 'Authorization: Bearer'")
-    found = await repo.session(request.app[AGENTS].pool, token_hash(header[7:]))
-    if found is None:
-        raise Unauthorized("the session expired or does not exist; sign in again")
-    return Actor(found[0], Role(found[1]))
+def path_job(request: web.Request) -> str:
+    return inputs.job_number(request.match_info["job"], "the job number in the path")
 
 
 def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
@@ -88,137 +55,193 @@ def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
         "since": agent.since.isoformat() if agent.since else None,
         "wrap_up_deadline": agent.wrap_up_deadline.isoformat() if agent.wrap_up_deadline else None,
         "sign_out_pending": agent.sign_out_pending,
+        # 置忙 asked for, not yet in force (Asterisk's confirmation, or a call first)
+        "busy_pending": agent.busy_pending.value if agent.busy_pending else None,
         "phone_reachable": agent.phone_reachable,
     }
 
 
-async def create_session(request: web.Request) -> web.Response:
-    body = await read_body(request)
-    service = request.app[AGENTS]
-    job, pin = _text(body, "job_number"), _text(body, "pin")
-    assert job is not None and pin is not None
-    member = await service.check_pin(job, pin, origin=request.remote or "")
-    token, hashed = new_session_token()
-    await repo.create_session(
-        service.pool, hashed, job, member.role.value, datetime.now(UTC) + SESSION_LIFETIME
-    )
-    return web.json_response(
-        {"token": token, "role": member.role.value, "job_number": job}, status=201
-    )
+def audit_json(row: AuditRow) -> dict[str, Any]:
+    return {**row.__dict__, "at": row.at.isoformat()}
 
 
-async def list_agents(request: web.Request) -> web.Response:
-    await who(request)
-    service = request.app[AGENTS]
-    agents = [
-        agent_json(service.agents[job], member.name)
-        for job, member in sorted(service.members.items())
-        if job in service.agents
-    ]
-    return web.json_response({"agents": agents}, dumps=json_dumps)
+@dataclass(frozen=True)
+class StreamLimits:
+    """How the live stream treats its clients (settings ``sse_*``)."""
+
+    keepalive_s: float
+    queue_size: int
+    on_dropped: Callable[[], None] = lambda: None  # a slow client was cut off
 
 
-async def change_state(request: web.Request) -> web.Response:
-    actor = await who(request)
-    job = request.match_info["job"]
-    body = await read_body(request)
-    what = _text(body, "state")
-    reason = _text(body, "reason", required=False)
-    assert what is not None
-    service = request.app[AGENTS]
-    event = requests.parse(what, source=Source.WEB, reason=reason)
-    if isinstance(event, SignIn):
-        if job != actor.job_number:
-            raise Forbidden("an agent signs in only itself")
-        pin = _text(body, "pin")
-        assert pin is not None
-        agent = await service.sign_in(job, pin, source=Source.WEB)
-    else:
-        agent = await service.request(actor, job, event)
-    return web.json_response(agent_json(agent, service.member(job).name), dumps=json_dumps)
+class AgentViews:
+    def __init__(
+        self,
+        agents: AgentService,
+        classifier: Classifier,
+        audit: AuditTrail,
+        stream_limits: StreamLimits,
+    ) -> None:
+        self.agents = agents
+        self.classifier = classifier
+        self.audit_trail = audit
+        self.limits = stream_limits
 
+    async def list_agents(self, request: web.Request) -> web.Response:
+        actor_of(request)
+        service = self.agents
+        agents = [
+            agent_json(service.agents[job], member.name)
+            for job, member in sorted(service.members.items())
+            if job in service.agents
+        ]
+        return web.json_response({"agents": agents}, dumps=json_dumps)
 
-async def wrap_up(request: web.Request) -> web.Response:
-    """R5: the call's category and summary; then idle (or busy) at once if asked."""
-    actor = await who(request)
-    body = await read_body(request)
-    category, summary = _text(body, "category"), _text(body, "summary", multiline=True)
-    assert category is not None and summary is not None
-    then = _text(body, "then", required=False)
-    service = request.app[AGENTS]
-    if category not in await repo.categories(service.pool):
-        raise InvalidInput(f"unknown category {category!r}; see GET /api/categories")
-    if len(summary) > SUMMARY_MAX:
-        raise InvalidInput(f"the summary is limited to {SUMMARY_MAX} characters")
-    if then not in (None, "idle", "busy"):
-        raise InvalidInput("then must be idle or busy")
-    linkedid = request.match_info["linkedid"]
-    if not await repo.classify_call(
-        service.pool,
-        linkedid,
-        category=category,
-        summary=summary,
-        job_number=actor.job_number,
-        at=datetime.now(UTC),
-    ):
-        raise NotAllowed(
-            f"call {linkedid} is not on record as answered by agent {actor.job_number} "
-            "(yet: it is written when the call ends)"
+    async def change_state(self, request: web.Request) -> web.Response:
+        actor = actor_of(request)
+        job = path_job(request)
+        body = await read_body(request)
+        what = inputs.required_text(body, "state", max_len=WORD_MAX)
+        reason = inputs.text(body, "reason", required=False, max_len=WORD_MAX)
+        event = requests.parse(what, source=Source.WEB, reason=reason)
+        if isinstance(event, SignIn):
+            if job != actor.job_number:
+                raise Forbidden("an agent signs in only itself")
+            pin = inputs.required_text(body, "pin", max_len=inputs.PIN_MAX)
+            agent = await self.agents.sign_in(
+                job, pin, source=Source.WEB, origin=request.remote or ""
+            )
+        else:
+            agent = await self.agents.request(actor, job, event)
+        return web.json_response(agent_json(agent, self.agents.member(job).name), dumps=json_dumps)
+
+    async def audit(self, request: web.Request) -> web.Response:
+        actor = actor_of(request)
+        job = path_job(request)
+        unknown = set(request.query) - {"limit"}
+        if unknown:
+            raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        limit = inputs.whole_number(
+            request.query.get("limit"), "limit", default=AUDIT_LIMIT_DEFAULT, low=1, high=1000
         )
-    agent = service.agents.get(actor.job_number)
-    if then is not None and agent is not None:
-        event = requests.parse(then, source=Source.WEB)
-        agent = await service.request(actor, actor.job_number, event)
-    return web.json_response(
-        {"linkedid": linkedid, "category": category, "agent": agent_json(agent) if agent else None},
-        dumps=json_dumps,
-    )
+        rows = await self.audit_trail.recent(actor, job, limit)
+        return web.json_response(
+            {"job_number": job, "audit": [audit_json(r) for r in rows]}, dumps=json_dumps
+        )
 
+    async def wrap_up(self, request: web.Request) -> web.Response:
+        """R5: the call's category and summary; then idle (or busy) at once if asked."""
+        actor = actor_of(request)
+        linkedid = inputs.linkedid(request.match_info["linkedid"])
+        body = await read_body(request)
+        category = inputs.required_text(body, "category", max_len=CATEGORY_MAX)
+        summary = inputs.required_text(body, "summary", multiline=True, max_len=SUMMARY_MAX)
+        then = inputs.text(body, "then", required=False, max_len=WORD_MAX)
+        if then not in (None, "idle", "busy"):
+            raise InvalidInput("then must be idle or busy")
+        await self.classifier.classify(actor, linkedid, category, summary)
+        agent = self.agents.agents.get(actor.job_number)
+        if then is not None and agent is not None:
+            event = requests.parse(then, source=Source.WEB)
+            agent = await self.agents.request(actor, actor.job_number, event)
+        return web.json_response(
+            {
+                "linkedid": linkedid,
+                "category": category,
+                "agent": agent_json(agent) if agent else None,
+            },
+            dumps=json_dumps,
+        )
 
-async def categories(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"categories": await repo.categories(request.app[AGENTS].pool)}, dumps=json_dumps
-    )
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: the floor, then one ``agent`` event per change. A client
+        too slow for its queue is cut off after a ``resync`` event (never silently
+        behind): it reconnects and starts again from a fresh floor."""
+        actor_of(request)
+        feed = _Feed(self.limits, request)
+        unsubscribe = self.agents.subscribe(feed.deliver)
+        feed.unsubscribe = unsubscribe
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        try:
+            for job, agent in sorted(self.agents.agents.items()):
+                await _send(response, "agent", agent_json(agent, self._name(job)))
+            await self._follow(response, feed)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            unsubscribe()
+            feed.done()
+        return response
 
-
-async def stream(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: the floor as it changes (one ``agent`` event per change)."""
-    await who(request)
-    service = request.app[AGENTS]
-    changes: asyncio.Queue[Change] = asyncio.Queue(maxsize=1000)
-    unsubscribe = service.subscribe(lambda c: changes.put_nowait(c) if not changes.full() else None)
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-    )
-    await response.prepare(request)
-    try:
-        for job, agent in sorted(service.agents.items()):
-            await _send(response, agent_json(agent, service.members[job].name))
-        while True:
+    async def _follow(self, response: web.StreamResponse, feed: _Feed) -> None:
+        while not feed.overflowed:
             try:
-                change = await asyncio.wait_for(changes.get(), 15)
+                change = await asyncio.wait_for(feed.changes.get(), self.limits.keepalive_s)
             except TimeoutError:
                 await response.write(b": keepalive\n\n")
                 continue
-            body = agent_json(change.after, service.members[change.after.job_number].name)
+            body = agent_json(change.after, self._name(change.after.job_number))
             body.update(event=change.event, source=change.source, previous=change.before.label)
-            await _send(response, body)
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
-    finally:
-        unsubscribe()
-    return response
+            await _send(response, "agent", body)
+        await _send(
+            response,
+            "resync",
+            {
+                "reason": "slow_client",
+                "message": "changes came faster than this client read them; "
+                "reconnect for a fresh floor",
+            },
+        )
+
+    def _name(self, job: str) -> str:
+        member = self.agents.members.get(job)
+        return member.name if member else ""
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/api/agents", self.list_agents)
+        app.router.add_get("/api/agents/stream", self.stream)
+        app.router.add_post("/api/agents/{job}/state", self.change_state)
+        app.router.add_get("/api/agents/{job}/audit", self.audit)
+        app.router.add_post("/api/calls/{linkedid}/wrap-up", self.wrap_up)
 
 
-async def _send(response: web.StreamResponse, body: dict[str, Any]) -> None:
-    await response.write(f"event: agent\ndata: {json_dumps(body)}\n\n".encode())
+class _Feed:
+    """One stream client's queue of changes; on overflow it stops taking changes, counts
+    the drop, and cuts the connection if the client still has not caught up after a
+    keepalive period (a client that never reads blocks even the ``resync`` write)."""
+
+    def __init__(self, limits: StreamLimits, request: web.Request) -> None:
+        self.limits = limits
+        self.request = request
+        self.changes: asyncio.Queue[Change] = asyncio.Queue(maxsize=limits.queue_size)
+        self.overflowed = False
+        self.unsubscribe: Callable[[], None] = lambda: None
+        self._cut: asyncio.TimerHandle | None = None
+
+    def deliver(self, change: Change) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.changes.put_nowait(change)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.unsubscribe()
+            self.limits.on_dropped()
+            log.warning("stream client too slow; cut off", queue_size=self.limits.queue_size)
+            self._cut = asyncio.get_running_loop().call_later(self.limits.keepalive_s, self._abort)
+
+    def _abort(self) -> None:
+        transport = self.request.transport
+        if transport is not None:
+            transport.close()
+
+    def done(self) -> None:
+        if self._cut is not None:
+            self._cut.cancel()
 
 
-def add_routes(app: web.Application, service: AgentService) -> None:
-    app[AGENTS] = service
-    app.router.add_post("/api/sessions", create_session)
-    app.router.add_get("/api/agents", list_agents)
-    app.router.add_get("/api/agents/stream", stream)
-    app.router.add_post("/api/agents/{job}/state", change_state)
-    app.router.add_post("/api/calls/{linkedid}/wrap-up", wrap_up)
-    app.router.add_get("/api/categories", categories)
+async def _send(response: web.StreamResponse, event: str, body: dict[str, Any]) -> None:
+    await response.write(f"event: {event}\ndata: {json_dumps(body)}\n\n".encode())

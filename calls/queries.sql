@@ -49,3 +49,20 @@ LIMIT $6;
 
 -- name: call_by_linkedid
 SELECT * FROM calls WHERE linkedid = $1;
+
+-- name: categories
+-- R5: the region's unified business categories, in the order admins gave them.
+SELECT name FROM call_categories WHERE active ORDER BY position;
+
+-- name: classify_call
+-- R5: category and summary from the agent who took the call.
+UPDATE calls SET category = $2, summary = $3, classified_by = $4, classified_at = $5
+WHERE linkedid = $1 AND agent_job_number = $4
+RETURNING linkedid;
+
+-- name: deactivate_categories
+UPDATE call_categories SET active = false;
+
+-- name: upsert_category
+INSERT INTO call_categories (name, position, active) VALUES ($1, $2, true)
+ON CONFLICT (name) DO UPDATE SET position = $2, active = true;

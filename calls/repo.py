@@ -85,3 +85,25 @@ def from_row(row: Any) -> CallRecord:
         queue=row["queue"],
         agent_job_number=row["agent_job_number"],
     )
+
+
+async def categories(conn: Any) -> list[str]:
+    return [r["name"] for r in await conn.fetch(Q["categories"])]
+
+
+async def replace_categories(pool: Any, names: list[str]) -> None:
+    """The active R5 list becomes ``names`` in that order; old names stay for old calls."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(Q["deactivate_categories"])
+        for position, name in enumerate(names, start=1):
+            await conn.execute(Q["upsert_category"], name, position)
+
+
+async def classify(
+    conn: Any, linkedid: str, *, category: str, summary: str, job_number: str, at: datetime
+) -> bool:
+    """Category and summary on the call ``job_number`` answered; False if no such call."""
+    return (
+        await conn.fetchval(Q["classify_call"], linkedid, category, summary, job_number, at)
+        is not None
+    )

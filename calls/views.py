@@ -1,4 +1,9 @@
-"""HTTP views of call records: ``GET /api/calls`` with filters, JSON."""
+"""HTTP views of call records and their classification (aiohttp handlers).
+
+GET /api/calls          call records, filtered (the web app routes it)
+GET /api/categories     the R5 call categories, in order
+PUT /api/categories     {categories: [name, ...]}   a supervisor's edit of the list
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,15 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from calls import repo
+from calls.classification import Classifier
 from calls.model import CallRecord, Outcome
 from core.encoding import json_dumps
 from core.errors import InvalidInput
+from core.inputs import check_text, json_object
+from core.request_actor import actor_of
+
+CLASSIFIER = web.AppKey("classifier", Classifier)
+CATEGORIES_MAX = 100
 
 MAX_LIMIT = 1000
 _NUMBER = re.compile(r"^[0-9*#+]{1,32}$")
@@ -91,3 +102,29 @@ async def list_calls(pool: Any, query: Any, tz: ZoneInfo) -> dict[str, Any]:
 
 def json_response(body: dict[str, Any]) -> web.Response:
     return web.json_response(body, dumps=json_dumps)
+
+
+async def get_categories(request: web.Request) -> web.Response:
+    return json_response({"categories": await request.app[CLASSIFIER].categories()})
+
+
+async def put_categories(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    names = json_object(await request.read()).get("categories")
+    if (
+        not isinstance(names, list)
+        or not 1 <= len(names) <= CATEGORIES_MAX
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise InvalidInput(f"categories must be a list of 1-{CATEGORIES_MAX} names")
+    for name in names:
+        check_text("a category", name)
+    return json_response(
+        {"categories": await request.app[CLASSIFIER].replace_categories(actor, names)}
+    )
+
+
+def add_routes(app: web.Application, classifier: Classifier) -> None:
+    app[CLASSIFIER] = classifier
+    app.router.add_get("/api/categories", get_categories)
+    app.router.add_put("/api/categories", put_categories)

@@ -88,6 +88,9 @@ class Settings:
     backfill_every_s: float = 60.0
     backfill_days: int = 7
     backfill_grace_s: float = 15.0  # a finished call is the live recorder's for this long
+    # The agents' live stream (server-sent events)
+    sse_keepalive_s: float = 15.0  # a comment line this often keeps proxies from closing it
+    sse_queue_size: int = 1000  # changes a client may lag behind before it is cut off
     # Logs: "auto" = console on a terminal, JSON otherwise
     log_format: str = "auto"
     log_level: str = "info"

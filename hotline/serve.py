@@ -27,6 +27,7 @@ from core.logging import get_logger
 from core.settings import Settings
 from db.pool import create_pool
 from hotline.standby import DriverLock, Outcome, Role
+from ivr.calendar import Calendar
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -124,7 +125,12 @@ class Service:
         )
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, self.reconciler)
         self.watch.attach()
-        self.schedule = ScheduleRunner(self.agents, ZoneInfo(s.timezone), every_s=s.schedule_tick_s)
+        self.schedule = ScheduleRunner(
+            self.agents,
+            ZoneInfo(s.timezone),
+            every_s=s.schedule_tick_s,
+            calendar=Calendar(self.pool),
+        )
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -41,6 +42,18 @@ async def fresh_db(database_url: str) -> AsyncIterator[str]:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         yield database_url.rsplit("/", 1)[0] + "/" + name
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await _drop(admin, name)
     finally:
         await admin.close()
+
+
+async def _drop(admin: asyncpg.Connection, name: str) -> None:
+    """``DROP … WITH (FORCE)`` is refused while a session of another role (a PostgreSQL
+    background worker, say) is still in the database: try again for a few seconds."""
+    for _ in range(50):
+        try:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            await asyncio.sleep(0.1)
+    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -9,15 +9,21 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from aiohttp import web
 
-from agent_state import admin as agent_admin
-from agent_state import lockout_views
-from agent_state import views as agent_views
+from agent_state.admin import AdminViews
+from agent_state.admin_service import AdminService
+from agent_state.audit import AuditTrail
+from agent_state.lockout_views import LockoutViews
 from agent_state.service import AgentService
+from agent_state.views import AgentViews, StreamLimits
 from ami import AmiClient
 from calls import views as call_views
+from calls.classification import Classifier
 from core.settings import Settings
+from ivr.calendar import Calendar
+from web import auth
 from web.errors import error_middleware
 from web.metrics import Metrics
+from web.sessions import Sessions
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -26,6 +32,7 @@ METRICS = web.AppKey("metrics", Metrics)
 STARTED = web.AppKey("started", float)
 # "active" or "standby" (hotline/standby.py): read at each /healthz
 ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
+AGENTS = web.AppKey("agents", AgentService)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -63,8 +70,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def calls(request: web.Request) -> web.Response:
-    """Call records hold citizens' numbers and names: a session is required."""
-    await agent_views.who(request)
+    """Call records hold citizens' numbers and names: a session is required (the auth
+    middleware sees to it, as for everything under /api)."""
     tz = ZoneInfo(request.app[SETTINGS].timezone)
     body = await call_views.list_calls(request.app[POOL], request.query, tz)
     return call_views.json_response(body)
@@ -72,11 +79,10 @@ async def calls(request: web.Request) -> web.Response:
 
 async def index(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    async with request.app[POOL].acquire() as conn:
-        agents = await conn.fetch("SELECT job_number, name, extension FROM agents ORDER BY 1")
+    members = sorted(request.app[AGENTS].members.values(), key=lambda m: m.job_number)
     rows = "".join(
-        f"<tr><td>{a['job_number']}</td><td>{_escape(a['name'])}</td><td>{a['extension']}</td></tr>"
-        for a in agents
+        f"<tr><td>{m.job_number}</td><td>{_escape(m.name)}</td><td>{m.extension}</td></tr>"
+        for m in members
     )
     html = (
         "<!doctype html><meta charset=utf-8><title>12333 hotline</title>"
@@ -103,7 +109,7 @@ def init_app(
     *,
     role: Callable[[], str] | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
     app[AMI] = ami
@@ -114,9 +120,19 @@ def init_app(
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    if agents is not None:  # the call list needs sessions, which the agents own
-        app.router.add_get("/api/calls", calls)
-        agent_views.add_routes(app, agents)
-        agent_admin.add_routes(app)
-        lockout_views.add_routes(app)
+    if agents is None:  # a standby (hotline/standby.py): health only, no domain routes
+        return app
+    app[AGENTS] = agents
+    app.router.add_get("/api/calls", calls)
+    auth.add_routes(app, Sessions(pool), agents)
+    classifier = Classifier(pool)
+    call_views.add_routes(app, classifier)
+    limits = StreamLimits(
+        keepalive_s=settings.sse_keepalive_s,
+        queue_size=settings.sse_queue_size,
+        on_dropped=metrics_.sse_client_dropped,
+    )
+    AgentViews(agents, classifier, AuditTrail(pool, agents), limits).add_routes(app)
+    AdminViews(AdminService(pool, Calendar(pool))).add_routes(app)
+    LockoutViews(agents).add_routes(app)
     return app

@@ -1,4 +1,11 @@
-"""Domain errors to HTTP, in one place: the code is the contract, the message helps."""
+"""Errors to HTTP, in one place: the code is the contract, the message helps.
+
+Every answer of the API that is not a success is JSON ``{"error": <code>, "message":
+…}``: our ``HotlineError``s by their code's prefix, aiohttp's own (unknown route,
+method, body too large) with stable codes, a database that went away as 503
+``db.unavailable``, and anything unexpected as 500 ``internal.error`` with one
+structured log line (never aiohttp's plain-text page and raw traceback).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from aiohttp import web
 
 from core.errors import HotlineError
 from core.logging import get_logger
+from db.errors import unavailable
 
 log = get_logger("web")
 
@@ -25,6 +33,15 @@ STATUS_BY_CODE_PREFIX = (
     ("db.", 503),
 )
 
+# aiohttp's own refusals, raised before or around our handlers
+CODE_BY_HTTP_STATUS = {
+    400: "input.invalid",
+    404: "not_found",
+    405: "http.method_not_allowed",
+    413: "input.too_large",
+}
+INTERNAL = "internal.error"
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -35,13 +52,55 @@ def status_for(code: str) -> int:
     return 500
 
 
+def _answer(code: str, message: str, status: int, **details: object) -> web.Response:
+    return web.json_response({"error": code, "message": message, **details}, status=status)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except HotlineError as exc:
-        status = status_for(exc.code)
-        log.info("request refused", path=request.path, error=exc.code, status=status)
-        return web.json_response(
-            {"error": exc.code, "message": exc.message, **exc.details}, status=status
+        return _refused(request, exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _http_refusal(request, exc)
+    except Exception as exc:
+        db = unavailable(exc)
+        if db is not None:
+            log.warning(
+                "database unavailable",
+                path=request.path,
+                method=request.method,
+                error=db.code,
+                exc_type=type(exc).__name__,
+                cause=str(exc)[:200],
+            )
+            return _refused(request, db)
+        log.error(
+            "request failed",
+            path=request.path,
+            method=request.method,
+            error=INTERNAL,
+            exc_type=type(exc).__name__,
+            exc_info=exc,
         )
+        return _answer(INTERNAL, "something went wrong on our side; it has been logged", 500)
+
+
+def _refused(request: web.Request, exc: HotlineError) -> web.Response:
+    status = status_for(exc.code)
+    log.info(
+        "request refused", path=request.path, method=request.method, error=exc.code, status=status
+    )
+    return _answer(exc.code, exc.message, status, **exc.details)
+
+
+def _http_refusal(request: web.Request, exc: web.HTTPException) -> web.Response:
+    code = CODE_BY_HTTP_STATUS.get(exc.status, f"http.{exc.status}")
+    log.info("request refused", path=request.path, method=request.method, error=code)
+    response = _answer(code, exc.reason, exc.status)
+    if "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response

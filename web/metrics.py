@@ -53,10 +53,18 @@ class Metrics:
         )
         for outcome in Outcome:
             self.calls.labels(outcome.value)
+        self.sse_dropped = Counter(
+            "hotline_sse_clients_dropped",
+            "live-stream clients cut off because they read changes too slowly",
+            registry=self.registry,
+        )
         self.registry.register(_Live(ami, queues))
 
     def call_recorded(self, record: CallRecord) -> None:
         self.calls.labels(record.outcome.value).inc()
+
+    def sse_client_dropped(self) -> None:
+        self.sse_dropped.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent_state.schedule import due, is_working_day, official_working_day
+from agent_state.schedule import due
+from ivr.calendar import is_working_day, official_working_day
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -14,14 +14,13 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from agent_state.carrier import AsteriskCarrier
-from agent_state.service import AgentService
 from ami import AmiClient
 from calls import repo as calls_repo
 from calls.model import CallRecord, HungUp, Outcome, Source
 from calls.service import QueueWaiting
 from core.settings import Settings
 from tests.e2e.agents import PIN, make_roster
+from tests.web.conftest import echoing_service
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -32,7 +31,7 @@ async def client(fresh_db: str, settings: Settings) -> AsyncIterator[TestClient]
     pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=4)
     await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = '1009'")
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
-    service = AgentService(pool, AsteriskCarrier(ami, on_failure=lambda job: None), wrap_up_s=30)
+    service = echoing_service(pool, ami)
     await service.load()
     app = init_app(
         dataclasses.replace(settings, database_url=fresh_db),
@@ -136,7 +135,7 @@ async def test_wrap_up_classifies_the_agents_own_call(client: TestClient, fresh_
     conn = await asyncpg.connect(fresh_db)
     await calls_repo.insert(conn, call)
     me = await token(client, "1001")
-    categories = (await (await client.get("/api/categories")).json())["categories"]
+    categories = (await (await client.get("/api/categories", headers=me)).json())["categories"]
     assert categories[0] == "养老保险" and "建议投诉" in categories
     bad = await client.post(
         "/api/calls/9.1/wrap-up", headers=me, json={"category": "天气", "summary": "x"}
@@ -204,7 +203,7 @@ async def test_a_supervisor_edits_categories_schedule_and_calendar(
         "/api/categories", headers=boss, json={"categories": ["社会保障卡", "养老保险", "新分类"]}
     )
     assert ok.status == 200
-    listed = (await (await client.get("/api/categories")).json())["categories"]
+    listed = (await (await client.get("/api/categories", headers=agent)).json())["categories"]
     assert listed == ["社会保障卡", "养老保险", "新分类"]
 
     schedule = {

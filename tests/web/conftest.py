@@ -1,0 +1,114 @@
+"""The web tier's app on a real PostgreSQL: a floor of two agents (1001, 1002) and a
+supervisor (1009), all with PIN 2468; AMI is never connected here.
+
+``EchoingCarrier`` stands in for Asterisk's side of a request to leave idle: where
+Asterisk would confirm the pause or the removal with an event, it adopts the
+confirmation. (Tier 3 proves the real thing against Asterisk.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from agent_state.carrier import AsteriskCarrier
+from agent_state.member import Member
+from agent_state.model import (
+    Agent,
+    Command,
+    PauseConfirmed,
+    PauseMember,
+    RemoveConfirmed,
+    RemoveMember,
+    State,
+)
+from agent_state.service import AgentService
+from ami import AmiClient
+from calls.service import QueueWaiting
+from core.settings import Settings
+from tests.e2e.agents import PIN, make_roster
+from web.app import init_app
+from web.metrics import Metrics
+
+AGENT, OTHER, SUPERVISOR = "1001", "1002", "1009"
+
+
+@dataclass
+class Floor:
+    client: TestClient
+    app: web.Application
+    service: AgentService
+    pool: asyncpg.Pool
+    database_url: str
+
+    async def headers(self, job: str, pin: str = PIN) -> dict[str, str]:
+        response = await self.client.post("/api/sessions", json={"job_number": job, "pin": pin})
+        assert response.status == 201, await response.text()
+        return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+class EchoingCarrier(AsteriskCarrier):
+    """No Asterisk here: a pause or removal asked for from idle is confirmed at once."""
+
+    service: AgentService | None = None
+    confirming: ClassVar[set[asyncio.Task[None]]] = set()
+
+    async def carry_out(self, member: Member, agent: Agent, commands: Iterable[Command]) -> None:
+        if agent.state is not State.IDLE or not agent.leaving or self.service is None:
+            return
+        for command in commands:
+            if isinstance(command, PauseMember | RemoveMember):
+                confirm = (
+                    PauseConfirmed() if isinstance(command, PauseMember) else RemoveConfirmed()
+                )
+                task = asyncio.ensure_future(self.service.adopt(member.job_number, confirm))
+                self.confirming.add(task)
+                task.add_done_callback(self.confirming.discard)
+
+
+def echoing_service(pool: asyncpg.Pool, ami: AmiClient, **options: Any) -> AgentService:
+    carrier = EchoingCarrier(ami, on_failure=lambda job: None)
+    service = AgentService(pool, carrier, wrap_up_s=30, **options)
+    carrier.service = service
+    return service
+
+
+@contextlib.asynccontextmanager
+async def open_floor(
+    database_url: str, settings: Settings, *, extra_routes: Any = None, **changes: Any
+) -> AsyncIterator[Floor]:
+    await make_roster(database_url, {AGENT: 0, OTHER: 0, SUPERVISOR: 0})
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = $1", SUPERVISOR)
+    ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
+    service = echoing_service(pool, ami)
+    await service.load()
+    app = init_app(
+        dataclasses.replace(settings, database_url=database_url, **changes),
+        pool,
+        ami,
+        Metrics(ami, QueueWaiting(ami)),
+        service,
+    )
+    if extra_routes is not None:
+        extra_routes(app)
+    try:
+        async with TestClient(TestServer(app)) as client:
+            yield Floor(client, app, service, pool, database_url)
+    finally:
+        service.stop()
+        await pool.close()
+
+
+@pytest.fixture
+async def floor(fresh_db: str, settings: Settings) -> AsyncIterator[Floor]:
+    async with open_floor(fresh_db, settings) as opened:
+        yield opened

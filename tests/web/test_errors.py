@@ -1,0 +1,154 @@
+"""The error contract beyond our own errors: nesting the JSON parser cannot take, a bug,
+aiohttp's own refusals, and a database that goes away under a request — each a JSON
+answer with a stable code and one structured log line, never a plain-text 500."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiohttp import web
+from structlog.testing import capture_logs
+
+from asterisk_conf.sandbox.sandbox import Sandbox
+from core.settings import Settings
+from tests.web.conftest import AGENT, SUPERVISOR, Floor, open_floor
+from web.app import POOL
+
+DEEP = "[" * 5000 + "]" * 5000
+DEEP_FIELD = '{"state": ' + DEEP + "}"
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{job}", AGENT).replace("{linkedid}", "9.1").replace("{day}", "2026-10-01")
+
+
+async def test_json_nested_5000_deep_is_a_400_on_every_post_and_put(floor: Floor) -> None:
+    boss = await floor.headers(SUPERVISOR)
+    routes = sorted(
+        {
+            (r.method, r.resource.canonical)
+            for r in floor.app.router.routes()
+            if r.method in ("POST", "PUT") and r.resource is not None
+        }
+    )
+    assert len(routes) >= 6
+    for method, path in routes:
+        for body in (DEEP, DEEP_FIELD):
+            response = await floor.client.request(
+                method, _concrete(path), data=body.encode(), headers=boss
+            )
+            assert response.status == 400, (method, path, await response.text())
+            assert (await response.json())["error"] == "input.invalid"
+
+
+def _boom(app: web.Application) -> None:
+    async def boom(request: web.Request) -> web.Response:
+        raise RuntimeError("kaboom: a secret detail")
+
+    app.router.add_get("/boom", boom)
+
+
+async def test_a_bug_is_a_json_500_and_one_structured_log_line(
+    fresh_db: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_floor(fresh_db, settings, extra_routes=_boom) as floor:
+        with capture_logs() as logs, caplog.at_level(logging.DEBUG):
+            response = await floor.client.get("/boom")
+            body = await response.json()
+    assert response.status == 500 and response.content_type == "application/json"
+    assert body["error"] == "internal.error" and "kaboom" not in body["message"]
+    failed = [e for e in logs if e["event"] == "request failed"]
+    assert len(failed) == 1
+    line = failed[0]
+    assert (line["path"], line["method"], line["error"], line["exc_type"]) == (
+        "/boom",
+        "GET",
+        "internal.error",
+        "RuntimeError",
+    )
+    assert line["log_level"] == "error"
+    # aiohttp did not see the exception: no "Error handling request" with a traceback
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith("aiohttp") and (r.levelno >= logging.WARNING or r.exc_info)
+    ]
+
+
+async def test_aiohttps_own_refusals_are_json_with_stable_codes(floor: Floor) -> None:
+    me = await floor.headers(AGENT)
+    missing = await floor.client.get("/no-such-page")
+    assert missing.status == 404 and (await missing.json())["error"] == "not_found"
+    api_missing = await floor.client.get("/api/no-such-thing", headers=me)
+    assert api_missing.status == 404 and (await api_missing.json())["error"] == "not_found"
+    stranger = await floor.client.get("/api/no-such-thing")
+    assert stranger.status == 401  # no route names for strangers
+    method = await floor.client.delete("/healthz")
+    assert method.status == 405 and (await method.json())["error"] == "http.method_not_allowed"
+    assert "GET" in method.headers["Allow"]
+    huge = await floor.client.post("/api/sessions", data=b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    assert huge.status == 413 and (await huge.json())["error"] == "input.too_large"
+
+
+# ---- the database goes away under a request ----------------------------------------------
+
+
+@pytest.fixture
+async def own_db(database_url: str) -> AsyncIterator[str]:
+    """Like ``fresh_db``, but the admin connection is opened anew to drop it: the one
+    from before would have died with the server."""
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield database_url.rsplit("/", 1)[0] + "/" + name
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _held_query(started: asyncio.Event):  # type: ignore[no-untyped-def]
+    """A route whose query is still running when the test stops the server."""
+
+    def add(app: web.Application) -> None:
+        async def held(request: web.Request) -> web.Response:
+            async with request.app[POOL].acquire() as conn:
+                await conn.fetchval("SELECT 1")
+                started.set()
+                return web.json_response({"answer": await conn.fetchval("SELECT pg_sleep(20)")})
+
+        app.router.add_get("/api/held", held)
+
+    return add
+
+
+async def test_a_database_gone_mid_request_is_a_503_then_the_next_request_works(
+    own_db: str, settings: Settings, sandbox: Sandbox
+) -> None:
+    started = asyncio.Event()
+    async with open_floor(own_db, settings, extra_routes=_held_query(started)) as floor:
+        me = await floor.headers(AGENT)
+        in_flight = asyncio.ensure_future(floor.client.get("/api/held", headers=me))
+        await asyncio.wait_for(started.wait(), 10)
+        try:
+            await asyncio.to_thread(sandbox.postgres.stop)
+            cut = await asyncio.wait_for(in_flight, 10)
+            assert cut.status == 503, await cut.text()
+            assert (await cut.json())["error"] == "db.unavailable"
+            down = await floor.client.get(f"/api/agents/{AGENT}/audit", headers=me)
+            assert down.status == 503 and (await down.json())["error"] == "db.unavailable"
+            state = await floor.client.post(
+                f"/api/agents/{AGENT}/state", headers=me, json={"state": "busy"}
+            )
+            assert state.status == 503
+        finally:
+            await asyncio.to_thread(sandbox.postgres.start)
+        after = await floor.client.get(f"/api/agents/{AGENT}/audit", headers=me)
+        assert after.status == 200, await after.text()

@@ -1,0 +1,6 @@
+-- name: create_session
+-- Sessions of the agent and supervisor pages: only a hash of the token is kept.
+INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, $2, $3, $4);
+
+-- name: session
+SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();
