@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -13,10 +14,15 @@ import pytest
 from asterisk_conf.sandbox.sandbox import Sandbox
 from core.settings import Settings, load_settings
 
+NO_SCHEDULE_TICK_S = 86_400.0
+
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return load_settings(os.environ)
+    """The environment's settings, with the clock-driven sign-out schedule (R2c) out of
+    the way: the seeded 13:30 / 19:30 sign-outs would otherwise fire in whichever test
+    runs then (the schedule's own test calls its check directly)."""
+    return dataclasses.replace(load_settings(os.environ), schedule_tick_s=NO_SCHEDULE_TICK_S)
 
 
 @pytest.fixture(scope="session")

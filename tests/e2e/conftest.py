@@ -7,6 +7,7 @@ command runs them as root.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -17,12 +18,22 @@ from ami import AmiClient
 from ami.events import Event as AmiEvent
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
+from core.errors import SandboxError
 from core.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def secrets(sandbox: Sandbox) -> dict[str, object]:
     return sandbox.ensure_secrets()
+
+
+@pytest.fixture(autouse=True)
+def no_calls_left_over(sandbox: Sandbox) -> None:
+    """Each test starts with no call in Asterisk: a SIPp caller that timed out in an
+    earlier test leaves its channel waiting in the queue (it never sent BYE), and a
+    later test would see it offered to its agents."""
+    with contextlib.suppress(SandboxError):  # a lifecycle test may have Asterisk down
+        sandbox.asterisk.cli("channel request hangup all")
 
 
 @dataclass

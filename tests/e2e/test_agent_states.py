@@ -388,6 +388,7 @@ async def serve_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.
         "HOTLINE_HTTP_PORT": str(settings.http_port),
         "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
         "HOTLINE_BACKFILL_EVERY_S": "3600",
+        "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
         "HOTLINE_LOG_FORMAT": "json",
         "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
     }
