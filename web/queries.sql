@@ -3,4 +3,5 @@
 INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, $2, $3, $4);
 
 -- name: session
-SELECT job_number, role FROM web_sessions WHERE token_hash = $1 AND expires_at > now();
+SELECT job_number, role, expires_at FROM web_sessions
+WHERE token_hash = $1 AND expires_at > now();

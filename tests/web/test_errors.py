@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from core.settings import Settings
+from tests.e2e.agents import PIN
 from tests.web.conftest import AGENT, SUPERVISOR, Floor, open_floor
 from web.app import POOL
 
@@ -135,6 +136,10 @@ async def test_a_database_gone_mid_request_is_a_503_then_the_next_request_works(
     started = asyncio.Event()
     async with open_floor(own_db, settings, extra_routes=_held_query(started)) as floor:
         me = await floor.headers(AGENT)
+        signed_in = await floor.client.post(
+            f"/api/agents/{AGENT}/state", headers=me, json={"state": "sign_in", "pin": PIN}
+        )
+        assert signed_in.status == 200
         in_flight = asyncio.ensure_future(floor.client.get("/api/held", headers=me))
         await asyncio.wait_for(started.wait(), 10)
         try:
@@ -144,10 +149,13 @@ async def test_a_database_gone_mid_request_is_a_503_then_the_next_request_works(
             assert (await cut.json())["error"] == "db.unavailable"
             down = await floor.client.get(f"/api/agents/{AGENT}/audit", headers=me)
             assert down.status == 503 and (await down.json())["error"] == "db.unavailable"
+            # a change the agent asks for cannot be stored: refused, not half-done
             state = await floor.client.post(
                 f"/api/agents/{AGENT}/state", headers=me, json={"state": "busy"}
             )
-            assert state.status == 503
+            assert state.status == 503 and (await state.json())["error"] == "db.unavailable"
+            assert floor.service.agents[AGENT].label == "idle"
+            assert floor.service.agents[AGENT].busy_pending is None
         finally:
             await asyncio.to_thread(sandbox.postgres.start)
         after = await floor.client.get(f"/api/agents/{AGENT}/audit", headers=me)
