@@ -288,7 +288,7 @@ async def test_kill_9_during_the_outage_then_the_journal_is_replayed_once(
                 token = (await r.json())["token"]
             auth = {"Authorization": f"Bearer {token}"}
             async with http.post(
-                f"{api}/agents/1015/state", headers=auth, json={"state": "sign_in", "pin": PIN}
+                f"{api}/agents/1010/state", headers=auth, json={"state": "sign_in", "pin": PIN}
             ) as r:
                 assert r.status == 200, await r.text()
             before = await sipp.call(
