@@ -7,6 +7,7 @@ calendar ``ivr.calendar``'s, web sessions ``web``'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, Event, State
 from core.actor import Role
+from db.journal import Arg
 from db.sql import load_queries
 
 Q = load_queries("agent_state")
@@ -59,8 +61,10 @@ def _audited(agent: Agent) -> tuple[object, ...]:
     return (agent.state, agent.busy_reason, agent.sign_out_pending, agent.busy_pending)
 
 
-async def save_transition(
-    pool: Any,
+TRANSITION = "agent_transition"  # the journal's name for a saved transition (db/durable.py)
+
+
+def transition_args(
     old: Agent,
     new: Agent,
     event: Event,
@@ -68,13 +72,12 @@ async def save_transition(
     *,
     linkedid: str | None = None,
     actor: str | None = None,
-) -> None:
-    """The new state and, when what an audit row records changed, its audit row —
-    one statement, so one round trip and atomic; the audit's ``detail`` is a
-    reconcile's why (``ForceBusy.why``)."""
+) -> tuple[Arg, ...]:
+    """The parameters of ``save_transition``: the new state and, when what an audit row
+    records changed, its audit row; the audit's ``detail`` is a reconcile's why
+    (``ForceBusy.why``). Plain values, so the journal can keep them."""
     audit = _audited(old) != _audited(new)
-    await pool.execute(
-        Q["save_transition"],
+    return (
         new.job_number,
         new.state.value,
         _reason(new.busy_reason),
@@ -92,6 +95,26 @@ async def save_transition(
         linkedid,
         actor,
         getattr(event, "why", "") or None,
+    )
+
+
+async def write_transition(conn: Any, args: Sequence[Arg]) -> None:
+    """One statement, so one round trip and atomic."""
+    await conn.execute(Q["save_transition"], *args)
+
+
+async def save_transition(
+    pool: Any,
+    old: Agent,
+    new: Agent,
+    event: Event,
+    at: datetime,
+    *,
+    linkedid: str | None = None,
+    actor: str | None = None,
+) -> None:
+    await write_transition(
+        pool, transition_args(old, new, event, at, linkedid=linkedid, actor=actor)
     )
 
 

@@ -5,6 +5,9 @@ Every change of an agent goes through ``apply``: under that agent's lock the pur
 only then are the commands carried into Asterisk (``AsteriskCarrier``). Stored first,
 so a crash between the two leaves Asterisk behind the database, and the reconcile on
 the next start turns any disagreement into ``busy(reconciled)`` — never idle.
+
+While PostgreSQL is away, "stored" means journalled (``db/durable.py``) for what
+Asterisk or the clock caused; a person's request is refused (``agent_state.durability``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import structlog
 
 from agent_state import repo
 from agent_state.carrier import AsteriskCarrier
+from agent_state.durability import may_journal
 from agent_state.interpret import Reading, Reconcile
 from agent_state.member import Member
 from agent_state.model import (
@@ -41,6 +45,7 @@ from agent_state.sign_in import LockoutPolicy, phone_origin, web_origin
 from core.actor import Actor
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
+from db.durable import DurableWrites
 
 log = get_logger("agent_state")
 
@@ -79,8 +84,11 @@ class AgentService:
         confirm_wait_s: float = 1.0,
         clock: Clock = utc_now,
         sign_ins: SignInGuard | None = None,
+        writes: DurableWrites | None = None,
     ) -> None:
         self.pool = pool
+        # without a journal (tests, tools) a database failure fails the transition
+        self.writes = writes or DurableWrites(pool, None, {repo.TRANSITION: repo.write_transition})
         self.sign_ins = sign_ins or SignInGuard(pool, PinChecker(8), LockoutPolicy(), clock)
         self.carrier = carrier
         self.wrap_up_s = wrap_up_s
@@ -228,8 +236,12 @@ class AgentService:
             after, commands = step(before, event, now)
             if after == before and not commands:
                 return before
-            await repo.save_transition(
-                self.pool, before, after, event, now, linkedid=linkedid, actor=actor
+            # stored (or, PostgreSQL away, journalled) before anything else changes;
+            # a person's request is refused then (db.unavailable), memory untouched
+            await self.writes.write(
+                repo.TRANSITION,
+                repo.transition_args(before, after, event, now, linkedid=linkedid, actor=actor),
+                may_journal=may_journal(event),
             )
             self.agents[job_number] = after
             self._generation[job_number] = self._generation.get(job_number, 0) + 1
@@ -320,5 +332,14 @@ class AgentService:
     async def _expire(self, job_number: str, deadline: datetime) -> None:
         try:
             await self.apply(job_number, WrapUpExpired(deadline=deadline))
+        except IllegalTransition:
+            return  # the agent left wrap-up by other means meanwhile
         except Exception:
-            log.exception("wrap-up deadline could not be applied", agent=job_number)
+            # PostgreSQL away is journalled, never raised here; whatever this is, the
+            # agent must not stay in wrap-up (R4): try again, for as long as it takes
+            log.exception(
+                "wrap-up deadline could not be applied; retrying", agent=job_number, in_s=1.0
+            )
+            self._timers[job_number] = asyncio.get_running_loop().call_later(
+                1.0, lambda: asyncio.ensure_future(self._expire(job_number, deadline))
+            )

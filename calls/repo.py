@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from calls.cel import CelRow
 from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+from db.journal import Arg
 from db.sql import load_queries
 
 Q = load_queries("calls")
 
 
-async def insert(conn: Any, record: CallRecord) -> bool:
-    """Write the record unless its Linkedid has a row already; True if written."""
-    written = await conn.fetchval(
-        Q["insert_call"],
+RECORD = "call_record"  # the journal's name for a finished call's row (db/durable.py)
+
+
+def record_args(record: CallRecord) -> tuple[Arg, ...]:
+    """The parameters of ``insert_call``, plain values the journal can keep."""
+    return (
         record.linkedid,
         record.caller_number,
         record.caller_name,
@@ -35,7 +39,17 @@ async def insert(conn: Any, record: CallRecord) -> bool:
         record.hung_up_first.value,
         record.source.value,
     )
-    return written is not None
+
+
+async def write_record(conn: Any, args: Sequence[Arg]) -> bool:
+    """Write the row unless its Linkedid has one already (a CEL rebuild, an earlier
+    replay); True if written."""
+    return await conn.fetchval(Q["insert_call"], *args) is not None
+
+
+async def insert(conn: Any, record: CallRecord) -> bool:
+    """Write the record unless its Linkedid has a row already; True if written."""
+    return await write_record(conn, record_args(record))
 
 
 async def unrecorded_cel_calls(conn: Any, since: datetime, grace_s: float) -> list[str]:

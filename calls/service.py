@@ -23,6 +23,7 @@ from calls import repo
 from calls.cel import record_from_cel
 from calls.model import CallDraft, CallRecord, begin, starts_call, step
 from core.logging import get_logger
+from db.durable import JOURNALLED, DurableWrites
 
 log = get_logger("calls")
 
@@ -39,9 +40,11 @@ class CallRecorder:
         backfill_days: int = 7,
         grace_s: float = 15.0,
         on_recorded: RecordedHook | None = None,
+        writes: DurableWrites | None = None,
     ) -> None:
         self.ami = ami
         self.pool = pool
+        self.writes = writes or DurableWrites(pool, None, {repo.RECORD: repo.write_record})
         self.backfill_every_s = backfill_every_s
         self.backfill_days = backfill_days
         self.grace_s = grace_s
@@ -102,12 +105,21 @@ class CallRecorder:
         self._kick = asyncio.get_running_loop().call_later(self.grace_s + 1, self._kick_backfill)
 
     async def _write(self, record: CallRecord) -> None:
+        """Into PostgreSQL, or, while it is away, into the journal (``db/durable.py``),
+        which replays it once it is back: CEL cannot rebuild it then (``cel_pgsql``
+        writes to the same database), so the journal is the only copy."""
         with structlog.contextvars.bound_contextvars(call=record.linkedid):
             try:
-                written = await repo.insert(self.pool, record)
+                written = await self.writes.write(
+                    repo.RECORD, repo.record_args(record), may_journal=True
+                )
             except Exception:
-                log.exception("call record not written; the CEL backfill will retry")
+                # a bug, not an outage (those are journalled): the backfill rebuilds the
+                # call from CEL, which Asterisk could write
+                log.exception("call record not written; the CEL backfill will rebuild it")
                 return
+            if written is JOURNALLED:
+                log.warning("call record journalled until the database is back")
             if written:
                 self._recorded(record)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,13 @@ class Settings:
     # The agents' live stream (server-sent events)
     sse_keepalive_s: float = 15.0  # a comment line this often keeps proxies from closing it
     sse_queue_size: int = 1000  # changes a client may lag behind before it is cut off
+    # The journal (issue 9): writes that wait for PostgreSQL while it is away, in a SQLite
+    # file under state_dir (the sandbox's state folder when the sandbox is set up here),
+    # or at journal_path; replayed with a backoff from first_s doubling up to max_s
+    state_dir: Path = Path("/var/lib/hotline")
+    journal_path: str = ""
+    journal_retry_first_s: float = 0.5
+    journal_retry_max_s: float = 5.0
     # Logs: "auto" = console on a terminal, JSON otherwise
     log_format: str = "auto"
     log_level: str = "info"
@@ -99,6 +107,17 @@ class Settings:
     def database_url_redacted(self) -> str:
         """The database URL without its password, for logs and status output."""
         return redact_url(self.database_url)
+
+    @property
+    def journal_file(self) -> Path:
+        """``journal_path``, else one file per database under ``state_dir``: a journal
+        is replayed only into the database it was written for."""
+        if self.journal_path:
+            return Path(self.journal_path)
+        where = redact_url(self.database_url)
+        name = where.rsplit("/", 1)[-1].split("?", 1)[0] or "db"
+        tag = zlib.crc32(where.encode()) & 0xFFFF_FFFF
+        return self.state_dir / f"journal-{name}-{tag:08x}.sqlite3"
 
 
 def redact_url(url: str) -> str:
@@ -153,6 +172,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
     coerced = {k: _coerce(k, v, getattr(defaults, k)) for k, v in values.items()}
     settings = dataclasses.replace(defaults, **coerced)
+    if "state_dir" not in coerced and (settings.sandbox_dir / SECRETS_FILE).is_file():
+        # development: the sandbox's state folder, next to its secrets
+        settings = dataclasses.replace(settings, state_dir=settings.sandbox_dir / "state")
     return _fill_from_sandbox(settings)
 
 

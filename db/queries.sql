@@ -14,3 +14,11 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
 
 -- name: ping
 SELECT 1;
+
+-- ---- the journal's replay (db/durable.py) ------------------------------------------------
+
+-- name: claim_journal_entry
+-- The entry's id, if it was not applied before (then its write follows, same transaction).
+INSERT INTO applied_journal (entry_id, kind) VALUES ($1, $2)
+ON CONFLICT (entry_id) DO NOTHING
+RETURNING entry_id;

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from agent_state import repo as agents_repo
 from agent_state.carrier import AsteriskCarrier
 from agent_state.phone_sign_in import PhoneSignIn
 from agent_state.pin_checker import PinChecker, SignInGuard
@@ -20,18 +21,28 @@ from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
 from ami.agi import AgiError, AgiServer
+from calls import repo as calls_repo
 from calls.service import CallRecorder, QueueWaiting
 from core import names
 from core.errors import ConfigError, HotlineError
 from core.logging import get_logger
 from core.settings import Settings
+from db.durable import DurableWrites
+from db.journal import Journal
 from db.pool import create_pool
+from db.retry import Backoff
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar import Calendar
 from web.app import init_app
 from web.metrics import Metrics
 
 log = get_logger("hotline")
+
+# the writes the journal may hold, by name (db/durable.py)
+WRITERS = {
+    agents_repo.TRANSITION: agents_repo.write_transition,
+    calls_repo.RECORD: calls_repo.write_record,
+}
 
 
 class ServiceFailed(HotlineError):
@@ -58,6 +69,9 @@ class Service:
         self._http = True
         self._standing_by: asyncio.Task[None] | None = None
         self._holding: asyncio.Task[None] | None = None
+        # writes that wait for PostgreSQL while it is away (issue 9); one per database
+        self.journal = Journal(settings.journal_file)
+        self.writes: DurableWrites | None = None
         self._new_driver()
 
     def _new_driver(self) -> None:
@@ -72,7 +86,7 @@ class Service:
             on_ready=self._on_ami_ready,
         )
         self.queues = QueueWaiting(self.ami)
-        self.metrics = Metrics(self.ami, self.queues)
+        self.metrics = Metrics(self.ami, self.queues, writes=lambda: self.writes)
         self.recorder: CallRecorder | None = None
         self.agents: AgentService | None = None
         self.watch: AsteriskWatch | None = None
@@ -91,10 +105,26 @@ class Service:
         """Drive Asterisk if no other service does; otherwise stand by (and return)."""
         self._http = http
         self.pool = await create_pool(self.settings)
+        await self._replay_journal()
         if await self.lock.try_take() is Outcome.TAKEN:
             await self._drive()
         else:
             await self._stand_by()
+
+    async def _replay_journal(self) -> None:
+        """What a previous run journalled goes to PostgreSQL first — before the states
+        are loaded, and whichever role this instance then takes (a standby replays its
+        own journal, then stands by); the replayer then runs for the whole life."""
+        s = self.settings
+        backoff = Backoff(s.journal_retry_first_s, s.journal_retry_max_s)
+        self.writes = DurableWrites(self.pool, self.journal, WRITERS, backoff=backoff)
+        if self.journal.depth:
+            log.info("replaying the journal", depth=self.journal.depth)
+            if not await self.writes.drain_until_empty(timeout=s.journal_retry_max_s * 3):
+                log.error(
+                    "journal not replayed yet; the replayer keeps trying", depth=self.journal.depth
+                )
+        self.writes.start()
 
     async def _drive(self) -> None:
         s = self.settings
@@ -105,6 +135,7 @@ class Service:
             backfill_days=s.backfill_days,
             grace_s=s.backfill_grace_s,
             on_recorded=self.metrics.call_recorded,
+            writes=self.writes,
         )
         self.recorder.attach()
         self.queues.attach()
@@ -117,6 +148,7 @@ class Service:
             wrap_up_s=s.wrap_up_s,
             confirm_wait_s=s.confirm_wait_s,
             sign_ins=sign_in_guard(s, self.pool),
+            writes=self.writes,
         )
         await self.agents.load()
         await self._start_agi(self.agents)
@@ -197,7 +229,15 @@ class Service:
         if not self._http:
             return
         s = self.settings
-        app = init_app(s, self.pool, self.ami, self.metrics, agents, role=lambda: self.role.value)
+        app = init_app(
+            s,
+            self.pool,
+            self.ami,
+            self.metrics,
+            agents,
+            role=lambda: self.role.value,
+            writes=self.writes,
+        )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, s.http_host, s.http_port).start()
@@ -236,8 +276,11 @@ class Service:
                     await task
         await self._close_http()
         await self._stop_driving()
+        if self.writes is not None:
+            await self.writes.stop()
         await self.lock.close()
         await self.pool.close()
+        self.journal.close()  # what it still holds is replayed by the next start
         log.info("hotline stopped")
 
 

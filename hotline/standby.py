@@ -46,6 +46,21 @@ class Outcome(enum.Enum):
     TAKEN = "taken"
     HELD_ELSEWHERE = "held_elsewhere"
     UNREACHABLE = "unreachable"
+    # the server refused the connection: PostgreSQL is not running (stopped, restarting),
+    # so its advisory locks exist nowhere and no other service can hold ours
+    DOWN = "down"
+
+
+def refused(exc: BaseException) -> bool:
+    """Did PostgreSQL itself say no (nothing listening; shutting down or starting up)?"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError | asyncpg.CannotConnectNowError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def driver_key(ami_host: str, ami_port: int) -> tuple[int, int]:
@@ -80,9 +95,9 @@ class DriverLock:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await self._connect()
             taken = await try_advisory_lock(self._conn, self.key)
-        except DatabaseError:
+        except DatabaseError as exc:
             await self._drop()
-            return Outcome.UNREACHABLE
+            return Outcome.DOWN if refused(exc) else Outcome.UNREACHABLE
         return Outcome.TAKEN if taken else Outcome.HELD_ELSEWHERE
 
     async def holder(self) -> str:
@@ -112,7 +127,7 @@ class DriverLock:
             outcome = await self.try_take()
             if outcome is Outcome.TAKEN:
                 return
-            if outcome is Outcome.UNREACHABLE and not recovering:
+            if outcome in (Outcome.UNREACHABLE, Outcome.DOWN) and not recovering:
                 self._log.warning("standby: the database does not answer; retrying")
                 recovering = True
             await asyncio.sleep(self.poll_s)
@@ -129,7 +144,10 @@ class DriverLock:
           re-acquire, and two drivers must not both go on;
         - no answer for ``blind_s``: PostgreSQL drops a silent lock connection after
           about that long (the keepalives in db/lock.py), so past it a standby that can
-          still reach the database may have taken over; we must not drive blindly."""
+          still reach the database may have taken over; we must not drive blindly.
+          A refused connection is an answer (``Outcome.DOWN``): PostgreSQL is not
+          running, the lock exists nowhere, and we drive on for as long as that lasts
+          (issue 9: agents keep moving while the database restarts)."""
         while True:
             await self._until_lost()
             self._log.warning("driver lock connection lost; driving on while taking it back")
@@ -157,7 +175,9 @@ class DriverLock:
         deadline = loop.time() + self.blind_s
         while loop.time() < deadline:
             outcome = await self.try_take()
-            if outcome is not Outcome.UNREACHABLE:
+            if outcome is Outcome.DOWN:
+                deadline = loop.time() + self.blind_s  # not silent: the server said no
+            elif outcome is not Outcome.UNREACHABLE:
                 return outcome
             await asyncio.sleep(self.retry_s)
         return Outcome.UNREACHABLE

@@ -19,6 +19,7 @@ from ami import AmiClient
 from calls import views as call_views
 from calls.classification import Classifier
 from core.settings import Settings
+from db.durable import DurableWrites
 from ivr.calendar import Calendar
 from web import auth
 from web.errors import error_middleware
@@ -33,6 +34,7 @@ STARTED = web.AppKey("started", float)
 # "active" or "standby" (hotline/standby.py): read at each /healthz
 ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 AGENTS = web.AppKey("agents", AgentService)
+WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -48,6 +50,8 @@ async def healthz(request: web.Request) -> web.Response:
         db_ok = False
     last = ami.last_event_at
     role = request.app[ROLE]() if ROLE in request.app else "active"
+    writes = request.app.get(WRITES)
+    journalled = writes.depth if writes is not None else 0
     body = {
         "role": role,
         "ami": ami.state.value,
@@ -55,7 +59,13 @@ async def healthz(request: web.Request) -> web.Response:
         "ami_last_event_age_s": None if last is None else round(time.monotonic() - last, 1),
         "database": "ok" if db_ok else "unreachable",
         "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
+        "journalled": journalled,
     }
+    if not db_ok:
+        # the service decides on from memory; what it must store waits in the journal
+        body["status"] = f"degraded: database away, {journalled} entries journalled"
+    elif journalled:
+        body["status"] = f"degraded: replaying, {journalled} entries journalled"
     healthy = role == "active" and ami.is_ready and db_ok
     return web.json_response(body, status=200 if healthy else 503)
 
@@ -108,6 +118,7 @@ def init_app(
     agents: AgentService | None = None,
     *,
     role: Callable[[], str] | None = None,
+    writes: DurableWrites | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
@@ -117,6 +128,8 @@ def init_app(
     app[STARTED] = time.monotonic()
     if role is not None:
         app[ROLE] = role
+    if writes is not None:
+        app[WRITES] = writes
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 from ami import AmiClient
 from calls.model import CallRecord, Outcome
 from calls.service import QueueWaiting
+from db.durable import DurableWrites
 
 
 class _Live(Collector):
@@ -45,8 +46,40 @@ class _Live(Collector):
         yield waiting
 
 
+class _Journal(Collector):
+    """The journal of writes waiting for PostgreSQL (db/durable.py), at scrape time."""
+
+    def __init__(self, writes: Callable[[], DurableWrites | None]) -> None:
+        self.writes = writes
+
+    def collect(self) -> Iterator[Metric]:
+        writes = self.writes()
+        yield GaugeMetricFamily(
+            "hotline_journal_depth",
+            "writes waiting in the journal for PostgreSQL",
+            value=writes.depth if writes else 0,
+        )
+        age = GaugeMetricFamily(
+            "hotline_journal_oldest_age_seconds", "how long the oldest journalled write waits"
+        )
+        oldest = writes.oldest_age_s() if writes else None
+        age.add_metric([], oldest if oldest is not None else 0.0)
+        yield age
+        yield CounterMetricFamily(
+            "hotline_journal_replayed",
+            "journalled writes replayed into PostgreSQL since start",
+            value=writes.replayed if writes else 0,
+        )
+
+
 class Metrics:
-    def __init__(self, ami: AmiClient, queues: QueueWaiting) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        queues: QueueWaiting,
+        *,
+        writes: Callable[[], DurableWrites | None] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.calls = Counter(
             "hotline_calls", "calls recorded, by outcome", ["outcome"], registry=self.registry
@@ -59,6 +92,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(ami, queues))
+        if writes is not None:
+            self.registry.register(_Journal(writes))
 
     def call_recorded(self, record: CallRecord) -> None:
         self.calls.labels(record.outcome.value).inc()
