@@ -233,6 +233,7 @@ async def serve_process(
         "HOTLINE_HTTP_PORT": str(settings.http_port),
         "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
         "HOTLINE_BACKFILL_EVERY_S": "3600",
+        "HOTLINE_SCHEDULE_TICK_S": "86400",
         "HOTLINE_LOG_FORMAT": "json",
         "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
         "HOTLINE_JOURNAL_PATH": settings.journal_path,
