@@ -193,14 +193,16 @@ class AgentService:
         if isinstance(event, SignIn):
             raise InvalidInput("signing in needs the PIN: use sign_in")
         waiter = self._waiter(job_number)
-        agent = await self.apply(job_number, event, actor=actor.job_number)
-        if agent.state is State.IDLE and agent.leaving:
-            # in force only once Asterisk confirms: answer with the truth after that
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(waiter), self.confirm_wait_s)
-            agent = self.agents[job_number]
-        self._forget(job_number, waiter)
-        return agent
+        try:
+            agent = await self.apply(job_number, event, actor=actor.job_number)
+            if agent.state is State.IDLE and agent.leaving:
+                # in force only once Asterisk confirms: answer with the truth after that
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(waiter), self.confirm_wait_s)
+                agent = self.agents[job_number]
+            return agent
+        finally:
+            self._forget(job_number, waiter)
 
     def _waiter(self, job_number: str) -> asyncio.Future[None]:
         """A future resolved at the agent's next change after the one about to happen."""
