@@ -147,11 +147,15 @@ async def test_agents_keep_moving_while_postgres_is_away_and_the_audit_catches_u
     holds every transition, in order, exactly once."""
     settings = base
     jobs = ["1008", "1009"]
-    await make_roster(settings.database_url, {"1008": 0, "1009": 1})
+    # 1010's phone rings and is never answered: it is tried last (penalty 2), so only
+    # when 1008 and 1009 are both taken — during the outage — and misses (R3)
+    missing = "1010"
+    await make_roster(settings.database_url, {"1008": 0, "1009": 1, missing: 2})
     changes: list[Change] = []
     recorded: list[CallRecord] = []
     async with (
         phones(sipp, secrets, jobs, ring_ms=200, hang_up_after_ms=1000) as _,
+        phones(sipp, secrets, [missing], ring_ms=60_000) as _,
         running_service(settings) as service,
         aiohttp.ClientSession() as http,
     ):
@@ -159,7 +163,7 @@ async def test_agents_keep_moving_while_postgres_is_away_and_the_audit_catches_u
         assert service.writes is not None
         service.agents.subscribe(changes.append)
         service.recorder.on_recorded = recorded.append
-        for job in jobs:
+        for job in [*jobs, missing]:
             await service.agents.sign_in(job, PIN, source=Source.WEB)
         async with http.post(
             f"http://127.0.0.1:{settings.http_port}/api/sessions",
@@ -189,7 +193,17 @@ async def test_agents_keep_moving_while_postgres_is_away_and_the_audit_catches_u
             assert answered.ok, answered.output[-1500:]
             gone = await sipp.call(settings.entry_number, caller="13600000024", talk_ms=1500)
             assert gone.ok, gone.output[-1500:]
-            await wait_for(lambda: len(recorded) == 4, 10)
+            # three callers at once for two answering agents: one rings 1010, which misses
+            three = await sipp.calls(
+                settings.entry_number,
+                ["13600000025", "13600000026", "13600000027"],
+                every_ms=100,
+                until_far_end_hangs_up=True,
+                timeout_s=60,
+            )
+            assert three.ok and three.successful == 3, three.output[-1500:]
+            await wait_state(service, missing, "busy(ring_no_answer)", timeout=5)
+            await wait_for(lambda: len(recorded) == 7, 10)
             assert service.writes.depth > 0
             async with http.get(f"http://127.0.0.1:{settings.http_port}/healthz") as r:
                 health = await r.json()
@@ -208,12 +222,20 @@ async def test_agents_keep_moving_while_postgres_is_away_and_the_audit_catches_u
         ]
         rows = await audit(settings.database_url, job)
         assert [(r["from_state"], r["to_state"], r["event"]) for r in rows] == expected
-    assert sum(c.event == "WrapUpExpired" for c in changes) == 3
+    assert sum(c.event == "WrapUpExpired" for c in changes) == 6
+    missed = [(c.event, c.after.label) for c in changes if c.after.job_number == missing]
+    assert ("Missed", "busy(ring_no_answer)") in missed, missed
+    rows = await audit(settings.database_url, missing)
+    assert [(r["to_state"], r["to_reason"], r["event"]) for r in rows][-1] == (
+        "busy",
+        "ring_no_answer",
+        "Missed",
+    )
     conn = await asyncpg.connect(settings.database_url)
     try:
         for record in recorded:
             assert await calls_repo.by_linkedid(conn, record.linkedid) == record
-        assert await conn.fetchval("SELECT count(*) FROM calls") == 4
+        assert await conn.fetchval("SELECT count(*) FROM calls") == 7
     finally:
         await conn.close()
 
