@@ -2,8 +2,8 @@
 
 The sandbox's real PostgreSQL is stopped and started by these tests — it serves every
 test database, so they run only under the shared e2e lock, and always start it again.
-The outage is kept short (about 10-15 s): long enough for wrap-up deadlines, offers,
-answers and call ends to fall inside it.
+The outage is kept as short as what must fall inside it: wrap-up deadlines, offers,
+answers, call ends, an abandoned call and a missed one (about 40 s).
 """
 
 from __future__ import annotations
