@@ -105,8 +105,8 @@ class Journal:
 
     def done(self, entry: Entry) -> None:
         """The entry is in PostgreSQL: forget it."""
-        self._db.execute("DELETE FROM entries WHERE id = ?", (entry.id,))
-        self._depth = self._count()
+        deleted = self._db.execute("DELETE FROM entries WHERE id = ?", (entry.id,)).rowcount
+        self._depth = max(self._depth - deleted, 0)
 
     @property
     def depth(self) -> int:
