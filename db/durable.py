@@ -36,6 +36,9 @@ _Q = load_queries("db")
 Writer = Callable[[Any, Sequence[Arg]], Awaitable[object]]
 
 
+PROBE_TIMEOUT_S = 2.0  # how long SELECT 1 may take before the database counts as away
+
+
 class Journalled:
     """What ``write`` returns for a write that waits in the journal."""
 
@@ -85,7 +88,7 @@ class DurableWrites:
         try:
             result = await self.writers[kind](self.pool, args)
         except Exception as exc:
-            gone = unavailable(exc)
+            gone = unavailable(exc) or await self._not_answering(exc)
             if gone is None:
                 raise
             self.db_away = True
@@ -94,6 +97,20 @@ class DurableWrites:
             return self._append(kind, args)
         self.db_away = False
         return result
+
+    async def _not_answering(self, exc: Exception) -> DatabaseUnavailable | None:
+        """A write failed in a way ``unavailable`` does not recognise — asyncpg's own
+        state broken by a server shutting down under the query, say
+        (``InternalClientError: cannot switch to state …``). If PostgreSQL does not even
+        answer ``SELECT 1`` now, it is away, not our query: the write may wait. If it
+        answers, the failure was the write's own (a bug), and is raised."""
+        try:
+            await self.pool.fetchval(_Q["ping"], timeout=PROBE_TIMEOUT_S)
+        except Exception:  # any failure of a bare SELECT 1 says the database is away
+            away = DatabaseUnavailable("the database is not available; try again shortly")
+            away.__cause__ = exc
+            return away
+        return None
 
     def _append(self, kind: str, args: Sequence[Arg]) -> Journalled:
         assert self.journal is not None

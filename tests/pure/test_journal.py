@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from agent_state.durability import may_journal
@@ -115,6 +116,12 @@ class _Postgres:
     def acquire(self) -> _Conn:
         return _Conn(self)
 
+    async def fetchval(self, _sql: str, *, timeout: float) -> int:
+        """``SELECT 1``: answered unless the database is away."""
+        if self.away:
+            raise ConnectionRefusedError("refused")
+        return 1
+
 
 def _writer(db: _Postgres) -> Any:
     async def write(_conn: Any, args: Sequence[Arg]) -> bool:
@@ -158,3 +165,26 @@ async def test_an_entry_postgres_already_applied_is_not_written_again(tmp_path: 
     writes = DurableWrites(db, journal, {"t": _writer(db)})
     assert await writes.drain()
     assert db.rows == [] and journal.depth == 0
+
+
+async def test_a_write_broken_by_a_server_going_away_is_journalled_not_dropped(
+    tmp_path: Path,
+) -> None:
+    """A server shutting down under a query can leave asyncpg in a state it reports as
+    its own error (seen: a call record lost so). The database not answering SELECT 1
+    then says it is away: the write waits in the journal. If it answers, the failure
+    was the write's own and is raised."""
+    db = _Postgres()
+    writes = DurableWrites(db, Journal(tmp_path / "j.sqlite3"), {"t": _broken(db)})
+    db.away = True  # the write's error is not one unavailable() knows; SELECT 1 fails
+    assert await writes.write("t", ("cut",), may_journal=True) is JOURNALLED
+    db.away = False
+    with pytest.raises(asyncpg.InternalClientError):
+        await DurableWrites(db, None, {"t": _broken(db)}).write("t", ("bug",), may_journal=True)
+
+
+def _broken(db: _Postgres) -> Any:
+    async def write(_conn: Any, _args: Sequence[Arg]) -> bool:
+        raise asyncpg.InternalClientError("cannot switch to state 11; another operation")
+
+    return write
