@@ -42,12 +42,17 @@ def database_url(sandbox: Sandbox) -> str:
 
 @pytest.fixture
 async def fresh_db(database_url: str) -> AsyncIterator[str]:
-    """A database of its own for one test, dropped afterwards; yields its URL."""
+    """A database of its own for one test, dropped afterwards; yields its URL. The drop
+    opens a connection of its own: a test may have restarted the server meanwhile."""
     name = f"hotline_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield database_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        await admin.close()
+    yield database_url.rsplit("/", 1)[0] + "/" + name
+    admin = await asyncpg.connect(database_url)
+    try:
         await _drop(admin, name)
     finally:
         await admin.close()

@@ -7,9 +7,12 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 
 from agent_state.pins import hash_pin
@@ -109,6 +112,79 @@ async def phones(
         await watcher.close()
         for phone in started.values():
             await phone.stop()
+
+
+def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment ``hotline serve`` gets in the tests: these settings, JSON logs."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "HOTLINE_AMI_SECRET": settings.ami_secret,
+        "HOTLINE_HTTP_PORT": str(settings.http_port),
+        "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
+        "HOTLINE_BACKFILL_EVERY_S": str(settings.backfill_every_s),
+        "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
+        "HOTLINE_LOG_FORMAT": "json",
+        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
+        **extra,
+    }
+
+
+@contextlib.asynccontextmanager
+async def serve_process(
+    settings: Settings,
+    *,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    wait_healthy_s: float | None = 15.0,
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``hotline serve`` as a process of its own (so that it can be killed with -9), its
+    output in ``log`` or dropped; until its ``/healthz`` answers 200 (at most
+    ``wait_healthy_s``; ``None``: not waited for). Terminated at the end."""
+    with contextlib.ExitStack() as files:
+        out: Any = files.enter_context(log.open("wb")) if log else asyncio.subprocess.DEVNULL
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from hotline.cli import main; raise SystemExit(main(['serve']))",
+            env=env or serve_env(settings),
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        if wait_healthy_s is not None:
+            await _until_healthy(settings.http_port, wait_healthy_s)
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await proc.wait()
+
+
+async def _until_healthy(port: int, timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    if r.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+
+
+async def sign_in_over_http(http: aiohttp.ClientSession, api: str, job: str) -> dict[str, str]:
+    """A session for agent ``job`` and its sign-in, over the API at ``api``; the
+    session's headers. The agent is idle after it (its phone is there)."""
+    async with http.post(f"{api}/sessions", json={"job_number": job, "pin": PIN}) as r:
+        assert r.status == 201, await r.text()
+        auth = {"Authorization": f"Bearer {(await r.json())['token']}"}
+    async with http.post(
+        f"{api}/agents/{job}/state", headers=auth, json={"state": "sign_in", "pin": PIN}
+    ) as r:
+        body = await r.json()
+        assert r.status == 200 and body["state"] == "idle", body
+    return auth
 
 
 async def members(ami: AmiClient) -> dict[str, QueueMember]:

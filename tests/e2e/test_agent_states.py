@@ -7,11 +7,9 @@ database; SIPp plays the callers and the agents' desk phones.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -36,6 +34,8 @@ from tests.e2e.agents import (
     members,
     phones,
     running_service,
+    serve_process,
+    sign_in_over_http,
     wait_for,
     wait_state,
 )
@@ -378,43 +378,6 @@ async def test_a_pause_changed_while_the_service_was_down_is_reconciled_busy(
     assert rows[-1]["to_reason"] == "reconciled" and rows[-1]["source"] == "system"
 
 
-@contextlib.asynccontextmanager
-async def serve_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``hotline serve`` as a process of its own, so that it can be killed with -9."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "HOTLINE_AMI_SECRET": settings.ami_secret,
-        "HOTLINE_HTTP_PORT": str(settings.http_port),
-        "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
-        "HOTLINE_BACKFILL_EVERY_S": "3600",
-        "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
-        "HOTLINE_LOG_FORMAT": "json",
-        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from hotline.cli import main; raise SystemExit(main(['serve']))",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"http://127.0.0.1:{settings.http_port}/healthz") as r:
-                        if r.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
-
-
 @pytest.mark.parametrize("back", ["before_the_deadline", "after_the_deadline"])
 async def test_killing_the_service_during_wrap_up_strands_nobody(
     base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient, back: str
@@ -431,14 +394,7 @@ async def test_killing_the_service_during_wrap_up_strands_nobody(
         aiohttp.ClientSession() as http,
     ):
         async with serve_process(settings) as first:
-            async with http.post(f"{api}/sessions", json={"job_number": "1005", "pin": PIN}) as r:
-                token = (await r.json())["token"]
-            auth = {"Authorization": f"Bearer {token}"}
-            async with http.post(
-                f"{api}/agents/1005/state", headers=auth, json={"state": "sign_in", "pin": PIN}
-            ) as r:
-                body = await r.json()
-                assert r.status == 200 and body["state"] == "idle", body
+            auth = await sign_in_over_http(http, api, "1005")
             result = await sipp.call(
                 settings.entry_number,
                 caller="13600000010",

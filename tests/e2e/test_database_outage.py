@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import sqlite3
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,9 @@ from tests.e2e.agents import (
     members,
     phones,
     running_service,
+    serve_env,
+    serve_process,
+    sign_in_over_http,
     wait_for,
     wait_state,
 )
@@ -47,31 +47,15 @@ HTTP_PORT = 18091
 
 
 @pytest.fixture
-async def own_db(database_url: str) -> AsyncIterator[str]:
-    """Like ``fresh_db``, but the admin connection is opened anew to drop it: the one
-    from before the outage died with the server."""
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield database_url.rsplit("/", 1)[0] + "/" + name
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
 async def base(
-    settings: Settings, sandbox: Sandbox, own_db: str, tmp_path: Path
+    settings: Settings, sandbox: Sandbox, fresh_db: str, tmp_path: Path
 ) -> AsyncIterator[Settings]:
     secrets = sandbox.ensure_secrets()
     yield dataclasses.replace(
         settings,
         http_port=HTTP_PORT,
         ami_secret=secrets["ami_service"],
-        database_url=own_db,
+        database_url=fresh_db,
         backfill_every_s=3600,
         wrap_up_s=5,
         journal_path=str(tmp_path / "journal.sqlite3"),
@@ -243,45 +227,16 @@ async def test_agents_keep_moving_while_postgres_is_away_and_the_audit_catches_u
 # ---- kill -9 during the outage --------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def serve_process(
-    settings: Settings, *, healthy: bool = True
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``hotline serve`` as a process of its own, so that it can be killed with -9."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "HOTLINE_AMI_SECRET": settings.ami_secret,
-        "HOTLINE_HTTP_PORT": str(settings.http_port),
-        "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
-        "HOTLINE_BACKFILL_EVERY_S": "3600",
-        "HOTLINE_SCHEDULE_TICK_S": "86400",
-        "HOTLINE_LOG_FORMAT": "json",
-        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
-        "HOTLINE_JOURNAL_PATH": settings.journal_path,
-        "HOTLINE_JOURNAL_RETRY_MAX_S": "1",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "from hotline.cli import main; raise SystemExit(main(['serve']))",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+def _serve(
+    settings: Settings,
+) -> contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]:
+    """``hotline serve`` with the test's own journal and a quick replay."""
+    env = serve_env(
+        settings,
+        HOTLINE_JOURNAL_PATH=settings.journal_path,
+        HOTLINE_JOURNAL_RETRY_MAX_S="1",
     )
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(150):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"http://127.0.0.1:{settings.http_port}/healthz") as r:
-                        if r.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+    return serve_process(settings, env=env)
 
 
 def _journalled(path: str) -> int:
@@ -306,14 +261,8 @@ async def test_kill_9_during_the_outage_then_the_journal_is_replayed_once(
         phones(sipp, secrets, ["1010"], ring_ms=200, hang_up_after_ms=1000),
         aiohttp.ClientSession() as http,
     ):
-        async with serve_process(settings) as first:
-            async with http.post(f"{api}/sessions", json={"job_number": "1010", "pin": PIN}) as r:
-                token = (await r.json())["token"]
-            auth = {"Authorization": f"Bearer {token}"}
-            async with http.post(
-                f"{api}/agents/1010/state", headers=auth, json={"state": "sign_in", "pin": PIN}
-            ) as r:
-                assert r.status == 200, await r.text()
+        async with _serve(settings) as first:
+            await sign_in_over_http(http, api, "1010")
             before = await sipp.call(
                 settings.entry_number, caller="13600000031", until_far_end_hangs_up=True
             )
@@ -328,13 +277,18 @@ async def test_kill_9_during_the_outage_then_the_journal_is_replayed_once(
                     settings.entry_number, caller="13600000032", until_far_end_hangs_up=True
                 )
                 assert during.ok, during.output[-1500:]
-                await asyncio.sleep(0.5)  # the call's end and its record reach the journal
+                # answered, call ended and the call's record: in the journal, then killed
+                await wait_for(lambda: _journalled(settings.journal_path) >= 4, 10)
                 first.kill()
                 await first.wait()
-                assert _journalled(settings.journal_path) >= 4
-        async with serve_process(settings):
+        async with _serve(settings):
             await wait_for(lambda: _journalled(settings.journal_path) == 0, 15)
-            await asyncio.sleep(settings.wrap_up_s + 1)  # the restarted one ends the wrap-up
+            # the restarted one ends the wrap-up the killed one left
+            for _ in range(10 * (settings.wrap_up_s + 5)):
+                if not await _paused(service_ami, "1010"):
+                    break
+                await asyncio.sleep(0.1)
+            assert not await _paused(service_ami, "1010")
     rows = await audit(settings.database_url, "1010")
     events = [r["event"] for r in rows]
     assert events.count("Answered") == 2 and events.count("CallEnded") == 2, events

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
@@ -99,22 +96,6 @@ async def test_aiohttps_own_refusals_are_json_with_stable_codes(floor: Floor) ->
 # ---- the database goes away under a request ----------------------------------------------
 
 
-@pytest.fixture
-async def own_db(database_url: str) -> AsyncIterator[str]:
-    """Like ``fresh_db``, but the admin connection is opened anew to drop it: the one
-    from before would have died with the server."""
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield database_url.rsplit("/", 1)[0] + "/" + name
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 def _held_query(started: asyncio.Event):  # type: ignore[no-untyped-def]
     """A route whose query is still running when the test stops the server."""
 
@@ -131,10 +112,10 @@ def _held_query(started: asyncio.Event):  # type: ignore[no-untyped-def]
 
 
 async def test_a_database_gone_mid_request_is_a_503_then_the_next_request_works(
-    own_db: str, settings: Settings, sandbox: Sandbox
+    fresh_db: str, settings: Settings, sandbox: Sandbox
 ) -> None:
     started = asyncio.Event()
-    async with open_floor(own_db, settings, extra_routes=_held_query(started)) as floor:
+    async with open_floor(fresh_db, settings, extra_routes=_held_query(started)) as floor:
         me = await floor.headers(AGENT)
         signed_in = await floor.client.post(
             f"/api/agents/{AGENT}/state", headers=me, json={"state": "sign_in", "pin": PIN}
