@@ -134,6 +134,7 @@ PATH_PAYLOADS = {
 PATHS = [
     ("job", "POST", "/api/agents/{}/state", {"state": "busy"}),
     ("job_audit", "GET", "/api/agents/{}/audit", None),
+    ("job_lockout", "DELETE", "/api/agents/{}/lockout", None),
     ("linkedid", "POST", "/api/calls/{}/wrap-up", {"category": "其他", "summary": "s"}),
     ("day", "PUT", "/api/calendar/{}", {"working": True}),
     ("day_delete", "DELETE", "/api/calendar/{}", None),
@@ -148,7 +149,8 @@ PATHS = [
 async def test_hostile_path_parts_and_query_parameters(
     floor: Floor, part: str, method: str, template: str, body: dict[str, object] | None
 ) -> None:
-    headers = await floor.headers(SUPERVISOR if part.startswith("day") else AGENT)
+    by_supervisor = part.startswith("day") or part == "job_lockout"
+    headers = await floor.headers(SUPERVISOR if by_supervisor else AGENT)
     wrong = {}
     for payload, value in sorted(PATH_PAYLOADS.items()):
         url = template.format(quote(value, safe=""))
