@@ -16,7 +16,9 @@ SELECT * FROM agent_states;
 -- name: save_transition
 -- The agent's new state and (when $9) its audit row, in one statement: one round trip,
 -- atomic. detail: why, when the service reconciled (what the database said, what
--- Asterisk said).
+-- Asterisk said). $18, the transition's id, makes a replay of a write that PostgreSQL
+-- had committed (its reply lost) add no second audit row; the state it sets again is
+-- the same, and no later write can have overtaken it (db/durable.py keeps the order).
 WITH saved AS (
     INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
                               sign_out_pending, phone_reachable, busy_pending)
@@ -27,9 +29,10 @@ WITH saved AS (
 )
 INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
                                event, source, linkedid, actor, busy_pending,
-                               sign_out_pending, detail)
-SELECT $1, $10, $11, $12, $2, $3, $13, $14, $15, $16, $8, $6, $17
-WHERE $9::boolean;
+                               sign_out_pending, detail, transition_id)
+SELECT $1, $10, $11, $12, $2, $3, $13, $14, $15, $16, $8, $6, $17, $18::uuid
+WHERE $9::boolean
+ON CONFLICT (transition_id) DO NOTHING;
 
 -- name: audit_of_agent
 -- The agent's last transitions, newest first, with why (detail).

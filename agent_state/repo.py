@@ -7,6 +7,7 @@ calendar ``ivr.calendar``'s, web sessions ``web``'s.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,7 @@ def _audited(agent: Agent) -> tuple[object, ...]:
     return (agent.state, agent.busy_reason, agent.sign_out_pending, agent.busy_pending)
 
 
+_TRANSITION_ARGS = 18  # save_transition's parameters
 TRANSITION = "agent_transition"  # the journal's name for a saved transition (db/durable.py)
 
 
@@ -75,7 +77,7 @@ def transition_args(
 ) -> tuple[Arg, ...]:
     """The parameters of ``save_transition``: the new state and, when what an audit row
     records changed, its audit row; the audit's ``detail`` is a reconcile's why
-    (``ForceBusy.why``). Plain values, so the journal can keep them."""
+    (``ForceBusy.why``); last, the transition's id. Plain values, so the journal can keep them."""
     audit = _audited(old) != _audited(new)
     return (
         new.job_number,
@@ -95,12 +97,14 @@ def transition_args(
         linkedid,
         actor,
         getattr(event, "why", "") or None,
+        str(uuid.uuid4()),
     )
 
 
 async def write_transition(conn: Any, args: Sequence[Arg]) -> None:
-    """One statement, so one round trip and atomic."""
-    await conn.execute(Q["save_transition"], *args)
+    """One statement, so one round trip and atomic. An entry journalled before
+    transitions had ids (migration 0008) is written with none."""
+    await conn.execute(Q["save_transition"], *args, *(None,) * (_TRANSITION_ARGS - len(args)))
 
 
 async def save_transition(
