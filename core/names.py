@@ -16,20 +16,30 @@ AGENTS_LOCAL = "agents-local"  # queue members: Local channels that ring a desk 
 FEATURE = "hotline-feature"  # feature codes at work
 CALL_END = "hotline-call-end"  # hangup handler on the caller's channel
 WRAP_UP_HANDLER = "hotline-wrap-up"  # hangup handler on the member leg (R4)
+CALENDAR = "hotline-calendar"  # Gosub'd with today's date: sets DAY_KIND_VAR, HOLIDAY_VAR
+OUTBOUND_TRUNK = "outbound-trunk"  # the PJSIP endpoint for departments and callbacks
+PLAN_CONTEXT_PREFIX = "hl-v"  # a published plan version's contexts: hl-v<N>-<node id>
 
 # ---- user events (AMI ``UserEvent``) ----------------------------------------------------
 EVENT_ENTRY = "HotlineEntry"
 EVENT_GREETING = "HotlineGreeting"
 EVENT_QUEUE_RESULT = "QueueResult"
 EVENT_FEATURE = "AgentFeature"
+EVENT_NODE = "HotlineNode"  # a caller entered a dial-plan node (Node, Version, Language)
+EVENT_VOICEMAIL = "VoicemailLeft"  # a message was left (asterisk.md §3)
 
 # ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
 CEL_CALL_END = "HOTLINE_CALL_END"
+CEL_NODE = "HOTLINE_NODE"  # extra: <version>/<node id>/<language>, the menu path's step
 
 # ---- channel variables -------------------------------------------------------------------
 RESULT_VAR = "HOTLINE_RESULT"  # the service's answer to a feature code
 RESULT_PROMPT_PREFIX = "agent-"  # the phone then plays <prefix><result word>
+LANGUAGE_VAR = "HL_LANG"  # the caller's prompt language (R14), set by language nodes
+VERSION_VAR = "HL_VERSION"  # the plan version the caller started in
+DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
+HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
 
 # ---- FastAGI (the desk phone's sign-in: job number and PIN never cross the AMI bus) ----
 AGI_SIGN_IN = "sign-in"  # the route: AGI(agi://<agi_host>:<agi_port>/sign-in,<endpoint>)
@@ -43,6 +53,11 @@ CODE_LOGIN = "login"
 CODE_LOGOUT = "logout"
 CODE_IDLE = "idle"
 CODE_BUSY = "busy"
+
+
+def plan_context(version: int, node_id: str) -> str:
+    """The context of node ``node_id`` in published plan ``version``."""
+    return f"{PLAN_CONTEXT_PREFIX}{version}-{node_id}"
 
 
 def member_interface(extension: str) -> str:

@@ -11,7 +11,9 @@ the overrides (SQL in ``queries.sql``).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,6 +26,28 @@ log = get_logger("ivr")
 Q = load_queries("ivr")
 
 _warned_years: set[int] = set()
+
+
+class DayKind(enum.Enum):
+    WORKING = "working"  # an ordinary working day
+    REST = "rest"  # an ordinary weekend day
+    HOLIDAY = "holiday"  # a public holiday (the official calendar's, or an admin's)
+    MAKE_UP = "make_up"  # 调休: a weekend day made a working day
+
+
+@dataclass(frozen=True)
+class Day:
+    """What the calendar says of one date: the dial plan's time switch and holiday
+    greeting, the sign-out schedule and callback dispatch all read this."""
+
+    day: date
+    kind: DayKind
+    holiday: str | None = None  # the holiday's key (e.g. ``spring_festival``) on a holiday
+    official: bool = True  # False: this year's make-up working days are not official yet
+
+    @property
+    def working(self) -> bool:
+        return self.kind in (DayKind.WORKING, DayKind.MAKE_UP)
 
 
 def official_working_day(day: date) -> bool:
