@@ -12,6 +12,7 @@ from dataclasses import dataclass
 class Role(enum.Enum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+    ADMIN = "admin"  # edits dial plans, prompts, the calendar, accounts (issue 10)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,14 @@ VERSION_VAR = "HL_VERSION"  # the plan version the caller started in
 DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
 HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
 
+# ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
+PROMPT_HELLO = "hello"  # R8: 您好,
+PROMPT_WISH_PREFIX = "wish-"  # R7: wish-<holiday key>, e.g. 新年好,
+PROMPT_DIGIT_PREFIX = "digit-"  # digit-0 … digit-9: a job number, read digit by digit
+PROMPT_AGENT_SERVING = "agent-serving"  # R8: 号咨询员为您服务,请讲。
+PROMPT_HOLD_REMINDER = "hold-reminder"  # R9: 我正在为您查询,请稍等。
+HOLD_MOH_CLASS = "hotline-hold"  # R9: the desk phones' moh_suggest; reminds every 30 s
+
 # ---- FastAGI (the desk phone's sign-in: job number and PIN never cross the AMI bus) ----
 AGI_SIGN_IN = "sign-in"  # the route: AGI(agi://<agi_host>:<agi_port>/sign-in,<endpoint>)
 
