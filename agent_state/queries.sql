@@ -1,5 +1,6 @@
 -- name: roster
--- Every agent with desk phone, role and queues.
+-- Every account that works at a desk phone (agents, and supervisors who also take
+-- calls), with role and queues; admins and phone-less supervisors are not on it.
 SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
        coalesce(array_agg(q.queue ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),
                 '{}') AS queues,
@@ -7,6 +8,7 @@ SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
                 '{}') AS penalties
 FROM agents a
 LEFT JOIN agent_queues q USING (job_number)
+WHERE a.extension IS NOT NULL AND a.pin_hash IS NOT NULL
 GROUP BY a.job_number
 ORDER BY a.job_number;
 

@@ -33,12 +33,15 @@ from agent_state.model import (
 from agent_state.service import AgentService
 from ami import AmiClient
 from calls.service import QueueWaiting
+from core.actor import Actor, Role
 from core.settings import Settings
 from tests.e2e.agents import PIN, make_roster
 from web.app import init_app
 from web.metrics import Metrics
+from web.sessions import Sessions
 
 AGENT, OTHER, SUPERVISOR = "1001", "1002", "1009"
+ADMIN = "1099"  # an admin account: no desk phone, no queue
 
 
 @dataclass
@@ -48,6 +51,11 @@ class Floor:
     service: AgentService
     pool: asyncpg.Pool
     database_url: str
+
+    async def admin_headers(self) -> dict[str, str]:
+        """A session of the floor's admin (issue 10's admin API)."""
+        token = await Sessions(self.pool).create(Actor(ADMIN, Role.ADMIN))
+        return {"Authorization": f"Bearer {token}"}
 
     async def headers(self, job: str, pin: str = PIN) -> dict[str, str]:
         response = await self.client.post("/api/sessions", json={"job_number": job, "pin": pin})
@@ -88,6 +96,12 @@ async def open_floor(
     await make_roster(database_url, {AGENT: 0, OTHER: 0, SUPERVISOR: 0})
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = $1", SUPERVISOR)
+    await pool.execute(
+        "INSERT INTO agents (job_number, name, role, password_hash)"
+        " VALUES ($1, '管理员', 'admin', $2)",
+        ADMIN,
+        "not-a-password-hash",
+    )
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
     service = echoing_service(pool, ami)
     await service.load()
