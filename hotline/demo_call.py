@@ -56,7 +56,7 @@ class Journey:
         if (
             isinstance(event, Newchannel)
             and event.caller_id_num == CALLER
-            and event.context == "from-pstn"
+            and event.context == names.FROM_PSTN
         ):
             self.linkedid = event.linkedid
             self.line(f"{CALLER} dials {event.exten}: the trunk delivers the call")
@@ -73,7 +73,7 @@ class Journey:
             return
         if isinstance(event, UserEvent) and event.user_event == names.EVENT_ENTRY:
             self.line("answered; the greeting plays (R6)")
-        elif isinstance(event, UserEvent) and event.user_event == "HotlineGreeting":
+        elif isinstance(event, UserEvent) and event.user_event == names.EVENT_GREETING:
             self.line(f"greeting done ({event.get('Status')})")
         elif isinstance(event, QueueCallerJoin):
             self.line(f"joins queue {event.queue} at position {event.position}")
