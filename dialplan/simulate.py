@@ -33,7 +33,7 @@ from dialplan.model import (
 )
 from ivr.calendar import Day, DayKind
 
-MAX_STEPS = 100  # a walk this long goes round in a loop (the validator says where)
+MAX_STEPS = 2000  # a safety net: a loop is found as the caller comes back unchanged
 MAX_KEYS = 100
 
 
@@ -50,7 +50,8 @@ class Step:
 class Walk:
     steps: tuple[Step, ...]
     # queue | voicemail | transfer | hang_up: the IVR handed the call on or ended it;
-    # loop: MAX_STEPS nodes without an end; broken: a node that does not exist
+    # loop: back at a node with nothing changed (the same language, no key pressed
+    # since): the caller would go round for ever; broken: a node that does not exist
     ends: str
     node: str  # where the call ends for the IVR
     detail: str  # the queue, the department's number, …
@@ -110,10 +111,15 @@ def simulate(
     nodes = {n.id: n for n in reversed(plan.nodes)}  # the first of duplicates wins
     steps: list[Step] = []
     node_id = plan.start
+    been: set[tuple[str, Language, int]] = set()
     while len(steps) < MAX_STEPS:
         node = nodes.get(node_id)
         if node is None:
             return _end(steps, caller, "broken", node_id, f"there is no node '{node_id}'")
+        state = (node_id, caller.language, len(caller.keys))
+        if state in been:  # here before, in the same language, with the same keys left
+            return _end(steps, caller, "loop", node_id, "back here with no key pressed since")
+        been.add(state)
         language = caller.language
         visit = _visit(node, caller, moment)
         steps.append(Step(node.id, KIND_OF[type(node)], language, visit.heard, visit.note))
