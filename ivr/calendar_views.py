@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from core import inputs
+from core.actor import Actor
 from core.encoding import json_dumps
 from core.errors import InvalidInput
 from core.request_actor import actor_of
@@ -73,12 +74,18 @@ class CalendarViews:
         self.calendar = calendar
         self.admin = CalendarAdmin(calendar)
 
+    def _admin(self, request: web.Request) -> Actor:
+        """The admin asking, checked before the path or the body is read."""
+        actor = actor_of(request)
+        self.admin.check(actor)
+        return actor
+
     def _day_json(self, day: Day) -> dict[str, Any]:
         override = self.calendar.override(day.day)
         return day_json(day, override.note if override else "")
 
     async def get_days(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = self._admin(request)
         start = parse_date(request.query.get("from"), "from")
         end = parse_date(request.query.get("to"), "to")
         if end < start:
@@ -98,29 +105,27 @@ class CalendarViews:
         return _json(body)
 
     async def put_override(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
-        self.admin.check(actor)  # before the body: a stranger learns nothing of its form
+        actor = self._admin(request)
         day = _path_day(request)
         override = override_from_json(day, inputs.json_object(await request.read()))
         return _json(self._day_json(await self.admin.set_override(actor, override)))
 
     async def delete_override(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = self._admin(request)
         return _json(self._day_json(await self.admin.clear_override(actor, _path_day(request))))
 
     async def get_notice(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = self._admin(request)
         return _json(notice_json(self.admin.notice(actor, _path_year(request))))
 
     async def put_notice(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
-        self.admin.check(actor)
+        actor = self._admin(request)
         year = _path_year(request)
         notice = notice_from_json(year, inputs.json_object(await request.read()))
         return _json(notice_json(await self.admin.set_notice(actor, notice)))
 
     async def delete_notice(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = self._admin(request)
         year = _path_year(request)
         await self.admin.clear_notice(actor, year)
         return _json({"year": year, "notice": None})

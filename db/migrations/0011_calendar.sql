@@ -10,7 +10,7 @@ ALTER TABLE calendar_overrides
     ADD COLUMN holiday text CHECK (holiday IN (
         'new_years_day', 'spring_festival', 'tomb_sweeping_day', 'labour_day',
         'dragon_boat_festival', 'mid_autumn_festival', 'national_day')),
-    ADD CONSTRAINT calendar_overrides_holiday_check
+    ADD CONSTRAINT calendar_overrides_holiday_kind_check
         CHECK ((kind = 'holiday') = (holiday IS NOT NULL)),
     ADD CONSTRAINT calendar_overrides_note_check CHECK (length(note) <= 200),
     ADD COLUMN set_by text NOT NULL DEFAULT '',
