@@ -11,7 +11,8 @@ from agent_state import schedule_repo
 from agent_state.schedule_repo import Entry
 from core.actor import Actor
 from core.errors import Forbidden, InvalidInput
-from ivr.calendar import Calendar
+from ivr.calendar import Override, OverrideKind
+from ivr.calendar_service import Calendar
 
 LABELS = ("noon_break", "end_of_day")
 NOTE_MAX = 200
@@ -43,9 +44,10 @@ class AdminService:
         self._check(actor)
         if len(note) > NOTE_MAX:
             raise InvalidInput(f"the note is limited to {NOTE_MAX} characters")
-        await self.calendar.set_override(day, working, note)
+        kind = OverrideKind.WORKING if working else OverrideKind.REST
+        await self.calendar.set_override(Override(day, kind, note=note), actor.job_number)
 
     async def clear_working_day(self, actor: Actor, day: date) -> None:
         """Back to the official calendar for ``day``."""
         self._check(actor)
-        await self.calendar.clear_override(day)
+        await self.calendar.clear_override(day, actor.job_number)

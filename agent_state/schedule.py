@@ -20,7 +20,7 @@ from agent_state.model import SignOut, Source, State
 from agent_state.schedule_repo import Entry
 from agent_state.service import AgentService
 from core.logging import get_logger
-from ivr.calendar import Calendar
+from ivr.calendar_service import Calendar
 
 log = get_logger("agent_state")
 

@@ -32,7 +32,7 @@ from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
 from hotline.standby import DriverLock, Outcome, Role
-from ivr.calendar import Calendar
+from ivr.calendar_service import Calendar
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -92,6 +92,7 @@ class Service:
         self.watch: AsteriskWatch | None = None
         self.reconciler: Reconciler | None = None
         self.schedule: ScheduleRunner | None = None
+        self.calendar: Calendar | None = None  # the one calendar: schedule, web, dial plan
         self.agi: AgiServer | None = None
 
     async def _on_ami_ready(self) -> None:
@@ -157,11 +158,13 @@ class Service:
         )
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, self.reconciler)
         self.watch.attach()
+        self.calendar = Calendar(self.pool)
+        await self.calendar.load()
         self.schedule = ScheduleRunner(
             self.agents,
             ZoneInfo(s.timezone),
             every_s=s.schedule_tick_s,
-            calendar=Calendar(self.pool),
+            calendar=self.calendar,
         )
         await self.ami.start()
         self.recorder.start()
@@ -237,6 +240,7 @@ class Service:
             agents,
             role=lambda: self.role.value,
             writes=self.writes,
+            calendar=self.calendar if agents is not None else None,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,7 +21,8 @@ from calls import views as call_views
 from calls.classification import Classifier
 from core.settings import Settings
 from db.durable import DurableWrites
-from ivr.calendar import Calendar
+from ivr.calendar_service import Calendar
+from ivr.calendar_views import CalendarViews
 from web import auth
 from web.errors import error_middleware
 from web.metrics import Metrics
@@ -35,6 +37,7 @@ STARTED = web.AppKey("started", float)
 ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 AGENTS = web.AppKey("agents", AgentService)
 WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
+CALENDAR = web.AppKey("calendar", Calendar)  # the one working-day calendar
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -52,7 +55,7 @@ async def healthz(request: web.Request) -> web.Response:
     role = request.app[ROLE]() if ROLE in request.app else "active"
     writes = request.app.get(WRITES)
     journalled = writes.depth if writes is not None else 0
-    body = {
+    body: dict[str, object] = {
         "role": role,
         "ami": ami.state.value,
         "ami_reconnects": ami.reconnects,
@@ -61,6 +64,9 @@ async def healthz(request: web.Request) -> web.Response:
         "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
         "journalled": journalled,
     }
+    if CALENDAR in request.app:  # a year whose 调休 is not official yet: a warning only
+        today = datetime.now(ZoneInfo(request.app[SETTINGS].timezone)).date()
+        body["calendar"] = request.app[CALENDAR].health(today)
     if not db_ok:
         # the service decides on from memory; what it must store waits in the journal
         body["status"] = f"degraded: database away, {journalled} entries journalled"
@@ -110,6 +116,11 @@ def _escape(text: str) -> str:
     )
 
 
+async def _load_calendar(app: web.Application) -> AsyncIterator[None]:
+    await app[CALENDAR].load()
+    yield
+
+
 def init_app(
     settings: Settings,
     pool: asyncpg.Pool,
@@ -119,7 +130,10 @@ def init_app(
     *,
     role: Callable[[], str] | None = None,
     writes: DurableWrites | None = None,
+    calendar: Calendar | None = None,
 ) -> web.Application:
+    """``calendar``: the service's one calendar (loaded); without one, the app makes its
+    own and loads it as it starts."""
     app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
@@ -146,6 +160,10 @@ def init_app(
         on_dropped=metrics_.sse_client_dropped,
     )
     AgentViews(agents, classifier, AuditTrail(pool, agents), limits).add_routes(app)
-    AdminViews(AdminService(pool, Calendar(pool))).add_routes(app)
+    app[CALENDAR] = calendar or Calendar(pool)
+    if calendar is None:
+        app.cleanup_ctx.append(_load_calendar)
+    AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
+    CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
     return app

@@ -445,7 +445,10 @@ async def test_the_noon_break_signs_agents_out_and_one_on_a_call_when_it_ends(
         await conn.execute(
             "INSERT INTO sign_out_schedule VALUES ($1, $2, 'noon_break')", now.isoweekday(), at
         )
-        await conn.execute("INSERT INTO calendar_overrides VALUES ($1, true, 'test')", now.date())
+        await conn.execute(
+            "INSERT INTO calendar_overrides (day, kind, note) VALUES ($1, 'working', 'test')",
+            now.date(),
+        )
     finally:
         await conn.close()
     async with (

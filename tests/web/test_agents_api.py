@@ -236,7 +236,7 @@ async def test_a_supervisor_edits_categories_schedule_and_calendar(
         await client.put("/api/calendar/2026-13-01", headers=boss, json={"working": True})
     ).status == 400
     conn = await asyncpg.connect(fresh_db)
-    assert await conn.fetchval("SELECT working FROM calendar_overrides") is True
+    assert await conn.fetchval("SELECT kind FROM calendar_overrides") == "working"
     await client.delete("/api/calendar/2026-10-01", headers=boss)
     assert await conn.fetchval("SELECT count(*) FROM calendar_overrides") == 0
     await conn.close()

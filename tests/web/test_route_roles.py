@@ -63,6 +63,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "/api/schedule"): Row((401, 403, 403, 200), lambda role: SCHEDULE),
     ("PUT", "/api/calendar/{day}"): Row((401, 403, 403, 200), lambda role: {"working": True}),
     ("DELETE", "/api/calendar/{day}"): Row((401, 403, 403, 200)),
+    # the calendar's admin API: admins only (tests/web/test_calendar_api.py)
+    ("GET", "/api/admin/calendar"): Row((401, 403, 403, 403)),
+    ("PUT", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403)),
+    ("DELETE", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403)),
+    ("GET", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
+    ("PUT", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
+    ("DELETE", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
 }
 
 
@@ -114,6 +121,7 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
             path.replace("{job}", ACTS_ON[role])
             .replace("{linkedid}", CALL_OF[ACTS_ON[role]])
             .replace("{day}", "2026-10-01")
+            .replace("{year}", "2027")
         )
         response = await floor.client.request(
             method, concrete, headers=headers, json=row.body(role)
