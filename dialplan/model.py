@@ -131,8 +131,10 @@ class TimeSwitch:
     """Open, closed or holiday, by the official calendar and the clock.
 
     A public holiday (official, or an admin's override) goes to ``holiday`` (or
-    ``closed`` when it is not set); a 调休 make-up working day keeps ``make_up_day``'s
-    hours; any other day keeps its weekday's hours. Inside them: ``open``."""
+    ``closed`` when it is not set); a weekday made a day off goes to ``closed``; a
+    weekend day made a working day (调休) keeps ``make_up_day``'s hours; any other day
+    keeps its weekday's hours. Inside them: ``open``. (``simulate.time_switch_branch``
+    is the rule; the compiler must agree with it.)"""
 
     id: str
     hours: tuple[tuple[Weekday, tuple[Hours, ...]], ...]

@@ -165,14 +165,18 @@ def _visit(node: Node, caller: _Caller, moment: _Moment) -> _Visit:  # noqa: PLR
 def time_switch_branch(node: TimeSwitch, day: Day, moment: time) -> tuple[str, str]:
     """Where a time switch sends a caller on ``day`` at ``moment`` (local), and why.
 
-    A holiday → ``holiday`` (or ``closed``); a 调休 make-up working day keeps
-    ``make_up_day``'s hours; any other day its weekday's hours. Inside them → ``open``."""
+    A holiday → ``holiday`` (or ``closed``); a weekday the calendar made a day off
+    (an admin's override) → ``closed``; a weekend day made a working day (调休, or an
+    override) keeps ``make_up_day``'s hours; any other day its weekday's hours. Inside
+    them → ``open``."""
     clock = f"{moment.hour:02d}:{moment.minute:02d}"
     if day.kind is DayKind.HOLIDAY:
         target = node.holiday or node.closed
         return target, f"holiday ({day.holiday or 'by the calendar'}) at {clock}"
+    if day.kind is DayKind.REST and not day.ordinary:
+        return node.closed, f"closed: a day off by the calendar ({_day_name(day)})"
     weekday = Weekday(day.day.isoweekday())
-    if day.kind is DayKind.MAKE_UP:
+    if day.working and weekday >= Weekday.SAT:
         weekday = node.make_up_day
     hours = node.hours_of(weekday)
     for period in hours:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +21,8 @@ PLAN = parse_plan(plan_json())
 SPECIAL = {
     date(2026, 10, 1): Day(date(2026, 10, 1), DayKind.HOLIDAY, "national_day"),
     date(2026, 2, 14): Day(date(2026, 2, 14), DayKind.MAKE_UP),  # 调休: a working Saturday
+    date(2026, 12, 1): Day(date(2026, 12, 1), DayKind.REST),  # an admin's day off: a Tuesday
+    date(2026, 12, 5): Day(date(2026, 12, 5), DayKind.WORKING),  # an admin's working Saturday
 }
 
 
@@ -135,6 +137,18 @@ def test_a_make_up_day_keeps_the_hours_of_the_weekday_it_stands_for() -> None:
     assert walk("11", make_up_saturday, plan).steps[3].node == "after_hours"
     plan = changed(hours={"make_up_day": "sat", "hours": {"sat": [["09:00", "12:00"]]}})
     assert walk("11", make_up_saturday, plan).steps[3].node == "language"
+
+
+def test_a_weekday_made_a_day_off_is_closed_all_day() -> None:
+    tuesday_10 = datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
+    assert walk("11", tuesday_10).steps[3].node == "after_hours"
+    assert walk("11", tuesday_10 - timedelta(days=7)).steps[3].node == "language"
+
+
+def test_a_saturday_made_a_working_day_by_an_override_keeps_the_make_up_hours() -> None:
+    saturday_10 = datetime(2026, 12, 5, 10, 0, tzinfo=TZ)
+    assert walk("11", saturday_10).steps[3].node == "language"
+    assert walk("11", saturday_10 + timedelta(days=7)).steps[3].node == "after_hours"
 
 
 def test_a_holiday_plays_its_greeting_and_goes_to_the_holiday_branch() -> None:
