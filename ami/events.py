@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from core import names
+
 Headers = Mapping[str, str]
 Converter = Callable[[str], Any]
 
@@ -427,6 +429,16 @@ class UserEvent(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HotlineNode(UserEvent):
+    """``UserEvent(HotlineNode,Node: …,Version: …,Language: …)``: the caller entered a
+    node of published plan ``version`` (the compiled dial plan emits it at each node)."""
+
+    node: str = ""
+    version: int = 0
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageWaiting(ChannelEvent):
     NAME = "MessageWaiting"
     mailbox: str = ""
@@ -490,6 +502,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
+# a ``UserEvent`` whose ``UserEvent`` header names one of these gets its own class
+USER_EVENT_TYPES: dict[str, type[UserEvent]] = {names.EVENT_NODE: HotlineNode}
+
 
 def _converter(annotation: Any) -> Converter:
     simple: dict[Any, Converter] = {str: _str, int: _int, bool: _bool, float: _float}
@@ -522,6 +537,7 @@ _ALL_TYPES: tuple[type[Event], ...] = (
     AgentEvent,
     UnknownEvent,
     *EVENT_TYPES.values(),
+    *USER_EVENT_TYPES.values(),
 )
 for _cls in _ALL_TYPES:
     _cls.FIELDS = _derive(_cls)
@@ -530,6 +546,8 @@ for _cls in _ALL_TYPES:
 def parse_event(headers: Headers) -> Event:
     """The typed event for one message's headers (``UnknownEvent`` when we have no class)."""
     cls = EVENT_TYPES.get(headers.get("Event", ""), UnknownEvent)
+    if cls is UserEvent:
+        cls = USER_EVENT_TYPES.get(headers.get("UserEvent", ""), UserEvent)
     return cls.from_headers(headers)
 
 

@@ -16,7 +16,15 @@ AMI fold (``calls.model``) would have produced:
   the greeting, with an agent, or in the queue without app_queue giving up on it
   (an empty ``queuestatus`` in HOTLINE_CALL_END; a queue timeout sets one);
 - the agent's job number: USER_DEFINED ``HOTLINE_CALL_END`` (``member=``), written by
-  the caller's hangup handler from app_queue's MEMBERNAME.
+  the caller's hangup handler from app_queue's MEMBERNAME;
+- the menu path, plan version, language and the node the call ended in: USER_DEFINED
+  ``HOTLINE_NODE`` rows on the caller's channel (``<version>/<node>/<language>``),
+  folded by ``calls.path`` exactly as the live recorder folds ``HotlineNode`` events;
+- holds: unknown (``None``). Asterisk 22's CEL has no hold event types, and a hold is
+  no dialplan step that could write one; only the live recorder sees ``Hold``/``Unhold``.
+
+Rows are taken in ``(eventtime, seq)`` order: ``seq`` is the CEL row's id, which
+breaks ties between two steps logged in the same microsecond.
 """
 
 from __future__ import annotations
@@ -28,11 +36,13 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+from calls.path import MenuPath
 from core import names
 
 MEMBER_CONTEXT = names.AGENTS_LOCAL
 GREETING_DONE = names.CEL_GREETING_DONE
 CALL_END = names.CEL_CALL_END
+NODE = names.CEL_NODE
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class CelRow:
     userdeftype: str = ""
     peer: str = ""
     extra: str = ""
+    seq: int = 0  # the row's id: its place among rows of the same eventtime
 
 
 def _extra(row: CelRow) -> dict[str, object]:
@@ -110,7 +121,7 @@ def _outcome(
 def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
     """The call's record from all its CEL rows (any order), or None if it is not a
     finished inbound call."""
-    rows = sorted(rows, key=lambda r: r.eventtime)
+    rows = sorted(rows, key=lambda r: (r.eventtime, r.seq))
     start = next(
         (
             r
@@ -144,6 +155,7 @@ def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
     handler = _call_end(call_end)
     member = handler.get("member", [""])[0]
     outcome, hung_up = _outcome(rows, start.channame, answered, queue_start, handler)
+    path = _menu_path(rows, me)
     return CallRecord(
         linkedid=me,
         caller_number=start.cid_num,
@@ -160,4 +172,17 @@ def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
         agent_answered_at=answered.eventtime if answered else None,
         queue=(queue_start.appdata.split(",")[0] or None) if queue_start else None,
         agent_job_number=member if answered is not None and member else None,
+        plan_version=path.version,
+        menu_path=path.nodes,
+        language=path.language,
+        ended_node=path.ended_in,
+        holds=None,
     )
+
+
+def _menu_path(rows: Sequence[CelRow], caller: str) -> MenuPath:
+    path = MenuPath()
+    for row in rows:
+        if row.eventtype == "USER_DEFINED" and row.userdeftype == NODE and row.uniqueid == caller:
+            path = path.entered_cel(str(_extra(row).get("extra", "")))
+    return path

@@ -7,7 +7,8 @@ the shutdown flag, before the caller's channel was asked to hang up for any othe
 reason) nobody hung up: the call is ``cut_by_system``, whatever stage it reached. Times are
 Asterisk's own event timestamps. Durations are derived from those times the same way
 here and in ``calls.cel``, so a backfilled row matches the row the service would have
-written.
+written. The menu path, the language and the holds are folded by ``calls.path``, which
+the CEL rebuild shares.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ from ami.events import (
     Event,
     Hangup,
     HangupRequest,
+    Hold,
+    HotlineNode,
     HungUpFirst,
     Newchannel,
     QueueCallerAbandon,
     QueueCallerJoin,
     SoftHangupRequest,
+    Unhold,
     UserEvent,
 )
+from calls.path import CallHold, Holds, MenuPath, hold_count, hold_total_s, long_holds
 from core import names
+from dialplan.model import Language
 
 ENTRY_CONTEXT = names.FROM_PSTN
 GREETING_EVENT = names.EVENT_GREETING
@@ -79,6 +85,24 @@ class CallRecord:
     agent_answered_at: datetime | None = None
     queue: str | None = None
     agent_job_number: str | None = None
+    plan_version: int | None = None  # the dial-plan version the caller went through
+    menu_path: tuple[str, ...] = ()  # the node ids entered, in order
+    language: Language | None = None  # the prompt language when the call ended (R14)
+    ended_node: str | None = None  # the node the call ended in
+    holds: tuple[CallHold, ...] | None = ()  # None: not known (rebuilt from CEL)
+
+    @property
+    def hold_count(self) -> int | None:
+        return hold_count(self.holds)
+
+    @property
+    def hold_total_s(self) -> float | None:
+        return hold_total_s(self.holds)
+
+    @property
+    def long_holds(self) -> int | None:
+        """R9: holds over 30 s."""
+        return long_holds(self.holds)
 
     @property
     def ring_s(self) -> float | None:
@@ -113,6 +137,8 @@ class CallDraft:
     agent_job_number: str | None = None
     abandoned_in_queue: bool = False
     completed_by: HungUpFirst | None = None
+    path: MenuPath = dataclasses.field(default_factory=MenuPath)
+    holds: Holds = dataclasses.field(default_factory=Holds)
     hangup_requested: bool = False  # the caller's channel was asked to hang up
     cut_by_system: bool = False
 
@@ -155,6 +181,10 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
     """The draft after ``event``; the finished record when the caller's channel hangs up."""
     at = asterisk_time(event)
     replace = dataclasses.replace
+    if isinstance(event, HotlineNode) and event.uniqueid == draft.linkedid:
+        return replace(draft, path=draft.path.entered(event.version, event.node, event.language))
+    if isinstance(event, Hold | Unhold) and event.uniqueid != draft.linkedid:
+        return replace(draft, holds=_held(draft.holds, event, at))
     if isinstance(event, UserEvent) and event.user_event == GREETING_EVENT:
         return replace(draft, greeting_done_at=draft.greeting_done_at or at)
     if isinstance(event, QueueCallerJoin):
@@ -172,6 +202,11 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
     if isinstance(event, Hangup) and event.uniqueid == draft.linkedid:
         return finish(draft, at)
     return draft
+
+
+def _held(holds: Holds, event: Hold | Unhold, at: datetime) -> Holds:
+    """The agent's side put the caller on hold, or took them off it (R9)."""
+    return holds.held(at) if isinstance(event, Hold) else holds.resumed(at)
 
 
 def _hangup_requested(draft: CallDraft, event: SoftHangupRequest | HangupRequest) -> CallDraft:
@@ -204,6 +239,11 @@ def finish(draft: CallDraft, ended_at: datetime) -> CallRecord:
         agent_answered_at=draft.agent_answered_at,
         queue=draft.queue,
         agent_job_number=draft.agent_job_number,
+        plan_version=draft.path.version,
+        menu_path=draft.path.nodes,
+        language=draft.path.language,
+        ended_node=draft.path.ended_in,
+        holds=draft.holds.at_end(ended_at),
     )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from calls.cel import CelRow
 from calls.model import ENTRY_CONTEXT, CallRecord, HungUp, Outcome, Source
+from calls.path import LONG_HOLD_S, CallHold
 from db.journal import Arg
 from db.sql import load_queries
+from dialplan.model import Language
 
 Q = load_queries("calls")
 
@@ -38,12 +42,39 @@ def record_args(record: CallRecord) -> tuple[Arg, ...]:
         record.outcome.value,
         record.hung_up_first.value,
         record.source.value,
+        record.plan_version,
+        json.dumps(list(record.menu_path)),
+        _holds_json(record.holds),
+        record.language.value if record.language else None,
+        record.ended_node,
+    )
+
+
+# journal entries written before the call's path and holds (migration 0013) were kept:
+# plan version, path, holds (not known), language, node ended in
+_ADDED_ARGS: tuple[Arg, ...] = (None, "[]", None, None, None)
+_ARGS = 18 + len(_ADDED_ARGS)
+
+
+def _holds_json(holds: tuple[CallHold, ...] | None) -> str | None:
+    if holds is None:
+        return None
+    return json.dumps(
+        [{"started_at": h.started_at.isoformat(), "length_s": h.length_s} for h in holds]
+    )
+
+
+def _holds(value: str | None) -> tuple[CallHold, ...]:
+    return tuple(
+        CallHold(started_at=datetime.fromisoformat(h["started_at"]), length_s=h["length_s"])
+        for h in json.loads(value or "[]")
     )
 
 
 async def write_record(conn: Any, args: Sequence[Arg]) -> bool:
     """Write the row unless its Linkedid has one already (a CEL rebuild, an earlier
     replay); True if written."""
+    args = (*args, *_ADDED_ARGS[len(args) - _ARGS :]) if len(args) < _ARGS else args
     return await conn.fetchval(Q["insert_call"], *args) is not None
 
 
@@ -71,8 +102,11 @@ async def list_calls(
     agent: str | None,
     outcome: str | None,
     limit: int,
+    ended_node: str | None = None,
 ) -> list[CallRecord]:
-    rows = await conn.fetch(Q["list_calls"], since, until, number, agent, outcome, limit)
+    rows = await conn.fetch(
+        Q["list_calls"], since, until, number, agent, outcome, limit, ended_node
+    )
     return [from_row(r) for r in rows]
 
 
@@ -98,7 +132,31 @@ def from_row(row: Any) -> CallRecord:
         agent_answered_at=row["agent_answered_at"],
         queue=row["queue"],
         agent_job_number=row["agent_job_number"],
+        plan_version=row["plan_version"],
+        menu_path=tuple(row["menu_path"]),
+        language=Language(row["language"]) if row["language"] else None,
+        ended_node=row["ended_node"],
+        holds=None if row["hold_count"] is None else _holds(row["hold_list"]),
     )
+
+
+@dataclass(frozen=True)
+class AgentDayHolds:
+    """R9's figure for one agent on one day: holds, and how many were over 30 s."""
+
+    agent_job_number: str
+    day: Any  # datetime.date
+    holds: int
+    long_holds: int
+    hold_total_s: float
+    calls_holds_unknown: int  # calls rebuilt from CEL: their holds are not known
+
+
+async def long_holds_by_agent_day(
+    conn: Any, since: datetime, until: datetime, tz: str, over_s: float = LONG_HOLD_S
+) -> list[AgentDayHolds]:
+    rows = await conn.fetch(Q["long_holds_by_agent_day"], since, until, tz, over_s)
+    return [AgentDayHolds(**dict(r)) for r in rows]
 
 
 async def categories(conn: Any) -> list[str]:

@@ -58,7 +58,8 @@ class CallRecorder:
 
     def attach(self) -> None:
         hangups = ("Hangup", "HangupRequest", "SoftHangupRequest")
-        for pattern in ("Newchannel", "UserEvent", "Queue*", "Agent*", *hangups):
+        holds = ("Hold", "Unhold")  # on the agent's channel: same Linkedid as the caller's
+        for pattern in ("Newchannel", "UserEvent", "Queue*", "Agent*", *holds, *hangups):
             self.ami.on_event(pattern, self.on_event)
 
     def start(self) -> None:

@@ -1,6 +1,7 @@
 """HTTP views of call records and their classification (aiohttp handlers).
 
-GET /api/calls          call records, filtered (the web app routes it)
+GET /api/calls          call records, filtered (the web app routes it): date, number,
+                        agent, outcome, node (the dial-plan node the call ended in), limit
 GET /api/categories     the R5 call categories, in order
 PUT /api/categories     {categories: [name, ...]}   a supervisor's edit of the list
 """
@@ -21,6 +22,7 @@ from core.encoding import json_dumps
 from core.errors import InvalidInput
 from core.inputs import check_text, json_object
 from core.request_actor import actor_of
+from dialplan.model import NODE_ID
 
 CLASSIFIER = web.AppKey("classifier", Classifier)
 CATEGORIES_MAX = 100
@@ -32,7 +34,7 @@ _JOB_NUMBER = re.compile(r"^[0-9]{1,20}$")
 
 def parse_filters(query: Any, tz: ZoneInfo) -> dict[str, Any]:
     """Query parameters to repository filters; anything malformed is a clear 400."""
-    unknown = set(query) - {"date", "number", "agent", "outcome", "limit"}
+    unknown = set(query) - {"date", "number", "agent", "outcome", "node", "limit"}
     if unknown:
         raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(unknown))}")
     since = until = None
@@ -52,6 +54,9 @@ def parse_filters(query: Any, tz: ZoneInfo) -> dict[str, Any]:
     outcome = query.get("outcome")
     if outcome is not None and outcome not in {o.value for o in Outcome}:
         raise InvalidInput(f"outcome must be one of {', '.join(o.value for o in Outcome)}")
+    node = query.get("node")
+    if node is not None and not NODE_ID.fullmatch(node):
+        raise InvalidInput("node must be a node id (a-z, 0-9, _; starting with a letter)")
     try:
         limit = int(query.get("limit", "100"))
     except ValueError as exc:
@@ -65,6 +70,7 @@ def parse_filters(query: Any, tz: ZoneInfo) -> dict[str, Any]:
         "agent": agent,
         "outcome": outcome,
         "limit": limit,
+        "ended_node": node,
     }
 
 
@@ -91,6 +97,17 @@ def to_json(record: CallRecord, tz: ZoneInfo) -> dict[str, Any]:
         "outcome": record.outcome.value,
         "hung_up_first": record.hung_up_first.value,
         "source": record.source.value,
+        "plan_version": record.plan_version,
+        "menu_path": list(record.menu_path),
+        "language": record.language.value if record.language else None,
+        "ended_node": record.ended_node,
+        # holds: null when not known (a call rebuilt from CEL), [] when there were none
+        "holds": None
+        if record.holds is None
+        else [{"started_at": when(h.started_at), "length_s": h.length_s} for h in record.holds],
+        "hold_count": record.hold_count,
+        "hold_total_s": record.hold_total_s,
+        "long_holds": record.long_holds,
     }
 
 

@@ -316,10 +316,13 @@ class DeskPhone:
         calls: int | None = None,
         hang_up_after_ms: int | None = None,
         busy: bool = False,
+        hold_ms: tuple[int, int] | None = None,
         timeout_s: float = 300,
     ) -> None:
         """Answer calls on ``port`` (after ringing ``ring_ms``), then register there.
         With ``hang_up_after_ms`` the phone hangs up first, that long after answering;
+        with ``hold_ms`` = (after, length) it puts the caller on hold ``after`` ms after
+        answering, for ``length`` ms, and waits for the caller to hang up;
         a ``busy`` phone answers every call with 486 Busy Here."""
         extra = ["-aa", "-d", str(ring_ms)]
         if calls is not None:
@@ -330,6 +333,15 @@ class DeskPhone:
             scenario = self.sipp.write_scenario(
                 f"phone-hangup-{int(hang_up_after_ms)}.xml",
                 text.replace('milliseconds="TALK_MS"', f'milliseconds="{int(hang_up_after_ms)}"'),
+            )
+        if hold_ms is not None:
+            after, length = (int(ms) for ms in hold_ms)
+            text = self.sipp.scenario_text("phone-hold.xml")
+            scenario = self.sipp.write_scenario(
+                f"phone-hold-{after}-{length}.xml",
+                text.replace('milliseconds="HOLD_AFTER_MS"', f'milliseconds="{after}"').replace(
+                    'milliseconds="HOLD_MS"', f'milliseconds="{length}"'
+                ),
             )
         argv = self.sipp.argv(
             scenario,

@@ -13,6 +13,7 @@ import dataclasses
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -92,7 +93,7 @@ async def idle_agent(
     job_number: str,
     extension: str,
     port: int,
-    **phone: int,
+    **phone: Any,
 ) -> AsyncIterator[DeskPhone]:
     desk = sipp.phone(extension, secrets["phones"][extension], port, port + 1000)
     reachable = asyncio.Event()
@@ -144,7 +145,8 @@ async def cel_record(conn: asyncpg.Connection, linkedid: str) -> CallRecord:
 
 
 def assert_same_call(live: CallRecord, cel: CallRecord) -> None:
-    """The CEL backfill rebuilds what the live recorder wrote (times within 50 ms)."""
+    """The CEL backfill rebuilds what the live recorder wrote (times within 50 ms), but
+    the holds: CEL has no hold events, so a rebuilt call's holds are not known (None)."""
     for name in (
         "linkedid",
         "caller_number",
@@ -154,8 +156,13 @@ def assert_same_call(live: CallRecord, cel: CallRecord) -> None:
         "hung_up_first",
         "queue",
         "agent_job_number",
+        "plan_version",
+        "menu_path",
+        "language",
+        "ended_node",
     ):
         assert getattr(live, name) == getattr(cel, name), name
+    assert live.holds is not None and cel.holds is None
     for name in (
         "entered_at",
         "greeting_done_at",
@@ -240,6 +247,45 @@ async def test_answered_call_where_the_agent_hangs_up_first(
         "1003",
     )
     assert row.talk_s is not None and 1.5 <= row.talk_s <= 4
+    assert_same_call(row, await cel_record(db, row.linkedid))
+
+
+async def test_a_hold_by_the_agents_phone_lands_on_the_call_record(
+    service: Service,
+    empty_queue: AmiClient,
+    sipp: Sipp,
+    secrets: dict,
+    db: asyncpg.Connection,
+    settings: Settings,
+    observer: EventLog,
+) -> None:
+    """R9: the agent's phone holds (re-INVITE sendonly) 1.5 s after answering and
+    resumes 2.5 s later; the hold's start and length are on the call's row."""
+    number = unique_number()
+    async with idle_agent(
+        empty_queue,
+        sipp,
+        secrets,
+        settings.queue,
+        "1005",
+        "2005",
+        5075,
+        ring_ms=300,
+        calls=1,
+        hold_ms=(1500, 2500),
+    ):
+        result = await sipp.call(settings.entry_number, caller=number, talk_ms=17_000, timeout_s=60)
+    assert result.ok, result.output[-1500:]
+    row = await row_for(db, number)
+    assert row.source is Source.AMI and row.agent_job_number == "1005"
+    assert row.holds is not None and len(row.holds) == 1, row.holds
+    (hold,) = row.holds
+    held = observer.matching("Hold", Linkedid=row.linkedid)
+    assert held and all(e.get("Uniqueid") != row.linkedid for _, e in held)  # the agent's side
+    assert row.agent_answered_at is not None
+    assert 1.0 <= (hold.started_at - row.agent_answered_at).total_seconds() <= 3.0
+    assert 2.0 <= hold.length_s <= 3.5
+    assert (row.hold_count, row.long_holds) == (1, 0)
     assert_same_call(row, await cel_record(db, row.linkedid))
 
 
