@@ -41,7 +41,8 @@ EVENT_ENTRY = "HotlineEntry"
 EVENT_GREETING = "HotlineGreeting"
 EVENT_QUEUE_RESULT = "QueueResult"
 EVENT_FEATURE = "AgentFeature"
-EVENT_NODE = "HotlineNode"  # a caller entered a dial-plan node (Node, Version, Language)
+EVENT_NODE = "HotlineNode"  # a caller entered a node: Node, Version, PromptLanguage (not
+# "Language": every event's channel snapshot has that header, the channel's own "en")
 EVENT_VOICEMAIL = "VoicemailLeft"  # a message was left (asterisk.md §3)
 EVENT_KEEP_PLACE = "HotlineKeepPlace"  # a queued caller asked to be called back (Queue, Position)
 

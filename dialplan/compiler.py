@@ -140,7 +140,7 @@ def _play(options: CompileOptions, prompt: str) -> str:
 def _node_events(version: int, node_id: str) -> list[Step]:
     """Every node first says where the caller is (the call record's menu path)."""
     return [
-        f"UserEvent({names.EVENT_NODE},Node: {node_id},Version: {version},Language: {_LANG})",
+        f"UserEvent({names.EVENT_NODE},Node: {node_id},Version: {version},PromptLanguage: {_LANG})",
         f"CELGenUserEvent({names.CEL_NODE},{version}/{node_id}/{_LANG})",
     ]
 

@@ -76,6 +76,16 @@ def missing(expected: Mapping[str, int], loaded: Mapping[str, int]) -> list[str]
     ]
 
 
+def expected_contexts(compiled: Sequence[Compiled], entry: str, calendar: str) -> dict[str, int]:
+    """What Asterisk must have after the reload: each version's contexts as the compiler
+    counted them (its marker first among them), the entry's and the calendar's."""
+    expected = {**count_extensions(entry), **count_extensions(calendar)}
+    for version in compiled:
+        expected.update(version.contexts)
+        expected.setdefault(version.marker, 1)
+    return expected
+
+
 def read_folder(folder: Path) -> dict[str, str]:
     """The plan files now in ``folder`` (what a failed publish puts back)."""
     if not folder.is_dir():
@@ -122,9 +132,7 @@ class AsteriskPublisher:
 
     async def publish(self, compiled: Sequence[Compiled], entry: str, calendar: str) -> None:
         files = plan_files(compiled, entry, calendar)
-        expected: dict[str, int] = {}
-        for text in files.values():
-            expected.update(count_extensions(text))
+        expected = expected_contexts(compiled, entry, calendar)
         async with self._lock:
             started = time.monotonic()
             previous = read_folder(self.folder)

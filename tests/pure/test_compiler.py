@@ -149,7 +149,7 @@ def test_each_node_is_a_context_of_its_version_that_says_where_the_caller_is() -
         first, second = section.splitlines()[:2]
         assert first == (
             f"exten => s,1,UserEvent({names.EVENT_NODE},Node: {node['id']},Version: 12,"
-            f"Language: ${{{names.LANGUAGE_VAR}}})"
+            f"PromptLanguage: ${{{names.LANGUAGE_VAR}}})"
         )
         assert (
             second == f" same => n,CELGenUserEvent({names.CEL_NODE},12/{node['id']}/${{HL_LANG}})"
