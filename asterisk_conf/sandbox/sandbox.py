@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 
 from asterisk_conf.model import (
+    PUBLISH_READ,
+    PUBLISH_WRITE,
     SERVICE_EXCLUDED_EVENTS,
     SERVICE_READ,
     SERVICE_WRITE,
@@ -210,9 +212,9 @@ class Sandbox:
             AmiUser(
                 PUBLISH_USER,
                 secrets["ami_publish"],
-                "system",
-                "command",
-                "dial-plan publishing only: may reload config",
+                PUBLISH_READ,
+                PUBLISH_WRITE,
+                "dial-plan publishing only: reload, then dialplan show (asterisk_conf/model.py)",
             ),
             AmiUser(
                 OBSERVER_USER,
