@@ -323,6 +323,19 @@ class AmiClient:
             raise AmiActionFailed(f"{name}: {first.message}")
         return reply
 
+    async def command(self, cli: str, *, timeout: float | None = None) -> tuple[str, ...]:
+        """Run one CLI command (the user needs write ``command``); its output lines.
+
+        Asterisk answers with one ``Output:`` header per line; panoramisk keeps a
+        repeated header as a list, and a single one as a string (asterisk.md §7)."""
+        reply = await self.action("Command", {"Command": cli}, as_list=False, timeout=timeout)
+        first = reply[0] if isinstance(reply, list) else reply
+        output = first.get("Output") if hasattr(first, "get") else None
+        if output is None:
+            return ()
+        lines = [output] if isinstance(output, str) else list(output)
+        return tuple(part for line in lines for part in str(line).split("\n"))
+
     @staticmethod
     def _forget(manager: _Manager, future: asyncio.Future[Any]) -> None:
         """§7.6: a timed-out action stays in panoramisk's table forever unless we drop it."""

@@ -12,6 +12,14 @@ SERVICE_READ = "agent,call,user,system"
 SERVICE_WRITE = "agent,call,originate,user"
 SERVICE_EXCLUDED_EVENTS = ("VarSet", "Newexten", "TestEvent")
 LOOPBACK_ONLY = "127.0.0.1/255.255.255.255"
+# The dial-plan publisher (asterisk.md §5): it needs a reload and ``dialplan show`` to
+# check what Asterisk took. ``command`` (any CLI command) does both. ``config`` also
+# reloads but permits GetConfig, which returns every AMI and SIP secret, and cannot show
+# the dialplan; ``system`` permits Originate of System()/SHELL. All three are powerful,
+# so the user is loopback-only, used by the publisher alone, and reads no events but
+# ``system`` (FullyBooted after a restart): no call, user or dtmf events.
+PUBLISH_READ = "system"
+PUBLISH_WRITE = "command"
 
 
 @dataclass(frozen=True)

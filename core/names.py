@@ -19,14 +19,32 @@ WRAP_UP_HANDLER = "hotline-wrap-up"  # hangup handler on the member leg (R4)
 CALENDAR = "hotline-calendar"  # Gosub'd with today's date: sets DAY_KIND_VAR, HOLIDAY_VAR
 OUTBOUND_TRUNK = "outbound-trunk"  # the PJSIP endpoint for departments and callbacks
 PLAN_CONTEXT_PREFIX = "hl-v"  # a published plan version's contexts: hl-v<N>-<node id>
+# app_queue's exit context (queues.conf ``context=``): a keep-your-place key pressed while
+# queued leaves the queue here, which sends the caller back to their own version's node
+QUEUE_EXIT = "hotline-queue-exit"
+VOICEMAIL_DONE = "hotline-voicemail-done"  # hangup handler after VoiceMail(): EVENT_VOICEMAIL
+# the folder under Asterisk's config dir that the publisher writes (entry, calendar, one
+# file per kept plan version); extensions.conf includes every ``*.conf`` in it
+PLANS_DIR = "hotline-plans"
+
+# ---- voicemail (voicemail.conf): the callers' messages that become callbacks (R12) ------
+VOICEMAIL_CONTEXT = "hotline"
+VOICEMAIL_BOX = "callbacks"
 
 # ---- user events (AMI ``UserEvent``) ----------------------------------------------------
 EVENT_ENTRY = "HotlineEntry"
+# "Greeting done" (EVENT_GREETING, CEL_GREETING_DONE): the IVR hands the caller to a
+# destination (a queue, voicemail or a department's transfer); Status is the last prompt's
+# PLAYBACKSTATUS. A call that ends before it was abandoned in the IVR ("in the greeting").
+# A caller may reach more than one destination (queue timeout → voicemail): readers take
+# the first.
 EVENT_GREETING = "HotlineGreeting"
 EVENT_QUEUE_RESULT = "QueueResult"
 EVENT_FEATURE = "AgentFeature"
-EVENT_NODE = "HotlineNode"  # a caller entered a dial-plan node (Node, Version, Language)
+EVENT_NODE = "HotlineNode"  # a caller entered a node: Node, Version, PromptLanguage (not
+# "Language": every event's channel snapshot has that header, the channel's own "en")
 EVENT_VOICEMAIL = "VoicemailLeft"  # a message was left (asterisk.md §3)
+EVENT_KEEP_PLACE = "HotlineKeepPlace"  # a queued caller asked to be called back (Queue, Position)
 
 # ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
@@ -40,6 +58,8 @@ LANGUAGE_VAR = "HL_LANG"  # the caller's prompt language (R14), set by language 
 VERSION_VAR = "HL_VERSION"  # the plan version the caller started in
 DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
 HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
+TRIES_VAR = "HL_TRIES"  # a menu's count of plays so far (set by the menu only)
+QUEUE_NODE_VAR = "HL_QUEUE_NODE"  # while queued: the queue node's context (QUEUE_EXIT reads it)
 
 # ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
 PROMPT_HELLO = "hello"  # R8: 您好,
@@ -66,6 +86,17 @@ CODE_BUSY = "busy"
 def plan_context(version: int, node_id: str) -> str:
     """The context of node ``node_id`` in published plan ``version``."""
     return f"{PLAN_CONTEXT_PREFIX}{version}-{node_id}"
+
+
+def plan_marker(version: int) -> str:
+    """Plan ``version``'s first context: the entry jumps here, and the publisher checks
+    that Asterisk has it (node ids hold no ``-``, so no node's context can be named so)."""
+    return f"{PLAN_CONTEXT_PREFIX}{version}"
+
+
+def voicemail_mailbox() -> str:
+    """The mailbox callers leave messages in: ``<box>@<context>``."""
+    return f"{VOICEMAIL_BOX}@{VOICEMAIL_CONTEXT}"
 
 
 def member_interface(extension: str) -> str:

@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 
 from asterisk_conf.model import (
+    PUBLISH_READ,
+    PUBLISH_WRITE,
     SERVICE_EXCLUDED_EVENTS,
     SERVICE_READ,
     SERVICE_WRITE,
@@ -35,9 +37,14 @@ from asterisk_conf.sandbox.services import (
     PostgresService,
     root_user,
 )
+from core import names
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
+from dialplan import compiler
+from dialplan.compiler import CompileOptions
+from dialplan.model import Plan, parse_plan
+from dialplan.publish import read_folder, write_folder
 from ivr.prompts import DEFAULT_PROMPTS, tts_commands
 
 log = get_logger("sandbox")
@@ -205,9 +212,9 @@ class Sandbox:
             AmiUser(
                 PUBLISH_USER,
                 secrets["ami_publish"],
-                "system",
-                "command",
-                "dial-plan publishing only: may reload config",
+                PUBLISH_READ,
+                PUBLISH_WRITE,
+                "dial-plan publishing only: reload, then dialplan show (asterisk_conf/model.py)",
             ),
             AmiUser(
                 OBSERVER_USER,
@@ -258,11 +265,33 @@ class Sandbox:
         samples = self.root / "etc/asterisk.debian-samples"
         samples.mkdir(exist_ok=True)
         for path in etc.iterdir():
-            if path.name not in FILES:
+            if path.name not in FILES and path.name != names.PLANS_DIR:
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
-        write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
-        return {name for name in FILES if before[name] != _digest(etc / name)}
+        gid = root_user(self.root, "asterisk").gid
+        write_config(files, etc, gid=gid)
+        changed = {name for name in FILES if before[name] != _digest(etc / name)}
+        if self._install_plans(gid):
+            changed.add(names.PLANS_DIR)
+        return changed
+
+    @property
+    def plans_dir(self) -> Path:
+        """Where the publisher writes compiled plans, as this host sees the root."""
+        return self.root / "etc/asterisk" / names.PLANS_DIR
+
+    def _install_plans(self, gid: int) -> bool:
+        """The dial plan Asterisk starts with: the compiled sandbox plan; whether it changed.
+
+        # TODO(issue 10, versions): the live version from the database, once it exists
+        """
+        s = self.settings
+        options = CompileOptions(s.prompts_dir, s.timezone)
+        wanted = compiler.files([(sandbox_plan(s.entry_number, s.queue), 1)], (), options)
+        if read_folder(self.plans_dir) == wanted:
+            return False
+        write_folder(self.plans_dir, wanted, gid)
+        return True
 
     def _install_prompts(self) -> None:
         """Generate each default prompt inside the root, again only when its text changed."""
@@ -285,6 +314,29 @@ class Sandbox:
             (self.root / raw.lstrip("/")).unlink(missing_ok=True)
             wav.chmod(0o644)
             stamp.write_text(prompt.text, encoding="utf-8")
+
+
+def sandbox_plan(entry_number: str, queue: str) -> Plan:
+    """The plan a fresh sandbox runs: ``dialplan.default_plan`` when it is there, else
+    today's path (greeting → queue; nobody signed in → after-hours message)."""
+    try:
+        from dialplan.default_plan import default_plan  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        return default_plan(entry_number, queue)  # type: ignore[no-any-return]
+    return parse_plan(
+        {
+            "name": "sandbox",
+            "entry_numbers": [entry_number],
+            "start": "greeting",
+            "nodes": [
+                {"kind": "play", "id": "greeting", "prompt": "greeting", "next": "queue"},
+                {"kind": "queue", "id": "queue", "queue": queue, "when_nobody": "closed"},
+                {"kind": "hang_up", "id": "closed", "prompt": "after-hours"},
+            ],
+        }
+    )
 
 
 async def _migrate(database_url: str) -> list[str]:
