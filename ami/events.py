@@ -430,12 +430,13 @@ class UserEvent(ChannelEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HotlineNode(UserEvent):
-    """``UserEvent(HotlineNode,Node: …,Version: …,Language: …)``: the caller entered a
-    node of published plan ``version`` (the compiled dial plan emits it at each node)."""
+    """``UserEvent(HotlineNode,Node: …,Version: …,PromptLanguage: …)``: the caller entered
+    a node of published plan ``version`` (the compiled dial plan emits it at each node).
+    Not ``Language``: every event's channel snapshot has that header already."""
 
     node: str = ""
     version: int = 0
-    language: str = ""
+    prompt_language: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

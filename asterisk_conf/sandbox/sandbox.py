@@ -320,11 +320,11 @@ def sandbox_plan(entry_number: str, queue: str) -> Plan:
     """The plan a fresh sandbox runs: ``dialplan.default_plan`` when it is there, else
     today's path (greeting → queue; nobody signed in → after-hours message)."""
     try:
-        from dialplan.default_plan import default_plan  # type: ignore[import-not-found]
+        from dialplan.default_plan import default_plan
     except ImportError:
         pass
     else:
-        return default_plan(entry_number, queue)  # type: ignore[no-any-return]
+        return default_plan(entry_number, queue)
     return parse_plan(
         {
             "name": "sandbox",

@@ -39,7 +39,8 @@ def node(s: float, node_id: str, language: str = "zh", version: str = "3", **on:
         UserEvent="HotlineNode",
         Node=node_id,
         Version=version,
-        Language=language,
+        PromptLanguage=language,
+        Language="en",  # the channel snapshot's own, which a node event must not be read as
         **where,
     )
 
@@ -204,7 +205,7 @@ def test_a_call_without_a_published_plan_has_no_path() -> None:
 def test_the_node_user_event_is_parsed_into_its_own_class() -> None:
     event = node(1, "welcome", "kk", "12")
     assert isinstance(event, HotlineNode) and isinstance(event, UserEvent)
-    assert (event.node, event.version, event.language) == ("welcome", 12, "kk")
+    assert (event.node, event.version, event.prompt_language) == ("welcome", 12, "kk")
     other = ev("UserEvent", 1, UserEvent="HotlineGreeting", Status="SUCCESS")
     assert type(other) is UserEvent
 
