@@ -182,7 +182,9 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
     at = asterisk_time(event)
     replace = dataclasses.replace
     if isinstance(event, HotlineNode) and event.uniqueid == draft.linkedid:
-        return replace(draft, path=draft.path.entered(event.version, event.node, event.prompt_language))
+        return replace(
+            draft, path=draft.path.entered(event.version, event.node, event.prompt_language)
+        )
     if isinstance(event, Hold | Unhold) and event.uniqueid != draft.linkedid:
         return replace(draft, holds=_held(draft.holds, event, at))
     if isinstance(event, UserEvent) and event.user_event == GREETING_EVENT:
