@@ -79,6 +79,11 @@ class Settings:
     feature_busy: str = "*22"
     # Where Asterisk reads our prompts, as a path in Asterisk's own file system
     prompts_dir: str = "/var/lib/hotline/prompts"
+    # Dial plans (issue 10): besides the live version, this many versions that were live
+    # before stay loaded, so a caller mid-menu finishes in the version they began in
+    dialplan_keep_versions: int = 2
+    # the calendar compiled with a publish covers yesterday to this many days ahead
+    dialplan_calendar_days: int = 400
     # The development sandbox
     sandbox_dir: Path = Path("/var/cache/hotline")
     sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time

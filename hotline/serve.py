@@ -31,6 +31,8 @@ from db.durable import DurableWrites
 from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
+from dialplan.publish import Publisher
+from dialplan.service import dial_plan_service
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar import Calendar
 from web.app import init_app
@@ -237,6 +239,9 @@ class Service:
             agents,
             role=lambda: self.role.value,
             writes=self.writes,
+            dialplan=None
+            if agents is None
+            else dial_plan_service(s, self.pool, dial_plan_publisher(s)),
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -282,6 +287,14 @@ class Service:
         await self.pool.close()
         self.journal.close()  # what it still holds is replayed by the next start
         log.info("hotline stopped")
+
+
+def dial_plan_publisher(s: Settings) -> Publisher:
+    """What publishes dial plans to Asterisk (with the ``hotline-publish`` AMI user).
+    Issue 10: becomes ``AsteriskPublisher(...)`` from dialplan/publish.py once merged."""
+    from dialplan.interim import UnwiredPublisher
+
+    return UnwiredPublisher()
 
 
 def sign_in_guard(s: Settings, pool: object) -> SignInGuard:

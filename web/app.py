@@ -20,8 +20,10 @@ from calls import views as call_views
 from calls.classification import Classifier
 from core.settings import Settings
 from db.durable import DurableWrites
+from dialplan.service import DialPlanService, dial_plan_service
+from dialplan.views import DialPlanViews
 from ivr.calendar import Calendar
-from web import auth
+from web import auth, openapi
 from web.errors import error_middleware
 from web.metrics import Metrics
 from web.sessions import Sessions
@@ -35,6 +37,7 @@ STARTED = web.AppKey("started", float)
 ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 AGENTS = web.AppKey("agents", AgentService)
 WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
+DIALPLAN = web.AppKey("dialplan", DialPlanService)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -119,6 +122,7 @@ def init_app(
     *,
     role: Callable[[], str] | None = None,
     writes: DurableWrites | None = None,
+    dialplan: DialPlanService | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
@@ -148,4 +152,7 @@ def init_app(
     AgentViews(agents, classifier, AuditTrail(pool, agents), limits).add_routes(app)
     AdminViews(AdminService(pool, Calendar(pool))).add_routes(app)
     LockoutViews(agents).add_routes(app)
+    app[DIALPLAN] = dialplan or dial_plan_service(settings, pool)
+    DialPlanViews(app[DIALPLAN]).add_routes(app)
+    openapi.add_routes(app)
     return app

@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from asterisk_conf.sandbox.services import (
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
+from dialplan.release import FILE_PREFIX as PLAN_FILE_PREFIX
+from dialplan.service import live_files
 from ivr.prompts import DEFAULT_PROMPTS, tts_commands
 
 log = get_logger("sandbox")
@@ -87,6 +90,7 @@ class Sandbox:
                 self.postgres.ensure_database(secrets["db_password"], secrets["db_cel_password"])
                 migrated = asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
+            changed |= self._install_dial_plan(secrets)
             self._install_prompts()
             was_running = self.asterisk.pid() is not None
             if was_running and "modules.conf" in changed:
@@ -258,11 +262,28 @@ class Sandbox:
         samples = self.root / "etc/asterisk.debian-samples"
         samples.mkdir(exist_ok=True)
         for path in etc.iterdir():
-            if path.name not in FILES:
+            if path.name not in FILES and not path.name.startswith(PLAN_FILE_PREFIX):
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
         write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
         return {name for name in FILES if before[name] != _digest(etc / name)}
+
+    def _install_dial_plan(self, secrets: dict[str, Any]) -> set[str]:
+        """The live dial-plan version from the database (the default plan while none was
+        published), next to extensions.conf; the changed files. Plan files no longer
+        live or kept are removed."""
+        etc = self.root / "etc/asterisk"
+        try:
+            files = asyncio.run(_live_plan_files(self.database_url(secrets), self.settings))
+        except NotImplementedError:  # issue 10: until the compiler is merged
+            log.warning("dial-plan compiler not built yet; the fixed path stays")
+            return set()
+        stale = {p.name for p in etc.glob(f"{PLAN_FILE_PREFIX}*") if p.name not in files}
+        for name in stale:
+            (etc / name).unlink()
+        before = {name: _digest(etc / name) for name in files}
+        write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
+        return stale | {name for name in files if before[name] != _digest(etc / name)}
 
     def _install_prompts(self) -> None:
         """Generate each default prompt inside the root, again only when its text changed."""
@@ -291,6 +312,14 @@ async def _migrate(database_url: str) -> list[str]:
     conn = await asyncpg.connect(database_url, timeout=10)
     try:
         return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _live_plan_files(database_url: str, settings: Settings) -> dict[str, str]:
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        return await live_files(conn, settings, datetime.now(UTC))
     finally:
         await conn.close()
 
