@@ -129,6 +129,13 @@ def _only(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     return body
 
 
+def _plan_field(body: dict[str, Any]) -> dict[str, Any]:
+    plan = body.get("plan")
+    if not isinstance(plan, dict):
+        raise InvalidInput("plan must be a dial plan (a JSON object)", field="plan")
+    return plan
+
+
 def parse_simulation(body: dict[str, Any], timezone: str) -> tuple[str, datetime, bool]:
     """``keys`` (what the caller presses), ``at`` (ISO 8601; without an offset, the
     centre's time), ``agents_signed_in`` (default true)."""
@@ -180,7 +187,7 @@ class DialPlanViews:
     async def create_draft(self, request: web.Request) -> web.Response:
         actor = self._admin(request)
         body = _only(json_object(await request.read()), {"name", "plan"})
-        draft = await self.service.create_draft(actor, body.get("name"), body.get("plan"))
+        draft = await self.service.create_draft(actor, body.get("name"), _plan_field(body))
         return _json(draft_json(draft), status=201)
 
     async def get_draft(self, request: web.Request) -> web.Response:
@@ -199,7 +206,7 @@ class DialPlanViews:
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             raise InvalidInput("name must be text", field="name")
-        draft = await self.service.update_draft(actor, draft_id, name, body.get("plan"), revision)
+        draft = await self.service.update_draft(actor, draft_id, name, _plan_field(body), revision)
         return _json(draft_json(draft))
 
     async def delete_draft(self, request: web.Request) -> web.Response:
