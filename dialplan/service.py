@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 from core.actor import Actor, Role
 from core.errors import Forbidden, HotlineError, NotFound
 from core.logging import get_logger
-from core.settings import Settings
 from dialplan import repo, simulate, validate
 from dialplan.compiler import CompileOptions
 from dialplan.diff import PlanDiff, diff_plans
@@ -37,7 +36,6 @@ from dialplan.release import (
     build_release,
     calendar_days,
     live_plans,
-    live_release,
 )
 from dialplan.simulate import Walk
 from dialplan.validate import Known, Problem
@@ -371,53 +369,3 @@ class DialPlanService:
             version=version,
             detail=detail,
         )
-
-
-def plan_settings(settings: Settings, default: Plan) -> PlanSettings:
-    return PlanSettings(
-        compile=CompileOptions(prompts_dir=settings.prompts_dir, timezone=settings.timezone),
-        queues=frozenset({settings.queue}),
-        keep=settings.dialplan_keep_versions,
-        calendar_ahead_days=settings.dialplan_calendar_days,
-        default=default,
-    )
-
-
-def dial_plan_service(
-    settings: Settings, pool: Any, publisher: Publisher | None = None
-) -> DialPlanService:
-    """The service as the composition root builds it. Until issue 10's other parts are
-    merged, the prompts, the calendar, the default plan and the publisher are
-    ``dialplan.interim``'s stand-ins (one import each to change)."""
-    from dialplan import interim
-
-    return DialPlanService(
-        pool,
-        publisher or interim.UnwiredPublisher(),
-        settings=plan_settings(
-            settings, interim.default_plan(settings.entry_number, settings.queue)
-        ),
-        prompts=interim.DefaultPrompts(),
-        calendar=FixedCalendar(interim.official_day),
-    )
-
-
-async def live_files(conn: Any, settings: Settings, now: datetime) -> dict[str, str]:
-    """What ``hotline sandbox up`` writes next to extensions.conf: the live version and
-    those kept with it, from PostgreSQL (the default plan while nothing was published),
-    the entry numbers and the calendar — file name → text, each name starting with
-    ``release.FILE_PREFIX``."""
-    from dialplan import interim
-
-    default = interim.default_plan(settings.entry_number, settings.queue)
-    options = plan_settings(settings, default)
-    release = await live_release(
-        conn,
-        options.compile,
-        keep=options.keep,
-        default=default,
-        today=now.astimezone(ZoneInfo(settings.timezone)).date(),
-        ahead=options.calendar_ahead_days,
-        day_of=interim.official_day,
-    )
-    return interim.release_files(release)

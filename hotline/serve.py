@@ -31,8 +31,8 @@ from db.durable import DurableWrites
 from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
+from dialplan.assembly import dial_plan_service
 from dialplan.publish import Publisher
-from dialplan.service import dial_plan_service
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar import Calendar
 from web.app import init_app

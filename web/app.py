@@ -20,7 +20,8 @@ from calls import views as call_views
 from calls.classification import Classifier
 from core.settings import Settings
 from db.durable import DurableWrites
-from dialplan.service import DialPlanService, dial_plan_service
+from dialplan.assembly import dial_plan_service
+from dialplan.service import DialPlanService
 from dialplan.views import DialPlanViews
 from ivr.calendar import Calendar
 from web import auth, openapi

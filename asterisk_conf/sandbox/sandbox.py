@@ -39,8 +39,8 @@ from asterisk_conf.sandbox.services import (
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
+from dialplan.assembly import live_files
 from dialplan.release import FILE_PREFIX as PLAN_FILE_PREFIX
-from dialplan.service import live_files
 from ivr.prompts import DEFAULT_PROMPTS, tts_commands
 
 log = get_logger("sandbox")

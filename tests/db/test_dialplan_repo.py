@@ -13,8 +13,9 @@ from core.actor import Actor, Role
 from core.errors import Forbidden
 from db.migrate import migrate
 from dialplan import repo
+from dialplan.assembly import live_files
 from dialplan.publish import PublishFailed
-from dialplan.service import PlanProblems, VersionNotPublishable, live_files
+from dialplan.service import PlanProblems, VersionNotPublishable
 from dialplan.versions import Action, VersionState
 from tests.dialplan_fakes import FakePublisher, broken_plan, good_plan, make_service, use_stand_ins
 
