@@ -38,6 +38,12 @@ class Settings:
     ami_username: str = "hotline"
     ami_secret: str = field(default="", repr=False)
     ami_action_timeout_s: float = 5.0
+    # publishing dial plans (issue 10): a user of its own that may reload the dialplan
+    ami_publish_username: str = "hotline-publish"
+    ami_publish_secret: str = field(default="", repr=False)
+    # Asterisk's config folder, in Asterisk's file system (compiled plans go to
+    # <asterisk_config_dir>/hotline-plans, seen from here under asterisk_root)
+    asterisk_config_dir: str = "/etc/asterisk"
     # FastAGI: the desk phone's sign-in (the PIN never crosses AMI); only Asterisk's
     # address (ami_host) may connect
     agi_host: str = "127.0.0.1"
@@ -79,6 +85,11 @@ class Settings:
     feature_busy: str = "*22"
     # Where Asterisk reads our prompts, as a path in Asterisk's own file system
     prompts_dir: str = "/var/lib/hotline/prompts"
+    # Dial plans (issue 10): besides the live version, this many versions that were live
+    # before stay loaded, so a caller mid-menu finishes in the version they began in
+    dialplan_keep_versions: int = 2
+    # the calendar compiled with a publish covers yesterday to this many days ahead
+    dialplan_calendar_days: int = 400
     # The development sandbox
     sandbox_dir: Path = Path("/var/cache/hotline")
     sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time
@@ -198,7 +209,7 @@ def sandbox_database_url(settings: Settings, secrets: Mapping[str, Any]) -> str:
 
 
 def _fill_from_sandbox(settings: Settings) -> Settings:
-    if settings.ami_secret and settings.database_url:
+    if settings.ami_secret and settings.ami_publish_secret and settings.database_url:
         return settings
     secrets = sandbox_secrets(settings.sandbox_dir)
     if not secrets:
@@ -206,6 +217,8 @@ def _fill_from_sandbox(settings: Settings) -> Settings:
     changes: dict[str, Any] = {}
     if not settings.ami_secret and settings.ami_username == "hotline":
         changes["ami_secret"] = secrets.get("ami_service", "")
+    if not settings.ami_publish_secret and settings.ami_publish_username == "hotline-publish":
+        changes["ami_publish_secret"] = secrets.get("ami_publish", "")
     if not settings.database_url and "db_password" in secrets:
         changes["database_url"] = sandbox_database_url(settings, secrets)
     return dataclasses.replace(settings, **changes)

@@ -31,6 +31,7 @@ from db.durable import DurableWrites
 from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
+from dialplan.assembly import dial_plan_service
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
 from web.app import init_app
@@ -241,6 +242,9 @@ class Service:
             role=lambda: self.role.value,
             writes=self.writes,
             calendar=self.calendar if agents is not None else None,
+            dialplan=None
+            if agents is None
+            else dial_plan_service(s, self.pool, calendar=self.calendar),
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

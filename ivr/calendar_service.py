@@ -9,7 +9,7 @@ first, so a row written by another process counts too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -42,6 +42,11 @@ class Calendar:
         overrides = await calendar_repo.overrides(self.pool)
         notices = await calendar_repo.notices(self.pool)
         self.overrides, self.notices = overrides, notices
+
+    async def day_function(self) -> Callable[[date], Day]:
+        """``day_of`` on fresh data: what the dial plan's publish and simulate ask."""
+        await self.load()
+        return self.day_of
 
     # ---- asked synchronously -----------------------------------------------------------
 

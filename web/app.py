@@ -21,9 +21,12 @@ from calls import views as call_views
 from calls.classification import Classifier
 from core.settings import Settings
 from db.durable import DurableWrites
+from dialplan.assembly import dial_plan_service
+from dialplan.service import DialPlanService
+from dialplan.views import DialPlanViews
 from ivr.calendar_service import Calendar
 from ivr.calendar_views import CalendarViews
-from web import auth
+from web import auth, openapi
 from web.errors import error_middleware
 from web.metrics import Metrics
 from web.sessions import Sessions
@@ -38,6 +41,7 @@ ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 AGENTS = web.AppKey("agents", AgentService)
 WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
 CALENDAR = web.AppKey("calendar", Calendar)  # the one working-day calendar
+DIALPLAN = web.AppKey("dialplan", DialPlanService)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -131,6 +135,7 @@ def init_app(
     role: Callable[[], str] | None = None,
     writes: DurableWrites | None = None,
     calendar: Calendar | None = None,
+    dialplan: DialPlanService | None = None,
 ) -> web.Application:
     """``calendar``: the service's one calendar (loaded); without one, the app makes its
     own and loads it as it starts."""
@@ -166,4 +171,7 @@ def init_app(
     AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
     CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
+    app[DIALPLAN] = dialplan or dial_plan_service(settings, pool)
+    DialPlanViews(app[DIALPLAN]).add_routes(app)
+    openapi.add_routes(app)
     return app

@@ -21,6 +21,12 @@ log = get_logger("web")
 
 STATUS_BY_CODE_PREFIX = (
     ("input.", 400),
+    ("dialplan.invalid", 400),  # the plan's JSON or a field's characters; names the field
+    ("dialplan.problems", 422),  # details: problems, each naming its node
+    ("dialplan.publish_failed", 502),  # Asterisk did not take it; the former live stays
+    ("dialplan.publish_in_progress", 409),
+    ("dialplan.draft_", 409),  # draft_name_taken, draft_changed
+    ("dialplan.version_failed", 409),  # a rollback to a version that never went live
     ("auth.required", 401),
     ("agent.wrong_credentials", 401),
     ("agent.locked_out", 423),  # details: until (issue 8: a lockout is not an overload)

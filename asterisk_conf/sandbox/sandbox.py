@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,7 @@ from core import names
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
-from dialplan import compiler
-from dialplan.compiler import CompileOptions
-from dialplan.model import Plan, parse_plan
+from dialplan.assembly import live_files
 from dialplan.publish import read_folder, write_folder
 from ivr.prompts import DEFAULT_PROMPTS, tts_commands
 
@@ -271,7 +270,7 @@ class Sandbox:
         gid = root_user(self.root, "asterisk").gid
         write_config(files, etc, gid=gid)
         changed = {name for name in FILES if before[name] != _digest(etc / name)}
-        if self._install_plans(gid):
+        if self._install_plans(gid, secrets):
             changed.add(names.PLANS_DIR)
         return changed
 
@@ -280,14 +279,11 @@ class Sandbox:
         """Where the publisher writes compiled plans, as this host sees the root."""
         return self.root / "etc/asterisk" / names.PLANS_DIR
 
-    def _install_plans(self, gid: int) -> bool:
-        """The dial plan Asterisk starts with: the compiled sandbox plan; whether it changed.
-
-        # TODO(issue 10, versions): the live version from the database, once it exists
-        """
-        s = self.settings
-        options = CompileOptions(s.prompts_dir, s.timezone)
-        wanted = compiler.files([(sandbox_plan(s.entry_number, s.queue), 1)], (), options)
+    def _install_plans(self, gid: int, secrets: dict[str, Any]) -> bool:
+        """The dial plan Asterisk starts with: the live version and those kept with it
+        from the database (the default plan while none was published), the entry numbers
+        and the calendar, compiled into ``names.PLANS_DIR``; whether anything changed."""
+        wanted = asyncio.run(_live_plan_files(self.database_url(secrets), self.settings))
         if read_folder(self.plans_dir) == wanted:
             return False
         write_folder(self.plans_dir, wanted, gid)
@@ -316,33 +312,18 @@ class Sandbox:
             stamp.write_text(prompt.text, encoding="utf-8")
 
 
-def sandbox_plan(entry_number: str, queue: str) -> Plan:
-    """The plan a fresh sandbox runs: ``dialplan.default_plan`` when it is there, else
-    today's path (greeting → queue; nobody signed in → after-hours message)."""
-    try:
-        from dialplan.default_plan import default_plan
-    except ImportError:
-        pass
-    else:
-        return default_plan(entry_number, queue)
-    return parse_plan(
-        {
-            "name": "sandbox",
-            "entry_numbers": [entry_number],
-            "start": "greeting",
-            "nodes": [
-                {"kind": "play", "id": "greeting", "prompt": "greeting", "next": "queue"},
-                {"kind": "queue", "id": "queue", "queue": queue, "when_nobody": "closed"},
-                {"kind": "hang_up", "id": "closed", "prompt": "after-hours"},
-            ],
-        }
-    )
-
-
 async def _migrate(database_url: str) -> list[str]:
     conn = await asyncpg.connect(database_url, timeout=10)
     try:
         return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _live_plan_files(database_url: str, settings: Settings) -> dict[str, str]:
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        return await live_files(conn, settings, datetime.now(UTC))
     finally:
         await conn.close()
 
