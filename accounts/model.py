@@ -100,8 +100,8 @@ def parse_extensions(text: str) -> frozenset[str]:
     """The desk phones a setting names: ``"2001-2010,3001"``; empty: not known."""
     found: set[str] = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
-        low, _, high = part.partition("-")
-        if not _DIGITS.fullmatch(low) or (high and not _DIGITS.fullmatch(high)):
+        low, dash, high = part.partition("-")
+        if not _DIGITS.fullmatch(low) or (dash and not _DIGITS.fullmatch(high)):
             raise ValueError(f"{part!r} is not an extension or a range such as 2001-2010")
         if not high:
             found.add(low)
