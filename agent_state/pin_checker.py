@@ -1,4 +1,4 @@
-"""Checking a PIN without stalling the service, and the lockout around it.
+"""Checking a PIN (or a password) without stalling the service, and the lockout around it.
 
 scrypt costs ~40 ms: on the event loop, a flood of wrong sign-ins would hold up every
 AMI event, wrap-up timer and API call. ``PinChecker`` runs the hashes on one worker
@@ -9,15 +9,17 @@ thread (``hashlib.scrypt`` releases the GIL) behind a short bound: past
 ``SignInGuard`` is the checklist of one sign-in: the PIN policy, then the lock for this
 job number and origin, then the hash, then the failure recorded (and a lock, past the
 policy's limit). Unknown job numbers cost the same hash, so timing tells nothing.
+A password (supervisors, admins: ``accounts.sign_in``) goes through the same thread,
+bound and lockout (``SignInGuard.guarded``): a wrong password counts like a wrong PIN.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from agent_state import lockouts
 from agent_state.member import Member
@@ -30,12 +32,15 @@ from agent_state.sign_in import (
     locked_message,
     origin_key,
 )
+from core.actor import Role
 from core.logging import get_logger
 
 log = get_logger("agent_state")
 
 # a well-formed hash no PIN matches: unknown job numbers cost one scrypt like any other
 _NO_AGENT = "scrypt$" + "00" * 16 + "$" + "00" * 64
+
+T = TypeVar("T")
 
 
 class PinChecker:
@@ -52,6 +57,10 @@ class PinChecker:
         )
 
     async def verify(self, pin: str, stored: str) -> bool:
+        return await self.run(verify_pin, pin, stored)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the worker thread (a hash: CPU-heavy by design)."""
         if self.pending >= self.pending_max:
             self.shed += 1
             raise SignInOverloaded(
@@ -59,7 +68,7 @@ class PinChecker:
             )
         loop = asyncio.get_running_loop()
         self.pending += 1
-        future = self._executor.submit(verify_pin, pin, stored)
+        future = self._executor.submit(work, *args)
         # counted until the thread is done with it, even if the asker gave up
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(self._done))
         return await asyncio.wrap_future(future)
@@ -83,22 +92,45 @@ class SignInGuard:
 
     async def check(self, member: Member | None, job_number: str, pin: str, origin: str) -> Member:
         """The member whose PIN this is, or ``WrongCredentials`` / ``LockedOut`` /
-        ``SignInOverloaded`` / ``InvalidPin``. The PIN itself is never logged."""
+        ``SignInOverloaded`` / ``InvalidPin``. The PIN itself is never logged. An admin
+        never signs in with a PIN (it has none, and is on no roster: checked again here)."""
         check_pin_policy(pin)
+        if member is not None and member.role is Role.ADMIN:
+            member = None
+        stored = member.pin_hash if member else _NO_AGENT
+        await self.guarded(
+            job_number, member is not None, origin, lambda: self.checker.verify(pin, stored)
+        )
+        assert member is not None
+        return member
+
+    async def guarded(
+        self,
+        job_number: str,
+        known: bool,
+        origin: str,
+        verify: Callable[[], Awaitable[bool]],
+        what: str = "PIN",
+    ) -> None:
+        """The lockout around one check of a secret: refused while locked out (from this
+        origin), then ``verify`` (a hash on the worker thread), then a failure recorded —
+        and a lock past the policy's limit. ``known``: the job number has this kind of
+        secret (an unknown one is hashed all the same, never recorded). Returns only on
+        a match."""
         key = origin_key(origin)
-        if member is not None:
+        if known:
             until = await lockouts.locked_until(self.pool, job_number, key, self.clock())
             if until is not None:
                 log.info("sign-in refused", agent=job_number, origin=key, why="locked_out")
                 raise LockedOut(locked_message(until), until=until.isoformat())
-        matches = await self.checker.verify(pin, member.pin_hash if member else _NO_AGENT)
-        if member is not None and matches:
+        matches = await verify()
+        if known and matches:
             await lockouts.succeeded(self.pool, job_number, key, self.clock())
-            return member
-        if member is not None:
+            return
+        if known:
             await self._failed(job_number, key)
         log.info("sign-in refused", agent=job_number, origin=key, why="wrong_credentials")
-        raise WrongCredentials("wrong job number or PIN")
+        raise WrongCredentials(f"wrong job number or {what}")
 
     async def lift(self, job_number: str, *, actor: str) -> list[str]:
         """A supervisor lifts every lock of ``job_number``; the origins that were locked."""

@@ -1,6 +1,7 @@
 -- name: roster
 -- Every account that works at a desk phone (agents, and supervisors who also take
--- calls), with role and queues; admins and phone-less supervisors are not on it.
+-- calls), with role and queues; admins, phone-less supervisors and disabled accounts
+-- are not on it (accounts/model.py: on_phone).
 SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
        coalesce(array_agg(q.queue ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),
                 '{}') AS queues,
@@ -8,7 +9,8 @@ SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
                 '{}') AS penalties
 FROM agents a
 LEFT JOIN agent_queues q USING (job_number)
-WHERE a.extension IS NOT NULL AND a.pin_hash IS NOT NULL
+WHERE a.extension IS NOT NULL AND a.pin_hash IS NOT NULL AND a.role <> 'admin'
+  AND a.disabled_at IS NULL
 GROUP BY a.job_number
 ORDER BY a.job_number;
 

@@ -112,6 +112,22 @@ class AgentService:
         stored = await repo.states(self.pool)
         self.agents = {job: stored.get(job, Agent(job)) for job in self.members}
 
+    async def reload_roster(self) -> None:
+        """The roster again, after an admin added, changed or removed an account. An
+        agent still signed in keeps its member as it was until it signs out (the admin
+        API refuses to move or remove a signed-in agent; this is the belt to those braces)."""
+        fresh = await repo.roster(self.pool)
+        for job, member in self.members.items():
+            if job not in fresh and self.is_signed_in(job):
+                log.warning("account changed while signed in; kept until sign-out", agent=job)
+                fresh[job] = member
+        self.members = fresh
+        self.agents = {job: self.agents.get(job) or Agent(job) for job in fresh}
+
+    def is_signed_in(self, job_number: str) -> bool:
+        agent = self.agents.get(job_number)
+        return agent is not None and agent.state is not State.LOGGED_OUT
+
     def arm_stored_deadlines(self) -> None:
         """Wrap-up deadlines stored before a restart, armed again (R4: none stranded).
         Called after the first reconcile, so it judges Asterisk as the service left it."""

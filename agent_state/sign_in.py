@@ -68,6 +68,6 @@ def origin_key(origin: str) -> str:
 
 def locked_message(until: datetime) -> str:
     return (
-        f"too many wrong PINs from here: signing in is locked until {until.isoformat()}; "
-        "a supervisor can lift it"
+        "too many wrong PINs or passwords from here: signing in is locked until "
+        f"{until.isoformat()}; a supervisor can lift it"
     )

@@ -54,6 +54,14 @@ class Settings:
     sign_in_max_failures: int = 5
     sign_in_failure_window_s: int = 900
     sign_in_lockout_s: int = 900
+    # Supervisors' and admins' passwords: argon2id's cost (RFC 9106's low-memory choice:
+    # about 0.2 s and 64 MiB a hash); a stored hash with other values is re-hashed at the
+    # next good sign-in. Tests lower them.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    # The desk phones' extensions an agent may be given ("2001-2010,3001"); empty: any digits
+    desk_phones: str = ""
     # PostgreSQL
     database_url: str = field(default="", repr=False)
     # SIP as Asterisk listens for it

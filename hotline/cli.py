@@ -3,7 +3,12 @@
 hotline serve                     run the service (AMI + HTTP)
 hotline sandbox up|down|status    the development Asterisk + PostgreSQL
 hotline db migrate                apply database migrations (idempotent)
-hotline demo seed                 demo agents 1001-1003, printing their PINs
+hotline demo seed                 demo agents 1001-1003 and admin 1099, printing their PINs
+                                  and the admin's password
+hotline accounts add-admin JOB --name NAME
+                                  an admin account (password from HOTLINE_ADMIN_PASSWORD or
+                                  standard input, never the arguments); an existing admin's
+                                  password is reset
 hotline demo call                 one real call through the sandbox, its journey printed
 """
 
@@ -31,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["migrate"])
     demo = sub.add_parser("demo", help="demo data")
     demo.add_argument("action", choices=["seed", "call"])
+    accounts = sub.add_parser("accounts", help="accounts")
+    accounts_sub = accounts.add_subparsers(dest="action", required=True)
+    add_admin = accounts_sub.add_parser(
+        "add-admin", help="create an admin (password from HOTLINE_ADMIN_PASSWORD or stdin)"
+    )
+    add_admin.add_argument("job_number", help="the admin's job number (digits)")
+    add_admin.add_argument("--name", required=True, help="the admin's name")
     return parser
 
 
@@ -39,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(os.environ)
         configure_logging(settings.log_format, settings.log_level)
+        if args.command == "accounts":
+            from hotline.admin_account import run
+
+            return run(settings, args.job_number, args.name, os.environ)
         return _run(args, settings)
     except HotlineError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
@@ -114,11 +130,13 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _seed(settings: Settings) -> None:
-    from asterisk_conf.sandbox.sandbox import Sandbox
+    from asterisk_conf.sandbox.sandbox import DEMO_ADMIN, DEMO_ADMIN_PASSWORD, Sandbox
     from db.pool import connect
-    from hotline.demo import seed
+    from hotline.admin_account import add_admin
+    from hotline.demo import DEMO_ADMIN_NAME, seed
 
-    pins = Sandbox(settings).ensure_secrets()["demo_pins"]
+    secrets = Sandbox(settings).ensure_secrets()
+    pins = secrets["demo_pins"]
     conn = await connect(settings)
     try:
         agents = await seed(conn, pins)
@@ -127,3 +145,7 @@ async def _seed(settings: Settings) -> None:
     print("demo agents (工号 job number / desk phone / PIN):")
     for agent in agents:
         print(f"  {agent.job_number}  {agent.name}  phone {agent.extension}  PIN {agent.pin}")
+    password = secrets[DEMO_ADMIN_PASSWORD]
+    await add_admin(settings, DEMO_ADMIN, DEMO_ADMIN_NAME, password)
+    print("demo admin (工号 job number / password; signs in with the password, no phone):")
+    print(f"  {DEMO_ADMIN}  {DEMO_ADMIN_NAME}  password {password}")

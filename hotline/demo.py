@@ -8,6 +8,7 @@ import asyncpg
 
 from agent_state.pins import hash_pin
 
+DEMO_ADMIN_NAME = "演示管理员"
 DEMO_AGENTS = (
     ("1001", "演示坐席一", "2001"),
     ("1002", "演示坐席二", "2002"),

@@ -21,8 +21,16 @@ NO_SCHEDULE_TICK_S = 86_400.0
 def settings() -> Settings:
     """The environment's settings, with the clock-driven sign-out schedule (R2c) out of
     the way: the seeded 13:30 / 19:30 sign-outs would otherwise fire in whichever test
-    runs then (the schedule's own test calls its check directly)."""
-    return dataclasses.replace(load_settings(os.environ), schedule_tick_s=NO_SCHEDULE_TICK_S)
+    runs then (the schedule's own test calls its check directly); and passwords hashed
+    cheaply."""
+    return dataclasses.replace(
+        load_settings(os.environ),
+        schedule_tick_s=NO_SCHEDULE_TICK_S,
+        # argon2 at a test's cost (the production default takes ~0.2 s and 64 MiB a hash)
+        password_time_cost=1,
+        password_memory_kib=1024,
+        password_parallelism=1,
+    )
 
 
 @pytest.fixture(scope="session")

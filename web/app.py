@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from aiohttp import web
 
+from accounts.model import parse_extensions
+from accounts.passwords import PasswordCost, Passwords
+from accounts.service import AccountService
+from accounts.sign_in import PasswordSignIn
+from accounts.views import AccountViews
 from agent_state.admin import AdminViews
 from agent_state.admin_service import AdminService
 from agent_state.audit import AuditTrail
@@ -19,6 +24,7 @@ from agent_state.views import AgentViews, StreamLimits
 from ami import AmiClient
 from calls import views as call_views
 from calls.classification import Classifier
+from core.errors import ConfigError
 from core.settings import Settings
 from db.durable import DurableWrites
 from dialplan.assembly import dial_plan_service
@@ -156,7 +162,10 @@ def init_app(
         return app
     app[AGENTS] = agents
     app.router.add_get("/api/calls", calls)
-    auth.add_routes(app, Sessions(pool), agents)
+    sessions = Sessions(pool)
+    passwords = Passwords(PasswordCost.of(settings))
+    auth.add_routes(app, sessions, agents, PasswordSignIn(pool, agents.sign_ins, passwords))
+    _add_accounts(app, settings, agents, sessions, passwords)
     classifier = Classifier(pool)
     call_views.add_routes(app, classifier)
     limits = StreamLimits(
@@ -175,3 +184,29 @@ def init_app(
     DialPlanViews(app[DIALPLAN]).add_routes(app)
     openapi.add_routes(app)
     return app
+
+
+def _add_accounts(
+    app: web.Application,
+    settings: Settings,
+    agents: AgentService,
+    sessions: Sessions,
+    passwords: Passwords,
+) -> None:
+    """The admin's accounts API; a change reaches the agents' roster and ends the
+    account's sessions."""
+    try:
+        phones = parse_extensions(settings.desk_phones)
+    except ValueError as exc:
+        raise ConfigError(f"setting desk_phones: {exc}") from exc
+    accounts = AccountService(
+        app[POOL],
+        passwords,
+        agents.sign_ins.checker,
+        signed_in=agents.is_signed_in,
+        phones=phones,
+        queues=frozenset({settings.queue}),
+    )
+    accounts.on_change(lambda job: agents.reload_roster())
+    accounts.on_change(sessions.end_for)
+    AccountViews(accounts).add_routes(app)

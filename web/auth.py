@@ -2,24 +2,29 @@
 request (``core.request_actor.ACTOR``); domain views read it with ``actor_of``.
 
 Open without a session: ``/``, ``/healthz``, ``/metrics`` and ``POST /api/sessions``
-(signing in). Everything else under ``/api`` answers 401 ``auth.required`` without a
-valid session — unknown ``/api`` paths too, so a stranger learns no route names.
+(signing in: an agent — or a supervisor at a desk phone — with job number and PIN; a
+supervisor or an admin with job number and password). Everything else under ``/api``
+answers 401 ``auth.required`` without a valid session — unknown ``/api`` paths too, so
+a stranger learns no route names.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from accounts.model import PASSWORD_MAX
+from accounts.sign_in import PasswordSignIn
 from agent_state.service import AgentService
 from core import inputs
-from core.actor import Actor
-from core.errors import Unauthorized
+from core.actor import Actor, Role
+from core.errors import InvalidInput, Unauthorized
 from core.request_actor import ACTOR
 from web.errors import Handler
 from web.sessions import Sessions
 
 SESSIONS = web.AppKey("sessions", Sessions)
 SIGN_INS = web.AppKey("sign_ins", AgentService)
+PASSWORD_SIGN_INS = web.AppKey("password_sign_ins", PasswordSignIn)
 
 OPEN_API = frozenset({("POST", "/api/sessions")})
 TOKEN_MAX = 200  # ours are 43 characters; anything much longer is not one of ours
@@ -54,18 +59,29 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def create_session(request: web.Request) -> web.Response:
-    """``POST /api/sessions {job_number, pin}`` -> ``{token, role, job_number}`` (201)."""
+    """``POST /api/sessions {job_number, pin}`` or ``{job_number, password}`` ->
+    ``{token, role, job_number}`` (201). Both go through the same lockout."""
     body = inputs.json_object(await request.read())
     job = inputs.job_number(inputs.required_text(body, "job_number", max_len=20))
-    pin = inputs.required_text(body, "pin", max_len=inputs.PIN_MAX)
-    member = await request.app[SIGN_INS].check_pin(job, pin, origin=request.remote or "")
-    token = await request.app[SESSIONS].create(Actor(job, member.role))
-    return web.json_response(
-        {"token": token, "role": member.role.value, "job_number": job}, status=201
-    )
+    origin = request.remote or ""
+    if ("pin" in body) == ("password" in body):
+        raise InvalidInput("give a pin (agents) or a password (supervisors, admins)")
+    role: Role
+    if "password" in body:
+        password = inputs.required_text(body, "password", max_len=PASSWORD_MAX)
+        account = await request.app[PASSWORD_SIGN_INS].check(job, password, origin)
+        role = account.role
+    else:
+        pin = inputs.required_text(body, "pin", max_len=inputs.PIN_MAX)
+        role = (await request.app[SIGN_INS].check_pin(job, pin, origin=origin)).role
+    token = await request.app[SESSIONS].create(Actor(job, role))
+    return web.json_response({"token": token, "role": role.value, "job_number": job}, status=201)
 
 
-def add_routes(app: web.Application, sessions: Sessions, agents: AgentService) -> None:
+def add_routes(
+    app: web.Application, sessions: Sessions, agents: AgentService, passwords: PasswordSignIn
+) -> None:
     app[SESSIONS] = sessions
     app[SIGN_INS] = agents
+    app[PASSWORD_SIGN_INS] = passwords
     app.router.add_post("/api/sessions", create_session)

@@ -35,6 +35,7 @@ STATUS_BY_CODE_PREFIX = (
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),
     ("not_found", 404),
+    ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
     ("ami.", 503),
     ("db.", 503),
 )

@@ -5,3 +5,7 @@ INSERT INTO web_sessions (token_hash, job_number, role, expires_at) VALUES ($1, 
 -- name: session
 SELECT job_number, role, expires_at FROM web_sessions
 WHERE token_hash = $1 AND expires_at > now();
+
+-- name: end_sessions
+-- an account changed (role, secret, disabled, deleted): its sessions end
+DELETE FROM web_sessions WHERE job_number = $1;

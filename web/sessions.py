@@ -47,6 +47,14 @@ class Sessions:
         )
         return token
 
+    async def end_for(self, job_number: str) -> None:
+        """Every session of ``job_number`` ends now (its account changed): stored and
+        remembered alike, so the next request signs in again under the new role."""
+        await self.pool.execute(Q["end_sessions"], job_number)
+        for hashed, (actor, _) in list(self._known.items()):
+            if actor.job_number == job_number:
+                del self._known[hashed]
+
     async def actor(self, token: str) -> Actor | None:
         """Who holds this token, or ``None`` if it is unknown or expired."""
         hashed = token_hash(token)

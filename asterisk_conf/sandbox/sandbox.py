@@ -51,6 +51,8 @@ log = get_logger("sandbox")
 # Desk phones the sandbox knows: the demo agents use 2001-2003, tests the rest.
 SANDBOX_EXTENSIONS = tuple(str(ext) for ext in range(2001, 2011))
 DEMO_JOB_NUMBERS = ("1001", "1002", "1003")
+DEMO_ADMIN = "1099"  # the demo's admin account: a password, no desk phone
+DEMO_ADMIN_PASSWORD = "demo_admin_password"  # noqa: S105 - its key in the secrets file
 # Job numbers that get a BLF lamp in the sandbox: agent 10NN sits at desk phone 20NN.
 SANDBOX_JOB_NUMBERS = tuple(str(int(ext) - 1000) for ext in SANDBOX_EXTENSIONS)
 OBSERVER_USER = "observer"
@@ -167,6 +169,7 @@ class Sandbox:
         if self.secrets_path.exists():
             current = json.loads(self.secrets_path.read_text())
         wanted = {"ami_service", "ami_publish", "ami_observer", "db_password", "db_cel_password"}
+        wanted.add(DEMO_ADMIN_PASSWORD)  # the demo admin's (hotline demo seed)
         phones = current.setdefault("phones", {})
         pins = current.setdefault("demo_pins", {})
         if not (

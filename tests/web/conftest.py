@@ -1,5 +1,6 @@
 """The web tier's app on a real PostgreSQL: a floor of two agents (1001, 1002) and a
-supervisor (1009), all with PIN 2468; AMI is never connected here.
+supervisor (1009), all with PIN 2468, and an admin (1099) with ``ADMIN_PASSWORD``; AMI is
+never connected here.
 
 ``EchoingCarrier`` stands in for Asterisk's side of a request to leave idle: where
 Asterisk would confirm the pause or the removal with an event, it adopts the
@@ -19,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from accounts.passwords import PasswordCost, Passwords
 from agent_state.carrier import AsteriskCarrier
 from agent_state.member import Member
 from agent_state.model import (
@@ -42,6 +44,7 @@ from web.sessions import Sessions
 
 AGENT, OTHER, SUPERVISOR = "1001", "1002", "1009"
 ADMIN = "1099"  # an admin account: no desk phone, no queue
+ADMIN_PASSWORD = "floor admin passphrase"
 
 
 @dataclass
@@ -59,6 +62,13 @@ class Floor:
 
     async def headers(self, job: str, pin: str = PIN) -> dict[str, str]:
         response = await self.client.post("/api/sessions", json={"job_number": job, "pin": pin})
+        assert response.status == 201, await response.text()
+        return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+    async def password_headers(self, job: str, password: str) -> dict[str, str]:
+        """Signed in with a password, as supervisors and admins do."""
+        body = {"job_number": job, "password": password}
+        response = await self.client.post("/api/sessions", json=body)
         assert response.status == 201, await response.text()
         return {"Authorization": f"Bearer {(await response.json())['token']}"}
 
@@ -100,7 +110,7 @@ async def open_floor(
         "INSERT INTO agents (job_number, name, role, password_hash)"
         " VALUES ($1, '管理员', 'admin', $2)",
         ADMIN,
-        "not-a-password-hash",
+        Passwords(PasswordCost.of(settings)).hash(ADMIN_PASSWORD),
     )
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
     service = echoing_service(pool, ami)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.e2e.agents import PIN
-from tests.web.conftest import AGENT, SUPERVISOR, Floor
+from tests.web.conftest import ADMIN, AGENT, SUPERVISOR, Floor
 
 MARK = "__HOSTILE__"
 DEEP = "[" * 5000 + "]" * 5000
@@ -30,6 +30,21 @@ PAYLOADS = {
     "cjk": json.dumps("养老保险咨询"),
     "emoji": json.dumps("😀🙂"),
     "empty": '""',
+}
+
+NEW_AGENT = {
+    "job_number": "1050",
+    "name": "新坐席",
+    "role": "agent",
+    "extension": "2050",
+    "pin": "13579",
+    "queues": ["12333"],
+}
+NEW_SUPERVISOR = {
+    "job_number": "1051",
+    "name": "新主管",
+    "role": "supervisor",
+    "password": "x" * 12,
 }
 
 # (field, who, method, path, body with MARK where the payload goes)
@@ -75,6 +90,24 @@ FIELDS = [
     ),
     ("working", SUPERVISOR, "PUT", "/api/calendar/2026-10-01", {"working": MARK}),
     ("note", SUPERVISOR, "PUT", "/api/calendar/2026-10-01", {"working": True, "note": MARK}),
+    ("password", None, "POST", "/api/sessions", {"job_number": ADMIN, "password": MARK}),
+    *(
+        (f"account_{key}", ADMIN, "POST", "/api/admin/accounts", {**body, key: MARK})
+        for body in (NEW_AGENT, NEW_SUPERVISOR)
+        for key in body
+        if key in {"job_number", "name", "role", "extension", "pin", "queues", "password"}
+        and (key != "name" or body is NEW_SUPERVISOR)
+    ),
+    ("new_pin", ADMIN, "PUT", f"/api/admin/accounts/{AGENT}/pin", {"pin": MARK}),
+    (
+        "new_password",
+        ADMIN,
+        "PUT",
+        f"/api/admin/accounts/{SUPERVISOR}/password",
+        {"password": MARK},
+    ),
+    ("new_role", ADMIN, "PUT", f"/api/admin/accounts/{AGENT}/role", {"role": MARK}),
+    ("disabled", ADMIN, "PUT", f"/api/admin/accounts/{AGENT}/disabled", {"disabled": MARK}),
 ]
 
 # Where a hostile payload is in fact acceptable input, the truth is not a 400:
@@ -96,6 +129,13 @@ TRUTH = {
     ("note", "empty"): {200},
     ("categories", "list"): {200},  # ["1001"] is a fine list of one category
     ("working", "boolean"): {200},
+    # a well-formed password that is wrong
+    ("password", "cjk"): {401},
+    ("password", "emoji"): {401},
+    # a fine name: the first creates the account, the next finds the job number taken
+    ("account_name", "cjk"): {201},
+    ("account_name", "emoji"): {409},
+    ("disabled", "boolean"): {200},
 }
 
 
@@ -105,7 +145,7 @@ TRUTH = {
 async def test_hostile_fields(
     floor: Floor, field: str, who: str | None, method: str, path: str, body: dict[str, object]
 ) -> None:
-    headers = {} if who is None else await floor.headers(who)
+    headers = await _headers(floor, who)
     headers["Content-Type"] = "application/json"
     wrong = {}
     for payload, value in sorted(PAYLOADS.items()):
@@ -116,6 +156,12 @@ async def test_hostile_fields(
         if response.status not in expected or (response.status >= 400 and not answer["error"]):
             wrong[payload] = (response.status, str(answer)[:120])
     assert not wrong
+
+
+async def _headers(floor: Floor, who: str | None) -> dict[str, str]:
+    if who is None:
+        return {}
+    return await (floor.admin_headers() if who == ADMIN else floor.headers(who))
 
 
 PATH_PAYLOADS = {
@@ -142,6 +188,10 @@ PATHS = [
     ("calls_date", "GET", "/api/calls?date={}", None),
     ("calls_number", "GET", "/api/calls?number={}", None),
     ("calls_agent", "GET", "/api/calls?agent={}", None),
+    ("account_delete", "DELETE", "/api/admin/accounts/{}", None),
+    ("account_audit", "GET", "/api/admin/accounts/{}/audit", None),
+    ("account_audit_limit", "GET", f"/api/admin/accounts/{AGENT}/audit?limit={{}}", None),
+    ("account_pin", "PUT", "/api/admin/accounts/{}/pin", {"pin": "13579"}),
 ]
 
 
@@ -150,7 +200,8 @@ async def test_hostile_path_parts_and_query_parameters(
     floor: Floor, part: str, method: str, template: str, body: dict[str, object] | None
 ) -> None:
     by_supervisor = part.startswith("day") or part == "job_lockout"
-    headers = await floor.headers(SUPERVISOR if by_supervisor else AGENT)
+    who = ADMIN if part.startswith("account") else SUPERVISOR if by_supervisor else AGENT
+    headers = await _headers(floor, who)
     wrong = {}
     for payload, value in sorted(PATH_PAYLOADS.items()):
         url = template.format(quote(value, safe=""))

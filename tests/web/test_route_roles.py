@@ -1,5 +1,10 @@
 """Every route of the app × every kind of caller: exactly the expected answer, so each
-role gets exactly its routes (a new route without a row here fails the first test)."""
+role gets exactly its routes (a new route without a row here fails the first test).
+
+An admin is not a supervisor (least privilege): it manages accounts (and, with issue 10,
+dial plans) and reads what any signed-in person reads, but it forces no agent busy,
+signs nobody out, lifts no lockout and reads no other agent's audit. Only an admin
+uses ``/api/admin/...``."""
 
 from __future__ import annotations
 
@@ -13,21 +18,23 @@ import pytest
 from calls import repo as calls_repo
 from calls.model import CallRecord, HungUp, Outcome, Source
 from tests.e2e.agents import PIN
-from tests.web.conftest import AGENT, OTHER, SUPERVISOR, Floor
+from tests.web.conftest import ADMIN, AGENT, OTHER, SUPERVISOR, Floor
 
-ROLES = ("none", "self", "other", "supervisor")
-# who acts, and on whose {job}
-ACTS_AS = {"none": AGENT, "self": AGENT, "other": AGENT, "supervisor": SUPERVISOR}
-ACTS_ON = {"none": AGENT, "self": AGENT, "other": OTHER, "supervisor": OTHER}
+ROLES = ("none", "self", "other", "supervisor", "admin")
+# who acts, and on whose {job}: the admin on the supervisor's account (signed out, with a
+# desk phone and a PIN, so every account route has something to change)
+ACTS_AS = {"none": AGENT, "self": AGENT, "other": AGENT, "supervisor": SUPERVISOR, "admin": ADMIN}
+ACTS_ON = {"none": AGENT, "self": AGENT, "other": OTHER, "supervisor": OTHER, "admin": SUPERVISOR}
 # whose call {linkedid} is
-CALL_OF = {AGENT: "9.1", OTHER: "9.2"}
+CALL_OF = {AGENT: "9.1", OTHER: "9.2", SUPERVISOR: "9.3"}
 
 Body = Callable[[str], Any]  # role -> JSON body
 
 
 @dataclass(frozen=True)
 class Row:
-    expected: tuple[int, int, int, int]  # none, self (agent on itself), other (on another), sv
+    # none, self (agent on itself), other (on another), supervisor, admin
+    expected: tuple[int, int, int, int, int]
     body: Body = lambda role: None
 
 
@@ -41,44 +48,65 @@ def _draft_body(role: str) -> dict[str, object]:
     return {"name": "x", "plan": {}, "keys": "1", "at": "2026-10-01T09:00"}
 
 
+PASSWORD = "a passphrase of the test"
+NEW_ACCOUNT = {"job_number": "1050", "name": "新主管", "role": "supervisor", "password": PASSWORD}
 SCHEDULE = {"entries": [{"weekday": 1, "at": "12:00", "label": "noon_break"}]}
 
 TABLE: dict[tuple[str, str], Row] = {
-    ("GET", "/"): Row((200, 200, 200, 200)),
-    ("GET", "/healthz"): Row((503, 503, 503, 503)),  # AMI is not connected in this tier
-    ("GET", "/metrics"): Row((200, 200, 200, 200)),
+    ("GET", "/"): Row((200, 200, 200, 200, 200)),
+    ("GET", "/healthz"): Row((503, 503, 503, 503, 503)),  # AMI is not connected in this tier
+    ("GET", "/metrics"): Row((200, 200, 200, 200, 200)),
     ("POST", "/api/sessions"): Row(
-        (201, 201, 201, 201), lambda role: {"job_number": AGENT, "pin": PIN}
+        (201, 201, 201, 201, 201), lambda role: {"job_number": AGENT, "pin": PIN}
     ),
-    ("GET", "/api/calls"): Row((401, 200, 200, 200)),
-    ("GET", "/api/categories"): Row((401, 200, 200, 200)),
-    ("PUT", "/api/categories"): Row((401, 403, 403, 200), lambda role: {"categories": ["其他"]}),
-    ("GET", "/api/agents"): Row((401, 200, 200, 200)),
-    ("GET", "/api/agents/stream"): Row((401, 200, 200, 200)),
-    ("POST", "/api/agents/{job}/state"): Row((401, 200, 403, 200), _state),
-    ("GET", "/api/agents/{job}/audit"): Row((401, 200, 403, 200)),
+    ("GET", "/api/calls"): Row((401, 200, 200, 200, 200)),
+    ("GET", "/api/categories"): Row((401, 200, 200, 200, 200)),
+    ("PUT", "/api/categories"): Row(
+        (401, 403, 403, 200, 403), lambda role: {"categories": ["其他"]}
+    ),
+    ("GET", "/api/agents"): Row((401, 200, 200, 200, 200)),
+    ("GET", "/api/agents/stream"): Row((401, 200, 200, 200, 200)),
+    ("POST", "/api/agents/{job}/state"): Row((401, 200, 403, 200, 403), _state),
+    ("GET", "/api/agents/{job}/audit"): Row((401, 200, 403, 200, 403)),
     # only a supervisor lifts a sign-in lockout
-    ("DELETE", "/api/agents/{job}/lockout"): Row((401, 403, 403, 200)),
+    ("DELETE", "/api/agents/{job}/lockout"): Row((401, 403, 403, 200, 403)),
     # only the agent who answered classifies a call: a supervisor's is refused too
     ("POST", "/api/calls/{linkedid}/wrap-up"): Row(
-        (401, 200, 409, 409), lambda role: {"category": "其他", "summary": "咨询"}
+        (401, 200, 409, 409, 409), lambda role: {"category": "其他", "summary": "咨询"}
     ),
-    ("GET", "/api/schedule"): Row((401, 200, 200, 200)),
-    ("PUT", "/api/schedule"): Row((401, 403, 403, 200), lambda role: SCHEDULE),
-    ("PUT", "/api/calendar/{day}"): Row((401, 403, 403, 200), lambda role: {"working": True}),
-    ("DELETE", "/api/calendar/{day}"): Row((401, 403, 403, 200)),
+    ("GET", "/api/schedule"): Row((401, 200, 200, 200, 200)),
+    ("PUT", "/api/schedule"): Row((401, 403, 403, 200, 403), lambda role: SCHEDULE),
+    ("PUT", "/api/calendar/{day}"): Row((401, 403, 403, 200, 403), lambda role: {"working": True}),
+    ("DELETE", "/api/calendar/{day}"): Row((401, 403, 403, 200, 403)),
+    # accounts: an admin's only
+    ("GET", "/api/admin/accounts"): Row((401, 403, 403, 403, 200)),
+    ("POST", "/api/admin/accounts"): Row((401, 403, 403, 403, 201), lambda role: NEW_ACCOUNT),
+    ("PUT", "/api/admin/accounts/{job}/role"): Row(
+        (401, 403, 403, 403, 200), lambda role: {"role": "supervisor", "password": PASSWORD}
+    ),
+    ("PUT", "/api/admin/accounts/{job}/pin"): Row(
+        (401, 403, 403, 403, 200), lambda role: {"pin": "13579"}
+    ),
+    ("PUT", "/api/admin/accounts/{job}/password"): Row(
+        (401, 403, 403, 403, 200), lambda role: {"password": PASSWORD}
+    ),
+    ("PUT", "/api/admin/accounts/{job}/disabled"): Row(
+        (401, 403, 403, 403, 200), lambda role: {"disabled": True}
+    ),
+    ("DELETE", "/api/admin/accounts/{job}"): Row((401, 403, 403, 403, 200)),
+    ("GET", "/api/admin/accounts/{job}/audit"): Row((401, 403, 403, 403, 200)),
     # the calendar's admin API: admins only (tests/web/test_calendar_api.py)
-    ("GET", "/api/admin/calendar"): Row((401, 403, 403, 403)),
-    ("PUT", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403)),
-    ("DELETE", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403)),
-    ("GET", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
-    ("PUT", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
-    ("DELETE", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403)),
+    ("GET", "/api/admin/calendar"): Row((401, 403, 403, 403, 0)),
+    ("PUT", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 0)),
+    ("DELETE", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 0)),
+    ("GET", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
+    ("PUT", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
+    ("DELETE", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
     # the OpenAPI document: any signed-in person (the routes it names check roles)
-    ("GET", "/api/openapi.json"): Row((401, 200, 200, 200)),
+    ("GET", "/api/openapi.json"): Row((401, 200, 200, 200, 200)),
     # dial plans (issue 10): admins only, refused before the body is read
     **{
-        (method, "/api/admin/dialplan" + path): Row((401, 403, 403, 403), _draft_body)
+        (method, "/api/admin/dialplan" + path): Row((401, 403, 403, 403, 0), _draft_body)
         for method, path in (
             ("GET", "/drafts"),
             ("POST", "/drafts"),
@@ -142,7 +170,7 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
     row = TABLE[(method, path)]
     got = []
     for role in ROLES:
-        headers = {} if role == "none" else await floor.headers(ACTS_AS[role])
+        headers = await _headers(floor, role)
         concrete = (
             path.replace("{job}", ACTS_ON[role])
             .replace("{linkedid}", CALL_OF[ACTS_ON[role]])
@@ -157,3 +185,11 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
         got.append(response.status)
         response.close()  # the stream: its status is all we need
     assert tuple(got) == row.expected, dict(zip(ROLES, got, strict=True))
+
+
+async def _headers(floor: Floor, role: str) -> dict[str, str]:
+    if role == "none":
+        return {}
+    if role == "admin":
+        return await floor.admin_headers()
+    return await floor.headers(ACTS_AS[role])
