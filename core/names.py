@@ -42,6 +42,7 @@ DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
 HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
 
 # ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
+PROMPT_DEFAULT_LANGUAGE = "zh"  # Mandarin's folder (dialplan.model.DEFAULT_LANGUAGE, R14)
 PROMPT_HELLO = "hello"  # R8: 您好,
 PROMPT_WISH_PREFIX = "wish-"  # R7: wish-<holiday key>, e.g. 新年好,
 PROMPT_DIGIT_PREFIX = "digit-"  # digit-0 … digit-9: a job number, read digit by digit

@@ -33,6 +33,7 @@ from db.pool import create_pool
 from db.retry import Backoff
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar import Calendar
+from ivr.prompt_service import PromptService
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -69,6 +70,7 @@ class Service:
         self._http = True
         self._standing_by: asyncio.Task[None] | None = None
         self._holding: asyncio.Task[None] | None = None
+        self._defaults: asyncio.Task[None] | None = None
         # writes that wait for PostgreSQL while it is away (issue 9); one per database
         self.journal = Journal(settings.journal_file)
         self.writes: DurableWrites | None = None
@@ -105,6 +107,7 @@ class Service:
         """Drive Asterisk if no other service does; otherwise stand by (and return)."""
         self._http = http
         self.pool = await create_pool(self.settings)
+        self.prompts = PromptService.from_settings(self.settings, self.pool)
         await self._replay_journal()
         if await self.lock.try_take() is Outcome.TAKEN:
             await self._drive()
@@ -163,6 +166,7 @@ class Service:
             every_s=s.schedule_tick_s,
             calendar=Calendar(self.pool),
         )
+        self._defaults = asyncio.create_task(self._default_prompts(), name="default-prompts")
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
@@ -176,6 +180,19 @@ class Service:
             ami=f"{s.ami_host}:{s.ami_port}",
             db=s.database_url_redacted,
         )
+
+    async def _default_prompts(self) -> None:
+        """The standard's wording as prompts, where missing (in the background: a few
+        seconds of espeak-ng must not hold the start up; calls go on meanwhile)."""
+        try:
+            made = await self.prompts.ensure_defaults()
+        except HotlineError as exc:
+            log.error("default prompts not made", error=exc.code, detail=exc.message)
+            return
+        except Exception:  # the database, a file: logged, the service goes on
+            log.exception("default prompts not made")
+            return
+        log.info("default prompts in place", made=made)
 
     async def _start_agi(self, agents: AgentService) -> None:
         """The desk phone's sign-in (FastAGI); without it the phone hears "unavailable"."""
@@ -237,6 +254,7 @@ class Service:
             agents,
             role=lambda: self.role.value,
             writes=self.writes,
+            prompts=self.prompts,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -269,7 +287,7 @@ class Service:
         await self.ami.close()
 
     async def stop(self) -> None:
-        for task in (self._standing_by, self._holding):
+        for task in (self._standing_by, self._holding, self._defaults):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

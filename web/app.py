@@ -21,6 +21,8 @@ from calls.classification import Classifier
 from core.settings import Settings
 from db.durable import DurableWrites
 from ivr.calendar import Calendar
+from ivr.prompt_service import PromptService
+from ivr.prompt_views import PromptViews
 from web import auth
 from web.errors import error_middleware
 from web.metrics import Metrics
@@ -35,6 +37,7 @@ STARTED = web.AppKey("started", float)
 ROLE: web.AppKey[Callable[[], str]] = web.AppKey("role")
 AGENTS = web.AppKey("agents", AgentService)
 WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
+PROMPTS = web.AppKey("prompts", PromptService)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -61,6 +64,13 @@ async def healthz(request: web.Request) -> web.Response:
         "uptime_s": round(time.monotonic() - request.app[STARTED], 1),
         "journalled": journalled,
     }
+    prompts = request.app.get(PROMPTS)
+    if prompts is not None:
+        # Unwritable prompts stop admins publishing new ones, not callers hearing the
+        # ones in place: said here, but not a 503 that takes the service out of the
+        # load balancer (agents would lose their pages over an admin's problem)
+        unwritable = prompts.writable()
+        body["prompts"] = "writable" if unwritable is None else f"unwritable: {unwritable}"
     if not db_ok:
         # the service decides on from memory; what it must store waits in the journal
         body["status"] = f"degraded: database away, {journalled} entries journalled"
@@ -119,6 +129,7 @@ def init_app(
     *,
     role: Callable[[], str] | None = None,
     writes: DurableWrites | None = None,
+    prompts: PromptService | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
@@ -130,6 +141,7 @@ def init_app(
         app[ROLE] = role
     if writes is not None:
         app[WRITES] = writes
+    app[PROMPTS] = prompts or PromptService.from_settings(settings, pool)
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
@@ -148,4 +160,5 @@ def init_app(
     AgentViews(agents, classifier, AuditTrail(pool, agents), limits).add_routes(app)
     AdminViews(AdminService(pool, Calendar(pool))).add_routes(app)
     LockoutViews(agents).add_routes(app)
+    PromptViews(app[PROMPTS]).add_routes(app)
     return app

@@ -20,6 +20,7 @@ from db.errors import unavailable
 log = get_logger("web")
 
 STATUS_BY_CODE_PREFIX = (
+    ("input.prompt_too_large", 413),  # an uploaded prompt past prompt_max_bytes
     ("input.", 400),
     ("auth.required", 401),
     ("agent.wrong_credentials", 401),
@@ -29,6 +30,8 @@ STATUS_BY_CODE_PREFIX = (
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),
     ("not_found", 404),
+    ("prompt.in_use", 409),  # built in, or the live dial plan plays it
+    ("prompt.", 503),  # the audio tools or the prompts folder (tool_failed, unwritable)
     ("ami.", 503),
     ("db.", 503),
 )
