@@ -10,6 +10,7 @@ host's, are turned into the root's own). Failures become ``AudioToolFailed``.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from core.logging import get_logger
@@ -50,7 +51,11 @@ class AudioTools:
 
     async def run(self, argv: list[str]) -> str:
         """Run one tool; its stderr (sox writes its reports there)."""
-        full = ["chroot", str(self.chroot), *argv] if self.chroot is not None else argv
+        # the program is found on this host's PATH; the tools' own PATH is inside
+        if self.chroot is not None:
+            full = [shutil.which("chroot") or "/usr/sbin/chroot", str(self.chroot), *argv]
+        else:
+            full = [shutil.which(argv[0]) or argv[0], *argv[1:]]
         try:
             proc = await asyncio.create_subprocess_exec(
                 *full,

@@ -74,9 +74,10 @@ def library_of(settings: Settings) -> PromptLibrary:
     return PromptLibrary(prompts_folder(settings), AudioTools(chroot), limits_of(settings))
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> Actor:
     if actor.role is not Role.ADMIN:
         raise Forbidden("only an admin edits prompts")
+    return actor
 
 
 class PromptService:
@@ -95,7 +96,7 @@ class PromptService:
     # ---- reading ------------------------------------------------------------------------
 
     async def all(self, actor: Actor) -> list[PromptRecord]:
-        _require_admin(actor)
+        require_admin(actor)
         return await prompt_repo.list_all(self.pool)
 
     def known_prompts(self) -> Mapping[Language, frozenset[str]]:
@@ -104,14 +105,14 @@ class PromptService:
 
     def file(self, actor: Actor, language: Language, name: str) -> Path:
         """The wav to listen to."""
-        _require_admin(actor)
+        require_admin(actor)
         path = self.library.path(language, name)
         if not path.is_file():
             raise PromptNotFound(f"no prompt {name} in {language.value}")
         return path
 
     async def history(self, actor: Actor, language: Language, name: str) -> list[dict[str, Any]]:
-        _require_admin(actor)
+        require_admin(actor)
         return await prompt_repo.history(self.pool, language, name)
 
     def writable(self) -> str | None:
@@ -122,7 +123,7 @@ class PromptService:
     async def upload(
         self, actor: Actor, language: Language, name: str, chunks: AsyncIterator[bytes]
     ) -> PromptRecord:
-        _require_admin(actor)
+        require_admin(actor)
         async with self._writing:
             made, kind = await self.library.from_upload(language, name, chunks)
             record = await prompt_repo.save(
@@ -145,7 +146,7 @@ class PromptService:
     async def generate(
         self, actor: Actor, language: Language, name: str, text: str
     ) -> PromptRecord:
-        _require_admin(actor)
+        require_admin(actor)
         async with self._writing:
             made = await self.library.from_text(language, name, text)
             record = await prompt_repo.save(
@@ -161,7 +162,7 @@ class PromptService:
         return record
 
     async def delete(self, actor: Actor, language: Language, name: str) -> None:
-        _require_admin(actor)
+        require_admin(actor)
         if language is DEFAULT_LANGUAGE and name in BUILT_IN:
             raise PromptInUse(
                 f"{name} is built in: the service plays it itself; upload or generate a"

@@ -22,15 +22,21 @@ from collections.abc import AsyncIterator
 from aiohttp import BodyPartReader, web
 
 from core import inputs
+from core.actor import Actor
 from core.encoding import json_dumps
 from core.errors import InvalidInput
 from core.request_actor import actor_of
 from dialplan.model import Language
-from ivr.prompt_service import PromptService
+from ivr.prompt_service import PromptService, require_admin
 from ivr.prompts import check_size, language, prompt_name, prompt_text
 
 CHUNK = 64 * 1024
 MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the file
+
+
+def _admin(request: web.Request) -> Actor:
+    """The signed-in admin: checked before anything else in the request is read."""
+    return require_admin(actor_of(request))
 
 
 def _target(request: web.Request) -> tuple[Language, str]:
@@ -58,7 +64,7 @@ class PromptViews:
         self.prompts = prompts
 
     async def list_prompts(self, request: web.Request) -> web.Response:
-        records = await self.prompts.all(actor_of(request))
+        records = await self.prompts.all(_admin(request))
         writable = self.prompts.writable()
         return web.json_response(
             {
@@ -69,7 +75,7 @@ class PromptViews:
         )
 
     async def generate(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = _admin(request)
         body = inputs.json_object(await request.read())
         lang = language(body.get("language"))
         name = prompt_name(body.get("name"))
@@ -78,7 +84,7 @@ class PromptViews:
         return web.json_response(record.as_json(), status=201, dumps=json_dumps)
 
     async def upload(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = _admin(request)
         lang, name = _target(request)
         limits = self.prompts.library.limits
         declared = request.content_length
@@ -90,26 +96,29 @@ class PromptViews:
         return web.json_response(record.as_json(), status=201, dumps=json_dumps)
 
     async def listen(self, request: web.Request) -> web.StreamResponse:
+        actor = _admin(request)
         lang, name = _target(request)
-        path = self.prompts.file(actor_of(request), lang, name)
+        path = self.prompts.file(actor, lang, name)
         return web.FileResponse(
             path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"}
         )
 
     async def delete(self, request: web.Request) -> web.Response:
+        actor = _admin(request)
         lang, name = _target(request)
-        await self.prompts.delete(actor_of(request), lang, name)
+        await self.prompts.delete(actor, lang, name)
         return web.json_response({"language": lang.value, "name": name, "deleted": True})
 
     async def history(self, request: web.Request) -> web.Response:
+        actor = _admin(request)
         lang, name = _target(request)
-        changes = await self.prompts.history(actor_of(request), lang, name)
+        changes = await self.prompts.history(actor, lang, name)
         return web.json_response(
             {"language": lang.value, "name": name, "changes": changes}, dumps=json_dumps
         )
 
     def add_routes(self, app: web.Application) -> None:
-        one = "/api/admin/prompts/{language}/{name}"
+        one = "/api/admin/prompts/{language:[^/]+}/{name:[^/]+}"  # braces too: 400, not 404
         app.router.add_get("/api/admin/prompts", self.list_prompts)
         app.router.add_post("/api/admin/prompts", self.generate)
         app.router.add_put(one, self.upload)

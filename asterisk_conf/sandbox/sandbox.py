@@ -262,7 +262,8 @@ class Sandbox:
         samples = self.root / "etc/asterisk.debian-samples"
         samples.mkdir(exist_ok=True)
         for path in etc.iterdir():
-            if path.name not in FILES:
+            # folders are left alone (the dial plan's published versions live in one)
+            if path.name not in FILES and not path.is_dir():
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
         write_config(files, etc, gid=root_user(self.root, "asterisk").gid)

@@ -63,6 +63,15 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "/api/schedule"): Row((401, 403, 403, 200), lambda role: SCHEDULE),
     ("PUT", "/api/calendar/{day}"): Row((401, 403, 403, 200), lambda role: {"working": True}),
     ("DELETE", "/api/calendar/{day}"): Row((401, 403, 403, 200)),
+    # the prompt library: admins only
+    ("GET", "/api/admin/prompts"): Row((401, 403, 403, 403)),
+    ("POST", "/api/admin/prompts"): Row(
+        (401, 403, 403, 403), lambda role: {"name": "menu", "language": "zh", "text": "您好"}
+    ),
+    ("PUT", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403)),
+    ("GET", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403)),
+    ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403)),
+    ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403)),
 }
 
 
@@ -114,6 +123,8 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
             path.replace("{job}", ACTS_ON[role])
             .replace("{linkedid}", CALL_OF[ACTS_ON[role]])
             .replace("{day}", "2026-10-01")
+            .replace("{language}", "zh")
+            .replace("{name}", "greeting")
         )
         response = await floor.client.request(
             method, concrete, headers=headers, json=row.body(role)
