@@ -199,7 +199,10 @@ class PromptLibrary:
 
 
 def _put_in_place(wav: Path, target: Path) -> None:
-    target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for folder in (target.parent.parent, target.parent):  # the umask may be strict
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(DIR_MODE)
     wav.chmod(FILE_MODE)
     os.replace(wav, target)  # atomic: Asterisk sees the old file or the new one
 

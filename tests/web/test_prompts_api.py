@@ -4,6 +4,7 @@ the sandbox root, never to the one the sandbox's Asterisk plays from."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -119,8 +120,18 @@ def played(floor: Floor, language: str, name: str) -> wave.Wave_read:
     return wave.open(str(service(floor).library.path(Language(language), name)), "rb")
 
 
+@pytest.fixture
+def strict_umask() -> Iterator[None]:
+    """The service may run with a umask that keeps files from other users."""
+    before = os.umask(0o077)
+    yield
+    os.umask(before)
+
+
 @pytest.mark.parametrize("ext", ["wav", "mp3", "ogg"])
-async def test_an_upload_becomes_what_asterisk_plays(floor: Floor, audio: Audio, ext: str) -> None:
+async def test_an_upload_becomes_what_asterisk_plays(
+    floor: Floor, audio: Audio, ext: str, strict_umask: None
+) -> None:
     status, body = await upload(floor, audio.tone(ext))
     assert status == 201, body
     assert body["source"] == "upload"
@@ -130,6 +141,8 @@ async def test_an_upload_becomes_what_asterisk_plays(floor: Floor, audio: Audio,
         assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
     path = service(floor).library.path(Language.MANDARIN, "menu")
     assert path.stat().st_mode & 0o777 == 0o644  # Asterisk's own user reads it
+    assert path.parent.stat().st_mode & 0o777 == 0o755
+    assert path.parent.parent.stat().st_mode & 0o777 == 0o755
     assert not list((path.parent.parent / ".work").iterdir())  # nothing left half-made
     assert "menu" in service(floor).known_prompts()[Language.MANDARIN]
 
