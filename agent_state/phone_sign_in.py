@@ -23,6 +23,8 @@ from core import names
 from core.errors import HotlineError
 from core.logging import get_logger
 from core.names import FeatureResult
+from dialplan.model import DEFAULT_LANGUAGE
+from ivr.prompts import ENTER_JOB_NUMBER, ENTER_PIN, asterisk_path
 
 log = get_logger("agent_state")
 
@@ -48,8 +50,8 @@ class PhoneSignIn:
         member = self.service.by_extension(endpoint) if _DIGITS.fullmatch(endpoint) else None
         if member is None or not call.channel.startswith(f"PJSIP/{endpoint}-"):
             return FeatureResult.NOT_ALLOWED
-        job_number = await self._keys(call, "agent-enter-job-number", JOB_NUMBER_MAX)
-        pin = await self._keys(call, "agent-enter-pin", 12)
+        job_number = await self._keys(call, ENTER_JOB_NUMBER, JOB_NUMBER_MAX)
+        pin = await self._keys(call, ENTER_PIN, 12)
         try:
             agent = await self.service.sign_in(
                 job_number, pin, source=Source.PHONE, extension=endpoint
@@ -70,7 +72,9 @@ class PhoneSignIn:
 
     async def _keys(self, call: AgiCall, prompt: str, max_digits: int) -> str:
         keys = await call.get_data(
-            f"{self.prompts_dir}/{prompt}", timeout_ms=KEY_TIMEOUT_MS, max_digits=max_digits
+            asterisk_path(self.prompts_dir, DEFAULT_LANGUAGE, prompt),
+            timeout_ms=KEY_TIMEOUT_MS,
+            max_digits=max_digits,
         )
         return "".join(c for c in keys if c.isdigit())
 

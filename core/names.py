@@ -62,6 +62,7 @@ TRIES_VAR = "HL_TRIES"  # a menu's count of plays so far (set by the menu only)
 QUEUE_NODE_VAR = "HL_QUEUE_NODE"  # while queued: the queue node's context (QUEUE_EXIT reads it)
 
 # ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
+PROMPT_DEFAULT_LANGUAGE = "zh"  # Mandarin's folder (dialplan.model.DEFAULT_LANGUAGE, R14)
 PROMPT_HELLO = "hello"  # R8: 您好,
 PROMPT_WISH_PREFIX = "wish-"  # R7: wish-<holiday key>, e.g. 新年好,
 PROMPT_DIGIT_PREFIX = "digit-"  # digit-0 … digit-9: a job number, read digit by digit

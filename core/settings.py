@@ -25,6 +25,7 @@ from core.errors import ConfigError
 
 ENV_PREFIX = "HOTLINE_"
 SECRETS_FILE = Path("state") / "secrets.json"
+SANDBOX_ROOT = "sid-root"  # the sandbox's Debian root, under sandbox_dir
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,17 @@ class Settings:
     dialplan_keep_versions: int = 2
     # the calendar compiled with a publish covers yesterday to this many days ahead
     dialplan_calendar_days: int = 400
+    # Prompts (issue 10): the service writes <prompts_dir>/<language>/<name>.wav itself,
+    # so it runs where Asterisk's files are. asterisk_root is where Asterisk's file
+    # system appears on this host: / on the same host, a shared mount's point, or (filled
+    # in when a sandbox is set up here) the sandbox's root. audio_tools_in_root runs sox
+    # and espeak-ng chrooted into asterisk_root (the sandbox has them; the host need not).
+    asterisk_root: Path = Path("/")
+    audio_tools_in_root: bool = False
+    prompt_max_bytes: int = 10_000_000  # an upload, as sent: refused (413) past this
+    prompt_min_s: float = 0.2  # a prompt's duration after conversion
+    prompt_max_s: float = 120.0
+    prompt_silence_dbfs: float = -50.0  # a recording whose peak stays below is silence
     # The development sandbox
     sandbox_dir: Path = Path("/var/cache/hotline")
     sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time
@@ -194,6 +206,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if "state_dir" not in coerced and (settings.sandbox_dir / SECRETS_FILE).is_file():
         # development: the sandbox's state folder, next to its secrets
         settings = dataclasses.replace(settings, state_dir=settings.sandbox_dir / "state")
+    if "asterisk_root" not in coerced and (settings.sandbox_dir / SECRETS_FILE).is_file():
+        # development: Asterisk and the audio tools live in the sandbox's root
+        settings = dataclasses.replace(
+            settings,
+            asterisk_root=settings.sandbox_dir / SANDBOX_ROOT,
+            audio_tools_in_root=coerced.get("audio_tools_in_root", True),
+        )
     return _fill_from_sandbox(settings)
 
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from ami import AmiClient
 from core import names
 from core.settings import Settings
-from dialplan import interim
 from dialplan.compiler import Compiled, CompileOptions
 from dialplan.default_plan import default_plan
 from dialplan.model import Plan
@@ -20,6 +19,7 @@ from dialplan.publish import AsteriskPublisher, Publisher
 from dialplan.release import live_release
 from dialplan.service import CalendarSource, DialPlanService, PlanSettings
 from ivr.calendar_service import Calendar
+from ivr.prompt_service import PromptService
 
 
 def plan_settings(settings: Settings, default: Plan) -> PlanSettings:
@@ -61,15 +61,20 @@ def dial_plan_service(
     pool: Any,
     publisher: Publisher | None = None,
     calendar: CalendarSource | None = None,
+    prompts: PromptService | None = None,
 ) -> DialPlanService:
-    """The service as the composition root builds it."""
-    return DialPlanService(
+    """The service as the composition root builds it; the prompt library learns from it
+    which prompts the plans Asterisk runs play (it refuses to delete those)."""
+    library = prompts or PromptService.from_settings(settings, pool)
+    service = DialPlanService(
         pool,
         publisher or SessionPublisher(settings),
         settings=plan_settings(settings, default_plan(settings.entry_number, settings.queue)),
-        prompts=interim.DefaultPrompts(),
+        prompts=library,
         calendar=calendar or Calendar(pool),
     )
+    library.live_plan = service
+    return service
 
 
 async def live_files(conn: Any, settings: Settings, now: datetime) -> dict[str, str]:

@@ -28,7 +28,7 @@ from core.logging import get_logger
 from dialplan import repo, simulate, validate
 from dialplan.compiler import CompileOptions
 from dialplan.diff import PlanDiff, diff_plans
-from dialplan.model import Language, Plan, Transfer, parse_plan, plan_to_json
+from dialplan.model import Language, Plan, Transfer, parse_plan, plan_to_json, prompts_of
 from dialplan.publish import Publisher, PublishFailed
 from dialplan.release import (
     DayOf,
@@ -196,6 +196,18 @@ class DialPlanService:
                 draft_id=draft_id,
                 draft_name=name,
             )
+
+    async def prompt_use(self, name: str) -> str | None:
+        """Where a version Asterisk runs plays prompt ``name`` (the prompt library
+        refuses to delete it then), or ``None``. While nothing was published: the
+        default plan."""
+        loaded = await repo.loaded_versions(self.pool, self.settings.keep)
+        plans = [(v.version, parse_plan(v.plan)) for v in loaded] or [(0, self.settings.default)]
+        for number, plan in plans:
+            for node in plan.nodes:
+                if name in prompts_of(node):
+                    return f"dial plan version {number}, node '{node.id}'"
+        return None
 
     # ---- validate, simulate -------------------------------------------------------------
 

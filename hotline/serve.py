@@ -34,6 +34,7 @@ from db.retry import Backoff
 from dialplan.assembly import dial_plan_service
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
+from ivr.prompt_service import PromptService
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -70,6 +71,7 @@ class Service:
         self._http = True
         self._standing_by: asyncio.Task[None] | None = None
         self._holding: asyncio.Task[None] | None = None
+        self._defaults: asyncio.Task[None] | None = None
         # writes that wait for PostgreSQL while it is away (issue 9); one per database
         self.journal = Journal(settings.journal_file)
         self.writes: DurableWrites | None = None
@@ -107,6 +109,7 @@ class Service:
         """Drive Asterisk if no other service does; otherwise stand by (and return)."""
         self._http = http
         self.pool = await create_pool(self.settings)
+        self.prompts = PromptService.from_settings(self.settings, self.pool)
         await self._replay_journal()
         if await self.lock.try_take() is Outcome.TAKEN:
             await self._drive()
@@ -167,6 +170,7 @@ class Service:
             every_s=s.schedule_tick_s,
             calendar=self.calendar,
         )
+        self._defaults = asyncio.create_task(self._default_prompts(), name="default-prompts")
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
@@ -180,6 +184,19 @@ class Service:
             ami=f"{s.ami_host}:{s.ami_port}",
             db=s.database_url_redacted,
         )
+
+    async def _default_prompts(self) -> None:
+        """The standard's wording as prompts, where missing (in the background: a few
+        seconds of espeak-ng must not hold the start up; calls go on meanwhile)."""
+        try:
+            made = await self.prompts.ensure_defaults()
+        except HotlineError as exc:
+            log.error("default prompts not made", error=exc.code, detail=exc.message)
+            return
+        except Exception:  # the database, a file: logged, the service goes on
+            log.exception("default prompts not made")
+            return
+        log.info("default prompts in place", made=made)
 
     async def _start_agi(self, agents: AgentService) -> None:
         """The desk phone's sign-in (FastAGI); without it the phone hears "unavailable"."""
@@ -244,7 +261,8 @@ class Service:
             calendar=self.calendar if agents is not None else None,
             dialplan=None
             if agents is None
-            else dial_plan_service(s, self.pool, calendar=self.calendar),
+            else dial_plan_service(s, self.pool, calendar=self.calendar, prompts=self.prompts),
+            prompts=self.prompts,
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -277,7 +295,7 @@ class Service:
         await self.ami.close()
 
     async def stop(self) -> None:
-        for task in (self._standing_by, self._holding):
+        for task in (self._standing_by, self._holding, self._defaults):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -32,6 +32,8 @@ from dialplan.service import DialPlanService
 from dialplan.views import DialPlanViews
 from ivr.calendar_service import Calendar
 from ivr.calendar_views import CalendarViews
+from ivr.prompt_service import PromptService
+from ivr.prompt_views import PromptViews
 from web import auth, openapi
 from web.errors import error_middleware
 from web.metrics import Metrics
@@ -48,6 +50,7 @@ AGENTS = web.AppKey("agents", AgentService)
 WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting for PostgreSQL
 CALENDAR = web.AppKey("calendar", Calendar)  # the one working-day calendar
 DIALPLAN = web.AppKey("dialplan", DialPlanService)
+PROMPTS = web.AppKey("prompts", PromptService)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -77,6 +80,13 @@ async def healthz(request: web.Request) -> web.Response:
     if CALENDAR in request.app:  # a year whose 调休 is not official yet: a warning only
         today = datetime.now(ZoneInfo(request.app[SETTINGS].timezone)).date()
         body["calendar"] = request.app[CALENDAR].health(today)
+    prompts = request.app.get(PROMPTS)
+    if prompts is not None:
+        # Unwritable prompts stop admins publishing new ones, not callers hearing the
+        # ones in place: said here, but not a 503 that takes the service out of the
+        # load balancer (agents would lose their pages over an admin's problem)
+        unwritable = prompts.writable()
+        body["prompts"] = "writable" if unwritable is None else f"unwritable: {unwritable}"
     if not db_ok:
         # the service decides on from memory; what it must store waits in the journal
         body["status"] = f"degraded: database away, {journalled} entries journalled"
@@ -142,6 +152,7 @@ def init_app(
     writes: DurableWrites | None = None,
     calendar: Calendar | None = None,
     dialplan: DialPlanService | None = None,
+    prompts: PromptService | None = None,
 ) -> web.Application:
     """``calendar``: the service's one calendar (loaded); without one, the app makes its
     own and loads it as it starts."""
@@ -155,6 +166,7 @@ def init_app(
         app[ROLE] = role
     if writes is not None:
         app[WRITES] = writes
+    app[PROMPTS] = prompts or PromptService.from_settings(settings, pool)
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
@@ -180,9 +192,10 @@ def init_app(
     AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
     CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
-    app[DIALPLAN] = dialplan or dial_plan_service(settings, pool)
+    app[DIALPLAN] = dialplan or dial_plan_service(settings, pool, prompts=app[PROMPTS])
     DialPlanViews(app[DIALPLAN]).add_routes(app)
     openapi.add_routes(app)
+    PromptViews(app[PROMPTS]).add_routes(app)
     return app
 
 

@@ -20,6 +20,7 @@ from db.errors import unavailable
 log = get_logger("web")
 
 STATUS_BY_CODE_PREFIX = (
+    ("input.prompt_too_large", 413),  # an uploaded prompt past prompt_max_bytes
     ("input.", 400),
     ("dialplan.invalid", 400),  # the plan's JSON or a field's characters; names the field
     ("dialplan.problems", 422),  # details: problems, each naming its node
@@ -36,6 +37,8 @@ STATUS_BY_CODE_PREFIX = (
     ("agent.not_allowed", 409),
     ("not_found", 404),
     ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
+    ("prompt.in_use", 409),  # built in, or the live dial plan plays it
+    ("prompt.", 503),  # the audio tools or the prompts folder (tool_failed, unwritable)
     ("ami.", 503),
     ("db.", 503),
 )

@@ -30,6 +30,11 @@ PACKAGES = (
     "sox",
     "postgresql",
 )
+# Packages added after roots were built: installed into an existing root in place
+# (``ensure_added_packages``) rather than by rebuilding it, and with PACKAGES into a
+# new one. sox reads mp3 uploads through libsox-fmt-mp3 (in sid a transitional name
+# for the sox-ng library, which already decodes mp3 and Ogg Vorbis).
+ADDED_PACKAGES = ("libsox-fmt-mp3",)
 # Bump when the build steps change in a way the package list does not show.
 RECIPE_VERSION = 1
 MARKER = ".hotline-complete"
@@ -60,6 +65,44 @@ def mount_runtime(root: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
         host.run([*argv, str(target)])
         host.run(["mount", "--make-private", str(target)], check=False)
+
+
+_ENV = {
+    "DEBIAN_FRONTEND": "noninteractive",
+    "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+}
+
+
+def missing_packages(installed: str, wanted: tuple[str, ...]) -> list[str]:
+    """Of ``wanted``, those ``dpkg-query -W -f '${Package} ${Status}\\n'`` does not
+    list as installed."""
+    ok = {
+        line.split()[0].split(":")[0]
+        for line in installed.splitlines()
+        if line.split() and line.endswith("install ok installed")
+    }
+    return [p for p in wanted if p not in ok]
+
+
+def ensure_added_packages(root: Path) -> list[str]:
+    """Install ``ADDED_PACKAGES`` missing from a complete root; the ones installed."""
+    query = host.run(
+        ["chroot", str(root), "dpkg-query", "-W", "-f", "${Package} ${Status}\n"],
+        env=_ENV,
+        check=False,
+    )
+    missing = missing_packages(query, ADDED_PACKAGES)
+    if not missing:
+        return []
+    log.info("apt install into the existing root", packages=missing)
+    for argv in (
+        ["apt-get", *APT_OPTIONS, "update", "-qq"],
+        ["apt-get", *APT_OPTIONS, "install", "-y", "-qq", "--no-install-recommends", *missing],
+    ):
+        host.run(["chroot", str(root), *argv], env=_ENV, timeout=900)
+    host.run(["chroot", str(root), "apt-get", "clean"], env=_ENV)
+    return missing
 
 
 def ensure_root(root: Path, mirror: str) -> float:
@@ -99,6 +142,7 @@ def ensure_root(root: Path, mirror: str) -> float:
             "-qq",
             "--no-install-recommends",
             *PACKAGES,
+            *ADDED_PACKAGES,
         ],
         env=env,
         timeout=1800,

@@ -40,11 +40,14 @@ from asterisk_conf.sandbox.services import (
 )
 from core import names
 from core.logging import get_logger
-from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
+from core.settings import SANDBOX_ROOT, SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
 from dialplan.assembly import live_files
 from dialplan.publish import read_folder, write_folder
-from ivr.prompts import DEFAULT_PROMPTS, tts_commands
+from ivr.audio import AudioTools
+from ivr.prompt_files import PromptLibrary
+from ivr.prompt_service import limits_of
+from ivr.prompts import default_prompts
 
 log = get_logger("sandbox")
 
@@ -72,7 +75,7 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.base = settings.sandbox_dir
-        self.root = self.base / "sid-root"
+        self.root = self.base / SANDBOX_ROOT
         self.secrets_path = self.base / SECRETS_FILE
         self.asterisk = AsteriskService(self.root)
         self.postgres = PostgresService(self.root, settings.sandbox_postgres_port)
@@ -86,6 +89,7 @@ class Sandbox:
         with self._lock():
             mirror = self.settings.sandbox_mirror or host.debian_mirror_from_host()
             build_s = rootfs.ensure_root(self.root, mirror)
+            rootfs.ensure_added_packages(self.root)
             rootfs.mount_runtime(self.root)
             secrets = self.ensure_secrets()
             pg_pid, migrated = None, []
@@ -267,7 +271,8 @@ class Sandbox:
         samples = self.root / "etc/asterisk.debian-samples"
         samples.mkdir(exist_ok=True)
         for path in etc.iterdir():
-            if path.name not in FILES and path.name != names.PLANS_DIR:
+            # folders are left alone (the dial plan's published versions live in one)
+            if path.name not in FILES and not path.is_dir():
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
         gid = root_user(self.root, "asterisk").gid
@@ -293,26 +298,13 @@ class Sandbox:
         return True
 
     def _install_prompts(self) -> None:
-        """Generate each default prompt inside the root, again only when its text changed."""
-        inside = self.settings.prompts_dir
-        out_dir = self.root / inside.lstrip("/")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for prompt in DEFAULT_PROMPTS:
-            stamp = out_dir / f"{prompt.name}.txt"
-            wav = out_dir / f"{prompt.name}.wav"
-            if wav.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == prompt.text:
-                continue
-            log.info("generating prompt", prompt=prompt.name)
-            raw = f"/tmp/hotline-{prompt.name}-raw.wav"  # noqa: S108 - inside the root
-            for argv in tts_commands(prompt.text, raw, f"{inside}/{prompt.name}.wav"):
-                host.run(
-                    ["chroot", str(self.root), *argv],
-                    timeout=120,
-                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                )
-            (self.root / raw.lstrip("/")).unlink(missing_ok=True)
-            wav.chmod(0o644)
-            stamp.write_text(prompt.text, encoding="utf-8")
+        """The default prompts inside the root (``<prompts_dir>/zh/``), made with the
+        root's own sox and espeak-ng, again only when missing or their text changed."""
+        folder = self.root / self.settings.prompts_dir.lstrip("/")
+        library = PromptLibrary(folder, AudioTools(self.root), limits_of(self.settings))
+        made = asyncio.run(library.ensure_defaults(default_prompts()))
+        if made:
+            log.info("prompts generated", count=len(made))
 
 
 async def _migrate(database_url: str) -> list[str]:

@@ -21,24 +21,33 @@ DEEP = "[" * 5000 + "]" * 5000
 DEEP_FIELD = '{"state": ' + DEEP + "}"
 
 
+# routes whose body is not JSON: an upload's audio (its own tests refuse text as audio)
+NOT_JSON = {("PUT", "/api/admin/prompts/{language}/{name}")}
+
+
 def _concrete(path: str) -> str:
     return path.replace("{job}", AGENT).replace("{linkedid}", "9.1").replace("{day}", "2026-10-01")
 
 
 async def test_json_nested_5000_deep_is_a_400_on_every_post_and_put(floor: Floor) -> None:
     boss = await floor.headers(SUPERVISOR)
+    admin = await floor.admin_headers()
     routes = sorted(
         {
             (r.method, r.resource.canonical)
             for r in floor.app.router.routes()
             if r.method in ("POST", "PUT") and r.resource is not None
         }
+        - NOT_JSON
     )
     assert len(routes) >= 6
     for method, path in routes:
         for body in (DEEP, DEEP_FIELD):
             response = await floor.client.request(
-                method, _concrete(path), data=body.encode(), headers=boss
+                method,
+                _concrete(path),
+                data=body.encode(),
+                headers=admin if path.startswith("/api/admin/") else boss,
             )
             assert response.status == 400, (method, path, await response.text())
             assert (await response.json())["error"] == "input.invalid"

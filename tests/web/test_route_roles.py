@@ -124,6 +124,15 @@ TABLE: dict[tuple[str, str], Row] = {
             ("GET", "/audit"),
         )
     },
+    # the prompt library: admins only
+    ("GET", "/api/admin/prompts"): Row((401, 403, 403, 403, 0)),
+    ("POST", "/api/admin/prompts"): Row(
+        (401, 403, 403, 403, 0), lambda role: {"name": "menu", "language": "zh", "text": "您好"}
+    ),
+    ("PUT", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
+    ("GET", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
+    ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
+    ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403, 0)),
 }
 
 
@@ -178,6 +187,8 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
             .replace("{year}", "2027")
             .replace("{draft}", "1")
             .replace("{version}", "1")
+            .replace("{language}", "zh")
+            .replace("{name}", "greeting")
         )
         response = await floor.client.request(
             method, concrete, headers=headers, json=row.body(role)
