@@ -77,15 +77,15 @@ def dial_plan_service(
     return service
 
 
-async def live_files(conn: Any, settings: Settings, now: datetime) -> dict[str, str]:
+async def live_files(pool: Any, settings: Settings, now: datetime) -> dict[str, str]:
     """What ``hotline sandbox up`` writes into ``names.PLANS_DIR``: the live version and
     those kept with it, from PostgreSQL (the default plan while nothing was published),
     the entry numbers and the calendar (with the admins' overrides and notices)."""
     default = default_plan(settings.entry_number, settings.queue)
     options = plan_settings(settings, default)
-    calendar = Calendar(conn)
+    calendar = Calendar(pool)
     release = await live_release(
-        conn,
+        pool,
         options.compile,
         keep=options.keep,
         default=default,

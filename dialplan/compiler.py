@@ -311,10 +311,11 @@ def _node(node: Node, version: int, options: CompileOptions) -> Extensions:  # n
 
 
 def compile_plan(plan: Plan, version: int, options: CompileOptions) -> Compiled:
-    """Plan ``version``'s contexts: the marker (``names.plan_marker``), then one per node."""
+    """Plan ``version``'s contexts: the marker (``names.plan_marker``), then one per node.
+    Version 0 is the shipped default plan, run while nothing was ever published."""
     options.validated()
-    if version < 1:
-        raise CompileError(f"version={version!r} must be a positive whole number")
+    if version < 0:
+        raise CompileError(f"version={version!r} must be a whole number, 0 or more")
     lines = [_HEADER, f"; dial plan version {version}"]
     lines += _context(names.plan_marker(version), [("s", [_goto(version, plan.start)])])
     for node in plan.nodes:
@@ -337,7 +338,7 @@ def compile_entry(
     lines = [_HEADER]
     entries: Extensions = []
     for number, version in sorted(live.items()):
-        if not ENTRY_NUMBER.fullmatch(number) or version < 1:
+        if not ENTRY_NUMBER.fullmatch(number) or version < 0:
             raise CompileError(f"entry {number!r} → version {version!r} is not compilable")
         entries.append((number, _entry_steps(number, version)))
     lines += _context(names.FROM_PSTN, entries)

@@ -316,11 +316,11 @@ async def _migrate(database_url: str) -> list[str]:
 
 
 async def _live_plan_files(database_url: str, settings: Settings) -> dict[str, str]:
-    conn = await asyncpg.connect(database_url, timeout=10)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2, timeout=10)
     try:
-        return await live_files(conn, settings, datetime.now(UTC))
+        return await live_files(pool, settings, datetime.now(UTC))
     finally:
-        await conn.close()
+        await pool.close()
 
 
 def _digest(path: Path) -> str:
