@@ -95,44 +95,48 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("DELETE", "/api/admin/accounts/{job}"): Row((401, 403, 403, 403, 200)),
     ("GET", "/api/admin/accounts/{job}/audit"): Row((401, 403, 403, 403, 200)),
-    # the calendar's admin API: admins only (tests/web/test_calendar_api.py)
-    ("GET", "/api/admin/calendar"): Row((401, 403, 403, 403, 0)),
-    ("PUT", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 0)),
-    ("DELETE", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 0)),
-    ("GET", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
-    ("PUT", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
-    ("DELETE", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 0)),
+    # the calendar's and the prompt library's admin APIs: admins only; the admin's code is
+    # what the placeholder body or path gives (tests/web/test_calendar_api.py and
+    # test_prompts_api.py have the successes)
+    ("GET", "/api/admin/calendar"): Row((401, 403, 403, 403, 400)),
+    ("PUT", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 400)),
+    ("DELETE", "/api/admin/calendar/overrides/{day}"): Row((401, 403, 403, 403, 200)),
+    ("GET", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 404)),
+    ("PUT", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 400)),
+    ("DELETE", "/api/admin/calendar/notices/{year}"): Row((401, 403, 403, 403, 404)),
     # the OpenAPI document: any signed-in person (the routes it names check roles)
     ("GET", "/api/openapi.json"): Row((401, 200, 200, 200, 200)),
-    # dial plans (issue 10): admins only, refused before the body is read
+    # dial plans (issue 10): admins only, refused before the body is read; the admin's
+    # code is what the placeholder body or a draft/version that does not exist gives
+    # (tests/web/test_dialplan_api.py has the successes)
     **{
-        (method, "/api/admin/dialplan" + path): Row((401, 403, 403, 403, 0), _draft_body)
-        for method, path in (
-            ("GET", "/drafts"),
-            ("POST", "/drafts"),
-            ("GET", "/drafts/{draft}"),
-            ("PUT", "/drafts/{draft}"),
-            ("DELETE", "/drafts/{draft}"),
-            ("POST", "/drafts/{draft}/validate"),
-            ("POST", "/drafts/{draft}/simulate"),
-            ("POST", "/drafts/{draft}/publish"),
-            ("GET", "/versions"),
-            ("GET", "/versions/{version}"),
-            ("POST", "/versions/{version}/simulate"),
-            ("POST", "/versions/{version}/rollback"),
-            ("GET", "/diff"),
-            ("GET", "/audit"),
+        (method, "/api/admin/dialplan" + path): Row((401, 403, 403, 403, admin), _draft_body)
+        for method, path, admin in (
+            ("GET", "/drafts", 200),
+            ("POST", "/drafts", 400),
+            ("GET", "/drafts/{draft}", 404),
+            ("PUT", "/drafts/{draft}", 400),
+            ("DELETE", "/drafts/{draft}", 404),
+            ("POST", "/drafts/{draft}/validate", 404),
+            ("POST", "/drafts/{draft}/simulate", 404),
+            ("POST", "/drafts/{draft}/publish", 404),
+            ("GET", "/versions", 200),
+            ("GET", "/versions/{version}", 404),
+            ("POST", "/versions/{version}/simulate", 404),
+            ("POST", "/versions/{version}/rollback", 404),
+            ("GET", "/diff", 400),
+            ("GET", "/audit", 200),
         )
     },
     # the prompt library: admins only
-    ("GET", "/api/admin/prompts"): Row((401, 403, 403, 403, 0)),
+    ("GET", "/api/admin/prompts"): Row((401, 403, 403, 403, 200)),
     ("POST", "/api/admin/prompts"): Row(
-        (401, 403, 403, 403, 0), lambda role: {"name": "menu", "language": "zh", "text": "您好"}
+        (401, 403, 403, 403, 201), lambda role: {"name": "menu", "language": "zh", "text": "您好"}
     ),
-    ("PUT", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
-    ("GET", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
-    ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 0)),
-    ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403, 0)),
+    ("PUT", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 400)),
+    ("GET", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 200)),
+    ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 409)),
+    ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403, 200)),
 }
 
 
