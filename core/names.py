@@ -18,6 +18,10 @@ CALL_END = "hotline-call-end"  # hangup handler on the caller's channel
 WRAP_UP_HANDLER = "hotline-wrap-up"  # hangup handler on the member leg (R4)
 CALENDAR = "hotline-calendar"  # Gosub'd with today's date: sets DAY_KIND_VAR, HOLIDAY_VAR
 OUTBOUND_TRUNK = "outbound-trunk"  # the PJSIP endpoint for departments and callbacks
+CONNECT = "hotline-connect"  # R8: an answered member leg reads the job number to the caller
+VOICEMAIL = "hotline-voicemail"  # leave a message for a callback: Goto(VOICEMAIL,s,1)
+VOICEMAIL_DONE = "hotline-voicemail-done"  # hangup handler: emits EVENT_VOICEMAIL
+OUTBOUND_INBOUND = "hotline-outbound-in"  # what a packet from the outbound trunk reaches: hang-up
 PLAN_CONTEXT_PREFIX = "hl-v"  # a published plan version's contexts: hl-v<N>-<node id>
 
 # ---- user events (AMI ``UserEvent``) ----------------------------------------------------
@@ -40,6 +44,14 @@ LANGUAGE_VAR = "HL_LANG"  # the caller's prompt language (R14), set by language 
 VERSION_VAR = "HL_VERSION"  # the plan version the caller started in
 DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
 HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
+# R8 on (unset or 1) or off (0). The member leg reads it when it dials the desk phone,
+# so the compiled plan sets it inheritable: Set(__HL_ANNOUNCE=0)
+ANNOUNCE_VAR = "HL_ANNOUNCE"
+DEFAULT_LANGUAGE = "zh"  # the prompts' folder when HL_LANG is unset
+
+# ---- voicemail (asterisk.md §3): callers leave messages for a callback -------------------
+VOICEMAIL_CONTEXT = "hotline"  # voicemail.conf's context
+VOICEMAIL_BOX = "callbacks"  # the one box: VoiceMail(callbacks@hotline,su)
 
 # ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
 PROMPT_HELLO = "hello"  # R8: 您好,

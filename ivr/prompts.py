@@ -15,6 +15,9 @@ from core.names import FeatureResult, result_prompt
 # standard.md R6, verbatim.
 GREETING = "您好,这里是新疆维吾尔自治区人力资源和社会保障电话咨询服务中心"
 
+# standard.md R9: what a caller on hold hears every 30 s.
+HOLD_REMINDER = "我正在为您查询,请稍等。"
+
 ESPEAK_VOICE = "cmn"
 ESPEAK_SPEED_WPM = 150
 

@@ -35,10 +35,11 @@ from asterisk_conf.sandbox.services import (
     PostgresService,
     root_user,
 )
+from core import names
 from core.logging import get_logger
 from core.settings import SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
-from ivr.prompts import DEFAULT_PROMPTS, tts_commands
+from ivr.prompts import DEFAULT_PROMPTS, HOLD_REMINDER, tts_commands
 
 log = get_logger("sandbox")
 
@@ -48,6 +49,9 @@ DEMO_JOB_NUMBERS = ("1001", "1002", "1003")
 # Job numbers that get a BLF lamp in the sandbox: agent 10NN sits at desk phone 20NN.
 SANDBOX_JOB_NUMBERS = tuple(str(int(ext) - 1000) for ext in SANDBOX_EXTENSIONS)
 OBSERVER_USER = "observer"
+# R9: the hold class's folder plays in name order: the wait, then the reminder
+HOLD_WAIT_FILE = "00-wait.wav"
+HOLD_REMINDER_FILE = "01-reminder.wav"
 PUBLISH_USER = "hotline-publish"
 
 
@@ -88,6 +92,7 @@ class Sandbox:
                 migrated = asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
             self._install_prompts()
+            self._install_hold_music()
             was_running = self.asterisk.pid() is not None
             if was_running and "modules.conf" in changed:
                 log.info("asterisk modules changed; restarting it")
@@ -248,6 +253,10 @@ class Sandbox:
             feature_idle=s.feature_idle,
             feature_busy=s.feature_busy,
             lamps=SANDBOX_JOB_NUMBERS,
+            outbound_host=s.outbound_host,
+            outbound_port=s.outbound_port,
+            hold_reminder_s=s.hold_reminder_s,
+            voicemail_max_s=s.voicemail_max_s,
             debug_log=True,
         )
 
@@ -285,6 +294,65 @@ class Sandbox:
             (self.root / raw.lstrip("/")).unlink(missing_ok=True)
             wav.chmod(0o644)
             stamp.write_text(prompt.text, encoding="utf-8")
+
+    def _install_hold_music(self) -> None:
+        """R9: the hold class's folder: ``hold_reminder_s`` of silence, then the reminder
+        (the prompt in the default language; generated from the standard's words while
+        no prompt exists yet). Rebuilt only when the length or the reminder changed."""
+        inside = f"{self.settings.prompts_dir}/{names.HOLD_MOH_CLASS}"
+        folder = self.root / inside.lstrip("/")
+        folder.mkdir(parents=True, exist_ok=True)
+        lang_dir = f"{self.settings.prompts_dir}/{names.DEFAULT_LANGUAGE}"
+        (self.root / lang_dir.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        reminder = self.root / f"{lang_dir}/{names.PROMPT_HOLD_REMINDER}.wav".lstrip("/")
+        if not reminder.exists():
+            self._speak(HOLD_REMINDER, f"{lang_dir}/{names.PROMPT_HOLD_REMINDER}.wav")
+        wait = folder / HOLD_WAIT_FILE
+        stamp = folder / "wait.seconds"
+        wanted = str(self.settings.hold_reminder_s)
+        if not wait.exists() or not stamp.exists() or stamp.read_text() != wanted:
+            host.run(
+                ["chroot", str(self.root), *silence_command(f"{inside}/{HOLD_WAIT_FILE}", wanted)],
+                timeout=60,
+                env={"PATH": "/usr/bin:/bin"},
+            )
+            wait.chmod(0o644)
+            stamp.write_text(wanted)
+        target = folder / HOLD_REMINDER_FILE
+        if not target.exists() or target.read_bytes() != reminder.read_bytes():
+            shutil.copyfile(reminder, target)
+            target.chmod(0o644)
+
+    def _speak(self, text: str, out_inside: str) -> None:
+        raw = "/tmp/hotline-speak-raw.wav"  # noqa: S108 - inside the root
+        for argv in tts_commands(text, raw, out_inside):
+            host.run(
+                ["chroot", str(self.root), *argv],
+                timeout=120,
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            )
+        (self.root / raw.lstrip("/")).unlink(missing_ok=True)
+        (self.root / out_inside.lstrip("/")).chmod(0o644)
+
+
+def silence_command(out_wav: str, seconds: str) -> list[str]:
+    """sox: ``seconds`` of silence in the format Asterisk plays (8 kHz mono 16-bit)."""
+    return [
+        "sox",
+        "-n",
+        "-r",
+        "8000",
+        "-c",
+        "1",
+        "-b",
+        "16",
+        "-e",
+        "signed-integer",
+        out_wav,
+        "trim",
+        "0",
+        seconds,
+    ]
 
 
 async def _migrate(database_url: str) -> list[str]:
