@@ -267,7 +267,7 @@ class Sandbox:
         samples = self.root / "etc/asterisk.debian-samples"
         samples.mkdir(exist_ok=True)
         for path in etc.iterdir():
-            if path.name not in FILES:
+            if path.name not in FILES and not path.is_dir():  # folders are other writers'
                 shutil.move(str(path), samples / path.name)
         before = {name: _digest(etc / name) for name in FILES}
         write_config(files, etc, gid=root_user(self.root, "asterisk").gid)
@@ -308,7 +308,7 @@ class Sandbox:
         if not reminder.exists():
             self._speak(HOLD_REMINDER, f"{lang_dir}/{names.PROMPT_HOLD_REMINDER}.wav")
         wait = folder / HOLD_WAIT_FILE
-        stamp = folder / "wait.seconds"
+        stamp = folder.with_suffix(".seconds")  # outside: music on hold plays all it finds
         wanted = str(self.settings.hold_reminder_s)
         if not wait.exists() or not stamp.exists() or stamp.read_text() != wanted:
             host.run(
