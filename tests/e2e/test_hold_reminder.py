@@ -36,7 +36,7 @@ from tests.e2e.test_job_number_announce import (
 )
 
 REMINDER_S = 5  # the test's hold_reminder_s
-HOLD_AFTER_MS = 3000  # past the R8 announcement (test tones)
+HOLD_AFTER_MS = 12000  # past the R8 announcement (about 8 s with the generated prompts)
 HOLD_MS = 9000  # past the wait and the reminder
 MOH_LOG = "hotline-moh-test.log"
 
