@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core import safety
+from core import names, safety
 from core.errors import UnsafeValueError
 
 # asterisk.md §8: the least-privilege service user.
@@ -78,9 +78,21 @@ class AsteriskConf:
     feature_busy: str = "*22"
     # job numbers that get a BLF lamp: hint agent<job> -> Custom:agent<job>
     lamps: tuple[str, ...] = ()
+    # the outbound trunk (departments, callbacks): a static contact, caller ID = entry number
+    outbound_host: str = "127.0.0.1"
+    outbound_port: int = 5062
+    # R9: the hold class reminds the caller this often; its files live here
+    hold_reminder_s: int = 30
+    # voicemail for callbacks: longest message
+    voicemail_max_s: int = 120
     run_user: str = "asterisk"
     qualify_frequency_s: int = 5
     debug_log: bool = False
+
+    @property
+    def hold_music_dir(self) -> str:
+        """R9: the hold class's files, played in name order (silence, then the reminder)."""
+        return f"{self.prompts_dir}/{names.HOLD_MOH_CLASS}"
 
     def validated(self) -> AsteriskConf:
         """Refuse any value that could change the meaning of the rendered text."""
@@ -88,13 +100,15 @@ class AsteriskConf:
         _address("sip_host", self.sip_host)
         _address("trunk_host", self.trunk_host)
         _address("agi_host", self.agi_host)
-        for name in ("ami_port", "sip_port", "trunk_port", "agi_port"):
+        _address("outbound_host", self.outbound_host)
+        for name in ("ami_port", "sip_port", "trunk_port", "agi_port", "outbound_port"):
             _port(name, getattr(self, name))
         safety.digits("entry_number", self.entry_number)
         safety.digits("queue", self.queue)
         safety.token("run_user", self.run_user)
         if not 1 <= self.ring_timeout_s <= 120:
             raise UnsafeValueError(f"ring_timeout_s={self.ring_timeout_s} not in 1..120")
+        self._check_telephony()
         if not self.prompts_dir.startswith("/") or not all(
             safety.token("prompts_dir", part) for part in self.prompts_dir.strip("/").split("/")
         ):
@@ -117,6 +131,15 @@ class AsteriskConf:
             safety.digits("desk phone extension", phone.extension)
             safety.secret(f"password of desk phone {phone.extension}", phone.password)
         return self
+
+    def _check_telephony(self) -> None:
+        """The outbound trunk, the hold reminder (R9) and voicemail."""
+        if (self.outbound_host, self.outbound_port) == (self.trunk_host, self.trunk_port):
+            raise UnsafeValueError("the outbound trunk cannot be the inbound trunk's address")
+        if not 5 <= self.hold_reminder_s <= 600:
+            raise UnsafeValueError(f"hold_reminder_s={self.hold_reminder_s} not in 5..600")
+        if not 10 <= self.voicemail_max_s <= 600:
+            raise UnsafeValueError(f"voicemail_max_s={self.voicemail_max_s} not in 10..600")
 
 
 def _check_ami_user(user: AmiUser) -> None:

@@ -21,6 +21,7 @@ FILES = (
     "extensions.conf",
     "queues.conf",
     "musiconhold.conf",
+    "voicemail.conf",
     "rtp.conf",
     "cdr.conf",
     "cel.conf",
@@ -41,6 +42,7 @@ def render(conf: AsteriskConf) -> dict[str, str]:
     conf.validated()
     context: dict[str, object] = {f.name: getattr(conf, f.name) for f in dataclasses.fields(conf)}
     context["names"] = names  # the names the dialplan shares with the code
+    context["hold_music_dir"] = conf.hold_music_dir
     return {name: _ENV.get_template(name + ".j2").render(context) for name in FILES}
 
 

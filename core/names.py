@@ -18,18 +18,21 @@ CALL_END = "hotline-call-end"  # hangup handler on the caller's channel
 WRAP_UP_HANDLER = "hotline-wrap-up"  # hangup handler on the member leg (R4)
 CALENDAR = "hotline-calendar"  # Gosub'd with today's date: sets DAY_KIND_VAR, HOLIDAY_VAR
 OUTBOUND_TRUNK = "outbound-trunk"  # the PJSIP endpoint for departments and callbacks
+CONNECT = "hotline-connect"  # R8: an answered member leg reads the job number to the caller
+VOICEMAIL = "hotline-voicemail"  # leave a message for a callback: Goto(VOICEMAIL,s,1)
+VOICEMAIL_DONE = "hotline-voicemail-done"  # hangup handler: emits EVENT_VOICEMAIL
+OUTBOUND_INBOUND = "hotline-outbound-in"  # what a packet from the outbound trunk reaches: hang-up
 PLAN_CONTEXT_PREFIX = "hl-v"  # a published plan version's contexts: hl-v<N>-<node id>
 # app_queue's exit context (queues.conf ``context=``): a keep-your-place key pressed while
 # queued leaves the queue here, which sends the caller back to their own version's node
 QUEUE_EXIT = "hotline-queue-exit"
-VOICEMAIL_DONE = "hotline-voicemail-done"  # hangup handler after VoiceMail(): EVENT_VOICEMAIL
 # the folder under Asterisk's config dir that the publisher writes (entry, calendar, one
 # file per kept plan version); extensions.conf includes every ``*.conf`` in it
 PLANS_DIR = "hotline-plans"
 
 # ---- voicemail (voicemail.conf): the callers' messages that become callbacks (R12) ------
-VOICEMAIL_CONTEXT = "hotline"
-VOICEMAIL_BOX = "callbacks"
+VOICEMAIL_CONTEXT = "hotline"  # voicemail.conf's context
+VOICEMAIL_BOX = "callbacks"  # the one box: VoiceMail(callbacks@hotline,s)
 
 # ---- user events (AMI ``UserEvent``) ----------------------------------------------------
 EVENT_ENTRY = "HotlineEntry"
@@ -60,6 +63,9 @@ DAY_KIND_VAR = "HL_DAY"  # working | rest | holiday | make_up, set by CALENDAR
 HOLIDAY_VAR = "HL_HOLIDAY"  # the holiday's key (ivr/calendar.py), empty on other days
 TRIES_VAR = "HL_TRIES"  # a menu's count of plays so far (set by the menu only)
 QUEUE_NODE_VAR = "HL_QUEUE_NODE"  # while queued: the queue node's context (QUEUE_EXIT reads it)
+# R8 on (unset or 1) or off (0). The member leg reads it when it dials the desk phone,
+# so the compiled plan sets it inheritable: Set(__HL_ANNOUNCE=0)
+ANNOUNCE_VAR = "HL_ANNOUNCE"
 
 # ---- prompts the dialplan plays by name (<prompts_dir>/<language>/<name>.wav) ------------
 PROMPT_DEFAULT_LANGUAGE = "zh"  # Mandarin's folder (dialplan.model.DEFAULT_LANGUAGE, R14)

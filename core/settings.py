@@ -70,11 +70,16 @@ class Settings:
     sip_port: int = 5060
     trunk_host: str = "127.0.0.1"
     trunk_port: int = 5061
+    # the outbound trunk (departments R11b, callbacks): where Asterisk sends those calls
+    outbound_host: str = "127.0.0.1"
+    outbound_port: int = 5062
     # Calls
     queue: str = "12333"
     entry_number: str = "12333"
     ring_timeout_s: int = 10  # R3: about two ring cycles (China: 1 s on, 4 s off)
     wrap_up_s: int = 30  # R4
+    hold_reminder_s: int = 30  # R9: a caller on hold hears the reminder this often
+    voicemail_max_s: int = 120  # a caller's message for a callback is cut at this length
     # Agent states, tuning
     # a request to leave idle waits this long for Asterisk's confirmation before the API
     # answers with the agent as it then is (ringing, busy pending …)

@@ -23,6 +23,9 @@ from dialplan.model import DEFAULT_LANGUAGE, PROMPT_NAME, Language
 # standard.md R6, verbatim.
 GREETING = "您好,这里是新疆维吾尔自治区人力资源和社会保障电话咨询服务中心"
 
+# standard.md R9: what a caller on hold hears every 30 s.
+HOLD_REMINDER = "我正在为您查询,请稍等。"
+
 ESPEAK_VOICE = DEFAULT_LANGUAGE.espeak_voice  # cmn
 ESPEAK_SPEED_WPM = 150
 SAMPLE_RATE = 8000
@@ -95,7 +98,7 @@ CALLER_PROMPTS = (
     *(Prompt(wish_prompt(key), wish) for key, wish in HOLIDAY_WISHES.items()),
     *(Prompt(digit_prompt(d), word) for d, word in enumerate(DIGIT_WORDS)),
     Prompt(names.PROMPT_AGENT_SERVING, "号咨询员为您服务,请讲。"),
-    Prompt(names.PROMPT_HOLD_REMINDER, "我正在为您查询,请稍等。"),
+    Prompt(names.PROMPT_HOLD_REMINDER, HOLD_REMINDER),
 )
 
 # The defaults, in Mandarin (R14: Mandarin by default). A later line may extend it.

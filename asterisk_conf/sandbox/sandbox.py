@@ -59,6 +59,9 @@ DEMO_ADMIN_PASSWORD = "demo_admin_password"  # noqa: S105 - its key in the secre
 # Job numbers that get a BLF lamp in the sandbox: agent 10NN sits at desk phone 20NN.
 SANDBOX_JOB_NUMBERS = tuple(str(int(ext) - 1000) for ext in SANDBOX_EXTENSIONS)
 OBSERVER_USER = "observer"
+# R9: the hold class's folder plays in name order: the wait, then the reminder
+HOLD_WAIT_FILE = "00-wait.wav"
+HOLD_REMINDER_FILE = "01-reminder.wav"
 PUBLISH_USER = "hotline-publish"
 
 
@@ -100,6 +103,7 @@ class Sandbox:
                 migrated = asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
             self._install_prompts()
+            self._install_hold_music()
             was_running = self.asterisk.pid() is not None
             if was_running and "modules.conf" in changed:
                 log.info("asterisk modules changed; restarting it")
@@ -261,6 +265,10 @@ class Sandbox:
             feature_idle=s.feature_idle,
             feature_busy=s.feature_busy,
             lamps=SANDBOX_JOB_NUMBERS,
+            outbound_host=s.outbound_host,
+            outbound_port=s.outbound_port,
+            hold_reminder_s=s.hold_reminder_s,
+            voicemail_max_s=s.voicemail_max_s,
             debug_log=True,
         )
 
@@ -305,6 +313,53 @@ class Sandbox:
         made = asyncio.run(library.ensure_defaults(default_prompts()))
         if made:
             log.info("prompts generated", count=len(made))
+
+    def _install_hold_music(self) -> None:
+        """R9: the hold class's folder: ``hold_reminder_s`` of silence, then the reminder
+        (the prompt in the default language). Rebuilt only when the length or the
+        reminder changed."""
+        inside = f"{self.settings.prompts_dir}/{names.HOLD_MOH_CLASS}"
+        folder = self.root / inside.lstrip("/")
+        folder.mkdir(parents=True, exist_ok=True)
+        lang_dir = f"{self.settings.prompts_dir}/{names.PROMPT_DEFAULT_LANGUAGE}"
+        (self.root / lang_dir.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        # made with the default prompts just before (_install_prompts)
+        reminder = self.root / f"{lang_dir}/{names.PROMPT_HOLD_REMINDER}.wav".lstrip("/")
+        wait = folder / HOLD_WAIT_FILE
+        stamp = folder.with_suffix(".seconds")  # outside: music on hold plays all it finds
+        wanted = str(self.settings.hold_reminder_s)
+        if not wait.exists() or not stamp.exists() or stamp.read_text() != wanted:
+            host.run(
+                ["chroot", str(self.root), *silence_command(f"{inside}/{HOLD_WAIT_FILE}", wanted)],
+                timeout=60,
+                env={"PATH": "/usr/bin:/bin"},
+            )
+            wait.chmod(0o644)
+            stamp.write_text(wanted)
+        target = folder / HOLD_REMINDER_FILE
+        if not target.exists() or target.read_bytes() != reminder.read_bytes():
+            shutil.copyfile(reminder, target)
+            target.chmod(0o644)
+
+
+def silence_command(out_wav: str, seconds: str) -> list[str]:
+    """sox: ``seconds`` of silence in the format Asterisk plays (8 kHz mono 16-bit)."""
+    return [
+        "sox",
+        "-n",
+        "-r",
+        "8000",
+        "-c",
+        "1",
+        "-b",
+        "16",
+        "-e",
+        "signed-integer",
+        out_wav,
+        "trim",
+        "0",
+        seconds,
+    ]
 
 
 async def _migrate(database_url: str) -> list[str]:

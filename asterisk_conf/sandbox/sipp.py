@@ -317,17 +317,19 @@ class DeskPhone:
         hang_up_after_ms: int | None = None,
         busy: bool = False,
         hold_ms: tuple[int, int] | None = None,
+        scenario: str | None = None,
         timeout_s: float = 300,
     ) -> None:
         """Answer calls on ``port`` (after ringing ``ring_ms``), then register there.
         With ``hang_up_after_ms`` the phone hangs up first, that long after answering;
         with ``hold_ms`` = (after, length) it puts the caller on hold ``after`` ms after
         answering, for ``length`` ms, and waits for the caller to hang up;
-        a ``busy`` phone answers every call with 486 Busy Here."""
+        a ``busy`` phone answers every call with 486 Busy Here; ``scenario`` names another
+        UAS scenario (e.g. one that holds, then hangs up)."""
         extra = ["-aa", "-d", str(ring_ms)]
         if calls is not None:
             extra += ["-m", str(calls)]
-        scenario = "phone-busy.xml" if busy else "phone-answer.xml"
+        scenario = scenario or ("phone-busy.xml" if busy else "phone-answer.xml")
         if hang_up_after_ms is not None:
             text = self.sipp.scenario_text("phone-hangup.xml")
             scenario = self.sipp.write_scenario(
