@@ -159,6 +159,15 @@ def test_each_node_is_a_context_of_its_version_that_says_where_the_caller_is() -
     assert compiled.keep_place_digits == {"1"}
 
 
+def test_a_plan_may_turn_the_job_number_announcement_off() -> None:
+    """R8 is on by default; off, the plan's start says so to the member leg (inherited)."""
+    on = compile_plan(parse_plan(PLAN), 12, OPTIONS).text
+    off = compile_plan(parse_plan({**PLAN, "announce_job_number": False}), 12, OPTIONS).text
+    assert names.ANNOUNCE_VAR not in on
+    marker = off.split("[hl-v12]\n", 1)[1].split("\n[", 1)[0]
+    assert f"Set(__{names.ANNOUNCE_VAR}=0)" in marker
+
+
 def test_entry_numbers_jump_to_the_live_version_only() -> None:
     entry = compiled_files()["entry.conf"]
     assert entry.count("Goto(hl-v12,s,1)") == 2 and "hl-v11" not in entry
