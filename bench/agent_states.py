@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,9 @@ from ami import AmiClient
 from ami.actions import QueueRemove, QueueStatus
 from ami.events import Event, QueueMember, QueueMemberPause
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
+from bench.serving import Usage, serve
 from core.logging import configure_logging
-from core.settings import Settings, load_settings
+from core.settings import load_settings
 from db.migrate import migrate
 
 QUEUE = "12333"
@@ -72,23 +72,6 @@ async def make_roster(url: str, count: int) -> list[str]:
         return jobs
     finally:
         await conn.close()
-
-
-@dataclass
-class Usage:
-    """CPU and RSS of one process, read from /proc."""
-
-    pid: int
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
 
 
 class Unpauses:
@@ -205,45 +188,6 @@ def report(what: str, latencies: list[float], usage: Usage, cpu0: float, wall0: 
     )
 
 
-@contextlib.asynccontextmanager
-async def serve(settings: Settings, url: str, secret: str, log: Path) -> Any:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "HOTLINE_AMI_SECRET": secret,
-        "HOTLINE_HTTP_PORT": str(HTTP_PORT),
-        "HOTLINE_LOG_FORMAT": "json",
-        "HOTLINE_LOG_LEVEL": "info",
-        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
-    }
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from hotline.cli import main; raise SystemExit(main(['serve']))",
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"http://127.0.0.1:{HTTP_PORT}/healthz") as r:
-                        if r.status == 200:
-                            break
-                if proc.returncode is not None:
-                    raise RuntimeError(f"hotline serve exited; see {log}")
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"hotline serve never became healthy; see {log}")
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
-
-
 async def leave_no_member(ami: AmiClient, jobs: set[str]) -> None:
     reply = await ami.send(QueueStatus(queue=QUEUE))
     for member in reply.events:
@@ -276,7 +220,9 @@ async def run(agents: int, samples: int, rate: float) -> None:
         jobs = await make_roster(url, agents)
         await observer.start()
         async with (
-            serve(settings, url, secrets["ami_service"], log) as proc,
+            serve(
+                settings, url, log, HTTP_PORT, {"HOTLINE_AMI_SECRET": secrets["ami_service"]}
+            ) as proc,
             aiohttp.ClientSession() as http,
         ):
             usage = Usage(proc.pid)

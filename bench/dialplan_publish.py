@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from ami import AmiClient
 from ami.events import Event
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
+from bench.serving import serve
 from core import names
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
@@ -129,44 +128,6 @@ def pure_figures(plan_json: dict[str, Any], settings: Settings) -> None:
     )
 
 
-@contextlib.asynccontextmanager
-async def serve(settings: Settings, url: str, log: Path) -> AsyncIterator[Any]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "HOTLINE_HTTP_PORT": str(HTTP_PORT),
-        "HOTLINE_LOG_FORMAT": "json",
-        "HOTLINE_LOG_LEVEL": "info",
-        "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
-    }
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "from hotline.cli import main; raise SystemExit(main(['serve']))",
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"http://127.0.0.1:{HTTP_PORT}/healthz") as r:
-                        if r.status == 200:
-                            break
-                if proc.returncode is not None:
-                    raise RuntimeError(f"hotline serve exited; see {log}")
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"hotline serve never became healthy; see {log}")
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
-
-
 async def publish(http: aiohttp.ClientSession, api: str, token: str, plan: dict[str, Any]) -> float:
     """Create a draft and publish it; the publish request's seconds, end to end."""
     auth = {"Authorization": f"Bearer {token}"}
@@ -242,7 +203,7 @@ async def run(node_count: int, call_count: int) -> None:
     try:
         await make_admin(url, settings)
         await observer.start()
-        async with serve(settings, url, log) as proc, aiohttp.ClientSession() as http:
+        async with serve(settings, url, log, HTTP_PORT) as proc, aiohttp.ClientSession() as http:
             print(f"hotline serve pid {proc.pid}, info log in {log}")
             async with http.post(
                 f"{api}/sessions", json={"job_number": ADMIN, "password": PASSWORD}
