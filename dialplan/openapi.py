@@ -261,6 +261,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "node": _NULLABLE_TEXT,
             "code": {"type": "string"},
+            "severity": {"type": "string", "enum": ["error", "warning"]},
             "message": {"type": "string"},
         },
     },

@@ -106,7 +106,10 @@ def text_hash(text: str) -> str:
 
 
 def problems_json(problems: tuple[Problem, ...]) -> list[dict[str, Any]]:
-    return [{"node": p.node, "code": p.code, "message": p.message} for p in problems]
+    return [
+        {"node": p.node, "code": p.code, "severity": p.severity.value, "message": p.message}
+        for p in problems
+    ]
 
 
 def _failure(exc: BaseException) -> str:
@@ -238,7 +241,7 @@ class DialPlanService:
         draft = await self.draft(draft_id)
         plan = read_plan(draft.plan)
         problems = validate.validate(plan, self.known())
-        if problems:
+        if validate.blocking(problems):  # warnings are said, but do not stop a publish
             raise PlanProblems(
                 f"draft {draft.name!r} would break calls: {len(problems)} problem(s) to fix",
                 problems=problems_json(problems),

@@ -13,7 +13,6 @@ import pytest
 
 from dialplan.views import PREFIX
 from tests.dialplan_fakes import (
-    SIMULATED,
     FakePrompts,
     FakePublisher,
     broken_plan,
@@ -62,17 +61,17 @@ async def test_an_admin_edits_validates_simulates_publishes_diffs_and_rolls_back
     )
     assert (edited["revision"], edited["edited_by"]) == (2, "1099")
     await admin.call("PUT", f"/drafts/{one}", {"plan": good_plan(), "revision": 1}, 409)
-    assert (await admin.call("POST", f"/drafts/{one}/validate")) == {
-        "publishable": True,
-        "problems": [],
+    checked = await admin.call("POST", f"/drafts/{one}/validate")
+    # the floor's prompt library lacks R8's prompts: a warning, which does not block
+    assert checked["publishable"] is True
+    assert {(p["code"], p["severity"]) for p in checked["problems"]} == {
+        ("missing_agent_greeting_prompt", "warning")
     }
     walk = await admin.call(
         "POST", f"/drafts/{one}/simulate", {"keys": "1#", "at": "2026-10-01T09:30"}
     )
-    assert walk["steps"][0]["node"] == "greeting"
-    if SIMULATED:  # the stand-in simulator saw the moment in the centre's time zone
-        keys, at, _ = SIMULATED[-1]
-        assert (keys, at.isoformat()) == ("1#", "2026-10-01T09:30:00+08:00")
+    assert [step["node"] for step in walk["steps"]] == ["greeting", "main", "agents"]
+    assert walk["ends"] == "queue"
     v1 = await admin.call("POST", f"/drafts/{one}/publish", status=201)
     assert (v1["version"], v1["state"], v1["draft_name"]) == (1, "live", "工作日")
     two = await admin.draft("节假日", good_plan())
