@@ -64,16 +64,20 @@ def dial_plan_service(
     prompts: PromptService | None = None,
 ) -> DialPlanService:
     """The service as the composition root builds it; the prompt library learns from it
-    which prompts the plans Asterisk runs play (it refuses to delete those)."""
+    which prompts the plans Asterisk runs play (it refuses to delete those), and the
+    calendar tells it of every change (the compiled calendar is refreshed)."""
     library = prompts or PromptService.from_settings(settings, pool)
+    days = calendar or Calendar(pool)
     service = DialPlanService(
         pool,
         publisher or SessionPublisher(settings),
         settings=plan_settings(settings, default_plan(settings.entry_number, settings.queue)),
         prompts=library,
-        calendar=calendar or Calendar(pool),
+        calendar=days,
     )
     library.live_plan = service
+    if isinstance(days, Calendar):  # an admin's calendar change reaches Asterisk at once
+        days.listeners.append(service.refresh_calendar)
     return service
 
 

@@ -311,6 +311,28 @@ class DialPlanService:
             )
             return await self.version(number)
 
+    async def refresh_calendar(self) -> None:
+        """The calendar changed (an override, a notice): Asterisk gets the versions it
+        runs again, with the days compiled afresh — no new version. ``PublishFailed``
+        if Asterisk does not take them (it keeps the former days until the next try)."""
+        s = self.settings
+        async with repo.publish_lock(self.pool) as conn:
+            plans = await live_plans(conn, s.keep, s.default)
+            day_of = await self.calendar.day_function()
+            today = self.clock().astimezone(ZoneInfo(s.compile.timezone)).date()
+            release = build_release(
+                plans, s.compile, calendar_days(today, s.calendar_ahead_days, day_of)
+            )
+            try:
+                await self.publisher.publish(release.compiled, release.entry, release.calendar)
+            except PublishFailed as exc:
+                raise PublishFailed(
+                    f"the calendar is saved, but Asterisk did not take it ({exc.message}); "
+                    "callers are routed on the former days until the next publish",
+                    version=release.live,
+                ) from exc
+        log.info("dial plan calendar refreshed", live=release.live)
+
     async def _release(self, conn: Any, number: int, plan: Plan) -> Release:
         """The new version first, then those kept for callers still in them."""
         s = self.settings

@@ -9,7 +9,7 @@ first, so a row written by another process counts too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,14 @@ class Calendar:
         self.pool = pool
         self.overrides: Mapping[date, Override] = {}
         self.notices: Mapping[int, Notice] = {}
+        # told after every change (the dial plan compiles the calendar into Asterisk's
+        # dialplan, so it must hear of it); a listener's error reaches the admin
+        self.listeners: list[Callable[[], Awaitable[None]]] = []
+
+    async def _changed(self) -> None:
+        await self.load()
+        for listener in self.listeners:
+            await listener()
 
     async def load(self) -> None:
         """Read the overrides and notices again (both replaced at once)."""
@@ -91,13 +99,13 @@ class Calendar:
             holiday=override.holiday,
             by=by,
         )
-        await self.load()
+        await self._changed()
 
     async def clear_override(self, day: date, by: str = "") -> bool:
         """Back to the official calendar for ``day``; True if there was an override."""
         cleared = await calendar_repo.delete_override(self.pool, day)
         log.info("calendar override cleared", day=day.isoformat(), cleared=cleared, by=by)
-        await self.load()
+        await self._changed()
         return cleared
 
     async def set_notice(self, notice: Notice, by: str) -> None:
@@ -109,12 +117,12 @@ class Calendar:
             make_up_days=len(notice.make_up_days),
             by=by,
         )
-        await self.load()
+        await self._changed()
 
     async def clear_notice(self, year: int, by: str) -> bool:
         cleared = await calendar_repo.delete_notice(self.pool, year)
         log.info("calendar notice removed", year=year, cleared=cleared, by=by)
-        await self.load()
+        await self._changed()
         return cleared
 
 

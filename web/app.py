@@ -192,7 +192,9 @@ def init_app(
     AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
     CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
-    app[DIALPLAN] = dialplan or dial_plan_service(settings, pool, prompts=app[PROMPTS])
+    app[DIALPLAN] = dialplan or dial_plan_service(
+        settings, pool, calendar=app[CALENDAR], prompts=app[PROMPTS]
+    )
     DialPlanViews(app[DIALPLAN]).add_routes(app)
     openapi.add_routes(app)
     PromptViews(app[PROMPTS]).add_routes(app)

@@ -37,8 +37,9 @@ from ami import AmiClient
 from calls.service import QueueWaiting
 from core.actor import Actor, Role
 from core.settings import Settings
+from tests.dialplan_fakes import FakePublisher
 from tests.e2e.agents import PIN, make_roster
-from web.app import init_app
+from web.app import DIALPLAN, init_app
 from web.metrics import Metrics
 from web.sessions import Sessions
 
@@ -122,6 +123,9 @@ async def open_floor(
         Metrics(ami, QueueWaiting(ami)),
         service,
     )
+    # no web test publishes to the sandbox's Asterisk (tests/e2e/ do): a stand-in that
+    # records what it was handed
+    app[DIALPLAN].publisher = FakePublisher()
     if extra_routes is not None:
         extra_routes(app)
     try:

@@ -3,14 +3,14 @@ and official flag; overrides; a year's official notice; /healthz's warning."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ami.client import ConnectionState
 from ivr.calendar import unofficial_years
 from tests.web.conftest import SUPERVISOR, Floor
-from web.app import AMI, CALENDAR, SETTINGS
+from web.app import AMI, CALENDAR, DIALPLAN, SETTINGS
 
 NOTICE_2027 = {
     "holidays": [
@@ -92,6 +92,32 @@ async def test_an_override_names_a_holiday_and_is_cleared(floor: Floor) -> None:
         "chinese_calendar",
     )
     assert await floor.app[CALENDAR].is_working_day(date(2026, 12, 1))
+
+
+async def test_a_calendar_change_reaches_the_compiled_dial_plan_at_once(floor: Floor) -> None:
+    """The time switch and holiday greeting run in Asterisk from a compiled calendar: an
+    override is handed to the publisher with the versions Asterisk runs, no republish
+    needed (the sandbox's own days: tomorrow, as the service's clock says)."""
+    publisher = floor.app[DIALPLAN].publisher
+    tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    admin = await floor.admin_headers()
+    path = f"/api/admin/calendar/overrides/{tomorrow.isoformat()}"
+    made = await floor.client.put(
+        path, headers=admin, json={"kind": "holiday", "holiday": "national_day"}
+    )
+    assert made.status == 200, await made.text()
+    versions, _, calendar = publisher.releases[-1]
+    assert versions == (0,)  # nothing published: the default plan, no new version
+    assert "HL_DAY=holiday" in _compiled_day(calendar, tomorrow)
+    assert "HL_HOLIDAY=national_day" in _compiled_day(calendar, tomorrow)
+    await floor.client.delete(path, headers=admin)
+    assert "national_day" not in _compiled_day(publisher.releases[-1][2], tomorrow)
+
+
+def _compiled_day(calendar: str, day: date) -> str:
+    """The compiled calendar's extension for ``day``, or "" (an ordinary day)."""
+    head = f"exten => {day:%Y%m%d},1,"
+    return calendar.split(head, 1)[1].split("exten =>", 1)[0] if head in calendar else ""
 
 
 async def test_the_supervisors_calendar_route_writes_the_same_overrides(floor: Floor) -> None:
