@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.openapi import Operations, path_param, query_param, ref
 from dialplan.views import PREFIX
 
-TAG = "dial plans"
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _refusals(*statuses: int) -> dict[str, Any]:
-    why = {
+ops = Operations(
+    tag="dial plans",
+    why={
         400: "malformed: the error names the field (dialplan.invalid, input.invalid)",
         401: "no session (auth.required)",
         403: "not an admin (auth.forbidden)",
@@ -29,49 +19,19 @@ def _refusals(*statuses: int) -> dict[str, Any]:
         422: "the plan would break calls: details.problems lists each (dialplan.problems)",
         502: "Asterisk did not take it; the former live version stays live"
         " (dialplan.publish_failed)",
-    }
-    return {str(s): _json(ERROR, why[s]) for s in (401, 403, *statuses)}
-
-
-def _op(
-    summary: str,
-    ok: tuple[int, dict[str, Any], str],
-    *refusals: int,
-    body: dict[str, Any] | None = None,
-    params: tuple[dict[str, Any], ...] = (),
-) -> dict[str, Any]:
-    status, schema, what = ok
-    op: dict[str, Any] = {
-        "tags": [TAG],
-        "summary": summary,
-        "security": [{"session": []}],
-        "responses": {str(status): _json(schema, what), **_refusals(*refusals)},
-    }
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        op["parameters"] = list(params)
-    return op
+    },
+)
+_op = ops.op
+_ref = ref
+_ID = {"type": "integer", "minimum": 1}
 
 
 def _path_param(name: str, what: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": what,
-        "schema": {"type": "integer", "minimum": 1},
-    }
+    return path_param(name, what, _ID)
 
 
 def _query(name: str, what: str, *, required: bool = False) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": what,
-        "schema": {"type": "integer", "minimum": 1},
-    }
+    return query_param(name, what, _ID, required=required)
 
 
 DRAFT = _path_param("draft", "the draft's id")

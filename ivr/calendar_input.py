@@ -25,6 +25,7 @@ NOTE_MAX = 200
 RANGES_MAX = 20  # a notice has seven holidays; room for a split one or two
 MAKE_UP_MAX = 20
 YEAR_MIN, YEAR_MAX = 2000, 2100
+RANGE_MAX_DAYS = 400  # the dates one GET /api/admin/calendar may ask for
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 

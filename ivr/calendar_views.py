@@ -25,10 +25,14 @@ from core.encoding import json_dumps
 from core.errors import InvalidInput
 from core.request_actor import actor_of
 from ivr.calendar import HOLIDAYS, Day, Notice
-from ivr.calendar_input import notice_from_json, override_from_json, parse_date, parse_year
+from ivr.calendar_input import (
+    RANGE_MAX_DAYS,
+    notice_from_json,
+    override_from_json,
+    parse_date,
+    parse_year,
+)
 from ivr.calendar_service import Calendar, CalendarAdmin, unofficial_warning
-
-RANGE_MAX_DAYS = 400
 
 
 def day_json(day: Day, note: str = "") -> dict[str, Any]:

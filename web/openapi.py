@@ -13,13 +13,19 @@ from typing import Any
 
 from aiohttp import web
 
+from accounts import openapi as accounts_doc
 from core.encoding import json_dumps
 from dialplan import openapi as dialplan_doc
+from ivr import openapi as ivr_doc
 
 Part = tuple[Mapping[str, Any], Mapping[str, Any]]  # (paths, schemas)
 
 # one line per package that serves admin routes
-CONTRIBUTIONS: tuple[Part, ...] = ((dialplan_doc.PATHS, dialplan_doc.SCHEMAS),)
+CONTRIBUTIONS: tuple[Part, ...] = (
+    (accounts_doc.PATHS, accounts_doc.SCHEMAS),
+    (dialplan_doc.PATHS, dialplan_doc.SCHEMAS),
+    (ivr_doc.PATHS, ivr_doc.SCHEMAS),
+)
 
 ERROR_SCHEMA = {
     "type": "object",
