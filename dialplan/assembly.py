@@ -71,7 +71,9 @@ def dial_plan_service(
     service = DialPlanService(
         pool,
         publisher or SessionPublisher(settings),
-        settings=plan_settings(settings, default_plan(settings.entry_number, settings.queue)),
+        settings=plan_settings(
+            settings, default_plan(settings.entry_number, settings.queue, settings.working_hours)
+        ),
         prompts=library,
         calendar=days,
     )
@@ -85,7 +87,7 @@ async def live_files(pool: Any, settings: Settings, now: datetime) -> dict[str, 
     """What ``hotline sandbox up`` writes into ``names.PLANS_DIR``: the live version and
     those kept with it, from PostgreSQL (the default plan while nothing was published),
     the entry numbers and the calendar (with the admins' overrides and notices)."""
-    default = default_plan(settings.entry_number, settings.queue)
+    default = default_plan(settings.entry_number, settings.queue, settings.working_hours)
     options = plan_settings(settings, default)
     calendar = Calendar(pool)
     release = await live_release(

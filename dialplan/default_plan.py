@@ -13,6 +13,9 @@ work generates them.
 
 from __future__ import annotations
 
+import re
+
+from core.errors import ConfigError
 from dialplan.model import (
     HolidayGreeting,
     Hours,
@@ -50,12 +53,73 @@ DEFAULT_PROMPT_TEXTS: dict[str, str] = {
     **{f"{HOLIDAY_PROMPT_PREFIX}{key}": text for key, text in HOLIDAY_GREETINGS.items()},
 }
 
-WORKING_HOURS = (Hours(9 * 60, 13 * 60), Hours(15 * 60 + 30, 19 * 60 + 30))
+ALWAYS = "always"  # working_hours: no time switch at all (a 24-hour centre; the tests)
 MAX_WAIT_S = 300
 
+_DAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?$")
+_PERIOD = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-(([01][0-9]|2[0-3]):([0-5][0-9])|24:00)$")
 
-def default_plan(entry_number: str, queue: str) -> Plan:
-    """The shipped plan for callers of ``entry_number``, served by ``queue``."""
+
+class WorkingHoursError(ConfigError):
+    code = "config.working_hours"
+
+
+def parse_working_hours(text: str) -> tuple[tuple[Weekday, tuple[Hours, ...]], ...] | None:
+    """The centre's working hours (setting ``working_hours``): ``;``-separated groups of
+    a day or day range and its periods, e.g. ``mon-fri 09:00-13:00 15:30-19:30; sat
+    09:00-12:00``; ``always`` (None): open round the clock, every day."""
+    if text.strip() == ALWAYS:
+        return None
+    week: dict[Weekday, tuple[Hours, ...]] = {}
+    for group in filter(None, (g.strip() for g in text.split(";"))):
+        days, *periods = group.split()
+        match = _DAY.fullmatch(days)
+        if match is None or not periods:
+            raise WorkingHoursError(
+                f"working_hours: {group!r} should read like 'mon-fri 09:00-13:00 15:30-19:30'"
+            )
+        first = Weekday[match.group(1).upper()]
+        last = Weekday[(match.group(2) or match.group(1)).upper()]
+        if last < first:
+            raise WorkingHoursError(f"working_hours: {days!r} runs backwards (say mon-fri)")
+        hours = []
+        for period in periods:
+            if not _PERIOD.fullmatch(period):
+                raise WorkingHoursError(f"working_hours: {period!r} is not HH:MM-HH:MM")
+            start, end = (int(t[:2]) * 60 + int(t[3:]) for t in period.split("-"))
+            if end <= start:
+                raise WorkingHoursError(f"working_hours: {period!r} ends before it starts")
+            hours.append(Hours(start, end))
+        for day in Weekday:
+            if first <= day <= last:
+                week[day] = tuple(sorted(hours))
+    if not week:
+        raise WorkingHoursError("working_hours: no day is open; say 'always' for every hour")
+    return tuple(sorted(week.items()))
+
+
+WORKING_HOURS = "mon-fri 09:00-13:00 15:30-19:30"  # the setting's default
+
+
+def default_plan(entry_number: str, queue: str, working_hours: str = WORKING_HOURS) -> Plan:
+    """The shipped plan for callers of ``entry_number``, served by ``queue``, open in
+    ``working_hours`` (``parse_working_hours``; ``always``: no time switch)."""
+    hours = parse_working_hours(working_hours)
+    after_greeting = "queue" if hours is None else "working_hours"
+    switch = (
+        ()
+        if hours is None
+        else (
+            TimeSwitch(
+                "working_hours",
+                hours=hours,
+                open="queue",
+                closed="after_hours",
+                holiday="after_hours",
+                make_up_day=Weekday.MON,
+            ),
+        )
+    )
     return Plan(
         entry_numbers=(entry_number,),
         start="greeting",
@@ -67,16 +131,9 @@ def default_plan(entry_number: str, queue: str) -> Plan:
                 greetings=tuple(
                     (key, f"{HOLIDAY_PROMPT_PREFIX}{key}") for key in HOLIDAY_GREETINGS
                 ),
-                next="working_hours",
+                next=after_greeting,
             ),
-            TimeSwitch(
-                "working_hours",
-                hours=tuple((day, WORKING_HOURS) for day in Weekday if day <= Weekday.FRI),
-                open="queue",
-                closed="after_hours",
-                holiday="after_hours",
-                make_up_day=Weekday.MON,
-            ),
+            *switch,
             Queue(
                 "queue",
                 queue=queue,

@@ -13,19 +13,22 @@ import pytest
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from core.settings import Settings, load_settings
+from dialplan.default_plan import ALWAYS
 
 NO_SCHEDULE_TICK_S = 86_400.0
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    """The environment's settings, with the clock-driven sign-out schedule (R2c) out of
-    the way: the seeded 13:30 / 19:30 sign-outs would otherwise fire in whichever test
-    runs then (the schedule's own test calls its check directly); and passwords hashed
-    cheaply."""
+    """The environment's settings, with the clock out of the way: the seeded 13:30 /
+    19:30 sign-outs (R2c) would otherwise fire in whichever test runs then (the
+    schedule's own test calls its check directly), and the default plan's working hours
+    would send callers to the after-hours message at night (the time switch has tests of
+    its own, with a calendar and a clock they choose); and passwords hashed cheaply."""
     return dataclasses.replace(
         load_settings(os.environ),
         schedule_tick_s=NO_SCHEDULE_TICK_S,
+        working_hours=ALWAYS,
         # argon2 at a test's cost (the production default takes ~0.2 s and 64 MiB a hash)
         password_time_cost=1,
         password_memory_kib=1024,

@@ -14,6 +14,7 @@ import wave
 from ami import AmiActionFailed, AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
+from core import names
 from core.settings import Settings
 from tests.e2e.conftest import EventLog
 
@@ -23,7 +24,8 @@ MEMBER = f"Local/{AGENT_EXTENSION}@agents-local/n"
 
 
 def greeting_seconds(sandbox: Sandbox, settings: Settings) -> float:
-    path = sandbox.root / settings.prompts_dir.lstrip("/") / "greeting.wav"
+    folder = sandbox.root / settings.prompts_dir.lstrip("/") / names.PROMPT_DEFAULT_LANGUAGE
+    path = folder / "greeting.wav"
     with wave.open(str(path)) as wav:
         assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
         return wav.getnframes() / wav.getframerate()

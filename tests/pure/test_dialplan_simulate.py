@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import InvalidInput
-from dialplan.default_plan import default_plan
+from dialplan.default_plan import WorkingHoursError, default_plan, parse_working_hours
 from dialplan.model import Language, Plan, parse_plan
 from dialplan.simulate import Walk, simulate
 from ivr.calendar import Day, DayKind
@@ -254,3 +254,21 @@ def test_the_default_plan() -> None:
     w = simulate(plan, "", datetime(2026, 10, 1, 10, 0, tzinfo=TZ), day_of)
     assert w.steps[1].heard == ("holiday-national_day",)
     assert path(w)[-2:] == ["after_hours", "voicemail"]
+
+
+def test_the_centres_working_hours_setting_shapes_the_default_plan() -> None:
+    plan = default_plan("12333", "hotline", "mon-fri 09:00-12:00; sat 10:00-11:00")
+    saturday_10_30 = datetime(2026, 12, 5, 10, 30, tzinfo=TZ)
+    assert walk("", saturday_10_30, plan).node == "queue"
+    assert walk("", MONDAY_10 + timedelta(hours=3), plan).node == "voicemail"
+    always = default_plan("12333", "hotline", "always")
+    assert "working_hours" not in {n.id for n in always.nodes}
+    assert walk("", datetime(2026, 10, 1, 3, 0, tzinfo=TZ), always).node == "queue"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "mon-fri", "mon-fri 9:00-12:00", "fri-mon 09:00-12:00", "mon 12:00-09:00"]
+)
+def test_working_hours_that_do_not_read_are_refused(text: str) -> None:
+    with pytest.raises(WorkingHoursError):
+        parse_working_hours(text)
