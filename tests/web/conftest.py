@@ -37,7 +37,7 @@ from ami import AmiClient
 from calls.service import QueueWaiting
 from core.actor import Actor, Role
 from core.settings import Settings
-from tests.dialplan_fakes import FakePublisher
+from tests.dialplan_fakes import FakePrompts, FakePublisher
 from tests.e2e.agents import PIN, make_roster
 from web.app import DIALPLAN, init_app
 from web.metrics import Metrics
@@ -124,8 +124,9 @@ async def open_floor(
         service,
     )
     # no web test publishes to the sandbox's Asterisk (tests/e2e/ do): a stand-in that
-    # records what it was handed
+    # records what it was handed; the plans' prompts are taken as recorded
     app[DIALPLAN].publisher = FakePublisher()
+    app[DIALPLAN].prompts = FakePrompts()
     if extra_routes is not None:
         extra_routes(app)
     try:
