@@ -319,7 +319,7 @@ def compile_plan(plan: Plan, version: int, options: CompileOptions) -> Compiled:
     lines = [_HEADER, f"; dial plan version {version}"]
     # R8 is on unless the plan turns it off; inherited (__) so the member leg sees it
     announce = [] if plan.announce_job_number else [f"Set(__{names.ANNOUNCE_VAR}=0)"]
-    start = [*announce, _goto(version, plan.start)]
+    start: list[Step] = [*announce, _goto(version, plan.start)]
     lines += _context(names.plan_marker(version), [("s", start)])
     for node in plan.nodes:
         lines += _context(names.plan_context(version, node.id), _node(node, version, options))

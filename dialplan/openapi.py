@@ -262,6 +262,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "node": _NULLABLE_TEXT,
             "code": {"type": "string"},
             "message": {"type": "string"},
+            "severity": {
+                "type": "string",
+                "enum": ["error", "warning"],
+                "description": "an error stops a publish; a warning does not",
+            },
         },
     },
     "Validation": {

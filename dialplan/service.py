@@ -29,6 +29,7 @@ from dialplan import repo, simulate, validate
 from dialplan.compiler import CompileOptions
 from dialplan.diff import PlanDiff, diff_plans
 from dialplan.model import Language, Plan, Transfer, parse_plan, plan_to_json, prompts_of
+from dialplan.problems import blocking
 from dialplan.publish import Publisher, PublishFailed
 from dialplan.release import (
     DayOf,
@@ -106,7 +107,10 @@ def text_hash(text: str) -> str:
 
 
 def problems_json(problems: tuple[Problem, ...]) -> list[dict[str, Any]]:
-    return [{"node": p.node, "code": p.code, "message": p.message} for p in problems]
+    return [
+        {"node": p.node, "code": p.code, "message": p.message, "severity": p.severity.value}
+        for p in problems
+    ]
 
 
 def _failure(exc: BaseException) -> str:
@@ -237,7 +241,8 @@ class DialPlanService:
         require_admin(actor)
         draft = await self.draft(draft_id)
         plan = read_plan(draft.plan)
-        problems = validate.validate(plan, self.known())
+        # warnings (``Severity.WARNING``) are worth a look; only errors stop a publish
+        problems = blocking(validate.validate(plan, self.known()))
         if problems:
             raise PlanProblems(
                 f"draft {draft.name!r} would break calls: {len(problems)} problem(s) to fix",

@@ -34,6 +34,7 @@ from core.inputs import json_object, whole_number
 from core.request_actor import actor_of
 from dialplan.diff import diff_to_json
 from dialplan.model import Plan
+from dialplan.problems import blocking
 from dialplan.service import DialPlanService, problems_json, require_admin
 from dialplan.simulate import Walk
 from dialplan.versions import AuditEntry, Draft, Version
@@ -218,7 +219,8 @@ class DialPlanViews:
     async def validate(self, request: web.Request) -> web.Response:
         self._admin(request)
         problems = await self.service.validate(self._draft_id(request))
-        return _json({"publishable": not problems, "problems": problems_json(problems)})
+        publishable = not blocking(problems)  # warnings do not stop a publish
+        return _json({"publishable": publishable, "problems": problems_json(problems)})
 
     async def simulate_draft(self, request: web.Request) -> web.Response:
         self._admin(request)
