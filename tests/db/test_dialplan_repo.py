@@ -257,15 +257,13 @@ async def test_the_sandbox_renders_the_live_version_or_else_the_default_plan(
 
     settings = Settings(dialplan_keep_versions=1)
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-    async with pool.acquire() as conn:
-        files = await live_files(conn, settings, now)
-    assert "hotline-plan-v0.conf" in files  # nothing published yet: the default plan
+    files = await live_files(pool, settings, now)
+    assert "plan-v0.conf" in files  # nothing published yet: the default plan
     service = make_service(pool, FakePublisher())
     draft = await service.create_draft(ADMIN, "一", good_plan())
     for _ in range(3):
         await service.publish(draft.id, ADMIN)
-    async with pool.acquire() as conn:
-        files = await live_files(conn, settings, now)
-    plans = sorted(name for name in files if name.startswith("hotline-plan-v"))
-    assert plans == ["hotline-plan-v2.conf", "hotline-plan-v3.conf"]
-    assert all(name.startswith("hotline-plan") for name in files)
+    files = await live_files(pool, settings, now)
+    plans = sorted(name for name in files if name.startswith("plan-v"))
+    assert plans == ["plan-v2.conf", "plan-v3.conf"]
+    assert set(files) == {"entry.conf", "calendar.conf", *plans}
