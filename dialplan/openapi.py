@@ -223,6 +223,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "code": {"type": "string"},
             "severity": {"type": "string", "enum": ["error", "warning"]},
             "message": {"type": "string"},
+            "severity": {
+                "type": "string",
+                "enum": ["error", "warning"],
+                "description": "an error stops a publish; a warning does not",
+            },
         },
     },
     "Validation": {

@@ -14,13 +14,15 @@ from typing import Any
 
 from dialplan.compiler import Compiled, CompileOptions
 from dialplan.model import DEFAULT_LANGUAGE, Language, parse_plan
+from dialplan.problems import AGENT_GREETING_PROMPTS
 from dialplan.publish import PublishFailed
 from dialplan.service import DialPlanService, FixedCalendar, PlanSettings
 from ivr.calendar import Day
 from ivr.calendar import day_of as calendar_day_of
 
 QUEUE = "12333"
-PROMPTS = frozenset({"welcome", "menu-main", "voicemail-intro", "goodbye"})
+# the plan's prompts, and R8's (the job-number greeting) that every queue needs
+PROMPTS = frozenset({"welcome", "menu-main", "voicemail-intro", "goodbye", *AGENT_GREETING_PROMPTS})
 TZ = "Asia/Shanghai"
 
 
