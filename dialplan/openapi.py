@@ -221,7 +221,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "node": _NULLABLE_TEXT,
             "code": {"type": "string"},
-            "severity": {"type": "string", "enum": ["error", "warning"]},
             "message": {"type": "string"},
             "severity": {
                 "type": "string",
