@@ -16,7 +16,7 @@ import aiohttp
 import asyncpg
 
 from agent_state.pins import hash_pin
-from ami import AmiClient
+from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueStatus
 from ami.events import Event, QueueMember
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER
@@ -222,3 +222,34 @@ async def audit(database_url: str, job: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
     finally:
         await conn.close()
+
+
+WAITING_MEMBER = "Local/2010@agents-local/n"
+WAITING_MEMBER_STATE = "Custom:hltest-waiting"
+
+
+@contextlib.asynccontextmanager
+async def waiting_member(ami: AmiClient, queue: str) -> AsyncIterator[None]:
+    """A signed-in member that takes no call (paused, a device that is free): callers
+    join the queue and wait there (with nobody signed in, the dial plan sends them on
+    to its ``when_nobody`` node)."""
+    await ami.action(
+        "Setvar", {"Variable": f"DEVICE_STATE({WAITING_MEMBER_STATE})", "Value": "NOT_INUSE"}
+    )
+    with contextlib.suppress(AmiActionFailed):
+        await ami.action("QueueRemove", {"Queue": queue, "Interface": WAITING_MEMBER})
+    await ami.action(
+        "QueueAdd",
+        {
+            "Queue": queue,
+            "Interface": WAITING_MEMBER,
+            "StateInterface": WAITING_MEMBER_STATE,
+            "MemberName": "9010",
+            "Paused": "true",
+            "Reason": "test",
+        },
+    )
+    try:
+        yield
+    finally:
+        await ami.action("QueueRemove", {"Queue": queue, "Interface": WAITING_MEMBER})

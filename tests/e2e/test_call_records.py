@@ -32,6 +32,7 @@ from calls.model import CallRecord, HungUp, Outcome, Source
 from core.settings import Settings
 from hotline.serve import Service
 from tests.adapter.conftest import eventually
+from tests.e2e.agents import waiting_member
 from tests.e2e.conftest import EventLog
 
 HTTP_PORT = 18081
@@ -310,7 +311,8 @@ async def test_call_abandoned_in_the_queue(
     settings: Settings,
 ) -> None:
     number = unique_number()
-    result = await sipp.call(settings.entry_number, caller=number, talk_ms=13_000)
+    async with waiting_member(empty_queue, settings.queue):  # a signed-in, busy agent
+        result = await sipp.call(settings.entry_number, caller=number, talk_ms=13_000)
     assert result.ok, result.output[-1500:]
     row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_QUEUE, HungUp.CALLER)

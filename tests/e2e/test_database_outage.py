@@ -101,7 +101,16 @@ async def _every_route_answers_json(service: Service, port: int, token: str) -> 
     JSON (a 503 or its answer from memory), never a 500 or plain text."""
     assert service.runner is not None
     headers = {"Authorization": f"Bearer {token}"}
-    params = {"job": "1008", "linkedid": "1700000000.1", "day": "2025-01-01"}
+    params = {
+        "job": "1008",
+        "linkedid": "1700000000.1",
+        "day": "2025-01-01",
+        "year": "2027",
+        "draft": "1",
+        "version": "1",
+        "language": "zh",
+        "name": "greeting",
+    }
     seen = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         for route in service.runner.app.router.routes():

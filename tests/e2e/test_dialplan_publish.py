@@ -6,7 +6,6 @@ Asterisk does not take is rolled back; a publish drops no caller mid-menu.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import struct
 import time
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ami import AmiActionFailed, AmiClient
+from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import PUBLISH_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core import names
@@ -29,11 +28,10 @@ from dialplan.compiler import (
 )
 from dialplan.model import Plan, parse_plan
 from dialplan.publish import AsteriskPublisher, PublishFailed, read_folder, write_folder
+from tests.e2e.agents import waiting_member
 from tests.e2e.conftest import EventLog
 
 PROMPTS = ("t-lang", "t-main", "t-sub", "t-hold", "t-bye", "t-closed")
-MEMBER = "Local/2010@agents-local/n"
-MEMBER_STATE = "Custom:hltest-dialplan"
 
 
 def menus_plan(entry: str, queue: str) -> Plan:
@@ -150,30 +148,6 @@ def path_of(observer: EventLog, caller: str) -> list[tuple[str, str, str]]:
         (e.get("Version"), e.get("Node"), e.get("PromptLanguage"))
         for _, e in observer.matching("UserEvent", UserEvent=names.EVENT_NODE, Linkedid=linkedid)
     ]
-
-
-@contextlib.asynccontextmanager
-async def waiting_member(ami: AmiClient, queue: str) -> AsyncIterator[None]:
-    """A signed-in member that takes no call (paused, a device that is free): callers
-    join the queue and wait."""
-    await ami.action("Setvar", {"Variable": f"DEVICE_STATE({MEMBER_STATE})", "Value": "NOT_INUSE"})
-    with contextlib.suppress(AmiActionFailed):
-        await ami.action("QueueRemove", {"Queue": queue, "Interface": MEMBER})
-    await ami.action(
-        "QueueAdd",
-        {
-            "Queue": queue,
-            "Interface": MEMBER,
-            "StateInterface": MEMBER_STATE,
-            "MemberName": "9010",
-            "Paused": "true",
-            "Reason": "test",
-        },
-    )
-    try:
-        yield
-    finally:
-        await ami.action("QueueRemove", {"Queue": queue, "Interface": MEMBER})
 
 
 async def test_callers_keys_choose_the_language_and_both_menu_levels(
