@@ -141,8 +141,8 @@ async def publish(http: aiohttp.ClientSession, api: str, token: str, plan: dict[
     async with http.post(f"{api}/admin/dialplan/drafts/{body['id']}/publish", headers=auth) as r:
         answer = await r.json()
         seconds = time.perf_counter() - began
-        if r.status != 200:
-            raise RuntimeError(f"publish: {r.status} {answer}")
+        if r.status != 201:
+            raise RuntimeError(f"publish: {r.status} {answer.get('error')} {answer.get('message')}")
     return seconds
 
 
