@@ -47,7 +47,8 @@ from core.logging import configure_logging
 from core.settings import Settings, load_settings
 from db.migrate import migrate
 from dialplan.compiler import CompileOptions, compile_plan
-from dialplan.model import DEFAULT_LANGUAGE, parse_plan
+from dialplan.model import DEFAULT_LANGUAGE
+from dialplan.plan_json import parse_plan
 from dialplan.publish import read_folder, write_folder
 from dialplan.validate import Known, validate
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dialplan.model import Plan, plan_to_json
+from dialplan.model import Plan
+from dialplan.plan_json import plan_to_json
 
 
 @dataclass(frozen=True)

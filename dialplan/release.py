@@ -15,7 +15,8 @@ from typing import Any
 
 from dialplan import compiler, repo
 from dialplan.compiler import Compiled, CompileOptions
-from dialplan.model import Plan, parse_plan
+from dialplan.model import Plan
+from dialplan.plan_json import parse_plan
 from ivr.calendar import Day
 
 DayOf = Callable[[date], Day]

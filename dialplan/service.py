@@ -28,7 +28,8 @@ from core.logging import get_logger
 from dialplan import repo, simulate, validate
 from dialplan.compiler import CompileOptions
 from dialplan.diff import PlanDiff, diff_plans
-from dialplan.model import Language, Plan, Transfer, parse_plan, plan_to_json, prompts_of
+from dialplan.model import Language, Plan, Transfer, prompts_of
+from dialplan.plan_json import parse_plan, plan_to_json
 from dialplan.publish import Publisher, PublishFailed
 from dialplan.release import (
     DayOf,

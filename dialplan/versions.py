@@ -58,7 +58,7 @@ TRANSITIONS = frozenset(
 class Draft:
     id: int
     name: str
-    plan: dict[str, Any]  # the JSON form (dialplan.model.plan_to_json)
+    plan: dict[str, Any]  # the JSON form (dialplan.plan_json.plan_to_json)
     revision: int
     created_by: str
     created_at: datetime

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from dialplan.compiler import Compiled, CompileOptions
-from dialplan.model import DEFAULT_LANGUAGE, Language, parse_plan
+from dialplan.model import DEFAULT_LANGUAGE, Language
+from dialplan.plan_json import parse_plan
 from dialplan.problems import AGENT_GREETING_PROMPTS
 from dialplan.publish import PublishFailed
 from dialplan.service import DialPlanService, FixedCalendar, PlanSettings

@@ -26,7 +26,8 @@ from dialplan.compiler import (
     compile_entry,
     compile_plan,
 )
-from dialplan.model import Plan, parse_plan
+from dialplan.model import Plan
+from dialplan.plan_json import parse_plan
 from dialplan.publish import AsteriskPublisher, PublishFailed, read_folder, write_folder
 from tests.e2e.agents import waiting_member
 from tests.e2e.conftest import EventLog

@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dialplan.model import Language, Plan, parse_plan
+from dialplan.model import Language, Plan
+from dialplan.plan_json import parse_plan
 from dialplan.validate import AGENT_GREETING_PROMPTS, Known
 
 WORKING = [["09:00", "13:00"], ["15:30", "19:30"]]

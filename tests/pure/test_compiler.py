@@ -25,7 +25,8 @@ from dialplan.compiler import (
     count_extensions,
     files,
 )
-from dialplan.model import PlanError, parse_plan
+from dialplan.model import PlanError
+from dialplan.plan_json import parse_plan
 from ivr.calendar import Day, DayKind
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "dialplan"

@@ -9,7 +9,8 @@ import pytest
 
 from core.errors import InvalidInput
 from dialplan.default_plan import WorkingHoursError, default_plan, parse_working_hours
-from dialplan.model import Language, Plan, parse_plan
+from dialplan.model import Language, Plan
+from dialplan.plan_json import parse_plan
 from dialplan.simulate import Walk, simulate
 from ivr.calendar import Day, DayKind
 from tests.pure.dialplan_examples import changed, plan_json

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from dialplan.default_plan import DEFAULT_PROMPT_TEXTS, HOLIDAY_GREETINGS, default_plan
-from dialplan.model import Language, Menu, Plan, Queue, parse_plan
+from dialplan.model import Language, Menu, Plan, Queue
+from dialplan.plan_json import parse_plan
 from dialplan.validate import (
     AGENT_GREETING_PROMPTS,
     Known,

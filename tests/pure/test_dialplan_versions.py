@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from dialplan.diff import diff_plans, diff_to_json
-from dialplan.model import PlanError, parse_plan
+from dialplan.model import PlanError
+from dialplan.plan_json import parse_plan
 from dialplan.service import read_plan
 from dialplan.versions import TRANSITIONS, Version, VersionState, check_label, kept, may_change
 from tests.dialplan_fakes import good_plan
