@@ -320,6 +320,17 @@ def convert_command(source: str, kind: AudioType, out_wav: str) -> list[str]:
     return ["sox", "-G", "-t", kind.value, source, *_TO_ASTERISK, "-t", "wav", out_wav]
 
 
+def generated_command(out_wav: str, seconds: float, *, tone_hz: int | None = None) -> list[str]:
+    """``seconds`` of silence (or of a sine tone: tests' stand-in prompts) in the
+    format Asterisk plays."""
+    sound = (
+        ["trim", "0", f"{seconds:g}"]
+        if tone_hz is None
+        else ["synth", f"{seconds:g}", "sine", str(tone_hz)]
+    )
+    return ["sox", "-n", *_TO_ASTERISK, out_wav, *sound]
+
+
 def stats_command(wav: str) -> list[str]:
     return ["sox", "-t", "wav", wav, "-n", "stats"]
 

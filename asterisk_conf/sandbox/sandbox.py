@@ -47,7 +47,7 @@ from dialplan.publish import read_folder, write_folder
 from ivr.audio import AudioTools
 from ivr.prompt_files import PromptLibrary
 from ivr.prompt_service import limits_of
-from ivr.prompts import default_prompts
+from ivr.prompts import default_prompts, generated_command
 
 log = get_logger("sandbox")
 
@@ -330,7 +330,11 @@ class Sandbox:
         wanted = str(self.settings.hold_reminder_s)
         if not wait.exists() or not stamp.exists() or stamp.read_text() != wanted:
             host.run(
-                ["chroot", str(self.root), *silence_command(f"{inside}/{HOLD_WAIT_FILE}", wanted)],
+                [
+                    "chroot",
+                    str(self.root),
+                    *generated_command(f"{inside}/{HOLD_WAIT_FILE}", float(wanted)),
+                ],
                 timeout=60,
                 env={"PATH": "/usr/bin:/bin"},
             )
@@ -340,26 +344,6 @@ class Sandbox:
         if not target.exists() or target.read_bytes() != reminder.read_bytes():
             shutil.copyfile(reminder, target)
             target.chmod(0o644)
-
-
-def silence_command(out_wav: str, seconds: str) -> list[str]:
-    """sox: ``seconds`` of silence in the format Asterisk plays (8 kHz mono 16-bit)."""
-    return [
-        "sox",
-        "-n",
-        "-r",
-        "8000",
-        "-c",
-        "1",
-        "-b",
-        "16",
-        "-e",
-        "signed-integer",
-        out_wav,
-        "trim",
-        "0",
-        seconds,
-    ]
 
 
 async def _migrate(database_url: str) -> list[str]:

@@ -11,6 +11,7 @@ from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueRemove, QueueStatus
 from ami.events import QueueMember
 from core import names
+from ivr.prompts import generated_command
 
 # R8's prompts, short tones standing in until the prompt generator has made them
 ANNOUNCE_PROMPTS = (
@@ -31,25 +32,7 @@ def ensure_test_prompts(
             continue
         inside = f"{prompts_dir}/{language}/{name}.wav"
         subprocess.run(
-            [
-                "chroot",
-                str(root),
-                "sox",
-                "-n",
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-b",
-                "16",
-                "-e",
-                "signed-integer",
-                inside,
-                "synth",
-                "0.2",
-                "sine",
-                "440",
-            ],
+            ["chroot", str(root), *generated_command(inside, 0.2, tone_hz=440)],
             check=True,
             timeout=30,
         )
