@@ -29,6 +29,9 @@ QUEUE_EXIT = "hotline-queue-exit"
 # the folder under Asterisk's config dir that the publisher writes (entry, calendar, one
 # file per kept plan version); extensions.conf includes every ``*.conf`` in it
 PLANS_DIR = "hotline-plans"
+# in PLANS_DIR, the live plan's queue announcements; queues.conf includes it, and
+# extensions.conf's "*.conf" include does not match it
+PLANS_QUEUES_FILE = "queues.inc"
 
 # ---- voicemail (voicemail.conf): the callers' messages that become callbacks (R12) ------
 VOICEMAIL_CONTEXT = "hotline"  # voicemail.conf's context

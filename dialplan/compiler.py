@@ -14,7 +14,8 @@ context holds only the keep-your-place keys the published plans use.
 
 The files (``files``/``plan_files``), all under ``names.PLANS_DIR``: ``entry.conf``
 (``[from-pstn]`` → the live version, and the queue exit), ``calendar.conf``
-(``[hotline-calendar]``), and ``plan-v<N>.conf`` for each version kept.
+(``[hotline-calendar]``), ``plan-v<N>.conf`` for each version kept, and the live
+version's queue announcements (``dialplan.queue_settings``, ``queues.inc``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from dialplan.model import (
     Transfer,
     Voicemail,
 )
+from dialplan.queue_settings import QUEUES_FILE, Announce, announcements, compile_queue_settings
 from ivr.calendar import Day, DayKind
 
 ENTRY_FILE = "entry.conf"
@@ -87,6 +89,8 @@ class Compiled:
     text: str  # the file plan-v<N>.conf
     contexts: Mapping[str, int]  # each context it defines → its extension count (the check)
     keep_place_digits: frozenset[str] = field(default=frozenset())  # for names.QUEUE_EXIT
+    # queue → its announcements (the live version's become ``QUEUES_FILE``)
+    announced: Mapping[str, Announce] = field(default_factory=dict)
 
     @property
     def marker(self) -> str:
@@ -329,7 +333,7 @@ def compile_plan(plan: Plan, version: int, options: CompileOptions) -> Compiled:
         for n in plan.nodes
         if isinstance(n, Queue) and n.keep_place_digit and n.keep_place
     )
-    return Compiled(version, text, count_extensions(text), digits)
+    return Compiled(version, text, count_extensions(text), digits, announcements(plan.nodes))
 
 
 def compile_entry(
@@ -406,6 +410,8 @@ def compile_calendar(days: Iterable[Day]) -> str:
 def plan_files(compiled: Sequence[Compiled], entry: str, calendar: str) -> dict[str, str]:
     """``{file name: text}`` of everything under ``names.PLANS_DIR``."""
     out = {ENTRY_FILE: entry, CALENDAR_FILE: calendar}
+    # app_queue's announcements are queue settings: the live version's (the first)
+    out[QUEUES_FILE] = compile_queue_settings(compiled[0].announced if compiled else {})
     out.update({c.file_name: c.text for c in compiled})
     return out
 

@@ -28,6 +28,7 @@ from dialplan.model import (
     successors,
 )
 from dialplan.problems import Known, PlanGraph, Problem, Severity, show
+from dialplan.queue_settings import conflicts
 
 # ---- names --------------------------------------------------------------------------------
 
@@ -149,6 +150,28 @@ def queues(plan: Plan, known: Known, g: PlanGraph) -> Iterator[Problem]:
                 f"Queue node '{node.id}' needs both keep_place_digit and keep_place (the key "
                 "a caller presses to be called back, and the node that takes them): set "
                 "both, or neither.",
+            )
+
+
+def queue_announcements(plan: Plan, known: Known, g: PlanGraph) -> Iterator[Problem]:
+    """app_queue's announcements are a setting of the queue, not of the node."""
+    for queue, nodes in conflicts(plan.nodes).items():
+        listed = ", ".join(f"'{n.id}'" for n in nodes)
+        yield Problem(
+            nodes[0].id,
+            "queue_announce_conflict",
+            f"Queue nodes {listed} send callers to queue {show(queue)} with different "
+            "announcements (announce_position, announce_every_s), but a queue has one "
+            "setting for all its callers: give them the same values.",
+        )
+    for node in plan.nodes:
+        if isinstance(node, Queue) and node.announce_position and not node.announce_every_s:
+            yield Problem(
+                node.id,
+                "queue_announce_never",
+                f"Queue node '{node.id}' announces the caller's position, but "
+                "announce_every_s is 0, so it is never announced: set how often (in "
+                "seconds), or turn announce_position off.",
             )
 
 

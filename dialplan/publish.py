@@ -7,6 +7,13 @@ warning, an unreadable ``#include`` is left out), so after ``dialplan reload`` t
 publisher reads ``dialplan show`` back and wants every context of the files with at
 least the extension count the compiler wrote, the live version's marker
 (``names.plan_marker``) among them.
+
+Then the queue settings (``dialplan.queue_settings``, the live version's
+announcements): AMI ``QueueReload`` with ``Parameters: yes`` re-reads ``queues.conf``
+(and the file it includes) and answers an error when Asterisk cannot parse it (an
+addition to a queue that does not exist, a bad line), which counts as not taken. It
+re-reads the queues' settings only: dynamic members, their pause state and waiting
+callers stay.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from ami import AmiClient, AmiError
+from ami import AmiActionFailed, AmiClient, AmiError
 from core.errors import HotlineError
 from core.logging import get_logger
 from dialplan.compiler import (
@@ -31,6 +38,7 @@ from dialplan.compiler import (
     count_extensions,
     plan_files,
 )
+from dialplan.queue_settings import QUEUES_FILE
 
 log = get_logger("dialplan")
 
@@ -93,7 +101,7 @@ def read_folder(folder: Path) -> dict[str, str]:
     return {
         path.name: path.read_text(encoding="utf-8")
         for path in sorted(folder.iterdir())
-        if path.name in (ENTRY_FILE, CALENDAR_FILE) or PLAN_FILE.fullmatch(path.name)
+        if path.name in (ENTRY_FILE, CALENDAR_FILE, QUEUES_FILE) or PLAN_FILE.fullmatch(path.name)
     }
 
 
@@ -157,6 +165,17 @@ class AsteriskPublisher:
 
     async def _reload_and_check(self, expected: Mapping[str, int]) -> None:
         await self.ami.command("dialplan reload", timeout=self.check_timeout_s)
+        await self._check_dialplan(expected)
+        try:
+            await self._reload_queue_settings()
+        except AmiActionFailed as exc:
+            raise _NotTaken(f"the queue settings ({QUEUES_FILE}): {exc}") from exc
+
+    async def _reload_queue_settings(self) -> None:
+        headers = {"Parameters": "yes", "Members": "no", "Rules": "no"}
+        await self.ami.action("QueueReload", headers, as_list=False, timeout=self.check_timeout_s)
+
+    async def _check_dialplan(self, expected: Mapping[str, int]) -> None:
         deadline = time.monotonic() + self.check_timeout_s
         while True:
             loaded = parse_dialplan_show(
@@ -173,6 +192,7 @@ class AsteriskPublisher:
         write_folder(self.folder, previous, self.gid)
         try:
             await self.ami.command("dialplan reload", timeout=self.check_timeout_s)
+            await self._reload_queue_settings()
         except AmiError as exc:
             log.error("reload after restoring the previous dial plan failed", error=exc.code)
 

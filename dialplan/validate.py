@@ -14,7 +14,9 @@ look at one node at a time in ``dialplan.node_rules``):
 - menus: ``menu_no_choices``, ``menu_duplicate_digit``, ``menu_leads_nowhere``,
   ``menu_retries_forever`` (warning)
 - prompts: ``missing_prompt``, ``missing_agent_greeting_prompt`` (warning)
-- queues: ``unknown_queue``, ``queue_max_wait_incomplete``, ``queue_keep_place_incomplete``
+- queues: ``unknown_queue``, ``queue_max_wait_incomplete``, ``queue_keep_place_incomplete``,
+  ``queue_announce_conflict`` (two nodes, one queue, different announcements: they are
+  a setting of the queue), ``queue_announce_never`` (position on, no interval)
 - transfers: ``transfer_number_not_allowed``, ``transfer_to_entry_number``
 - entry numbers: ``duplicate_entry_number``, ``entry_number_taken``
 - calendar: ``time_switch_never_open`` (warning), ``unknown_holiday`` (warning)
@@ -32,6 +34,7 @@ from dialplan.node_rules import (
     entry_numbers,
     menu_to_itself,
     menus,
+    queue_announcements,
     queues,
     transfers,
     unsafe_values,
@@ -212,6 +215,7 @@ RULES: tuple[Rule, ...] = (
     missing_prompts,
     missing_agent_greeting,
     queues,
+    queue_announcements,
     transfers,
     calendar,
 )

@@ -27,6 +27,7 @@ from dialplan.compiler import (
 )
 from dialplan.model import PlanError
 from dialplan.plan_json import parse_plan
+from dialplan.queue_settings import QUEUES_FILE, QueueSettingsError
 from ivr.calendar import Day, DayKind
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "dialplan"
@@ -245,13 +246,24 @@ _EXTEN = re.compile(
     r"[A-Z][A-Za-z]+\([A-Za-z0-9 _:/,.=&|<>!+%$@{}()\[\]\"*#?-]*\)$"
 )
 _COMMENT = re.compile(r"^; [^\n]*$")
+# queues.inc: additions to a queue's section, and the announcement settings
+_QUEUE_ADDITION = re.compile(r"^\[[A-Za-z0-9_-]{1,32}\]\(\+\)$")
+_QUEUE_SETTING = re.compile(
+    r"^((min-)?announce-frequency = [0-9]{1,3}|announce-position = (yes|no)"
+    r"|announce-holdtime = yes)$"
+)
 
 
 def _lines_are_whitelisted(text: str) -> None:
     for line in text.splitlines():
-        assert line == "" or _CONTEXT.match(line) or _EXTEN.match(line) or _COMMENT.match(line), (
-            line
-        )
+        assert (
+            line == ""
+            or _CONTEXT.match(line)
+            or _EXTEN.match(line)
+            or _COMMENT.match(line)
+            or _QUEUE_ADDITION.match(line)
+            or _QUEUE_SETTING.match(line)
+        ), line
         if line.startswith(";"):
             assert line.startswith(("; Compiled by hotline", "; dial plan version")), line
 
@@ -278,6 +290,40 @@ def test_hostile_text_is_refused_or_inert(
 def test_every_compiled_line_is_whitelisted() -> None:
     for text in compiled_files().values():
         _lines_are_whitelisted(text)
+
+
+def _queues_inc(**queue_node: Any) -> str:
+    plan = copy.deepcopy(PLAN)
+    plan["nodes"][8].update(queue_node)
+    return files([(parse_plan(plan), 3)], DAYS, OPTIONS)[QUEUES_FILE]
+
+
+def test_a_queue_that_announces_gets_its_settings_in_queues_inc() -> None:
+    text = _queues_inc(announce_position=True, announce_every_s=5)
+    assert "[12333](+)" in text
+    for line in ("announce-frequency = 5", "min-announce-frequency = 5"):
+        assert line in text.splitlines()
+    assert "announce-position = yes" in text and "announce-holdtime = yes" in text
+    assert "announce-position = no" in _queues_inc(announce_position=False)
+
+
+def test_a_plan_without_announcements_leaves_queues_conf_as_it_is() -> None:
+    text = _queues_inc(announce_position=False, announce_every_s=0)
+    assert text.splitlines() == [text.splitlines()[0]] and text.startswith("; Compiled by")
+
+
+def test_only_the_live_versions_announcements_are_compiled() -> None:
+    quiet = copy.deepcopy(PLAN)
+    quiet["nodes"][8].update(announce_position=False, announce_every_s=0)
+    live_quiet = files([(parse_plan(quiet), 4), (parse_plan(PLAN), 3)], DAYS, OPTIONS)
+    assert "(+)" not in live_quiet[QUEUES_FILE]
+
+
+def test_two_queue_nodes_announcing_differently_in_one_queue_are_refused() -> None:
+    plan = copy.deepcopy(PLAN)
+    plan["nodes"].append({**plan["nodes"][8], "id": "queue2", "announce_every_s": 30})
+    with pytest.raises(QueueSettingsError):
+        compile_plan(parse_plan(plan), 1, OPTIONS)
 
 
 def test_caller_keys_only_select_fixed_extensions() -> None:

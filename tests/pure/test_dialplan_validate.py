@@ -144,6 +144,28 @@ FAILING: list[tuple[str, Plan, str, str | None]] = [
         "pension",
     ),
     (
+        "two queue nodes announce differently in one queue",
+        _raw(
+            _add(
+                {
+                    "kind": "queue",
+                    "id": "pension_again",
+                    "queue": "pension",
+                    "when_nobody": "after_hours",
+                    "announce_every_s": 30,
+                }
+            )
+        ),
+        "queue_announce_conflict",
+        "pension",
+    ),
+    (
+        "a position announcement that never comes",
+        changed(pension={"announce_position": True}),
+        "queue_announce_never",
+        "pension",
+    ),
+    (
         "a transfer to the hotline's own number",
         changed(labour_inspection={"number": "12333"}),
         "transfer_to_entry_number",
@@ -202,6 +224,30 @@ PASSING: list[tuple[str, Plan, str]] = [
         "a queue without keep-place",
         changed(pension={"keep_place_digit": None, "keep_place": None}),
         "queue_keep_place_incomplete",
+    ),
+    (
+        "two queue nodes announce alike in one queue",
+        _raw(
+            lambda raw: (
+                raw["nodes"].append(
+                    {
+                        "kind": "queue",
+                        "id": "pension_again",
+                        "queue": "pension",
+                        "when_nobody": "after_hours",
+                        "announce_position": True,
+                        "announce_every_s": 30,
+                    }
+                ),
+                raw["nodes"][6].update({"announce_position": True, "announce_every_s": 30}),
+            )
+        ),
+        "queue_announce_conflict",
+    ),
+    (
+        "a position announcement every 30 s",
+        changed(pension={"announce_position": True, "announce_every_s": 30}),
+        "queue_announce_never",
     ),
     (
         "working hours reach only voicemail",
