@@ -99,13 +99,13 @@ class Settings:
     feature_busy: str = "*22"
     # Where Asterisk reads our prompts, as a path in Asterisk's own file system
     prompts_dir: str = "/var/lib/hotline/prompts"
-    # Dial plans (issue 10): besides the live version, this many versions that were live
-    # before stay loaded, so a caller mid-menu finishes in the version they began in
     # The centre's working hours, the default plan's time switch (a plan an admin
     # publishes has its own): "mon-fri 09:00-13:00 15:30-19:30; sat 09:00-12:00", or
     # "always" (no time switch: a 24-hour centre; the tests, which must not depend on
     # the hour they run at)
     working_hours: str = "mon-fri 09:00-13:00 15:30-19:30"
+    # Dial plans (issue 10): besides the live version, this many versions that were live
+    # before stay loaded, so a caller mid-menu finishes in the version they began in
     dialplan_keep_versions: int = 2
     # the calendar compiled with a publish covers yesterday to this many days ahead
     dialplan_calendar_days: int = 400
