@@ -266,5 +266,5 @@ async def test_the_sandbox_renders_the_live_version_or_else_the_default_plan(
     files = await live_files(pool, settings, now)
     plans = sorted(name for name in files if name.startswith("plan-v"))
     assert plans == ["plan-v2.conf", "plan-v3.conf"]
-    assert set(files) == {"entry.conf", "calendar.conf", *plans}
+    assert set(files) == {"entry.conf", "calendar.conf", "queues.inc", *plans}
     assert "Goto(hl-v3,s,1)" in files["entry.conf"]
