@@ -21,8 +21,6 @@ ops = Operations(
         " (dialplan.publish_failed)",
     },
 )
-_op = ops.op
-_ref = ref
 _ID = {"type": "integer", "minimum": 1}
 
 
@@ -41,56 +39,58 @@ DRAFT_BODY = {
     "type": "object",
     "required": ["name", "plan"],
     "additionalProperties": False,
-    "properties": {"name": _ref("Label"), "plan": _ref("Plan")},
+    "properties": {"name": ref("Label"), "plan": ref("Plan")},
 }
 DRAFT_EDIT = {
     "type": "object",
     "required": ["plan"],
     "additionalProperties": False,
     "properties": {
-        "name": _ref("Label"),
-        "plan": _ref("Plan"),
+        "name": ref("Label"),
+        "plan": ref("Plan"),
         "revision": {"type": "integer", "minimum": 1, "description": "the revision edited"},
     },
 }
 
 PATHS: dict[str, dict[str, Any]] = {
     f"{PREFIX}/drafts": {
-        "get": _op("List the drafts", (200, _ref("DraftList"), "the drafts, by name")),
-        "post": _op("Create a draft", (201, _ref("Draft"), "the draft"), 400, 409, body=DRAFT_BODY),
+        "get": ops.op("List the drafts", (200, ref("DraftList"), "the drafts, by name")),
+        "post": ops.op(
+            "Create a draft", (201, ref("Draft"), "the draft"), 400, 409, body=DRAFT_BODY
+        ),
     },
     f"{PREFIX}/drafts/{{draft}}": {
         "parameters": [DRAFT],
-        "get": _op("Read a draft", (200, _ref("Draft"), "the draft"), 400, 404),
-        "put": _op(
-            "Edit a draft", (200, _ref("Draft"), "the draft"), 400, 404, 409, body=DRAFT_EDIT
+        "get": ops.op("Read a draft", (200, ref("Draft"), "the draft"), 400, 404),
+        "put": ops.op(
+            "Edit a draft", (200, ref("Draft"), "the draft"), 400, 404, 409, body=DRAFT_EDIT
         ),
-        "delete": _op("Delete a draft", (200, {"type": "object"}, "deleted"), 400, 404),
+        "delete": ops.op("Delete a draft", (200, {"type": "object"}, "deleted"), 400, 404),
     },
     f"{PREFIX}/drafts/{{draft}}/validate": {
         "parameters": [DRAFT],
-        "post": _op(
+        "post": ops.op(
             "Validate a draft: what would break a call",
-            (200, _ref("Validation"), "publishable, and every problem found"),
+            (200, ref("Validation"), "publishable, and every problem found"),
             400,
             404,
         ),
     },
     f"{PREFIX}/drafts/{{draft}}/simulate": {
         "parameters": [DRAFT],
-        "post": _op(
+        "post": ops.op(
             "Walk a caller through a draft",
-            (200, _ref("Walk"), "the path taken and where the call ends"),
+            (200, ref("Walk"), "the path taken and where the call ends"),
             400,
             404,
-            body=_ref("Simulation"),
+            body=ref("Simulation"),
         ),
     },
     f"{PREFIX}/drafts/{{draft}}/publish": {
         "parameters": [DRAFT],
-        "post": _op(
+        "post": ops.op(
             "Publish a draft as the next version",
-            (201, _ref("Version"), "the new live version"),
+            (201, ref("Version"), "the new live version"),
             400,
             404,
             409,
@@ -99,32 +99,32 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     f"{PREFIX}/versions": {
-        "get": _op(
+        "get": ops.op(
             "The published versions, newest first",
-            (200, _ref("VersionList"), "the versions (without their plans)"),
+            (200, ref("VersionList"), "the versions (without their plans)"),
             400,
             params=(LIMIT,),
         )
     },
     f"{PREFIX}/versions/{{version}}": {
         "parameters": [VERSION],
-        "get": _op("Read a version", (200, _ref("Version"), "the version"), 400, 404),
+        "get": ops.op("Read a version", (200, ref("Version"), "the version"), 400, 404),
     },
     f"{PREFIX}/versions/{{version}}/simulate": {
         "parameters": [VERSION],
-        "post": _op(
+        "post": ops.op(
             "Walk a caller through a published version",
-            (200, _ref("Walk"), "the path taken"),
+            (200, ref("Walk"), "the path taken"),
             400,
             404,
-            body=_ref("Simulation"),
+            body=ref("Simulation"),
         ),
     },
     f"{PREFIX}/versions/{{version}}/rollback": {
         "parameters": [VERSION],
-        "post": _op(
+        "post": ops.op(
             "Roll back: this version's plan goes live again as a new version",
-            (201, _ref("Version"), "the new live version (rollback_of names this one)"),
+            (201, ref("Version"), "the new live version (rollback_of names this one)"),
             400,
             404,
             409,
@@ -132,9 +132,9 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     f"{PREFIX}/diff": {
-        "get": _op(
+        "get": ops.op(
             "What changed between two versions, node by node",
-            (200, _ref("Diff"), "added, removed and changed nodes; entry numbers"),
+            (200, ref("Diff"), "added, removed and changed nodes; entry numbers"),
             400,
             404,
             params=(
@@ -144,9 +144,9 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     f"{PREFIX}/audit": {
-        "get": _op(
+        "get": ops.op(
             "Who did what to the dial plans, newest first",
-            (200, _ref("Audit"), "draft edits, publishes, failed publishes, rollbacks"),
+            (200, ref("Audit"), "draft edits, publishes, failed publishes, rollbacks"),
             400,
             params=(LIMIT,),
         )
@@ -170,7 +170,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         " voicemail, transfer, hang_up",
         "required": ["entry_numbers", "start", "nodes"],
         "properties": {
-            "name": _ref("Label"),
+            "name": ref("Label"),
             "entry_numbers": {
                 "type": "array",
                 "items": {"type": "string", "pattern": "^[0-9]{3,20}$"},
@@ -184,18 +184,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "id": {"type": "integer"},
-            "name": _ref("Label"),
+            "name": ref("Label"),
             "revision": {"type": "integer"},
             "created_by": {"type": "string"},
             "created_at": _STAMP,
             "edited_by": {"type": "string"},
             "edited_at": _STAMP,
-            "plan": _ref("Plan"),
+            "plan": ref("Plan"),
         },
     },
     "DraftList": {
         "type": "object",
-        "properties": {"drafts": {"type": "array", "items": _ref("Draft")}},
+        "properties": {"drafts": {"type": "array", "items": ref("Draft")}},
     },
     "Version": {
         "type": "object",
@@ -209,12 +209,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "draft_name": _NULLABLE_TEXT,
             "rollback_of": _NULLABLE_INT,
             "error": _NULLABLE_TEXT,
-            "plan": _ref("Plan"),
+            "plan": ref("Plan"),
         },
     },
     "VersionList": {
         "type": "object",
-        "properties": {"versions": {"type": "array", "items": _ref("Version")}},
+        "properties": {"versions": {"type": "array", "items": ref("Version")}},
     },
     "Problem": {
         "type": "object",
@@ -233,7 +233,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "publishable": {"type": "boolean"},
-            "problems": {"type": "array", "items": _ref("Problem")},
+            "problems": {"type": "array", "items": ref("Problem")},
         },
     },
     "Simulation": {
