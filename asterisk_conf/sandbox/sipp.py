@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import re
 import shutil
 import signal
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,6 +45,26 @@ class SippResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and self.failed == 0 and self.successful > 0
+
+
+async def udp_bound(
+    host: str, port: int, *, gone: Callable[[], bool] = lambda: False, timeout_s: float = 5.0
+) -> None:
+    """Wait until something (a SIPp just started) has bound ``host:port`` for UDP, or
+    ``gone`` says it never will; ``SandboxError`` after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not gone():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return
+                raise
+        if loop.time() > deadline:
+            raise SandboxError(f"nothing listens on udp {host}:{port} after {timeout_s} s")
+        await asyncio.sleep(0.02)
 
 
 def install_scenarios(root: Path) -> None:
@@ -360,7 +383,8 @@ class DeskPhone:
             stderr=asyncio.subprocess.STDOUT,
         )
         self._uas_output = asyncio.create_task(self._read_all(self._uas))
-        await asyncio.sleep(0.2)
+        uas = self._uas
+        await udp_bound(self.sipp.local_ip, self.port, gone=lambda: uas.returncode is not None)
         if self._uas.returncode is not None:
             raise SandboxError(
                 f"desk phone {self.extension} UAS exited at once: "

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ami import AmiClient
-from asterisk_conf.sandbox.sipp import Sipp, SippResult
+from asterisk_conf.sandbox.sipp import Sipp, SippResult, udp_bound
 from core import names
 from core.settings import Settings
 from tests.e2e.conftest import EventLog
@@ -45,7 +45,7 @@ async def department(
         to_asterisk=False,
     )
     task = asyncio.create_task(sipp.run(argv, timeout_s + 10))
-    await asyncio.sleep(0.3)
+    await udp_bound(sipp.local_ip, settings.outbound_port, gone=task.done)
     try:
         yield task
     finally:
