@@ -20,7 +20,7 @@ from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueStatus
 from ami.events import Event, QueueMember
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER
-from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
+from asterisk_conf.sandbox.sipp import DeskPhone, Sipp, SippResult
 from core.actor import Actor, Role
 from core.settings import Settings, load_settings
 from db.migrate import migrate
@@ -253,3 +253,19 @@ async def waiting_member(ami: AmiClient, queue: str) -> AsyncIterator[None]:
         yield
     finally:
         await ami.action("QueueRemove", {"Queue": queue, "Interface": WAITING_MEMBER})
+
+
+async def keyed_call(
+    sipp: Sipp, settings: Settings, caller: str, digits: str = "", *, timeout_s: float = 30
+) -> SippResult:
+    """A caller from the trunk dials the entry number, keys ``digits`` (RFC 2833) once
+    answered, and stays until Asterisk hangs up (the dial plan's end)."""
+    return await sipp.call(
+        settings.entry_number,
+        caller=caller,
+        digits=digits,
+        talk_ms=500,
+        until_far_end_hangs_up=True,
+        trunk_port=settings.trunk_port,
+        timeout_s=timeout_s,
+    )

@@ -34,7 +34,7 @@ from asterisk_conf.sandbox.sipp import Sipp, SippResult
 from core import names
 from core.settings import Settings
 from dialplan.publish import read_folder, write_folder
-from tests.e2e.agents import make_roster, running_service
+from tests.e2e.agents import keyed_call, make_roster, running_service
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import empty
 from tests.e2e.test_dialplan_publish import path_of, write_silence
@@ -311,15 +311,7 @@ async def test_an_admin_publishes_a_plan_and_callers_go_where_the_simulation_sai
     assert path_of(observer, "13900910012") == walked(walks["12"], version)
 
     # 1 3 1: the second level, then a hang-up
-    result = await sipp.call(
-        settings.entry_number,
-        caller="13900910013",
-        digits="131",
-        talk_ms=500,
-        until_far_end_hangs_up=True,
-        trunk_port=settings.trunk_port,
-        timeout_s=30,
-    )
+    result = await keyed_call(sipp, settings, "13900910013", "131", timeout_s=30)
     assert result.ok, result.output[-2000:]
     assert path_of(observer, "13900910013") == walked(walks["131"], version)
 
@@ -351,15 +343,7 @@ async def test_an_override_makes_today_a_holiday_and_the_caller_hears_its_greeti
         calendar = (sandbox.plans_dir / "calendar.conf").read_text()
         assert f"exten => {today:%Y%m%d}," in calendar
         start = len(observer.events)
-        result = await sipp.call(
-            settings.entry_number,
-            caller="13900910021",
-            digits="1",
-            talk_ms=500,
-            until_far_end_hangs_up=True,
-            trunk_port=settings.trunk_port,
-            timeout_s=30,
-        )
+        result = await keyed_call(sipp, settings, "13900910021", "1", timeout_s=30)
     assert result.ok, result.output[-2000:]
     assert path_of(observer, "13900910021") == walked(walk, version)
     played = [
@@ -381,14 +365,6 @@ async def test_a_rollback_through_the_api_makes_the_first_version_answer_again(
     assert (back["rollback_of"], back["state"]) == (first, "live"), back
     walk = await admin.simulate(f"versions/{first}", "231")  # Uyghur, 3, then 1
     assert walk["steps"][0]["node"] == "lang" and walk["steps"][-1]["language"] == "ug"
-    result = await sipp.call(
-        settings.entry_number,
-        caller="13900910031",
-        digits="231",
-        talk_ms=500,
-        until_far_end_hangs_up=True,
-        trunk_port=settings.trunk_port,
-        timeout_s=30,
-    )
+    result = await keyed_call(sipp, settings, "13900910031", "231", timeout_s=30)
     assert result.ok, result.output[-2000:]
     assert path_of(observer, "13900910031") == walked(walk, back["version"])

@@ -29,7 +29,7 @@ from dialplan.compiler import (
 from dialplan.model import Plan
 from dialplan.plan_json import parse_plan
 from dialplan.publish import AsteriskPublisher, PublishFailed, read_folder, write_folder
-from tests.e2e.agents import waiting_member
+from tests.e2e.agents import keyed_call, waiting_member
 from tests.e2e.conftest import EventLog
 
 PROMPTS = ("t-lang", "t-main", "t-sub", "t-hold", "t-bye", "t-closed")
@@ -160,15 +160,7 @@ async def test_callers_keys_choose_the_language_and_both_menu_levels(
 ) -> None:
     await publish(publisher, settings, [(menus_plan(settings.entry_number, settings.queue), 901)])
     async with waiting_member(service_ami, settings.queue):
-        result = await sipp.call(
-            settings.entry_number,
-            caller="13900901001",
-            digits="211",
-            talk_ms=500,
-            until_far_end_hangs_up=True,
-            trunk_port=settings.trunk_port,
-            timeout_s=40,
-        )
+        result = await keyed_call(sipp, settings, "13900901001", "211", timeout_s=40)
     assert result.ok, result.output[-2000:]
     assert path_of(observer, "13900901001") == [
         ("901", "lang", "zh"),
@@ -181,15 +173,7 @@ async def test_callers_keys_choose_the_language_and_both_menu_levels(
     assert observer.matching("QueueCallerJoin", Queue=settings.queue, CallerIDNum="13900901001")
 
     # nobody signed in: the queue node sends the caller on (joinempty), not to wait
-    result = await sipp.call(
-        settings.entry_number,
-        caller="13900901002",
-        digits="12",
-        talk_ms=500,
-        until_far_end_hangs_up=True,
-        trunk_port=settings.trunk_port,
-        timeout_s=40,
-    )
+    result = await keyed_call(sipp, settings, "13900901002", "12", timeout_s=40)
     assert [n for _, n, _ in path_of(observer, "13900901002")] == [
         "lang",
         "set_zh",

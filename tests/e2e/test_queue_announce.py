@@ -19,7 +19,7 @@ from core.settings import Settings
 from dialplan.model import Plan
 from dialplan.plan_json import parse_plan
 from dialplan.publish import AsteriskPublisher
-from tests.e2e.agents import WAITING_MEMBER, waiting_member
+from tests.e2e.agents import WAITING_MEMBER, keyed_call, waiting_member
 from tests.e2e.conftest import EventLog
 from tests.e2e.test_dialplan_publish import publish, publisher  # noqa: F401 (fixture)
 
@@ -81,14 +81,7 @@ async def test_a_queue_node_announces_position_and_keeps_the_signed_in_member(
         await publish(publisher, settings, [(plan, 905)])
         # QueueReload (parameters) keeps the dynamic member, still paused
         assert await member_paused(service_ami, settings.queue) == "1"
-        result = await sipp.call(
-            settings.entry_number,
-            caller=CALLER,
-            talk_ms=500,
-            until_far_end_hangs_up=True,
-            trunk_port=settings.trunk_port,
-            timeout_s=40,
-        )
+        result = await keyed_call(sipp, settings, CALLER, timeout_s=40)
         assert result.ok, result.output[-2000:]
         assert await member_paused(service_ami, settings.queue) == "1"
     joined = observer.matching("QueueCallerJoin", Queue=settings.queue, CallerIDNum=CALLER)
