@@ -215,7 +215,7 @@ class Service:
     async def _stand_by(self) -> None:
         s = self.settings
         self.role = Role.STANDBY
-        await self._serve_http(None)
+        # said before /healthz can answer "standby": whoever sees the one sees the other
         log.warning(
             "hotline standing by: another service drives this Asterisk",
             role=self.role.value,
@@ -223,6 +223,7 @@ class Service:
             http=f"http://{s.http_host}:{s.http_port}/",
             ami=f"{s.ami_host}:{s.ami_port}",
         )
+        await self._serve_http(None)
         self._standing_by = asyncio.create_task(self._take_over(), name="standby")
 
     async def _take_over(self) -> None:
