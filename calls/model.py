@@ -141,6 +141,12 @@ class CallDraft:
     holds: Holds = dataclasses.field(default_factory=Holds)
     hangup_requested: bool = False  # the caller's channel was asked to hang up
     cut_by_system: bool = False
+    hung_up_at: datetime | None = None  # the caller's channel is gone; AgentComplete is not
+
+    @property
+    def awaiting_completion(self) -> bool:
+        """The caller's channel hung up, but app_queue has not said who ended the call."""
+        return self.hung_up_at is not None
 
 
 def _between(start: datetime | None, end: datetime | None) -> float | None:
@@ -196,14 +202,33 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
     if isinstance(event, AgentConnect):
         return replace(draft, agent_answered_at=at, agent_job_number=event.member_name or None)
     if isinstance(event, AgentComplete):
-        return replace(draft, completed_by=event.reason)
+        completed = replace(draft, completed_by=event.reason)
+        if completed.hung_up_at is not None:
+            return finish(completed, completed.hung_up_at)
+        return completed
     if isinstance(event, QueueCallerAbandon):
         return replace(draft, abandoned_in_queue=True)
     if isinstance(event, SoftHangupRequest | HangupRequest):
         return _hangup_requested(draft, event)
     if isinstance(event, Hangup) and event.uniqueid == draft.linkedid:
+        if _needs_completion(draft):
+            return replace(draft, hung_up_at=at)
         return finish(draft, at)
     return draft
+
+
+def _needs_completion(draft: CallDraft) -> bool:
+    return (
+        draft.agent_answered_at is not None
+        and draft.completed_by is None
+        and not draft.cut_by_system
+    )
+
+
+def give_up(draft: CallDraft) -> CallRecord:
+    """The record of a call whose ``AgentComplete`` never came: who hung up is unknown."""
+    assert draft.hung_up_at is not None
+    return finish(draft, draft.hung_up_at)
 
 
 def _held(holds: Holds, event: Hold | Unhold, at: datetime) -> Holds:

@@ -21,13 +21,18 @@ from ami.actions import QueueStatus
 from ami.events import Event, Newchannel, QueueCallerJoin, QueueCallerLeave, QueueParams
 from calls import repo
 from calls.cel import record_from_cel
-from calls.model import CallDraft, CallRecord, begin, starts_call, step
+from calls.model import CallDraft, CallRecord, begin, give_up, starts_call, step
 from core.logging import get_logger
 from db.durable import JOURNALLED, DurableWrites
 
 log = get_logger("calls")
 
 RecordedHook = Callable[[CallRecord], None]
+
+# How long an answered call whose caller hung up waits for app_queue's AgentComplete
+# (who ended it) before it is written without: that event reaches AMI milliseconds after
+# the Hangup when Asterisk is busy; seconds mean it is not coming.
+COMPLETION_WAIT_S = 5.0
 
 
 class CallRecorder:
@@ -90,11 +95,25 @@ class CallRecorder:
         result = step(draft, event)
         if isinstance(result, CallRecord):
             del self.drafts[linkedid]
-            task = asyncio.create_task(self._write(result))
-            self._writes.add(task)
-            task.add_done_callback(self._writes.discard)
-        else:
-            self.drafts[linkedid] = result
+            self._write_soon(result)
+            return
+        self.drafts[linkedid] = result
+        if result.awaiting_completion and not draft.awaiting_completion:
+            asyncio.get_running_loop().call_later(COMPLETION_WAIT_S, self._give_up, linkedid)
+
+    def _give_up(self, linkedid: str) -> None:
+        """AgentComplete never came: the call is written, who hung up unknown."""
+        waiting = self.drafts.get(linkedid)
+        if waiting is None or not waiting.awaiting_completion or self._stopped:
+            return  # completed since, or dropped by a reconnect
+        del self.drafts[linkedid]
+        log.warning("no AgentComplete for an answered call", call=linkedid)
+        self._write_soon(give_up(waiting))
+
+    def _write_soon(self, record: CallRecord) -> None:
+        task = asyncio.create_task(self._write(record))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def on_ami_ready(self) -> None:
         """After a (re)connect: events were missed, so drafts are dropped (CEL has them)."""

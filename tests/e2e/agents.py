@@ -192,6 +192,16 @@ async def members(ami: AmiClient) -> dict[str, QueueMember]:
     return {e.member_name: e for e in reply.events if isinstance(e, QueueMember)}
 
 
+async def member_gone(ami: AmiClient, name: str, timeout: float) -> None:
+    """Until Asterisk no longer has the member ``name`` in the queue (polled)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while name in await members(ami):
+        if loop.time() > deadline:
+            raise AssertionError(f"member {name} is still in the queue")
+        await asyncio.sleep(0.05)
+
+
 async def wait_for(condition: Callable[[], bool], timeout: float) -> None:
     """Until ``condition()`` holds (polled), or an AssertionError after ``timeout``."""
     loop = asyncio.get_running_loop()

@@ -31,6 +31,7 @@ from tests.e2e.agents import (
     audit,
     make_roster,
     me,
+    member_gone,
     members,
     phones,
     running_service,
@@ -473,7 +474,8 @@ async def test_the_noon_break_signs_agents_out_and_one_on_a_call_when_it_ends(
         assert "1001" not in await members(service_ami)
         assert (await call).ok
         await wait_state(service, "1002", "logged_out", timeout=5)
-        assert "1002" not in await members(service_ami)
+        # paused since the call ended; the removal follows the state (R2c)
+        await member_gone(service_ami, "1002", timeout=5)
     rows = await audit(base.database_url, "1002")
     assert [(r["to_state"], r["event"]) for r in rows][-2:] == [
         ("on_call", "SignOut"),

@@ -9,7 +9,16 @@ import pytest
 
 from ami.events import Event, parse_event
 from calls.cel import CelRow, record_from_cel
-from calls.model import CallDraft, CallRecord, HungUp, Outcome, begin, starts_call, step
+from calls.model import (
+    CallDraft,
+    CallRecord,
+    HungUp,
+    Outcome,
+    begin,
+    give_up,
+    starts_call,
+    step,
+)
 
 T0 = 1_800_000_000.0
 CALLER = "PJSIP/pstn-trunk-00000001"
@@ -369,3 +378,32 @@ def test_cel_rows_tell_who_ended_the_call(
     assert record is not None
     assert (record.outcome, record.hung_up_first) == (outcome, hung_up)
     assert record.agent_job_number == ("1001" if record.agent_answered_at else None)
+
+
+@pytest.mark.parametrize("reason", ["caller", "agent", "transfer"])
+def test_an_agent_complete_after_the_callers_hangup_still_says_who_hung_up(reason: str) -> None:
+    """app_queue publishes AgentComplete on its own route: under load it reaches AMI after
+    the caller's Hangup. The record waits for it and keeps the Hangup's time."""
+    events = answered(reason)
+    complete, member_gone, caller_gone = events[-3:]
+    draft: CallDraft | CallRecord = begin(events[0])  # type: ignore[arg-type]
+    for event in [*events[1:-3], member_gone, caller_gone]:
+        assert isinstance(draft, CallDraft)
+        draft = step(draft, event)
+    assert isinstance(draft, CallDraft) and draft.awaiting_completion
+    record = step(draft, complete)
+    assert isinstance(record, CallRecord)
+    assert record.hung_up_first is fold(answered(reason)).hung_up_first
+    assert record.ended_at == datetime.fromtimestamp(T0 + 15.02, tz=UTC)
+
+
+def test_an_answered_call_whose_agent_complete_never_comes_is_given_up_as_unknown() -> None:
+    draft: CallDraft | CallRecord = begin(start())  # type: ignore[arg-type]
+    for event in [e for e in answered("agent")[1:] if e.name != "AgentComplete"]:
+        assert isinstance(draft, CallDraft)
+        draft = step(draft, event)
+    assert isinstance(draft, CallDraft)
+    record = give_up(draft)
+    assert (record.outcome, record.hung_up_first) == (Outcome.ANSWERED, HungUp.UNKNOWN)
+    assert record.talk_s == pytest.approx(4.02)
+

@@ -1,0 +1,68 @@
+"""The call recorder's timing around the fold: what it writes, and when."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from calls import service
+from calls.model import CallRecord, HungUp
+from calls.service import CallRecorder
+from tests.pure.test_calls_model import answered
+
+
+class Written:
+    """Stands in for ``DurableWrites`` (every write succeeds) and keeps the records."""
+
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+        self.changed = asyncio.Event()
+
+    async def write(self, _kind: str, _args: tuple[Any, ...], *, may_journal: bool) -> bool:
+        return may_journal
+
+    def recorded(self, record: CallRecord) -> None:
+        self.records.append(record)
+        self.changed.set()
+
+    def hung_up_first(self) -> list[HungUp]:
+        return [r.hung_up_first for r in self.records]
+
+
+def recorder(written: Written) -> CallRecorder:
+    return CallRecorder(
+        ami=None,  # type: ignore[arg-type]  # events are fed to on_event directly
+        pool=None,
+        writes=written,  # type: ignore[arg-type]
+        on_recorded=written.recorded,
+    )
+
+
+async def test_a_late_agent_complete_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "COMPLETION_WAIT_S", 5.0)
+    written = Written()
+    calls = recorder(written)
+    *before, complete, member_gone, caller_gone = answered("agent")
+    for event in [*before, member_gone, caller_gone]:
+        calls.on_event(event)
+    await asyncio.sleep(0)
+    assert written.records == []  # not written without who hung up
+    calls.on_event(complete)
+    await asyncio.wait_for(written.changed.wait(), 1)
+    assert written.hung_up_first() == [HungUp.AGENT]
+    assert calls.drafts == {}
+
+
+async def test_an_agent_complete_that_never_comes_is_given_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service, "COMPLETION_WAIT_S", 0.05)
+    written = Written()
+    calls = recorder(written)
+    for event in [e for e in answered("agent") if e.name != "AgentComplete"]:
+        calls.on_event(event)
+    await asyncio.wait_for(written.changed.wait(), 1)
+    assert written.hung_up_first() == [HungUp.UNKNOWN]
+    assert calls.drafts == {}
