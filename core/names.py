@@ -32,6 +32,19 @@ PLANS_DIR = "hotline-plans"
 # in PLANS_DIR, the live plan's queue announcements; queues.conf includes it, and
 # extensions.conf's "*.conf" include does not match it
 PLANS_QUEUES_FILE = "queues.inc"
+# ---- callbacks (issue 11): dispatched agent first through the inbound queue -------------
+# Originate Channel: Local/<attempt id>@CALLBACK_QUEUE/n; its ;2 half joins the queue with
+# QUEUE_PRIO = CALLBACK_PRIORITY (below the inbound callers'), so only an idle agent gets
+# it; once an agent answers, the ;1 half runs CALLBACK_AGENT: the case prompt, the agent's
+# confirmation (a key, or the API setting CALLBACK_CONFIRMED_VAR), then the citizen is
+# dialled through the outbound trunk with 12333 as the calling number
+CALLBACK_QUEUE = "hotline-callback-queue"
+CALLBACK_AGENT = "hotline-callback-agent"
+CALLBACK_PRIORITY = -10  # inbound callers have app_queue's default, 0
+CALLBACK_ATTEMPT_VAR = "HL_CB_ATTEMPT"  # the attempt id (= the Originate's ChannelId)
+CALLBACK_NUMBER_VAR = "HL_CB_NUMBER"  # the citizen's number, digits only (checked)
+CALLBACK_CONFIRMED_VAR = "HL_CB_CONFIRMED"  # 1: the agent confirmed (key or API)
+CALLBACK_CONFIRM_KEY = "1"  # the agent presses it to dial the citizen (R12)
 
 # ---- voicemail (voicemail.conf): the callers' messages that become callbacks (R12) ------
 VOICEMAIL_CONTEXT = "hotline"  # voicemail.conf's context
@@ -51,6 +64,10 @@ EVENT_NODE = "HotlineNode"  # a caller entered a node: Node, Version, PromptLang
 # "Language": every event's channel snapshot has that header, the channel's own "en")
 EVENT_VOICEMAIL = "VoicemailLeft"  # a message was left (asterisk.md §3)
 EVENT_KEEP_PLACE = "HotlineKeepPlace"  # a queued caller asked to be called back (Queue, Position)
+# a callback attempt's steps: Attempt, Step (agent | confirmed | result), Agent,
+# DialStatus, Cause (the citizen leg's DIALSTATUS and HANGUPCAUSE)
+EVENT_CALLBACK = "HotlineCallback"
+EVENT_ESCALATE = "HotlineEscalate"  # an agent escalated the call's question (R11a): Endpoint
 
 # ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
