@@ -80,6 +80,32 @@ class Settings:
     wrap_up_s: int = 30  # R4
     hold_reminder_s: int = 30  # R9: a caller on hold hears the reminder this often
     voicemail_max_s: int = 120  # a caller's message for a callback is cut at this length
+    # Callbacks (issue 11; R11a, R12, R13)
+    # a dispatcher's claim on a callback lasts this long unless renewed (it is renewed
+    # while the attempt's channel lives), so only a crash between claim and call is redone
+    callback_lease_s: float = 60.0
+    callback_poll_s: float = 5.0  # the fallback when no NOTIFY comes
+    # callbacks waiting in the queue at once (each holds a Local channel; inbound first)
+    callback_max_waiting: int = 2
+    # an owned escalation is offered only to its owner this long, then to anyone
+    callback_owner_wait_s: float = 600.0
+    # the agent confirms (a key, or the API) within this long, or the attempt ends
+    callback_confirm_timeout_s: int = 30
+    callback_ring_timeout_s: int = 30  # the citizen's phone rings this long
+    # retries: attempts in all, and the spacing between them (only in working hours)
+    callback_attempts: int = 3
+    callback_retry_spacing_s: int = 1800
+    # numbers a callback may call: mainland mobiles and landlines; international too if set
+    callback_allow_international: bool = False
+    # an escalation's default due time: the end of this many working days after today's
+    callback_due_working_days: int = 1
+    # where Asterisk keeps the callers' messages (Asterisk's file system, under
+    # asterisk_root): <voicemail_spool_dir>/<context>/<box>/INBOX/msgNNNN.{wav,txt}
+    voicemail_spool_dir: str = "/var/spool/asterisk/voicemail"
+    # desk-phone feature code to escalate the call just ended (R11a); during a call the
+    # agent presses feature_escalate_in_call
+    feature_escalate: str = "*31"
+    feature_escalate_in_call: str = "*5"
     # Agent states, tuning
     # a request to leave idle waits this long for Asterisk's confirmation before the API
     # answers with the agent as it then is (ringing, busy pending …)
