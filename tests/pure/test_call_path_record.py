@@ -11,7 +11,7 @@ import pytest
 
 from ami.events import Event, HotlineNode, UserEvent, parse_event
 from calls.cel import CelRow, record_from_cel
-from calls.model import CallDraft, CallRecord, HungUp, Outcome, Source, begin, step
+from calls.model import CallDraft, CallRecord, HungUp, Outcome, Source, begin, give_up, step
 from calls.path import CallHold, MenuPath
 from dialplan.model import Language
 
@@ -59,6 +59,8 @@ def fold(events: list[Event]) -> CallRecord:
     for event in events:
         assert isinstance(draft, CallDraft), f"the call ended before {event.name}"
         draft = step(draft, event)
+    if isinstance(draft, CallDraft) and draft.awaiting_completion:
+        draft = give_up(draft)  # an answered call cut short: no AgentComplete follows here
     assert isinstance(draft, CallRecord), "the call did not end"
     return draft
 

@@ -406,4 +406,3 @@ def test_an_answered_call_whose_agent_complete_never_comes_is_given_up_as_unknow
     record = give_up(draft)
     assert (record.outcome, record.hung_up_first) == (Outcome.ANSWERED, HungUp.UNKNOWN)
     assert record.talk_s == pytest.approx(4.02)
-
