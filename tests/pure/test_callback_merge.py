@@ -146,6 +146,18 @@ CASES: list[tuple[str, Request, list[Callback], Decision]] = [
         Decision(Action.LINK, target(1)),
     ),
     (
+        "an ownerless escalation does not merge into a voicemail",
+        request(Kind.ESCALATION, linkedid="c7"),
+        [VM_OPEN],
+        Decision(Action.LINK, target(1)),
+    ),
+    (
+        "an ownerless return visit does not merge into a keep-place",
+        request(Kind.RETURN_VISIT),
+        [KP_DISPATCHING],
+        Decision(Action.LINK, target(2)),
+    ),
+    (
         "the same voicemail again",
         request(Kind.VOICEMAIL, msg_id="m1"),
         [VM_OPEN],
