@@ -99,15 +99,16 @@ async def test_a_claim_takes_the_earliest_priority_first_and_nothing_before_its_
         later,
         T0 + timedelta(milliseconds=1),
     )
-    got = await repo.claim(pool, "d", T0, LEASE_S, 3)
+    long_s = 7200.0  # still held when the later one becomes due
+    got = await repo.claim(pool, "d", T0, long_s, 3)
     assert [c.callback.priority_at for c in got] == [
         T0 + timedelta(milliseconds=i) for i in (2, 3, 4)
     ]
-    assert got[0].callback.lease_until == T0 + timedelta(seconds=LEASE_S)
-    assert [c.callback.priority_at for c in await repo.claim(pool, "d", T0, LEASE_S, 3)] == [
+    assert got[0].callback.lease_until == T0 + timedelta(seconds=long_s)
+    assert [c.callback.priority_at for c in await repo.claim(pool, "d", T0, long_s, 3)] == [
         T0 + timedelta(milliseconds=5)
     ]
-    assert [c.callback.priority_at for c in await repo.claim(pool, "d", later, LEASE_S, 3)] == [
+    assert [c.callback.priority_at for c in await repo.claim(pool, "d", later, long_s, 3)] == [
         T0 + timedelta(milliseconds=1)
     ]
 
@@ -123,7 +124,7 @@ async def test_a_crashed_claim_is_taken_up_after_its_lease_by_one_dispatcher_onl
     after = T0 + timedelta(seconds=LEASE_S + 1)
     claims = await _dispatchers(fresh_db, 8, after, batch=5)
     again = [c for got in claims.values() for c in got]
-    assert Counter(c.callback.id for c in again) == Counter(first)  # each once, all of them
+    assert Counter(c.callback.id for c in again) == Counter(first.keys())  # each once, all
     for c in again:
         assert c.previous_attempt_id == first[c.callback.id].callback.attempt_id
         assert c.callback.attempt_id not in (None, c.previous_attempt_id)
@@ -144,7 +145,7 @@ async def test_a_renewed_lease_is_not_reclaimed_when_the_first_one_would_have_ru
     assert attempt is not None
     renewed_until = T0 + timedelta(seconds=3 * LEASE_S)
     assert await repo.renew(pool, [attempt, "no-such-attempt"], renewed_until) == 1
-    got = await repo.claim(pool, "d", T0 + timedelta(seconds=LEASE_S + 1), LEASE_S, 10)
+    got = await repo.claim(pool, "d", T0 + timedelta(seconds=LEASE_S + 1), 3600, 10)
     assert [c.callback.id for c in got] == [crashed.callback.id]
     # the reclaimed one's old attempt renews nothing
     assert await repo.renew(pool, [str(crashed.callback.attempt_id)], renewed_until) == 0
