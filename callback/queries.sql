@@ -58,7 +58,8 @@ SELECT * FROM callback_reasons WHERE callback_id = ANY($1::uuid[]) ORDER BY at, 
 
 -- name: claim
 -- One statement: lock up to $3 dispatchable callbacks nobody else holds (open and due,
--- or dispatching with a lease run out), earliest priority_at first; make each
+-- or dispatching with a lease run out), earliest priority_at first (of the leases run
+-- out, when more than $3, those that ran out first are taken first); make each
 -- dispatching with a fresh attempt and a lease until $2; append the history. A
 -- reclaimed row returns the attempt it had (previous_attempt_id): the caller checks
 -- Asterisk for that channel before dialling again. $4: the dispatcher.
@@ -69,9 +70,11 @@ WITH due AS (
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), expired AS (
+    -- in the lease's order: the range on callbacks_claim_lease ends at once when no lease
+    -- ran out (in priority order it would read every live claim's row, each time)
     SELECT id, priority_at, state, attempt_id FROM callbacks
     WHERE state = 'dispatching' AND lease_until < $1
-    ORDER BY priority_at
+    ORDER BY lease_until
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), picked AS (
