@@ -9,6 +9,7 @@ applicationmap) emits an event without disturbing the call.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 import wave
 from collections.abc import Callable
@@ -20,9 +21,14 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from core import names
 from core.settings import Settings
+from dialplan.compiler import CompileOptions, compile_calendar, compile_entry, compile_plan
+from dialplan.plan_json import parse_plan
+from dialplan.publish import AsteriskPublisher
+from tests.e2e.agents import keyed_call, waiting_member
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import ANNOUNCE_PROMPTS, ensure_test_prompts, originate_into_queue
 from tests.e2e.test_call_records import empty_queue, idle_agent  # noqa: F401 - a fixture
+from tests.e2e.test_dialplan_publish import publisher  # noqa: F401 - a fixture
 from tests.e2e.test_outbound_trunk import department
 
 JOB, EXT, PORT = "1007", "2007", 5077
@@ -277,3 +283,59 @@ async def test_the_agent_confirms_through_the_api_by_a_variable_on_the_attempt(
     assert uas.ok, uas.output[-1500:]
     assert confirmed.get("By") == "api"
     assert (result.get("DialStatus"), result.get("Cause")) == ("ANSWER", "16")
+
+
+async def test_keep_your_place_reports_the_join_time_and_reads_the_number_back(
+    settings: Settings,
+    sipp: Sipp,
+    observer: EventLog,
+    service_ami: AmiClient,
+    publisher: AsteriskPublisher,  # noqa: F811
+) -> None:
+    plan = parse_plan(
+        {
+            "entry_numbers": [settings.entry_number],
+            "start": "q",
+            "nodes": [
+                {
+                    "kind": "queue",
+                    "id": "q",
+                    "queue": settings.queue,
+                    "when_nobody": "bye",
+                    "max_wait_s": 20,
+                    "on_max_wait": "bye",
+                    "keep_place_digit": "1",
+                    "keep_place": "bye",
+                },
+                {"kind": "hang_up", "id": "bye"},
+            ],
+        }
+    )
+    options = CompileOptions(settings.prompts_dir, settings.timezone)
+    compiled = compile_plan(plan, 911, options)
+    entry = compile_entry({settings.entry_number: 911}, options, compiled.keep_place_digits)
+    await publisher.publish([compiled], entry, compile_calendar(()))
+    number = "13900911001"
+    before = time.time()
+    async with waiting_member(service_ami, settings.queue):
+        # the first key may come before the caller is queued: the second one counts then
+        result = await keyed_call(sipp, settings, number, "11", timeout_s=40)
+    assert result.ok, result.output[-2000:]
+    kept = observer.matching("UserEvent", UserEvent=names.EVENT_KEEP_PLACE, CallerIDNum=number)
+    assert len(kept) == 1
+    event = kept[0][1]
+    assert event.get("Number") == number
+    assert event.get("Queue") == settings.queue
+    assert before - 1 <= int(event.get("JoinedAt")) <= time.time()
+    read_back = [
+        e.get("AppData").rsplit("/", 1)[-1]
+        for _, e in observer.events
+        if e.name == "Newexten"
+        and e.get("Linkedid") == event.get("Linkedid")
+        and e.get("Application") == "Playback"
+        and e.get("Context") == names.KEEP_PLACE_CONFIRM
+    ]
+    assert read_back == [
+        names.PROMPT_KEEP_PLACE,
+        *(f"{names.PROMPT_DIGIT_PREFIX}{d}" for d in number),
+    ]
