@@ -1,0 +1,182 @@
+"""One callback attempt as the dispatcher follows it, and the pure decisions about it.
+
+An attempt is one Originate: ``Local/<attempt>@CALLBACK_QUEUE/n`` whose ChannelId (the
+``;1`` half's Uniqueid, and the Linkedid of every channel of the attempt) is the attempt
+id. Here, with no I/O: the Originate to send, the dialplan's ``HotlineCallback`` steps
+read from a UserEvent, how an attempt that ended without a result counts, and whom a
+finished attempt reached according to Asterisk's CEL rows (after a crash or a reconnect,
+when the events are gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ami.actions import Originate
+from ami.events import Event
+from callback.model import AttemptResult, Callback
+from calls.cel import CelRow
+from core import names
+
+# the ;2 half's ChannelId: <attempt><suffix>
+OTHER_HALF_SUFFIX = "-q"
+# the citizen's number as the dialplan takes it (callback/numbers.py checked it on intake)
+_NUMBER = re.compile(r"^[0-9]{3,20}$")
+# the attempt id travels in a channel name and a variable: it must stay a plain token
+_ATTEMPT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def callback_channel(attempt_id: str) -> str:
+    """The Originate's Channel: a Local channel whose ``;2`` half joins the queue."""
+    return f"Local/{attempt_id}@{names.CALLBACK_QUEUE}/n"
+
+
+def dialable(number: str) -> bool:
+    return bool(_NUMBER.fullmatch(number))
+
+
+def originate_for(
+    callback: Callback, attempt_id: str, *, caller_id: str, timeout_s: float
+) -> Originate:
+    """The one Originate of attempt ``attempt_id``: answered at once by "queued", its
+    ``OriginateResponse`` arriving later as an event."""
+    if not _ATTEMPT.fullmatch(attempt_id):
+        raise ValueError(f"attempt id {attempt_id!r} is not a plain token")
+    return Originate(
+        channel=callback_channel(attempt_id),
+        context=names.CALLBACK_AGENT,
+        exten="s",
+        priority=1,
+        caller_id=caller_id,
+        timeout_ms=int(timeout_s * 1000),
+        variables={
+            names.CALLBACK_ATTEMPT_VAR: attempt_id,
+            names.CALLBACK_NUMBER_VAR: callback.number,
+            f"__{names.ANNOUNCE_VAR}": "0",  # R8's job-number prompt is not for the agent
+        },
+        channel_id=attempt_id,
+        other_channel_id=attempt_id + OTHER_HALF_SUFFIX,
+        queued_reply=True,
+    )
+
+
+# ---- the dialplan's steps (UserEvent HotlineCallback) ------------------------------------
+
+
+class Step(enum.Enum):
+    AGENT = "agent"  # an agent took it from the queue (Agent: job number)
+    CONFIRMED = "confirmed"  # the agent confirmed: the citizen is being dialled
+    RESULT = "result"  # the citizen leg ended (DialStatus, Cause)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    attempt_id: str
+    step: Step
+    agent: str = ""
+    dial_status: str = ""
+    cause: str = ""
+
+
+def step_report(event: Event) -> StepReport | None:
+    """The step a ``HotlineCallback`` UserEvent reports, or None for any other event."""
+    if event.get("UserEvent") != names.EVENT_CALLBACK:
+        return None
+    attempt_id = event.get("Attempt") or event.get("Uniqueid")
+    try:
+        step = Step(event.get("Step").strip().lower())
+    except ValueError:
+        return None
+    if not attempt_id:
+        return None
+    return StepReport(
+        attempt_id=attempt_id,
+        step=step,
+        agent=event.get("Agent").strip(),
+        dial_status=event.get("DialStatus").strip(),
+        cause=event.get("Cause").strip(),
+    )
+
+
+def unfinished_result(*, agent_answered: bool, confirmed: bool) -> AttemptResult:
+    """An attempt whose channel ended with no result step: nobody took it from the queue
+    (not counted against the policy), the agent did not confirm, or the dialling broke."""
+    if not agent_answered:
+        return AttemptResult.NO_AGENT
+    if not confirmed:
+        return AttemptResult.NOT_CONFIRMED
+    return AttemptResult.FAILED
+
+
+# ---- what CEL says about a finished attempt -----------------------------------------------
+
+
+class Reach(enum.Enum):
+    NEVER_STARTED = "never_started"  # no channel at all: the crash came before the Originate
+    NOBODY = "nobody"  # it waited in the queue and ended
+    AGENT = "agent"  # an agent answered; the citizen did not
+    CITIZEN = "citizen"  # the citizen answered: never dial again for this attempt
+
+
+def _citizen_leg(row: CelRow) -> bool:
+    return row.channame.startswith(f"PJSIP/{names.OUTBOUND_TRUNK}-")
+
+
+def _agent_leg(row: CelRow) -> bool:
+    return f"@{names.AGENTS_LOCAL}-" in row.channame
+
+
+def reached(rows: Sequence[CelRow]) -> Reach:
+    """Whom attempt's channels reached, from its CEL rows (``linkedid`` = the attempt)."""
+    if not rows:
+        return Reach.NEVER_STARTED
+    answers = [r for r in rows if r.eventtype == "ANSWER"]
+    if any(_citizen_leg(r) for r in answers):
+        return Reach.CITIZEN
+    if any(_agent_leg(r) for r in answers):
+        return Reach.AGENT
+    return Reach.NOBODY
+
+
+REACH_RESULT = {
+    Reach.CITIZEN: AttemptResult.ANSWERED,  # the agent records the outcome
+    Reach.AGENT: AttemptResult.FAILED,
+    Reach.NOBODY: AttemptResult.NO_AGENT,
+}
+
+
+# ---- an attempt in flight -----------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    """One attempt this dispatcher follows until its result is written.
+
+    ``channel_id`` is the Uniqueid Asterisk knows it by (events, attempt rows);
+    ``claim_id`` is the callback's ``attempt_id`` in the store (``apply``, ``renew``). They
+    differ only for an adopted attempt: a crashed dispatcher's channel that still lived
+    when this one claimed the callback again with a fresh id.
+    """
+
+    callback: Callback
+    channel_id: str
+    claim_id: str
+    log: Any
+    adopted: bool = False  # its steps may have been missed: its end is read from CEL
+    started: bool = True  # an Originate was sent for it (it has an attempt row)
+    channel: str = ""  # the ;1 half's name, from Newchannel (or CoreShowChannel)
+    agent: str | None = None
+    confirmed: bool = False
+    hung_up: bool = False
+    settled: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def callback_id(self) -> uuid.UUID:
+        return self.callback.id
