@@ -14,15 +14,18 @@ import asyncio
 import enum
 import re
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from ami.actions import Originate
-from ami.events import Event
-from callback.model import AttemptResult, Callback
+from ami.events import Event, OriginateResponse
+from callback.model import AttemptResult, Callback, Kind
 from calls.cel import CelRow
 from core import names
+from core.errors import HotlineError
 
 # the ;2 half's ChannelId: <attempt><suffix>
 OTHER_HALF_SUFFIX = "-q"
@@ -39,6 +42,37 @@ def callback_channel(attempt_id: str) -> str:
 
 def dialable(number: str) -> bool:
     return bool(_NUMBER.fullmatch(number))
+
+
+def kept_for_owner(
+    callback: Callback, now: datetime, *, wait_s: float, owner_signed_in: bool
+) -> datetime | None:
+    """Until when an owned escalation whose owner is not signed in waits for them
+    (``callback_owner_wait_s`` from its creation) before anyone may take it; None: go.
+    Offering it to the owner alone needs a per-agent queue, which is not built: a
+    signed-in owner's callback goes to the first idle agent, like any other."""
+    if callback.kind is not Kind.ESCALATION or callback.owner is None or owner_signed_in:
+        return None
+    until = callback.created_at + timedelta(seconds=wait_s)
+    return until if now < until else None
+
+
+class NoLiveAttempt(HotlineError):
+    """No attempt of this dispatcher has that id with a live channel (ended, or not yet
+    answered by Asterisk)."""
+
+    code = "callback.no_live_attempt"
+
+
+@dataclass
+class DispatchFigures:
+    """For /metrics: plain numbers a metrics collector reads at scrape time."""
+
+    claims: int = 0
+    lag_s_total: float = 0.0  # sum over claims of (claimed at - not_before)
+    last_lag_s: float | None = None
+    results: Counter[str] = field(default_factory=Counter)  # AttemptResult value -> count
+    adopted: int = 0  # attempts of a crashed claim whose channel still lived
 
 
 def originate_for(
@@ -102,6 +136,11 @@ def step_report(event: Event) -> StepReport | None:
         dial_status=event.get("DialStatus").strip(),
         cause=event.get("Cause").strip(),
     )
+
+
+def originate_failed(event: Event) -> bool:
+    """An Originate that ended before its channel was answered (no agent took it)."""
+    return isinstance(event, OriginateResponse) and event.response.lower() == "failure"
 
 
 def unfinished_result(*, agent_answered: bool, confirmed: bool) -> AttemptResult:

@@ -22,29 +22,32 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import CoreShowChannels, Setvar
-from ami.events import CoreShowChannel, Event, Hangup, Newchannel, OriginateResponse, UserEvent
+from ami.events import CoreShowChannel, Event, Hangup, Newchannel, UserEvent
 from callback import repo
 from callback.attempts import (
     REACH_RESULT,
     Attempt,
+    DispatchFigures,
+    NoLiveAttempt,
     Reach,
     Step,
     StepReport,
     dialable,
+    kept_for_owner,
+    originate_failed,
     originate_for,
     reached,
     step_report,
     unfinished_result,
 )
-from callback.model import AgentAnswered, AttemptEnded, AttemptResult, Callback, Kind
+from callback.model import AgentAnswered, AttemptEnded, AttemptResult, Callback
+from callback.policy import RetryPolicy, retry_at
 from calls import repo as calls_repo
 from core import names
 from core.errors import HotlineError
@@ -54,7 +57,7 @@ from db.listen import listen as db_listen
 
 log = get_logger("callback")
 
-RetryAt = Callable[[Callback, AttemptResult, datetime], datetime | None]
+OpenAt = Callable[[datetime], datetime | None]
 ResultOf = Callable[[str, str], AttemptResult]
 Listen = Callable[[Callable[[], None]], Awaitable[None]]
 
@@ -63,24 +66,6 @@ RESULT_WAIT_S = 3.0
 # an Originate whose reply never came: look for its channel after this long
 UNKNOWN_CHECK_S = 5.0
 LISTEN_BACKOFF_MAX_S = 30.0
-
-
-class NoLiveAttempt(HotlineError):
-    """No attempt of this dispatcher has that id with a live channel (ended, or not yet
-    answered by Asterisk)."""
-
-    code = "callback.no_live_attempt"
-
-
-@dataclass
-class DispatchFigures:
-    """For /metrics: plain numbers the metrics collector reads at scrape time."""
-
-    claims: int = 0
-    lag_s_total: float = 0.0  # sum over claims of (claimed at - not_before)
-    last_lag_s: float | None = None
-    results: Counter[str] = field(default_factory=Counter)  # AttemptResult value -> count
-    adopted: int = 0  # attempts of a crashed claim whose channel still lived
 
 
 def _now() -> datetime:
@@ -95,7 +80,7 @@ class Dispatcher:
         settings: Settings,
         *,
         is_open: Callable[[datetime], bool],
-        retry_at: RetryAt,
+        open_at: OpenAt,
         result_of: ResultOf,
         owner_signed_in: Callable[[str], bool] | None = None,
         store: Any = repo,
@@ -107,8 +92,11 @@ class Dispatcher:
         self.ami = ami
         self.pool = pool
         self.settings = settings
-        self.is_open = is_open
-        self.retry_at = retry_at
+        self.is_open = is_open  # WorkingHours.is_open
+        self.open_at = open_at  # WorkingHours.next_open: retries only in working hours
+        self.policy = RetryPolicy(
+            settings.callback_attempts, timedelta(seconds=settings.callback_retry_spacing_s)
+        )
         self.result_of = result_of
         self.owner_signed_in = owner_signed_in or (lambda _job: False)
         self.store = store
@@ -211,7 +199,10 @@ class Dispatcher:
             return 0
         claims = await self.store.claim(self.pool, self.id, now, self.lease_s, room)
         for claim in claims:
-            await self._take(claim, now)
+            try:
+                await self._take(claim, now)
+            except Exception:  # its lease runs out; the next claim reconciles it
+                log.exception("callback claim not started", callback=str(claim.callback.id))
         return len(claims)
 
     # ---- one claim ------------------------------------------------------------------------
@@ -240,16 +231,10 @@ class Dispatcher:
         await self._originate(callback, bound, now)
 
     def _owner_waits(self, callback: Callback, now: datetime) -> datetime | None:
-        """An owned escalation whose owner is not signed in waits ``callback_owner_wait_s``
-        from its creation before anyone may take it. (Offering it to the owner alone
-        needs a per-agent queue, which is not built: a signed-in owner's callback goes
-        to the first idle agent, like any other.)"""
-        if callback.kind is not Kind.ESCALATION or callback.owner is None:
-            return None
-        if self.owner_signed_in(callback.owner):
-            return None
-        until = callback.created_at + timedelta(seconds=self.settings.callback_owner_wait_s)
-        return until if now < until else None
+        signed_in = callback.owner is not None and self.owner_signed_in(callback.owner)
+        return kept_for_owner(
+            callback, now, wait_s=self.settings.callback_owner_wait_s, owner_signed_in=signed_in
+        )
 
     def _follow(self, callback: Callback, bound: Any, *, started: bool = True) -> Attempt:
         """The claim's own attempt; followed (and counted in flight) once it is started."""
@@ -261,14 +246,19 @@ class Dispatcher:
         return attempt
 
     async def _originate(self, callback: Callback, bound: Any, now: datetime) -> None:
-        attempt = self._follow(callback, bound)
+        assert callback.attempt_id is not None
         action = originate_for(
             callback,
-            attempt.channel_id,
+            callback.attempt_id,
             caller_id=self.settings.entry_number,
             timeout_s=self._originate_timeout_s(),
         )
-        await self.store.attempt_started(self.pool, callback.id, attempt.channel_id, now)
+        attempt = self._follow(callback, bound)
+        try:
+            await self.store.attempt_started(self.pool, callback.id, attempt.channel_id, now)
+        except BaseException:
+            del self.attempts[attempt.channel_id]  # never sent: the next claim dials it
+            raise
         try:
             await self.ami.send(action)
         except AmiActionFailed as exc:
@@ -363,7 +353,7 @@ class Dispatcher:
             return
         if isinstance(event, Newchannel):
             attempt.channel = event.channel
-        elif isinstance(event, Hangup) or _failed(event):
+        elif isinstance(event, Hangup) or originate_failed(event):
             self._hung_up(attempt)
 
     def _on_step(self, report: StepReport) -> None:
@@ -427,11 +417,7 @@ class Dispatcher:
                 return
             attempt.settled = True
             now = self.clock()
-            retry = (
-                None
-                if result is AttemptResult.ANSWERED
-                else self.retry_at(attempt.callback, result, now)
-            )
+            retry = retry_at(self.policy, attempt.callback.attempts, result, now, self.open_at)
             try:
                 if attempt.started:
                     await self.store.attempt_ended(
@@ -477,8 +463,3 @@ class Dispatcher:
 
 
 INVALID = AttemptResult.INVALID_NUMBER
-
-
-def _failed(event: Event) -> bool:
-    """An Originate that ended before its channel was answered (no agent took it)."""
-    return isinstance(event, OriginateResponse) and event.response.lower() == "failure"
