@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from core import names, safety
@@ -18,6 +19,10 @@ LOOPBACK_ONLY = "127.0.0.1/255.255.255.255"
 # the dialplan; ``system`` permits Originate of System()/SHELL. All three are powerful,
 # so the user is loopback-only, used by the publisher alone, and reads no events but
 # ``system`` (FullyBooted after a restart): no call, user or dtmf events.
+# the longest a callback's confirm wait or ring time may be (also the dialplan's cap on
+# the Originate's names.CALLBACK_CONFIRM_S_VAR / CALLBACK_RING_S_VAR)
+MAX_CALLBACK_WAIT_S = 600
+_DTMF_CODE = re.compile(r"[0-9*#]{1,8}")
 PUBLISH_READ = "system"
 PUBLISH_WRITE = "command"
 
@@ -76,6 +81,9 @@ class AsteriskConf:
     feature_sign_out: str = "*12"
     feature_idle: str = "*21"
     feature_busy: str = "*22"
+    # R11a: escalate the call just ended (dialled), or the call in progress (pressed)
+    feature_escalate: str = "*31"
+    feature_escalate_in_call: str = "*5"
     # job numbers that get a BLF lamp: hint agent<job> -> Custom:agent<job>
     lamps: tuple[str, ...] = ()
     # the outbound trunk (departments, callbacks): a static contact, caller ID = entry number
@@ -85,6 +93,9 @@ class AsteriskConf:
     hold_reminder_s: int = 30
     # voicemail for callbacks: longest message
     voicemail_max_s: int = 120
+    # callbacks: the agent confirms within this long; the citizen's phone rings this long
+    callback_confirm_timeout_s: int = 30
+    callback_ring_timeout_s: int = 30
     run_user: str = "asterisk"
     qualify_frequency_s: int = 5
     debug_log: bool = False
@@ -117,11 +128,20 @@ class AsteriskConf:
             _check_ami_user(user)
         if self.cel_database is not None:
             _check_cel(self.cel_database)
-        codes = [self.feature_sign_in, self.feature_sign_out, self.feature_idle, self.feature_busy]
-        for code in codes:
+        codes = [
+            self.feature_sign_in,
+            self.feature_sign_out,
+            self.feature_idle,
+            self.feature_busy,
+            self.feature_escalate,
+        ]
+        for code in [*codes, self.feature_escalate_in_call]:
             safety.dial_string("feature code", code)
         if len(set(codes)) != len(codes):
             raise UnsafeValueError("two feature codes are the same")
+        # pressed during a call (features.conf's applicationmap): DTMF keys only
+        if not _DTMF_CODE.fullmatch(self.feature_escalate_in_call):
+            raise UnsafeValueError(f"feature_escalate_in_call={self.feature_escalate_in_call!r}")
         for job_number in self.lamps:
             safety.digits("lamp job number", job_number)
         extensions = [p.extension for p in self.desk_phones]
@@ -140,6 +160,9 @@ class AsteriskConf:
             raise UnsafeValueError(f"hold_reminder_s={self.hold_reminder_s} not in 5..600")
         if not 10 <= self.voicemail_max_s <= 600:
             raise UnsafeValueError(f"voicemail_max_s={self.voicemail_max_s} not in 10..600")
+        for name in ("callback_confirm_timeout_s", "callback_ring_timeout_s"):
+            if not 1 <= getattr(self, name) <= MAX_CALLBACK_WAIT_S:
+                raise UnsafeValueError(f"{name}={getattr(self, name)} not in 1..600")
 
 
 def _check_ami_user(user: AmiUser) -> None:

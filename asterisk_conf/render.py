@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from asterisk_conf.model import AsteriskConf
+from asterisk_conf.model import MAX_CALLBACK_WAIT_S, AsteriskConf
 from core import names
 
 FILES = (
@@ -19,6 +19,7 @@ FILES = (
     "manager.conf",
     "pjsip.conf",
     "extensions.conf",
+    "features.conf",
     "queues.conf",
     "musiconhold.conf",
     "voicemail.conf",
@@ -43,6 +44,7 @@ def render(conf: AsteriskConf) -> dict[str, str]:
     context: dict[str, object] = {f.name: getattr(conf, f.name) for f in dataclasses.fields(conf)}
     context["names"] = names  # the names the dialplan shares with the code
     context["hold_music_dir"] = conf.hold_music_dir
+    context["max_callback_wait_s"] = MAX_CALLBACK_WAIT_S
     return {name: _ENV.get_template(name + ".j2").render(context) for name in FILES}
 
 

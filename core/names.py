@@ -33,7 +33,7 @@ PLANS_DIR = "hotline-plans"
 # extensions.conf's "*.conf" include does not match it
 PLANS_QUEUES_FILE = "queues.inc"
 # ---- callbacks (issue 11): dispatched agent first through the inbound queue -------------
-# Originate Channel: Local/<attempt id>@CALLBACK_QUEUE/n; its ;2 half joins the queue with
+# Originate Channel: CALLBACK_CHANNEL (Local/s@CALLBACK_QUEUE/n); its ;2 half joins the queue with
 # QUEUE_PRIO = CALLBACK_PRIORITY (below the inbound callers'), so only an idle agent gets
 # it; once an agent answers, the ;1 half runs CALLBACK_AGENT: the case prompt, the agent's
 # confirmation (a key, or the API setting CALLBACK_CONFIRMED_VAR), then the citizen is
@@ -45,6 +45,31 @@ CALLBACK_ATTEMPT_VAR = "HL_CB_ATTEMPT"  # the attempt id (= the Originate's Chan
 CALLBACK_NUMBER_VAR = "HL_CB_NUMBER"  # the citizen's number, digits only (checked)
 CALLBACK_CONFIRMED_VAR = "HL_CB_CONFIRMED"  # 1: the agent confirmed (key or API)
 CALLBACK_CONFIRM_KEY = "1"  # the agent presses it to dial the citizen (R12)
+# optional Originate variables: the confirm wait and the citizen's ring time in seconds
+# (digits; the rendered settings callback_confirm_timeout_s / callback_ring_timeout_s
+# otherwise), so a changed setting applies without re-rendering the dialplan
+CALLBACK_CONFIRM_S_VAR = "HL_CB_CONFIRM_S"
+CALLBACK_RING_S_VAR = "HL_CB_RING_S"
+# the Originate's Channel: a fixed extension, so no id is ever matched as a dialplan
+# pattern (the attempt id travels in CALLBACK_ATTEMPT_VAR and as the ChannelId)
+CALLBACK_CHANNEL = f"Local/s@{CALLBACK_QUEUE}/n"
+CALLBACK_DONE = "hotline-callback-done"  # hangup handler of the agent half: the result
+# EVENT_CALLBACK's Step words, and the DialStatus of an attempt whose citizen was never
+# dialled (no confirmation in time, or the agent hung up first)
+CALLBACK_STEP_AGENT = "agent"
+CALLBACK_STEP_CONFIRMED = "confirmed"
+CALLBACK_STEP_RESULT = "result"
+CALLBACK_STEP_LEFT = "left"  # the queue half left the queue unanswered (QueueStatus)
+CALLBACK_NOT_CONFIRMED = "NOTCONFIRMED"
+# R11a: the desk phone's escalation code during a call runs this (features.conf's
+# applicationmap, enabled on the desk phone's leg only through DYNAMIC_FEATURES)
+ESCALATE_FEATURE = "hl-escalate"
+ESCALATE = "hotline-escalate"  # Gosub'd by ESCALATE_FEATURE: emits EVENT_ESCALATE
+ESCALATE_DURING = "during"  # EVENT_ESCALATE's When: pressed during an answered call
+ESCALATE_AFTER = "after"  # dialled as a feature code after the call
+# keep your place: Gosub'd with the caller's number, reads it back digit by digit
+KEEP_PLACE_CONFIRM = "hotline-keep-place"
+QUEUE_JOINED_VAR = "HL_QUEUED_AT"  # epoch seconds the caller joined the queue node
 
 # ---- voicemail (voicemail.conf): the callers' messages that become callbacks (R12) ------
 VOICEMAIL_CONTEXT = "hotline"  # voicemail.conf's context
@@ -63,11 +88,15 @@ EVENT_FEATURE = "AgentFeature"
 EVENT_NODE = "HotlineNode"  # a caller entered a node: Node, Version, PromptLanguage (not
 # "Language": every event's channel snapshot has that header, the channel's own "en")
 EVENT_VOICEMAIL = "VoicemailLeft"  # a message was left (asterisk.md §3)
-EVENT_KEEP_PLACE = "HotlineKeepPlace"  # a queued caller asked to be called back (Queue, Position)
+# a queued caller asked to be called back: Queue, Position, JoinedAt (epoch seconds the
+# caller joined the queue: the callback's priority), Number (the caller ID, digits only)
+EVENT_KEEP_PLACE = "HotlineKeepPlace"
 # a callback attempt's steps: Attempt, Step (agent | confirmed | result), Agent,
 # DialStatus, Cause (the citizen leg's DIALSTATUS and HANGUPCAUSE)
 EVENT_CALLBACK = "HotlineCallback"
-EVENT_ESCALATE = "HotlineEscalate"  # an agent escalated the call's question (R11a): Endpoint
+# an agent escalated the call's question (R11a): Endpoint (the desk phone), When
+# (ESCALATE_DURING with the call's Linkedid, or ESCALATE_AFTER: the agent's last call)
+EVENT_ESCALATE = "HotlineEscalate"
 
 # ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
@@ -95,6 +124,9 @@ PROMPT_DIGIT_PREFIX = "digit-"  # digit-0 … digit-9: a job number, read digit 
 PROMPT_AGENT_SERVING = "agent-serving"  # R8: 号咨询员为您服务,请讲。
 PROMPT_HOLD_REMINDER = "hold-reminder"  # R9: 我正在为您查询,请稍等。
 HOLD_MOH_CLASS = "hotline-hold"  # R9: the desk phones' moh_suggest; reminds every 30 s
+PROMPT_CALLBACK_CASE = "callback-case"  # the agent, as a callback reaches them (R12)
+PROMPT_KEEP_PLACE = "keep-place"  # the caller who keeps their place, before their number
+PROMPT_ESCALATED = "agent-escalated"  # the desk phone, after the escalation code
 
 # ---- FastAGI (the desk phone's sign-in: job number and PIN never cross the AMI bus) ----
 AGI_SIGN_IN = "sign-in"  # the route: AGI(agi://<agi_host>:<agi_port>/sign-in,<endpoint>)

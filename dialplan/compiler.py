@@ -245,6 +245,8 @@ def _queue(node: Queue, version: int) -> Extensions:
         *_greeting_done(),
         # a key that leaves app_queue (names.QUEUE_EXIT) comes back to this context
         f"Set({names.QUEUE_NODE_VAR}={here})",
+        # keep your place: the callback's priority is the time the caller joined
+        f"Set({names.QUEUE_JOINED_VAR}=${{EPOCH}})",
         f"Queue({node.queue},,,,{wait})",
         ("result", f"Set({names.QUEUE_NODE_VAR}=)"),
         result,
@@ -260,9 +262,17 @@ def _queue(node: Queue, version: int) -> Extensions:
     back: list[Step] = [f"Queue({node.queue},,,,{wait},,,,${{QUEUEPOSITION}})", "Goto(s,result)"]
     extensions: Extensions = [("s", steps), ("i", back)]
     if node.keep_place_digit is not None and node.keep_place is not None:
+        number = "HL_KEEP_NUMBER"
+        event = (
+            f"UserEvent({names.EVENT_KEEP_PLACE},Queue: {node.queue},Position: ${{QUEUEPOSITION}},"
+            f"JoinedAt: ${{FILTER(0-9,${{{names.QUEUE_JOINED_VAR}}})}},Number: ${{{number}}})"
+        )
         keep: list[Step] = [
             f"Set({names.QUEUE_NODE_VAR}=)",
-            f"UserEvent({names.EVENT_KEEP_PLACE},Queue: {node.queue},Position: ${{QUEUEPOSITION}})",
+            f"Set({number}=${{FILTER(0-9,${{CALLERID(num)}})}})",
+            event,
+            # the caller hears the number that will be called back, digit by digit
+            f"Gosub({names.KEEP_PLACE_CONFIRM},s,1(${{{number}}}))",
             _goto(version, node.keep_place),
         ]
         extensions.append((_key_exten(node.keep_place_digit), keep))

@@ -59,6 +59,12 @@ FEATURE_PROMPTS = (
     Prompt(ENTER_JOB_NUMBER, "请输入工号,以井号键结束。"),
     Prompt(ENTER_PIN, "请输入密码,以井号键结束。"),
     *(Prompt(result_prompt(result), _RESULT_TEXT[result]) for result in FeatureResult),
+    # callbacks (R12): the agent checks number and name, then confirms with the key
+    Prompt(
+        names.PROMPT_CALLBACK_CASE,
+        f"回访任务,核对号码和姓名后请按{names.CALLBACK_CONFIRM_KEY}拨打。",
+    ),
+    Prompt(names.PROMPT_ESCALATED, "已提交升级处理。"),  # R11a: the escalation code
 )
 
 # R7: each official holiday's wish, by the calendar's holiday key (chinese-calendar's
@@ -99,6 +105,8 @@ CALLER_PROMPTS = (
     *(Prompt(digit_prompt(d), word) for d, word in enumerate(DIGIT_WORDS)),
     Prompt(names.PROMPT_AGENT_SERVING, "号咨询员为您服务,请讲。"),
     Prompt(names.PROMPT_HOLD_REMINDER, HOLD_REMINDER),
+    # keep your place: then the caller's number, digit by digit
+    Prompt(names.PROMPT_KEEP_PLACE, "我们将回拨您的来电号码"),
 )
 
 # The defaults, in Mandarin (R14: Mandarin by default). A later line may extend it.

@@ -269,6 +269,10 @@ class Sandbox:
             outbound_port=s.outbound_port,
             hold_reminder_s=s.hold_reminder_s,
             voicemail_max_s=s.voicemail_max_s,
+            feature_escalate=s.feature_escalate,
+            feature_escalate_in_call=s.feature_escalate_in_call,
+            callback_confirm_timeout_s=s.callback_confirm_timeout_s,
+            callback_ring_timeout_s=s.callback_ring_timeout_s,
             debug_log=True,
         )
 
