@@ -15,7 +15,7 @@ import enum
 import re
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,13 +31,8 @@ from core.errors import HotlineError
 OTHER_HALF_SUFFIX = "-q"
 # the citizen's number as the dialplan takes it (callback/numbers.py checked it on intake)
 _NUMBER = re.compile(r"^[0-9]{3,20}$")
-# the attempt id travels in a channel name and a variable: it must stay a plain token
-_ATTEMPT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def callback_channel(attempt_id: str) -> str:
-    """The Originate's Channel: a Local channel whose ``;2`` half joins the queue."""
-    return f"Local/{attempt_id}@{names.CALLBACK_QUEUE}/n"
+# the attempt id as the dialplan keeps it (FILTER(0-9a-f-)): a UUID's text
+_ATTEMPT = re.compile(r"^[0-9a-f-]{1,64}$")
 
 
 def dialable(number: str) -> bool:
@@ -76,14 +71,22 @@ class DispatchFigures:
 
 
 def originate_for(
-    callback: Callback, attempt_id: str, *, caller_id: str, timeout_s: float
+    callback: Callback,
+    attempt_id: str,
+    *,
+    caller_id: str,
+    timeout_s: float,
+    confirm_s: int,
+    ring_s: int,
 ) -> Originate:
     """The one Originate of attempt ``attempt_id``: answered at once by "queued", its
-    ``OriginateResponse`` arriving later as an event."""
+    ``OriginateResponse`` arriving later as an event. The ``;2`` half of
+    ``CALLBACK_CHANNEL`` joins the queue; the ``;1`` half (Uniqueid = the attempt id)
+    runs ``CALLBACK_AGENT`` once an agent answered."""
     if not _ATTEMPT.fullmatch(attempt_id):
-        raise ValueError(f"attempt id {attempt_id!r} is not a plain token")
+        raise ValueError(f"attempt id {attempt_id!r} is not what the dialplan keeps")
     return Originate(
-        channel=callback_channel(attempt_id),
+        channel=names.CALLBACK_CHANNEL,
         context=names.CALLBACK_AGENT,
         exten="s",
         priority=1,
@@ -92,6 +95,8 @@ def originate_for(
         variables={
             names.CALLBACK_ATTEMPT_VAR: attempt_id,
             names.CALLBACK_NUMBER_VAR: callback.number,
+            names.CALLBACK_CONFIRM_S_VAR: str(confirm_s),
+            names.CALLBACK_RING_S_VAR: str(ring_s),
             f"__{names.ANNOUNCE_VAR}": "0",  # R8's job-number prompt is not for the agent
         },
         channel_id=attempt_id,
@@ -104,9 +109,10 @@ def originate_for(
 
 
 class Step(enum.Enum):
-    AGENT = "agent"  # an agent took it from the queue (Agent: job number)
-    CONFIRMED = "confirmed"  # the agent confirmed: the citizen is being dialled
-    RESULT = "result"  # the citizen leg ended (DialStatus, Cause)
+    AGENT = names.CALLBACK_STEP_AGENT  # an agent took it from the queue (Agent: job number)
+    CONFIRMED = names.CALLBACK_STEP_CONFIRMED  # the citizen is being dialled
+    RESULT = names.CALLBACK_STEP_RESULT  # the agent half ended (DialStatus, Cause)
+    LEFT = names.CALLBACK_STEP_LEFT  # the queue half left the queue unanswered
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,7 @@ class StepReport:
     agent: str = ""
     dial_status: str = ""
     cause: str = ""
+    queue_status: str = ""  # why the queue half left (TIMEOUT, JOINEMPTY, …)
 
 
 def step_report(event: Event) -> StepReport | None:
@@ -135,7 +142,18 @@ def step_report(event: Event) -> StepReport | None:
         agent=event.get("Agent").strip(),
         dial_status=event.get("DialStatus").strip(),
         cause=event.get("Cause").strip(),
+        queue_status=event.get("QueueStatus").strip(),
     )
+
+
+def step_result(
+    report: StepReport, result_of: Callable[[str, str], AttemptResult]
+) -> AttemptResult:
+    """A result step's ``AttemptResult``: the citizen was never dialled (no confirmation
+    in time, or the agent hung up first), or ``result_of`` reads the dial's status."""
+    if report.dial_status == names.CALLBACK_NOT_CONFIRMED:
+        return AttemptResult.NOT_CONFIRMED
+    return result_of(report.dial_status, report.cause)
 
 
 def originate_failed(event: Event) -> bool:

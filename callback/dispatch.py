@@ -44,10 +44,12 @@ from callback.attempts import (
     originate_for,
     reached,
     step_report,
+    step_result,
     unfinished_result,
 )
 from callback.model import AgentAnswered, AttemptEnded, AttemptResult, Callback
 from callback.policy import RetryPolicy, retry_at
+from callback.results import attempt_result
 from calls import repo as calls_repo
 from core import names
 from core.errors import HotlineError
@@ -81,7 +83,7 @@ class Dispatcher:
         *,
         is_open: Callable[[datetime], bool],
         open_at: OpenAt,
-        result_of: ResultOf,
+        result_of: ResultOf = attempt_result,
         owner_signed_in: Callable[[str], bool] | None = None,
         store: Any = repo,
         cel_rows: Callable[[Any, str], Awaitable[list[Any]]] = calls_repo.cel_rows,
@@ -252,6 +254,8 @@ class Dispatcher:
             callback.attempt_id,
             caller_id=self.settings.entry_number,
             timeout_s=self._originate_timeout_s(),
+            confirm_s=self.settings.callback_confirm_timeout_s,
+            ring_s=self.settings.callback_ring_timeout_s,
         )
         attempt = self._follow(callback, bound)
         try:
@@ -369,8 +373,11 @@ class Dispatcher:
             attempt.confirmed = True
             attempt.log.info("callback confirmed; dialling the citizen")
         elif report.step is Step.RESULT:
-            result = self.result_of(report.dial_status, report.cause)
+            result = step_result(report, self.result_of)
             self._spawn(self._settle(attempt, result, cause=report.cause or None))
+        elif report.step is Step.LEFT:
+            attempt.log.info("callback left the queue unanswered", why=report.queue_status)
+            self._spawn(self._settle(attempt, AttemptResult.NO_AGENT))
 
     def _hung_up(self, attempt: Attempt) -> None:
         if attempt.hung_up or attempt.settled:

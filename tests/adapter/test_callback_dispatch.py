@@ -34,11 +34,6 @@ from tests.adapter.fake_ami import FakeAmi
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 NUMBER = "13800138000"
 R = AttemptResult
-RESULTS = {"ANSWER": R.ANSWERED, "NOANSWER": R.NO_ANSWER, "BUSY": R.BUSY}
-
-
-def result_of(dial_status: str, _cause: str) -> AttemptResult:
-    return RESULTS.get(dial_status, R.FAILED)
 
 
 def claimed(attempt_id: str, previous: str | None = None, **changes: Any) -> Claim:
@@ -150,7 +145,6 @@ async def make(
             Settings(**{"callback_max_waiting": 2, "callback_poll_s": 0.05, **settings}),
             is_open=is_open,
             open_at=lambda moment: moment,
-            result_of=result_of,
             store=store,
             cel_rows=cel_rows,
             listen=never_notified,
@@ -200,10 +194,12 @@ async def test_a_claim_is_originated_once_into_the_callback_queue(
     fake: FakeAmi, make: Make
 ) -> None:
     claim = claimed("a-1")
-    dispatcher, store = await make([claim], entry_number="12333")
+    dispatcher, store = await make(
+        [claim], entry_number="12333", callback_confirm_timeout_s=25, callback_ring_timeout_s=35
+    )
     assert await dispatcher.dispatch_once() == 1
     (sent,) = fake.named("Originate")
-    assert sent.headers["Channel"] == f"Local/a-1@{names.CALLBACK_QUEUE}/n"
+    assert sent.headers["Channel"] == names.CALLBACK_CHANNEL
     assert sent.headers["Context"] == names.CALLBACK_AGENT
     assert (sent.headers["Exten"], sent.headers["Priority"]) == ("s", "1")
     assert sent.headers["ChannelId"] == "a-1"
@@ -214,6 +210,8 @@ async def test_a_claim_is_originated_once_into_the_callback_queue(
     assert set(sent.all("Variable")) == {
         f"{names.CALLBACK_ATTEMPT_VAR}=a-1",
         f"{names.CALLBACK_NUMBER_VAR}={NUMBER}",
+        f"{names.CALLBACK_CONFIRM_S_VAR}=25",
+        f"{names.CALLBACK_RING_S_VAR}=35",
         f"__{names.ANNOUNCE_VAR}=0",
     }
     assert ("started", claim.callback.id, "a-1") in store.calls
@@ -245,18 +243,18 @@ async def test_at_most_max_waiting_attempts_in_flight(fake: FakeAmi, make: Make)
 async def test_a_reclaimed_attempt_whose_channel_lives_is_adopted_not_dialled(
     fake: FakeAmi, make: Make
 ) -> None:
-    live_channels(fake, {"old-1": "Local/old-1@hotline-callback-queue-0001;1"})
-    rows = {"old-1": [cel_answer("old-1", f"PJSIP/{names.OUTBOUND_TRUNK}-00000007")]}
-    claim = claimed("new-1", previous="old-1")
+    live_channels(fake, {"0d-1": "Local/0d-1@hotline-callback-queue-0001;1"})
+    rows = {"0d-1": [cel_answer("0d-1", f"PJSIP/{names.OUTBOUND_TRUNK}-00000007")]}
+    claim = claimed("e0-1", previous="0d-1")
     dispatcher, store = await make([claim], cel=rows)
     assert await dispatcher.dispatch_once() == 1
     assert fake.named("Originate") == []
     assert await dispatcher.renew() == 1
-    assert store.renewed == [["new-1"]]  # the store knows the claim by its new id
-    await fake.send_event(Event="Hangup", Uniqueid="old-1", Channel="x")
+    assert store.renewed == [["e0-1"]]  # the store knows the claim by its new id
+    await fake.send_event(Event="Hangup", Uniqueid="0d-1", Channel="x")
     ended = AttemptEnded(R.ANSWERED, None)
-    assert await eventually(lambda: store.applied() == [(ended, "new-1")])
-    assert store.ended() == [("old-1", R.ANSWERED, None)]
+    assert await eventually(lambda: store.applied() == [(ended, "e0-1")])
+    assert store.ended() == [("0d-1", R.ANSWERED, None)]
     assert fake.named("Originate") == []
 
 
@@ -264,37 +262,37 @@ async def test_a_reclaimed_attempt_that_reached_the_citizen_is_never_dialled_aga
     fake: FakeAmi, make: Make
 ) -> None:
     live_channels(fake, {})
-    rows = {"old-1": [cel_answer("old-1", f"PJSIP/{names.OUTBOUND_TRUNK}-00000007")]}
-    dispatcher, store = await make([claimed("new-1", previous="old-1")], cel=rows)
+    rows = {"0d-1": [cel_answer("0d-1", f"PJSIP/{names.OUTBOUND_TRUNK}-00000007")]}
+    dispatcher, store = await make([claimed("e0-1", previous="0d-1")], cel=rows)
     await dispatcher.dispatch_once()
     assert fake.named("Originate") == []
-    assert store.applied() == [(AttemptEnded(R.ANSWERED, None), "new-1")]
-    assert store.ended() == [("old-1", R.ANSWERED, None)]
+    assert store.applied() == [(AttemptEnded(R.ANSWERED, None), "e0-1")]
+    assert store.ended() == [("0d-1", R.ANSWERED, None)]
 
 
 @pytest.mark.parametrize(
     ("channame", "result"),
-    [("Local/2001@agents-local-00000003;1", R.FAILED), ("Local/old-1@q-1;2", R.NO_AGENT)],
+    [("Local/2001@agents-local-00000003;1", R.FAILED), ("Local/0d-1@q-1;2", R.NO_AGENT)],
 )
 async def test_a_reclaimed_attempt_that_ended_counts_as_ended(
     fake: FakeAmi, make: Make, channame: str, result: AttemptResult
 ) -> None:
     live_channels(fake, {})
     dispatcher, store = await make(
-        [claimed("new-1", previous="old-1")], cel={"old-1": [cel_answer("old-1", channame)]}
+        [claimed("e0-1", previous="0d-1")], cel={"0d-1": [cel_answer("0d-1", channame)]}
     )
     await dispatcher.dispatch_once()
     assert fake.named("Originate") == []
     ((event, attempt),) = store.applied()
-    assert isinstance(event, AttemptEnded) and event.result is result and attempt == "new-1"
+    assert isinstance(event, AttemptEnded) and event.result is result and attempt == "e0-1"
 
 
 async def test_a_reclaimed_claim_that_never_rang_is_dialled(fake: FakeAmi, make: Make) -> None:
     live_channels(fake, {})
-    dispatcher, _store = await make([claimed("new-1", previous="old-1")])
+    dispatcher, _store = await make([claimed("e0-1", previous="0d-1")])
     await dispatcher.dispatch_once()
     (sent,) = fake.named("Originate")
-    assert sent.headers["ChannelId"] == "new-1"
+    assert sent.headers["ChannelId"] == "e0-1"
 
 
 # ---- leases ---------------------------------------------------------------------------------
@@ -352,6 +350,21 @@ async def test_a_hangup_without_a_result(
         await callback_step(fake, "a-1", step, Agent="1001")
     await fake.send_event(Event="Hangup", Uniqueid="a-1", Channel="x")
     assert await eventually(lambda: [e[1] for e in store.ended()] == [result])
+
+
+async def test_a_result_without_confirmation(fake: FakeAmi, make: Make) -> None:
+    dispatcher, store = await make([claimed("a-1")])
+    await dispatcher.dispatch_once()
+    await callback_step(fake, "a-1", "agent", Agent="1001")
+    await callback_step(fake, "a-1", "result", DialStatus=names.CALLBACK_NOT_CONFIRMED, Cause="16")
+    assert await eventually(lambda: store.ended() == [("a-1", R.NOT_CONFIRMED, "1001")])
+
+
+async def test_a_queue_half_that_left_unanswered(fake: FakeAmi, make: Make) -> None:
+    dispatcher, store = await make([claimed("a-1")])
+    await dispatcher.dispatch_once()
+    await callback_step(fake, "a-1", "left", QueueStatus="TIMEOUT")
+    assert await eventually(lambda: store.ended() == [("a-1", R.NO_AGENT, None)])
 
 
 async def test_a_failed_originate_response_ends_the_attempt(fake: FakeAmi, make: Make) -> None:
