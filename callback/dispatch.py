@@ -65,8 +65,6 @@ Listen = Callable[[Callable[[], None]], Awaitable[None]]
 
 # after the attempt's channel hung up, its result step may still be on its way
 RESULT_WAIT_S = 3.0
-# an Originate whose reply never came: look for its channel after this long
-UNKNOWN_CHECK_S = 5.0
 LISTEN_BACKOFF_MAX_S = 30.0
 
 
@@ -273,8 +271,9 @@ class Dispatcher:
             # it may have been sent: never send it again; look for its channel instead
             bound.warning("callback originate outcome unknown", error=exc.code)
             attempt.adopted = True
+            # (half a lease later: Asterisk creates a queued Originate's channel long before)
             asyncio.get_running_loop().call_later(
-                UNKNOWN_CHECK_S, self._spawn_verify, attempt.channel_id
+                self.lease_s / 2, self._spawn_verify, attempt.channel_id
             )
             return
         bound.info("callback originated", number=callback.number)
@@ -347,6 +346,8 @@ class Dispatcher:
     # ---- events ---------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        if self._stopped:
+            return
         if isinstance(event, UserEvent):
             report = step_report(event)
             if report is not None:

@@ -391,3 +391,14 @@ async def test_confirm_sets_the_variable_on_the_agent_half(fake: FakeAmi, make: 
         "Value": "1",
         "Channel": channel,
     }
+
+
+async def test_an_originate_without_a_reply_is_never_sent_again(fake: FakeAmi, make: Make) -> None:
+    fake.silent_actions.add("originate")
+    live_channels(fake, {})
+    dispatcher, store = await make([claimed("a-1"), claimed("b-1")], callback_lease_s=0.3)
+    assert await dispatcher.dispatch_once() == 2  # waits out the first one's action timeout
+    assert list(dispatcher.attempts) == ["a-1", "b-1"]  # followed, not forgotten
+    assert await eventually(lambda: dispatcher.attempts == {})  # no channel, no CEL rows
+    assert sorted(store.ended()) == [("a-1", R.NO_AGENT, None), ("b-1", R.NO_AGENT, None)]
+    assert len(fake.named("Originate")) == 2
