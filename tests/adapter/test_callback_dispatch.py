@@ -396,9 +396,9 @@ async def test_confirm_sets_the_variable_on_the_agent_half(fake: FakeAmi, make: 
 async def test_an_originate_without_a_reply_is_never_sent_again(fake: FakeAmi, make: Make) -> None:
     fake.silent_actions.add("originate")
     live_channels(fake, {})
-    dispatcher, store = await make([claimed("a-1"), claimed("b-1")], callback_lease_s=0.3)
-    assert await dispatcher.dispatch_once() == 2  # waits out the first one's action timeout
-    assert list(dispatcher.attempts) == ["a-1", "b-1"]  # followed, not forgotten
+    dispatcher, store = await make([claimed("a-1"), claimed("b-1")], callback_lease_s=2.0)
+    assert await dispatcher.dispatch_once() == 2  # waits out each one's action timeout
+    assert list(dispatcher.attempts) == ["a-1", "b-1"]  # followed, checked a lease/2 later
     assert await eventually(lambda: dispatcher.attempts == {})  # no channel, no CEL rows
     assert sorted(store.ended()) == [("a-1", R.NO_AGENT, None), ("b-1", R.NO_AGENT, None)]
     assert len(fake.named("Originate")) == 2
