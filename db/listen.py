@@ -11,6 +11,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
+
 
 async def listen(
     pool: Any, channel: str, on_notify: Callable[[], None], *, check_every_s: float = 30.0
@@ -36,6 +38,7 @@ async def listen(
                     break
                 await conn.fetchval("SELECT 1", timeout=5)  # a cut that sent no FIN
         finally:
-            conn.remove_termination_listener(terminated)
-            if not conn.is_closed():
-                await conn.remove_listener(channel, notified)
+            if not lost.is_set():  # a cut connection is the pool's again already
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.remove_termination_listener(terminated)
+                    await conn.remove_listener(channel, notified)
