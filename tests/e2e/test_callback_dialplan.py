@@ -29,6 +29,7 @@ JOB, EXT, PORT = "1007", "2007", 5077
 CALLER_EXT, CALLER_PORT = "2010", 5080
 CITIZEN = "13800138000"
 DEPARTMENT_LOG = "var/lib/hotline/sipp/department.log"
+_PENDING: set[asyncio.Future[object]] = set()
 
 
 def phone_keys(sipp: Sipp, digits: str, *, after_ms: int, talk_ms: int) -> str:
@@ -47,9 +48,11 @@ def phone_keys(sipp: Sipp, digits: str, *, after_ms: int, talk_ms: int) -> str:
 async def originate_callback(
     ami: AmiClient, settings: Settings, attempt: str, number: str, **variables: str
 ) -> None:
-    """What the dispatcher sends for one attempt (the report's Originate)."""
+    """What the dispatcher sends for one attempt (the report's Originate). The reply
+    (panoramisk waits for OriginateResponse) comes only once an agent answered, or the
+    attempt failed: sent, not awaited."""
     pairs = {names.CALLBACK_ATTEMPT_VAR: attempt, names.CALLBACK_NUMBER_VAR: number, **variables}
-    await ami.action(
+    sent = ami.action(
         "Originate",
         {
             "Channel": names.CALLBACK_CHANNEL,
@@ -63,7 +66,12 @@ async def originate_callback(
             "Async": "true",
             "Variable": [f"{k}={v}" for k, v in pairs.items()],
         },
+        timeout=60,
     )
+    task = asyncio.ensure_future(sent)
+    _PENDING.add(task)
+    task.add_done_callback(_PENDING.discard)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def step(attempt: str, word: str) -> Callable[[Event], bool]:
@@ -240,3 +248,32 @@ async def test_the_escalation_key_during_a_call_reports_the_call_and_keeps_it(
     # the call went on: the agent hung up (its scenario's BYE), not the feature
     assert done.get("Reason") == "agent"
     assert float(done.get("TalkTime")) >= after_ms / 1000 - 1
+
+
+async def test_the_agent_confirms_through_the_api_by_a_variable_on_the_attempt(
+    empty_queue: AmiClient,  # noqa: F811
+    sipp: Sipp,
+    secrets: dict,
+    settings: Settings,
+    observer: EventLog,
+) -> None:
+    attempt = str(uuid.uuid4())
+    async with (
+        idle_agent(
+            empty_queue, sipp, secrets, settings.queue, JOB, EXT, PORT, hang_up_after_ms=6000
+        ),
+        department(sipp, settings) as citizen,
+    ):
+        await originate_callback(empty_queue, settings, attempt, CITIZEN)
+        await observer.wait_for(step(attempt, names.CALLBACK_STEP_AGENT), 15)
+        # the service's confirm: Setvar on the attempt's channel, named by its ChannelId
+        await empty_queue.action(
+            "Setvar",
+            {"Channel": attempt, "Variable": names.CALLBACK_CONFIRMED_VAR, "Value": "1"},
+        )
+        confirmed = await observer.wait_for(step(attempt, names.CALLBACK_STEP_CONFIRMED), 10)
+        result = await observer.wait_for(step(attempt, names.CALLBACK_STEP_RESULT), 20)
+        uas = await asyncio.wait_for(citizen, 30)
+    assert uas.ok, uas.output[-1500:]
+    assert confirmed.get("By") == "api"
+    assert (result.get("DialStatus"), result.get("Cause")) == ("ANSWER", "16")
