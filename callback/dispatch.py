@@ -464,9 +464,10 @@ class Dispatcher:
     async def confirm(self, attempt_id: str) -> None:
         """The agent confirms through the API: the dialplan then dials the citizen."""
         attempt = self.find(attempt_id)
-        if attempt is None or attempt.settled or not attempt.channel:
+        if attempt is None or attempt.settled:
             raise NoLiveAttempt(f"no live callback attempt {attempt_id!r} on this service")
-        await self.ami.send(Setvar(names.CALLBACK_CONFIRMED_VAR, "1", channel=attempt.channel))
+        # Asterisk finds a channel by its Uniqueid too: the ;1 half's is the attempt's id
+        await self.ami.send(Setvar(names.CALLBACK_CONFIRMED_VAR, "1", channel=attempt.channel_id))
         attempt.log.info("callback confirmed through the API")
 
 
