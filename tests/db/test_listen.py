@@ -15,8 +15,8 @@ async def test_a_notify_wakes_and_a_cut_connection_ends_the_listen(fresh_db: str
     pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=2)
     other = await asyncpg.connect(fresh_db)
     woken = asyncio.Queue[None]()
+    listening = asyncio.create_task(listen(pool, CHANNEL, lambda: woken.put_nowait(None)))
     try:
-        listening = asyncio.create_task(listen(pool, CHANNEL, lambda: woken.put_nowait(None)))
         await asyncio.wait_for(woken.get(), 5)  # it looks once as it starts
         await other.execute(f"NOTIFY {CHANNEL}")
         await asyncio.wait_for(woken.get(), 5)
@@ -26,5 +26,7 @@ async def test_a_notify_wakes_and_a_cut_connection_ends_the_listen(fresh_db: str
         )
         await asyncio.wait_for(listening, 5)  # returns: the caller listens again
     finally:
+        listening.cancel()  # a failed test must not leave the pool waiting for it
+        await asyncio.gather(listening, return_exceptions=True)
         await other.close()
         await pool.close()
