@@ -45,6 +45,10 @@ class Action:
     def headers(self) -> dict[str, HeaderValue]:
         return {}
 
+    def reply_as_list(self) -> bool | None:
+        """panoramisk's ``as_list``: True for an event list, None to let it guess."""
+        return True if self.LIST_REPLY else None
+
 
 @dataclass(frozen=True)
 class Ping(Action):
@@ -160,6 +164,14 @@ class SendUserEvent(Action):
 
 
 @dataclass(frozen=True)
+class CoreShowChannels(Action):
+    """Every live channel, one ``CoreShowChannel`` event each (Uniqueid, Channel, …)."""
+
+    NAME = "CoreShowChannels"
+    LIST_REPLY = True
+
+
+@dataclass(frozen=True)
 class Hangup(Action):
     NAME = "Hangup"
     channel: str
@@ -183,6 +195,14 @@ class Originate(Action):
     timeout_ms: int = 30_000
     variables: Mapping[str, str] = field(default_factory=dict)
     channel_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    other_channel_id: str = ""  # a Local channel's ;2 half
+    # True: the reply is "successfully queued" at once and ``OriginateResponse`` follows
+    # as an event (a call into a queue may wait minutes for its answer); False: the reply
+    # waits for ``OriginateResponse``
+    queued_reply: bool = False
+
+    def reply_as_list(self) -> bool | None:
+        return False if self.queued_reply else None
 
     def headers(self) -> dict[str, HeaderValue]:
         headers: dict[str, HeaderValue] = {
@@ -194,6 +214,8 @@ class Originate(Action):
             "Async": "true",
             "ChannelId": self.channel_id,
         }
+        if self.other_channel_id:
+            headers["OtherChannelId"] = self.other_channel_id
         if self.caller_id:
             headers["CallerID"] = self.caller_id
         if self.variables:

@@ -273,7 +273,7 @@ class AmiClient:
         raw = await self.action(
             action.NAME,
             action.headers(),
-            as_list=True if action.LIST_REPLY else None,
+            as_list=action.reply_as_list(),
             timeout=timeout,
         )
         return _reply_from(raw)

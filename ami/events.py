@@ -458,6 +458,15 @@ class OriginateResponse(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CoreShowChannel(ChannelEvent):
+    """One live channel in the reply to ``CoreShowChannels``."""
+
+    NAME = "CoreShowChannel"
+    application: str = ""
+    duration: str = ""  # HH:MM:SS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownEvent(Event):
     """Any event without a class of its own; its headers are all in ``raw``."""
 
@@ -500,6 +509,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UserEvent,
         MessageWaiting,
         OriginateResponse,
+        CoreShowChannel,
     )
 }
 

@@ -21,7 +21,12 @@ Reply = list[dict[str, str]]
 @dataclass
 class Received:
     connection: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # the first of a repeated header, as Asterisk reads most
+    lines: list[tuple[str, str]] = field(default_factory=list)  # every header, in order
+
+    def all(self, key: str) -> list[str]:
+        """Every value of a header that may repeat (``Variable``)."""
+        return [v for k, v in self.lines if k == key]
 
     @property
     def name(self) -> str:
@@ -92,6 +97,7 @@ class FakeAmi:
         self._writers.append(writer)
         writer.write(BANNER)
         headers: dict[str, str] = {}
+        lines: list[tuple[str, str]] = []
         try:
             while True:
                 line = await reader.readline()
@@ -101,10 +107,12 @@ class FakeAmi:
                 if text:
                     key, _, value = text.partition(":")
                     headers.setdefault(key.strip(), value.strip())
+                    lines.append((key.strip(), value.strip()))
                     continue
                 if headers:
                     action, headers = headers, {}
-                    self.actions.append(Received(number, action))
+                    self.actions.append(Received(number, action, lines))
+                    lines = []
                     if not self.frozen:
                         await self._answer(action, writer)
         except (ConnectionError, asyncio.IncompleteReadError):

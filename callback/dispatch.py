@@ -1,0 +1,474 @@
+"""The callback dispatcher: claimed callbacks become calls through Asterisk, and AMI
+events become attempt results (design.md "Callbacks"; asterisk.md §4).
+
+Runs only while this service drives Asterisk. It wakes on a NOTIFY (``repo.CHANNEL``),
+every ``callback_poll_s``, and when an attempt ends; in working hours it claims as many
+callbacks as there is room for (``callback_max_waiting`` attempts in flight) and sends
+each one Originate (``callback.attempts.originate_for``): agent first, through the
+queue, at a lower priority than inbound callers. The leases of the attempts it follows
+are renewed every third of a lease, so a callback waiting long in the queue is never
+claimed again; only a crash between claim and call is taken up again, and such a claim
+is reconciled by ChannelId before anything is dialled: a channel still alive is adopted,
+a finished one is judged from CEL. One Originate never rings the citizen twice.
+
+The dialplan reports the attempt's steps as ``HotlineCallback`` UserEvents (agent,
+confirmed, result); the result's DialStatus and Cause become an ``AttemptResult``, the
+retry policy gives the next time, and the store records both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ami import AmiActionFailed, AmiClient, AmiError
+from ami.actions import CoreShowChannels, Setvar
+from ami.events import CoreShowChannel, Event, Hangup, Newchannel, UserEvent
+from callback import repo
+from callback.attempts import (
+    REACH_RESULT,
+    Attempt,
+    DispatchFigures,
+    NoLiveAttempt,
+    Reach,
+    Step,
+    StepReport,
+    dialable,
+    kept_for_owner,
+    originate_failed,
+    originate_for,
+    reached,
+    step_report,
+    step_result,
+    unfinished_result,
+)
+from callback.model import AgentAnswered, AttemptEnded, AttemptResult, Callback
+from callback.policy import RetryPolicy, retry_at
+from callback.results import attempt_result
+from calls import repo as calls_repo
+from core import names
+from core.errors import HotlineError
+from core.logging import get_logger
+from core.settings import Settings
+from db.listen import listen as db_listen
+
+log = get_logger("callback")
+
+OpenAt = Callable[[datetime], datetime | None]
+ResultOf = Callable[[str, str], AttemptResult]
+Listen = Callable[[Callable[[], None]], Awaitable[None]]
+
+# after the attempt's channel hung up, its result step may still be on its way
+RESULT_WAIT_S = 3.0
+LISTEN_BACKOFF_MAX_S = 30.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        ami: AmiClient,
+        pool: Any,
+        settings: Settings,
+        *,
+        is_open: Callable[[datetime], bool],
+        open_at: OpenAt,
+        result_of: ResultOf = attempt_result,
+        owner_signed_in: Callable[[str], bool] | None = None,
+        store: Any = repo,
+        cel_rows: Callable[[Any, str], Awaitable[list[Any]]] = calls_repo.cel_rows,
+        listen: Listen | None = None,
+        dispatcher_id: str | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.ami = ami
+        self.pool = pool
+        self.settings = settings
+        self.is_open = is_open  # WorkingHours.is_open
+        self.open_at = open_at  # WorkingHours.next_open: retries only in working hours
+        self.policy = RetryPolicy(
+            settings.callback_attempts, timedelta(seconds=settings.callback_retry_spacing_s)
+        )
+        self.result_of = result_of
+        self.owner_signed_in = owner_signed_in or (lambda _job: False)
+        self.store = store
+        self.cel_rows = cel_rows
+        self.listen = listen or functools.partial(db_listen, pool, repo.CHANNEL)
+        self.id = dispatcher_id or f"dispatcher-{uuid.uuid4()}"
+        self.clock = clock
+        self.lease_s = settings.callback_lease_s
+        self.attempts: dict[str, Attempt] = {}  # by channel id (the Uniqueid)
+        self.figures = DispatchFigures()
+        self._wake = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
+
+    # ---- life -------------------------------------------------------------------------
+
+    def attach(self) -> None:
+        for pattern in ("Newchannel", "Hangup", "OriginateResponse", "UserEvent"):
+            self.ami.on_event(pattern, self.on_event)
+
+    def start(self) -> None:
+        self._stopped = False
+        self._loops = [
+            asyncio.create_task(self._dispatch_loop(), name="callback-dispatch"),
+            asyncio.create_task(self._renew_loop(), name="callback-renew"),
+            asyncio.create_task(self._listen_loop(), name="callback-listen"),
+        ]
+
+    async def stop(self) -> None:
+        """Stops claiming; live attempts go on in Asterisk and are adopted by the next
+        dispatcher once their leases run out."""
+        self._stopped = True
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loops = []
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def on_ami_ready(self) -> None:
+        """After a (re)connect events may be missed: check every followed attempt's channel."""
+        if self.attempts:
+            self._spawn(self._verify(list(self.attempts.values())))
+        self.wake()
+
+    # ---- the loops ----------------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopped:
+            self._wake.clear()
+            try:
+                await self.dispatch_once()
+            except Exception:
+                log.exception("callback dispatch failed; trying again", dispatcher=self.id)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.callback_poll_s)
+
+    async def _renew_loop(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("callback leases not renewed", dispatcher=self.id)
+
+    async def _listen_loop(self) -> None:
+        backoff = 1.0
+        while not self._stopped:
+            try:
+                await self.listen(self.wake)
+                backoff = 1.0
+                log.warning("callback listen connection lost; listening again")
+            except Exception as exc:
+                log.warning("callback listen failed; polling meanwhile", error=repr(exc))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, LISTEN_BACKOFF_MAX_S)
+
+    async def renew(self) -> int:
+        ids = [a.claim_id for a in self.attempts.values() if not a.settled]
+        if not ids:
+            return 0
+        until = self.clock() + timedelta(seconds=self.lease_s)
+        return int(await self.store.renew(self.pool, ids, until))
+
+    async def dispatch_once(self) -> int:
+        """Claim what there is room for and start each; returns how many were claimed."""
+        if not self.ami.is_ready:
+            return 0
+        now = self.clock()
+        if not self.is_open(now):
+            return 0
+        room = self.settings.callback_max_waiting - len(self.attempts)
+        if room <= 0:
+            return 0
+        claims = await self.store.claim(self.pool, self.id, now, self.lease_s, room)
+        for claim in claims:
+            try:
+                await self._take(claim, now)
+            except Exception:  # its lease runs out; the next claim reconciles it
+                log.exception("callback claim not started", callback=str(claim.callback.id))
+        return len(claims)
+
+    # ---- one claim ------------------------------------------------------------------------
+
+    async def _take(self, claim: repo.Claim, now: datetime) -> None:
+        callback = claim.callback
+        lag = max((now - callback.not_before).total_seconds(), 0.0)
+        self.figures.claims += 1
+        self.figures.lag_s_total += lag
+        self.figures.last_lag_s = lag
+        bound = log.bind(callback=str(callback.id), attempt=callback.attempt_id)
+        bound.info("callback claimed", kind=callback.kind.value, lag_s=round(lag, 3))
+        if claim.previous_attempt_id and await self._reconcile(claim, bound):
+            return
+        if not dialable(callback.number):
+            await self._settle(self._follow(callback, bound, started=False), INVALID)
+            return
+        deferred_to = self._owner_waits(callback, now)
+        if deferred_to is not None:
+            bound.info("kept for its owner", owner=callback.owner, until=deferred_to.isoformat())
+            await self._apply(
+                self._follow(callback, bound, started=False),
+                AttemptEnded(AttemptResult.NO_AGENT, deferred_to),
+            )
+            return
+        await self._originate(callback, bound, now)
+
+    def _owner_waits(self, callback: Callback, now: datetime) -> datetime | None:
+        signed_in = callback.owner is not None and self.owner_signed_in(callback.owner)
+        return kept_for_owner(
+            callback, now, wait_s=self.settings.callback_owner_wait_s, owner_signed_in=signed_in
+        )
+
+    def _follow(self, callback: Callback, bound: Any, *, started: bool = True) -> Attempt:
+        """The claim's own attempt; followed (and counted in flight) once it is started."""
+        assert callback.attempt_id is not None, "a claimed callback has an attempt id"
+        attempt = Attempt(callback, callback.attempt_id, callback.attempt_id, bound)
+        attempt.started = started
+        if started:
+            self.attempts[attempt.channel_id] = attempt
+        return attempt
+
+    async def _originate(self, callback: Callback, bound: Any, now: datetime) -> None:
+        assert callback.attempt_id is not None
+        action = originate_for(
+            callback,
+            callback.attempt_id,
+            caller_id=self.settings.entry_number,
+            timeout_s=self._originate_timeout_s(),
+            confirm_s=self.settings.callback_confirm_timeout_s,
+            ring_s=self.settings.callback_ring_timeout_s,
+        )
+        attempt = self._follow(callback, bound)
+        try:
+            await self.store.attempt_started(self.pool, callback.id, attempt.channel_id, now)
+        except BaseException:
+            del self.attempts[attempt.channel_id]  # never sent: the next claim dials it
+            raise
+        try:
+            await self.ami.send(action)
+        except AmiActionFailed as exc:
+            bound.warning("callback originate refused", error=exc.message)
+            await self._settle(attempt, AttemptResult.FAILED, cause="originate refused")
+            return
+        except AmiError as exc:
+            # it may have been sent: never send it again; look for its channel instead
+            bound.warning("callback originate outcome unknown", error=exc.code)
+            attempt.adopted = True
+            # (half a lease later: Asterisk creates a queued Originate's channel long before)
+            asyncio.get_running_loop().call_later(
+                self.lease_s / 2, self._spawn_verify, attempt.channel_id
+            )
+            return
+        bound.info("callback originated", number=callback.number)
+
+    def _originate_timeout_s(self) -> float:
+        """Long enough for a wait in the queue, the agent's confirmation and the ring."""
+        s = self.settings
+        return self.lease_s * 10 + s.callback_confirm_timeout_s + s.callback_ring_timeout_s
+
+    # ---- a crashed claim: reconcile by ChannelId before dialling ------------------------------
+
+    async def _reconcile(self, claim: repo.Claim, bound: Any) -> bool:
+        """True when the old attempt settles the claim (adopted or ended): do not dial."""
+        callback, old = claim.callback, claim.previous_attempt_id
+        assert old is not None and callback.attempt_id is not None
+        bound = bound.bind(previous_attempt=old)
+        try:
+            live = await self._live_channels()
+        except AmiError as exc:
+            bound.warning("cannot ask Asterisk about a crashed claim; not dialling", error=exc.code)
+            return True  # the lease runs out and the next claim asks again
+        followed = self.attempts.get(old)
+        if old in live:
+            attempt = followed or Attempt(callback, old, callback.attempt_id, bound, adopted=True)
+            attempt.callback, attempt.claim_id, attempt.channel = (
+                callback,
+                callback.attempt_id,
+                live[old],
+            )
+            self.attempts[old] = attempt
+            self.figures.adopted += 1
+            bound.info("callback attempt still alive: adopted, not dialled")
+            return True
+        reach = reached(await self.cel_rows(self.pool, old))
+        if followed is not None:
+            followed.settled = True  # its channel is gone: the claim's result below is its end
+            self.attempts.pop(old, None)
+        if reach is Reach.NEVER_STARTED:
+            bound.info("crashed claim never rang: dialling")
+            return False
+        attempt = Attempt(callback, old, callback.attempt_id, bound, adopted=True)
+        bound.info("crashed claim's attempt ended", reached=reach.value)
+        await self._settle(attempt, REACH_RESULT[reach])
+        return True
+
+    async def _live_channels(self) -> dict[str, str]:
+        reply = await self.ami.send(CoreShowChannels())
+        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, CoreShowChannel)}
+
+    def _spawn_verify(self, channel_id: str) -> None:
+        attempt = self.attempts.get(channel_id)
+        if attempt is not None and not attempt.settled and not self._stopped:
+            self._spawn(self._verify([attempt]))
+
+    async def _verify(self, attempts: Iterable[Attempt]) -> None:
+        """Events may have been missed: a followed attempt whose channel is gone ends by
+        what CEL says about it."""
+        try:
+            live = await self._live_channels()
+        except AmiError as exc:
+            log.warning("callback attempts not checked", error=exc.code)
+            return
+        for attempt in attempts:
+            attempt.adopted = True  # its steps may have been missed
+            if attempt.channel_id in live:
+                attempt.channel = attempt.channel or live[attempt.channel_id]
+            elif not attempt.settled:
+                await self._end_without_result(attempt)
+
+    # ---- events ---------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if self._stopped:
+            return
+        if isinstance(event, UserEvent):
+            report = step_report(event)
+            if report is not None:
+                self._on_step(report)
+            return
+        attempt = self.attempts.get(event.get("Uniqueid"))
+        if attempt is None:
+            return
+        if isinstance(event, Newchannel):
+            attempt.channel = event.channel
+        elif isinstance(event, Hangup) or originate_failed(event):
+            self._hung_up(attempt)
+
+    def _on_step(self, report: StepReport) -> None:
+        attempt = self.find(report.attempt_id)
+        if attempt is None or attempt.settled:
+            return
+        if report.step is Step.AGENT and report.agent.isdigit():
+            attempt.agent = report.agent
+            attempt.log = attempt.log.bind(agent=report.agent)
+            attempt.log.info("callback taken by an agent")
+            self._spawn(self._apply(attempt, AgentAnswered(report.agent)))
+        elif report.step is Step.CONFIRMED:
+            attempt.confirmed = True
+            attempt.log.info("callback confirmed; dialling the citizen")
+        elif report.step is Step.RESULT:
+            result = step_result(report, self.result_of)
+            self._spawn(self._settle(attempt, result, cause=report.cause or None))
+        elif report.step is Step.LEFT:
+            attempt.log.info("callback left the queue unanswered", why=report.queue_status)
+            self._spawn(self._settle(attempt, AttemptResult.NO_AGENT))
+
+    def _hung_up(self, attempt: Attempt) -> None:
+        if attempt.hung_up or attempt.settled:
+            return
+        attempt.hung_up = True
+        asyncio.get_running_loop().call_later(RESULT_WAIT_S, self._result_missing, attempt)
+
+    def _result_missing(self, attempt: Attempt) -> None:
+        if not attempt.settled and not self._stopped:
+            self._spawn(self._end_without_result(attempt))
+
+    async def _end_without_result(self, attempt: Attempt) -> None:
+        if attempt.adopted:  # its steps may have been missed: CEL knows
+            reach = reached(await self.cel_rows(self.pool, attempt.channel_id))
+            result = REACH_RESULT.get(reach, AttemptResult.NO_AGENT)
+        else:
+            result = unfinished_result(
+                agent_answered=attempt.agent is not None, confirmed=attempt.confirmed
+            )
+        await self._settle(attempt, result)
+
+    # ---- writes -----------------------------------------------------------------------------
+
+    async def _apply(self, attempt: Attempt, event: Any) -> None:
+        async with attempt.lock:
+            await self._apply_locked(attempt, event)
+
+    async def _apply_locked(self, attempt: Attempt, event: Any) -> None:
+        try:
+            await self.store.apply(
+                self.pool, attempt.callback_id, event, self.clock(), attempt_id=attempt.claim_id
+            )
+        except HotlineError as exc:  # a late event (StaleAttempt), an illegal step
+            attempt.log.info(
+                "callback event not applied", event=type(event).__name__, error=exc.code
+            )
+
+    async def _settle(
+        self, attempt: Attempt, result: AttemptResult, *, cause: str | None = None
+    ) -> None:
+        """The attempt's end: its row, the callback's step (with the policy's retry time)."""
+        async with attempt.lock:
+            if attempt.settled:
+                return
+            attempt.settled = True
+            now = self.clock()
+            retry = retry_at(self.policy, attempt.callback.attempts, result, now, self.open_at)
+            try:
+                if attempt.started:
+                    await self.store.attempt_ended(
+                        self.pool, attempt.channel_id, now, result, agent=attempt.agent, cause=cause
+                    )
+                await self._apply_locked(attempt, AttemptEnded(result, retry))
+            finally:
+                self.attempts.pop(attempt.channel_id, None)
+                self.figures.results[result.value] += 1
+                attempt.log.info(
+                    "callback attempt ended",
+                    result=result.value,
+                    retry_at=retry.isoformat() if retry else None,
+                )
+                self.wake()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("callback write failed", error=repr(task.exception()))
+
+    # ---- the API ----------------------------------------------------------------------------
+
+    def find(self, attempt_id: str) -> Attempt | None:
+        """A followed attempt by its channel id or its claim id."""
+        attempt = self.attempts.get(attempt_id)
+        if attempt is not None:
+            return attempt
+        return next((a for a in self.attempts.values() if a.claim_id == attempt_id), None)
+
+    async def confirm(self, attempt_id: str) -> None:
+        """The agent confirms through the API: the dialplan then dials the citizen."""
+        attempt = self.find(attempt_id)
+        if attempt is None or attempt.settled:
+            raise NoLiveAttempt(f"no live callback attempt {attempt_id!r} on this service")
+        # Asterisk finds a channel by its Uniqueid too: the ;1 half's is the attempt's id
+        await self.ami.send(Setvar(names.CALLBACK_CONFIRMED_VAR, "1", channel=attempt.channel_id))
+        attempt.log.info("callback confirmed through the API")
+
+
+INVALID = AttemptResult.INVALID_NUMBER

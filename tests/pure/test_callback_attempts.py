@@ -1,0 +1,123 @@
+"""The dispatcher's pure decisions about one attempt (callback/attempts.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ami.events import parse_event
+from callback.attempts import (
+    Reach,
+    Step,
+    kept_for_owner,
+    originate_for,
+    reached,
+    step_report,
+    step_result,
+    unfinished_result,
+)
+from callback.model import AttemptResult, Callback, Kind, State
+from callback.results import attempt_result
+from calls.cel import CelRow
+from core import names
+
+NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+R = AttemptResult
+ATTEMPT = "3f2a9c1e-0000-4000-8000-00000000000a"
+
+
+def callback(kind: Kind = Kind.VOICEMAIL, owner: str | None = None) -> Callback:
+    return Callback(
+        id=uuid.uuid4(),
+        kind=kind,
+        state=State.DISPATCHING,
+        number="13800138000",
+        created_at=NOW,
+        priority_at=NOW,
+        not_before=NOW,
+        owner=owner,
+        attempt_id=ATTEMPT,
+    )
+
+
+def row(eventtype: str, channame: str) -> CelRow:
+    return CelRow(eventtype, NOW, "u", ATTEMPT, channame=channame)
+
+
+TRUNK = f"PJSIP/{names.OUTBOUND_TRUNK}-00000009"
+MEMBER = f"Local/2001@{names.AGENTS_LOCAL}-00000004;1"
+QUEUE_HALF = f"Local/s@{names.CALLBACK_QUEUE}-00000003;2"
+
+
+@pytest.mark.parametrize(
+    ("rows", "reach"),
+    [
+        ([], Reach.NEVER_STARTED),
+        ([row("CHAN_START", QUEUE_HALF), row("HANGUP", QUEUE_HALF)], Reach.NOBODY),
+        ([row("ANSWER", QUEUE_HALF)], Reach.NOBODY),
+        ([row("ANSWER", MEMBER), row("CHAN_START", TRUNK)], Reach.AGENT),
+        ([row("ANSWER", MEMBER), row("ANSWER", TRUNK)], Reach.CITIZEN),
+        ([row("CHAN_START", TRUNK), row("HANGUP", TRUNK)], Reach.NOBODY),
+    ],
+)
+def test_whom_an_attempt_reached_by_cel(rows: list[CelRow], reach: Reach) -> None:
+    assert reached(rows) is reach
+
+
+@pytest.mark.parametrize(
+    ("agent", "confirmed", "result"),
+    [(False, False, R.NO_AGENT), (True, False, R.NOT_CONFIRMED), (True, True, R.FAILED)],
+)
+def test_an_attempt_that_ended_without_a_result(
+    agent: bool, confirmed: bool, result: AttemptResult
+) -> None:
+    assert unfinished_result(agent_answered=agent, confirmed=confirmed) is result
+
+
+def user_event(**headers: str) -> dict[str, str]:
+    return {"Event": "UserEvent", "UserEvent": names.EVENT_CALLBACK, **headers}
+
+
+def test_steps_are_read_from_the_user_event() -> None:
+    event = parse_event(user_event(Attempt=ATTEMPT, Step="result", DialStatus="BUSY", Cause="17"))
+    report = step_report(event)
+    assert report is not None
+    assert (report.attempt_id, report.step, report.dial_status) == (ATTEMPT, Step.RESULT, "BUSY")
+    assert step_result(report, attempt_result) is R.BUSY
+    assert step_report(parse_event(user_event(Attempt=ATTEMPT, Step="dance"))) is None
+    other = {"Event": "UserEvent", "UserEvent": names.EVENT_NODE, "Step": "agent"}
+    assert step_report(parse_event(other)) is None
+
+
+def test_a_citizen_never_dialled_is_not_confirmed() -> None:
+    headers = user_event(Attempt=ATTEMPT, Step="result", DialStatus=names.CALLBACK_NOT_CONFIRMED)
+    report = step_report(parse_event({**headers, "Cause": "16"}))
+    assert report is not None and step_result(report, attempt_result) is R.NOT_CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("kind", "owner", "signed_in", "at", "kept"),
+    [
+        (Kind.ESCALATION, "1001", False, NOW + timedelta(seconds=599), True),
+        (Kind.ESCALATION, "1001", False, NOW + timedelta(seconds=600), False),
+        (Kind.ESCALATION, "1001", True, NOW, False),
+        (Kind.ESCALATION, None, False, NOW, False),
+        (Kind.VOICEMAIL, "1001", False, NOW, False),
+    ],
+)
+def test_an_owned_escalation_waits_for_its_owner(
+    kind: Kind, owner: str | None, signed_in: bool, at: datetime, kept: bool
+) -> None:
+    until = kept_for_owner(callback(kind, owner), at, wait_s=600, owner_signed_in=signed_in)
+    assert until == (NOW + timedelta(seconds=600) if kept else None)
+
+
+def test_the_originate_refuses_an_attempt_id_the_dialplan_would_change() -> None:
+    with pytest.raises(ValueError, match="dialplan"):
+        originate_for(callback(), "A;1", caller_id="12333", timeout_s=60, confirm_s=30, ring_s=30)
+    action = originate_for(
+        callback(), ATTEMPT, caller_id="12333", timeout_s=60, confirm_s=30, ring_s=30
+    )
+    assert action.channel_id == ATTEMPT and action.queued_reply
