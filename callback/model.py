@@ -18,10 +18,13 @@ States:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.errors import HotlineError
 
@@ -170,16 +173,266 @@ class Merged(Event):
     """Another ownerless request for the same number joined this open callback."""
 
     reason: Reason
+    # the joining request's priority (None: its reason's queue join time, else its time);
+    # the callback keeps the earlier of the two
+    priority_at: datetime | None = None
+
+
+# ---- the transition table -----------------------------------------------------------------
+
+Rule = Callable[[Callback, Event, datetime], Callback]
+Guard = Callable[[Callback, Event, datetime], bool]
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: State
+    event: type[Event]
+    target: State  # where the rule goes (the diagram shows it)
+    rule: Rule
+    guard: Guard | None = None
+    note: str = ""
+
+
+def _claim(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, Claimed)
+    return _changed(
+        callback,
+        now,
+        state=State.DISPATCHING,
+        attempt_id=event.attempt_id,
+        lease_until=event.lease_until,
+        agent=None,
+    )
+
+
+def _renew(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, LeaseRenewed)
+    return _changed(callback, now, lease_until=event.lease_until)
+
+
+def _agent_answered(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, AgentAnswered)
+    return _changed(callback, now, agent=event.job_number)
+
+
+def _answered(callback: Callback, _event: Event, now: datetime) -> Callback:
+    return _changed(
+        callback, now, state=State.IN_PROGRESS, lease_until=None, attempts=callback.attempts + 1
+    )
+
+
+def _not_counted(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, AttemptEnded)
+    return _reopen(callback, now, event.retry_at or now)
+
+
+def _retry(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, AttemptEnded) and event.retry_at is not None
+    return _reopen(callback, now, event.retry_at, attempts=callback.attempts + 1)
+
+
+def _give_up(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, AttemptEnded)
+    counted = event.result is not AttemptResult.INVALID_NUMBER
+    attempts = callback.attempts + 1 if counted else callback.attempts
+    return _changed(callback, now, state=State.FAILED, lease_until=None, attempts=attempts)
+
+
+def _outcome(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, OutcomeRecorded)
+    if event.outcome is Outcome.FOLLOW_UP:
+        assert event.follow_up_at is not None
+        # another call is a new promise: the retry policy counts its attempts afresh
+        reopened = _reopen(callback, now, event.follow_up_at, attempts=0)
+        return _changed(reopened, now, outcome=event.outcome, note=event.note)
+    return _changed(callback, now, state=State.DONE, outcome=event.outcome, note=event.note)
+
+
+def _reschedule(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, Rescheduled)
+    return _reopen(callback, now, event.not_before)
+
+
+def _reassign(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, Reassigned)
+    return _changed(callback, now, owner=event.owner)
+
+
+def _cancel(callback: Callback, _event: Event, now: datetime) -> Callback:
+    return _changed(callback, now, state=State.CANCELLED)
+
+
+def _merge(callback: Callback, event: Event, now: datetime) -> Callback:
+    assert isinstance(event, Merged)
+    reason = event.reason
+    joining = event.priority_at or reason.queue_joined_at or reason.at
+    return _changed(
+        callback,
+        now,
+        reasons=(*callback.reasons, reason),
+        priority_at=min(callback.priority_at, joining),
+    )
+
+
+def _reopen(callback: Callback, now: datetime, not_before: datetime, **changes: Any) -> Callback:
+    """Back to open: the attempt, its lease and its agent go; the next claim starts afresh."""
+    return _changed(
+        callback,
+        now,
+        state=State.OPEN,
+        not_before=not_before,
+        lease_until=None,
+        attempt_id=None,
+        agent=None,
+        **changes,
+    )
+
+
+def _changed(callback: Callback, now: datetime, **changes: Any) -> Callback:
+    return dataclasses.replace(callback, updated_at=now, **changes)
+
+
+def _lease_ran_out(callback: Callback, _event: Event, now: datetime) -> bool:
+    return callback.lease_until is None or callback.lease_until <= now
+
+
+def _result_is(*results: AttemptResult) -> Guard:
+    def guard(_callback: Callback, event: Event, _now: datetime) -> bool:
+        return isinstance(event, AttemptEnded) and event.result in results
+
+    return guard
+
+
+_COUNTED_RESULTS = frozenset({AttemptResult.NO_ANSWER, AttemptResult.BUSY, AttemptResult.FAILED})
+
+
+def _counted_with_retry(_callback: Callback, event: Event, _now: datetime) -> bool:
+    return (
+        isinstance(event, AttemptEnded)
+        and event.result in _COUNTED_RESULTS
+        and event.retry_at is not None
+    )
+
+
+def _counted_without_retry(_callback: Callback, event: Event, _now: datetime) -> bool:
+    return (
+        isinstance(event, AttemptEnded) and event.result in _COUNTED_RESULTS and not event.retry_at
+    )
+
+
+def _outcome_is_final(_callback: Callback, event: Event, _now: datetime) -> bool:
+    return isinstance(event, OutcomeRecorded) and event.outcome is not Outcome.FOLLOW_UP
+
+
+def _follow_up_with_time(_callback: Callback, event: Event, _now: datetime) -> bool:
+    return (
+        isinstance(event, OutcomeRecorded)
+        and event.outcome is Outcome.FOLLOW_UP
+        and event.follow_up_at is not None
+    )
+
+
+_ANSWERED = _result_is(AttemptResult.ANSWERED)
+_NOT_COUNTED = _result_is(AttemptResult.NO_AGENT, AttemptResult.NOT_CONFIRMED)
+_INVALID = _result_is(AttemptResult.INVALID_NUMBER)
+
+# how the diagram names a guard
+_GUARD_LABELS: dict[Guard, str] = {
+    _lease_ran_out: "lease ran out",
+    _ANSWERED: "answered",
+    _NOT_COUNTED: "no agent / not confirmed",
+    _counted_with_retry: "no answer / busy / failed, retry",
+    _counted_without_retry: "no answer / busy / failed, give up",
+    _INVALID: "invalid number",
+    _outcome_is_final: "resolved / forwarded / wrong number",
+    _follow_up_with_time: "follow up",
+}
+
+S = State
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.OPEN, Claimed, S.DISPATCHING, _claim, note="a new attempt and its lease"),
+    Transition(
+        S.DISPATCHING,
+        Claimed,
+        S.DISPATCHING,
+        _claim,
+        guard=_lease_ran_out,
+        note="a crashed dispatcher's claim, taken up again with a new attempt",
+    ),
+    Transition(S.DISPATCHING, LeaseRenewed, S.DISPATCHING, _renew),
+    Transition(
+        S.DISPATCHING,
+        AgentAnswered,
+        S.DISPATCHING,
+        _agent_answered,
+        note="the agent hears the case and confirms; the citizen is not called yet",
+    ),
+    Transition(S.DISPATCHING, AttemptEnded, S.IN_PROGRESS, _answered, guard=_ANSWERED),
+    Transition(
+        S.DISPATCHING,
+        AttemptEnded,
+        S.OPEN,
+        _not_counted,
+        guard=_NOT_COUNTED,
+        note="never counted against the citizen",
+    ),
+    Transition(S.DISPATCHING, AttemptEnded, S.OPEN, _retry, guard=_counted_with_retry),
+    Transition(S.DISPATCHING, AttemptEnded, S.FAILED, _give_up, guard=_counted_without_retry),
+    Transition(S.DISPATCHING, AttemptEnded, S.FAILED, _give_up, guard=_INVALID),
+    Transition(S.IN_PROGRESS, OutcomeRecorded, S.DONE, _outcome, guard=_outcome_is_final),
+    Transition(S.IN_PROGRESS, OutcomeRecorded, S.OPEN, _outcome, guard=_follow_up_with_time),
+    *(Transition(s, Rescheduled, S.OPEN, _reschedule) for s in (S.OPEN, S.IN_PROGRESS)),
+    *(Transition(s, Reassigned, s, _reassign) for s in (S.OPEN, S.DISPATCHING, S.IN_PROGRESS)),
+    Transition(S.OPEN, Cancelled, S.CANCELLED, _cancel),
+    *(Transition(s, Merged, s, _merge) for s in (S.OPEN, S.DISPATCHING)),
+)
 
 
 def step(callback: Callback, event: Event, now: datetime) -> Callback:
     """The callback after ``event`` at ``now`` (the transition table decides)."""
-    raise NotImplementedError  # the transition table: built in this issue
+    for t in TRANSITIONS:
+        if (
+            t.source is callback.state
+            and type(event) is t.event
+            and (t.guard is None or t.guard(callback, event, now))
+        ):
+            return t.rule(callback, event, now)
+    raise IllegalCallbackTransition(
+        _refusal(callback, event, now),
+        callback=str(callback.id),
+        state=callback.state.value,
+        event=type(event).__name__,
+    )
+
+
+def _refusal(callback: Callback, event: Event, now: datetime) -> str:
+    name = type(event).__name__
+    where = f"callback {callback.id} is {callback.state.value}"
+    if callback.state in FINAL_STATES:
+        return f"{where}: it is closed, so {name} changes nothing (open a new callback)"
+    if callback.state is State.DISPATCHING and isinstance(event, Cancelled):
+        return f"{where}: an attempt is under way; release it first, then cancel"
+    if callback.state is State.DISPATCHING and isinstance(event, Claimed):
+        return f"{where}: its lease runs until {callback.lease_until}, so {name} must wait"
+    if isinstance(event, OutcomeRecorded) and event.outcome is Outcome.FOLLOW_UP:
+        return f"{where}: a follow-up needs the time to call again (follow_up_at)"
+    return f"{where}: {name} is not possible now"
 
 
 def diagram() -> str:
     """A Mermaid state diagram of the transition table (the README shows it)."""
-    raise NotImplementedError
+    lines = ["stateDiagram-v2", "    [*] --> open"]
+    seen: set[tuple[str, str, str]] = set()
+    for t in TRANSITIONS:
+        guard = _GUARD_LABELS.get(t.guard) if t.guard is not None else None
+        label = t.event.__name__ + (f" [{guard}]" if guard else "")
+        edge = (t.source.value, t.target.value, label)
+        if t.source is not t.target and edge not in seen:
+            seen.add(edge)
+            lines.append(f"    {edge[0]} --> {edge[1]}: {edge[2]}")
+    lines.extend(f"    {s.value} --> [*]" for s in State if s in FINAL_STATES)
+    return "\n".join(lines) + "\n"
 
 
 # ---- intake -----------------------------------------------------------------------------
