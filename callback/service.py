@@ -163,8 +163,11 @@ class CallbackService:
             raise NotFound("the recording is no longer in Asterisk's voicemail spool")
         return path
 
-    async def figures(self, actor: Actor, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def may_read_figures(self, actor: Actor) -> None:
         _supervisor(actor, "reads the callback figures")
+
+    async def figures(self, actor: Actor, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        self.may_read_figures(actor)
         return await repo.figures(self.pool, start, end)
 
     # ---- working a callback -----------------------------------------------------------------

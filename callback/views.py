@@ -231,6 +231,7 @@ class CallbackViews:
 
     async def figures(self, request: web.Request) -> web.Response:
         actor = actor_of(request)
+        self.service.may_read_figures(actor)  # before the parameters: a 403 says it all
         start, end = parse_days(request.query, self.tz)
         rows = await self.service.figures(actor, start, end)
         return json_response({"figures": _plain(rows, self.tz)})
