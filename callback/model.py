@@ -233,10 +233,9 @@ def _retry(callback: Callback, event: Event, now: datetime) -> Callback:
 
 
 def _give_up(callback: Callback, event: Event, now: datetime) -> Callback:
-    assert isinstance(event, AttemptEnded)
-    counted = event.result is not AttemptResult.INVALID_NUMBER
-    attempts = callback.attempts + 1 if counted else callback.attempts
-    return _changed(callback, now, state=State.FAILED, lease_until=None, attempts=attempts)
+    return _changed(
+        callback, now, state=State.FAILED, lease_until=None, attempts=callback.attempts + 1
+    )
 
 
 def _outcome(callback: Callback, event: Event, now: datetime) -> Callback:

@@ -52,6 +52,6 @@ def attempt_result(dial_status: str, cause: str) -> AttemptResult:
 
 def _cause(text: str) -> int:
     try:
-        return int(text.strip())
+        return int(text)  # int() allows spaces around
     except ValueError:
         return 0

@@ -166,7 +166,7 @@ CASES: list[tuple[str, Callback, Event, dict[str, Any]]] = [
         "an invalid number fails at once, even with a retry time",
         callback(State.DISPATCHING),
         ended(AttemptResult.INVALID_NUMBER, LATER),
-        {"state": State.FAILED, "lease_until": None},
+        {"state": State.FAILED, "attempts": 2, "lease_until": None},
     ),
     *(
         (
