@@ -112,3 +112,11 @@ UPDATE call_categories SET active = false;
 -- name: upsert_category
 INSERT INTO call_categories (name, position, active) VALUES ($1, $2, true)
 ON CONFLICT (name) DO UPDATE SET position = $2, active = true;
+
+-- name: last_answered_by
+-- R11a: the call an agent escalates "after" it ended: their last answered call on record.
+SELECT c.*, NULL::jsonb AS hold_list
+FROM calls c
+WHERE c.agent_job_number = $1 AND c.agent_answered_at IS NOT NULL
+ORDER BY c.entered_at DESC
+LIMIT 1;

@@ -115,6 +115,12 @@ async def by_linkedid(conn: Any, linkedid: str) -> CallRecord | None:
     return from_row(row) if row else None
 
 
+async def last_answered_by(conn: Any, job_number: str) -> CallRecord | None:
+    """The last call ``job_number`` answered, as on record (R11a: an escalation after it)."""
+    row = await conn.fetchrow(Q["last_answered_by"], job_number)
+    return from_row(row) if row else None
+
+
 def from_row(row: Any) -> CallRecord:
     return CallRecord(
         linkedid=row["linkedid"],

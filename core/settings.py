@@ -99,6 +99,10 @@ class Settings:
     callback_allow_international: bool = False
     # an escalation's default due time: the end of this many working days after today's
     callback_due_working_days: int = 1
+    # per call category, its own working days ("建议投诉=5,劳动关系=2"); others: the above
+    callback_due_days_by_category: str = ""
+    # the centre's name in the R12 callback script the agent reads: 「您好,这里是<name>,…」
+    centre_name: str = "12333人力资源和社会保障服务热线"
     # where Asterisk keeps the callers' messages (Asterisk's file system, under
     # asterisk_root): <voicemail_spool_dir>/<context>/<box>/INBOX/msgNNNN.{wav,txt}
     voicemail_spool_dir: str = "/var/spool/asterisk/voicemail"

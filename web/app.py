@@ -22,6 +22,9 @@ from agent_state.lockout_views import LockoutViews
 from agent_state.service import AgentService
 from agent_state.views import AgentViews, StreamLimits
 from ami import AmiClient
+from callback.assembly import callback_service
+from callback.service import CallbackService
+from callback.views import CallbackViews
 from calls import views as call_views
 from calls.classification import Classifier
 from core.errors import ConfigError
@@ -153,9 +156,12 @@ def init_app(
     calendar: Calendar | None = None,
     dialplan: DialPlanService | None = None,
     prompts: PromptService | None = None,
+    callbacks: CallbackService | None = None,
 ) -> web.Application:
     """``calendar``: the service's one calendar (loaded); without one, the app makes its
-    own and loads it as it starts."""
+    own and loads it as it starts. ``callbacks``: the callback API's service (with the
+    dispatcher, so that an agent can confirm through the API); without one, the app
+    makes its own, whose confirmations answer 503."""
     app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
@@ -198,6 +204,10 @@ def init_app(
     DialPlanViews(app[DIALPLAN]).add_routes(app)
     openapi.add_routes(app)
     PromptViews(app[PROMPTS]).add_routes(app)
+    callbacks = callbacks or callback_service(
+        settings, pool, app[CALENDAR], known_agent=lambda job: job in agents.members
+    )
+    CallbackViews(callbacks, ZoneInfo(settings.timezone)).add_routes(app)
     return app
 
 

@@ -36,6 +36,9 @@ STATUS_BY_CODE_PREFIX = (
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),
     ("not_found", 404),
+    ("callback.invalid_number", 400),  # the number to call failed the check
+    ("callback.dispatch_unavailable", 503),
+    ("callback.", 409),  # illegal_transition, stale attempt, not your call, no number
     ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
     ("prompt.in_use", 409),  # built in, or the live dial plan plays it
     ("prompt.", 503),  # the audio tools or the prompts folder (tool_failed, unwritable)

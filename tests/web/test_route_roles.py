@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from callback import repo as callback_repo
+from callback.model import Kind, Reason, Request
 from calls import repo as calls_repo
 from calls.model import CallRecord, HungUp, Outcome, Source
 from tests.e2e.agents import PIN
@@ -27,6 +29,9 @@ ACTS_AS = {"none": AGENT, "self": AGENT, "other": AGENT, "supervisor": SUPERVISO
 ACTS_ON = {"none": AGENT, "self": AGENT, "other": OTHER, "supervisor": OTHER, "admin": SUPERVISOR}
 # whose call {linkedid} is
 CALL_OF = {AGENT: "9.1", OTHER: "9.2", SUPERVISOR: "9.3"}
+
+# whose callback {id} is: a return visit each owns, opened by _prepare
+CALLBACK_OF: dict[str, str] = {}
 
 Body = Callable[[str], Any]  # role -> JSON body
 
@@ -137,6 +142,35 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 200)),
     ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 409)),
     ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403, 200)),
+    # callbacks (issue 11): agents and supervisors; an agent sees and works their own, a
+    # supervisor every one and alone lists all, reads the figures, reassigns and cancels
+    ("GET", "/api/callbacks"): Row((401, 403, 403, 200, 403)),
+    ("GET", "/api/callbacks/mine"): Row((401, 200, 200, 200, 403)),
+    ("GET", "/api/callbacks/figures"): Row((401, 403, 403, 400, 403)),  # no from/to here
+    ("POST", "/api/callbacks/escalations"): Row(
+        (401, 201, 409, 201, 403),
+        lambda role: {"call": CALL_OF[ACTS_ON[role]], "category": "建议投诉", "question": "问"},
+    ),
+    ("POST", "/api/callbacks/return-visits"): Row(
+        (401, 201, 201, 201, 403),
+        lambda role: {"number": "13800000000", "at": "2026-12-01T10:00", "question": "回访"},
+    ),
+    ("GET", "/api/callbacks/{id}"): Row((401, 200, 403, 200, 403)),
+    ("GET", "/api/callbacks/{id}/recording"): Row((401, 404, 403, 404, 403)),  # no voicemail
+    # open, not in progress: the transition table refuses an outcome or a confirmation
+    ("POST", "/api/callbacks/{id}/outcome"): Row(
+        (401, 409, 403, 409, 403), lambda role: {"outcome": "resolved"}
+    ),
+    ("POST", "/api/callbacks/{id}/reschedule"): Row(
+        (401, 200, 403, 200, 403), lambda role: {"at": "2026-12-02T10:00"}
+    ),
+    ("POST", "/api/callbacks/{id}/reassign"): Row(
+        (401, 403, 403, 200, 403), lambda role: {"owner": AGENT}
+    ),
+    ("POST", "/api/callbacks/{id}/cancel"): Row(
+        (401, 403, 403, 200, 403), lambda role: {"why": "重复"}
+    ),
+    ("POST", "/api/callbacks/{id}/confirm"): Row((401, 409, 403, 409, 403)),
 }
 
 
@@ -175,6 +209,11 @@ async def _prepare(floor: Floor) -> None:
             agent_answered_at=at,
         )
         await calls_repo.insert(floor.pool, record)
+        visit = Request(
+            Kind.RETURN_VISIT, "13800000000", Reason(Kind.RETURN_VISIT, at), at, at, owner=job
+        )
+        opened = await callback_repo.open_callback(floor.pool, visit, at)
+        CALLBACK_OF[job] = str(opened.callback.id)
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(TABLE))
@@ -193,6 +232,7 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
             .replace("{version}", "1")
             .replace("{language}", "zh")
             .replace("{name}", "greeting")
+            .replace("{id}", CALLBACK_OF[ACTS_ON[role]])
         )
         response = await floor.client.request(
             method, concrete, headers=headers, json=row.body(role)
