@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ami import AmiClient
+from callback.dispatch import Dispatcher
 from callback.intake import Agents, Events, Intake, NumberCheck, parse_due_days
 from callback.numbers import check_number
 from callback.policy import WorkingHours
@@ -66,4 +68,24 @@ def intake(
         due_at=working_hours(settings, calendar).due_at,
         due_days_default=settings.callback_due_working_days,
         due_days_by_category=parse_due_days(settings.callback_due_days_by_category),
+    )
+
+
+def dispatcher(
+    settings: Settings,
+    ami: AmiClient,
+    pool: Any,
+    calendar: Calendar,
+    *,
+    owner_signed_in: Callable[[str], bool],
+) -> Dispatcher:
+    """Callbacks into calls: only in the centre's hours on the one calendar."""
+    hours = working_hours(settings, calendar)
+    return Dispatcher(
+        ami,
+        pool,
+        settings,
+        is_open=hours.is_open,
+        open_at=hours.next_open,
+        owner_signed_in=owner_signed_in,
     )

@@ -115,14 +115,19 @@ VALUES ($1, $2, $3)
 ON CONFLICT (attempt_id) DO NOTHING;
 
 -- name: attempt_ended
--- The attempt's result, once; an attempt whose start was never written (a crash) is
--- written now, for the callback that had it.
+-- The attempt's result, once. Its row is found by its own id (a reclaimed callback
+-- carries a new attempt id by then); an attempt whose start was never written (a crash)
+-- is written now, for the callback that has it.
+WITH ended AS (
+    UPDATE callback_attempts
+    SET ended_at = $2, result = $3, agent = coalesce($4, agent), cause = $5
+    WHERE attempt_id = $1 AND ended_at IS NULL
+    RETURNING attempt_id
+)
 INSERT INTO callback_attempts (attempt_id, callback_id, started_at, ended_at, result, agent, cause)
-SELECT $1, id, $2, $2, $3, $4, $5 FROM callbacks WHERE attempt_id = $1
-ON CONFLICT (attempt_id) DO UPDATE
-    SET ended_at = excluded.ended_at, result = excluded.result,
-        agent = coalesce(excluded.agent, callback_attempts.agent), cause = excluded.cause
-    WHERE callback_attempts.ended_at IS NULL;
+SELECT $1, id, $2, $2, $3, $4, $5 FROM callbacks
+WHERE attempt_id = $1 AND NOT EXISTS (SELECT 1 FROM callback_attempts WHERE attempt_id = $1)
+ON CONFLICT (attempt_id) DO NOTHING;
 
 -- name: attempts_of
 SELECT attempt_id, started_at, agent, ended_at, result, cause FROM callback_attempts

@@ -21,6 +21,9 @@ from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
 from ami.agi import AgiError, AgiServer
+from callback import assembly as callbacks
+from callback.dispatch import Dispatcher
+from callback.intake import Intake
 from calls import repo as calls_repo
 from calls.service import CallRecorder, QueueWaiting
 from core import names
@@ -89,7 +92,12 @@ class Service:
             on_ready=self._on_ami_ready,
         )
         self.queues = QueueWaiting(self.ami)
-        self.metrics = Metrics(self.ami, self.queues, writes=lambda: self.writes)
+        self.metrics = Metrics(
+            self.ami,
+            self.queues,
+            writes=lambda: self.writes,
+            dispatch=lambda: self.dispatcher.figures if self.dispatcher else None,
+        )
         self.recorder: CallRecorder | None = None
         self.agents: AgentService | None = None
         self.watch: AsteriskWatch | None = None
@@ -97,12 +105,18 @@ class Service:
         self.schedule: ScheduleRunner | None = None
         self.calendar: Calendar | None = None  # the one calendar: schedule, web, dial plan
         self.agi: AgiServer | None = None
+        self.intake: Intake | None = None  # callbacks in: voicemail, keep-your-place, escalation
+        self.dispatcher: Dispatcher | None = None  # callbacks out, agent first
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
             self.recorder.on_ami_ready()
         if self.reconciler is not None:
             self.reconciler.soon(0)  # busy, never idle, where Asterisk disagrees
+        if self.intake is not None:
+            self.intake.soon_scan()  # messages left while AMI was away
+        if self.dispatcher is not None:
+            self.dispatcher.on_ami_ready()
         await self.queues.resync()
 
     async def start(self, *, http: bool = True) -> None:
@@ -170,10 +184,18 @@ class Service:
             every_s=s.schedule_tick_s,
             calendar=self.calendar,
         )
+        self.intake = callbacks.intake(s, self.ami, self.pool, self.agents, self.calendar)
+        self.intake.attach()
+        self.dispatcher = callbacks.dispatcher(
+            s, self.ami, self.pool, self.calendar, owner_signed_in=self.agents.is_signed_in
+        )
+        self.dispatcher.attach()
         self._defaults = asyncio.create_task(self._default_prompts(), name="default-prompts")
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
+        await self.intake.start()  # the spool first: messages left while the service was down
+        self.dispatcher.start()
         self.role = Role.ACTIVE
         await self._serve_http(self.agents)
         self._holding = asyncio.create_task(self._hold(), name="driver-lock")
@@ -264,6 +286,15 @@ class Service:
             if agents is None
             else dial_plan_service(s, self.pool, calendar=self.calendar, prompts=self.prompts),
             prompts=self.prompts,
+            callbacks=None
+            if agents is None or self.calendar is None
+            else callbacks.callback_service(
+                s,
+                self.pool,
+                self.calendar,
+                dispatcher=self.dispatcher,
+                known_agent=lambda job: job in agents.members,
+            ),
         )
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -293,6 +324,10 @@ class Service:
             self.agents.stop()
         if self.recorder is not None:
             await self.recorder.stop()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        if self.intake is not None:
+            await self.intake.stop()
         await self.ami.close()
 
     async def stop(self) -> None:

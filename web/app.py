@@ -100,6 +100,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    await request.app[METRICS].refresh(request.app[POOL])
     return web.Response(
         body=request.app[METRICS].render(),
         content_type="text/plain",

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ami import AmiClient
+from callback import repo as callback_repo
+from callback.attempts import DispatchFigures
+from callback.model import AttemptResult
 from calls.model import CallRecord, Outcome
 from calls.service import QueueWaiting
+from core.logging import get_logger
 from db.durable import DurableWrites
+
+log = get_logger("metrics")
+
+REFRESH_TIMEOUT_S = 1.0  # a scrape answers even while PostgreSQL does not
 
 
 class _Live(Collector):
@@ -72,6 +84,52 @@ class _Journal(Collector):
         )
 
 
+class _Callbacks(Collector):
+    """Callbacks: the store's counts (refreshed by ``Metrics.refresh`` before a scrape
+    renders) and the dispatcher's figures."""
+
+    def __init__(self, figures: Callable[[], DispatchFigures | None]) -> None:
+        self.figures = figures
+        self.counts: dict[str, Any] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        live = GaugeMetricFamily(
+            "hotline_callbacks_live", "callbacks not yet closed", labels=["kind", "state"]
+        )
+        overdue = GaugeMetricFamily(
+            "hotline_callbacks_overdue", "live callbacks past their due time", labels=["kind"]
+        )
+        waiting = GaugeMetricFamily(
+            "hotline_callback_dispatch_lag_seconds",
+            "how long the longest-waiting dispatchable callback has been due",
+        )
+        if self.counts is not None:
+            for kind, states in sorted(self.counts["live"].items()):
+                for state, n in sorted(states.items()):
+                    live.add_metric([kind, state], n)
+            for kind, n in sorted(self.counts["overdue"].items()):
+                overdue.add_metric([kind], n)
+            waiting.add_metric([], self.counts["dispatch_lag_s"])
+        yield from (live, overdue, waiting)
+        figures = self.figures()
+        results = CounterMetricFamily(
+            "hotline_callback_attempts", "callback attempts ended, by result", labels=["result"]
+        )
+        for result in AttemptResult:
+            results.add_metric([result.value], figures.results[result.value] if figures else 0)
+        yield results
+        yield CounterMetricFamily(
+            "hotline_callback_claims",
+            "callbacks claimed for dispatch",
+            value=figures.claims if figures else 0,
+        )
+        yield CounterMetricFamily(
+            "hotline_callback_claim_lag_seconds",
+            "the sum over claims of how late after its time each was claimed",
+            value=figures.lag_s_total if figures else 0.0,
+        )
+
+
 class Metrics:
     def __init__(
         self,
@@ -79,6 +137,7 @@ class Metrics:
         queues: QueueWaiting,
         *,
         writes: Callable[[], DurableWrites | None] | None = None,
+        dispatch: Callable[[], DispatchFigures | None] = lambda: None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.calls = Counter(
@@ -94,6 +153,18 @@ class Metrics:
         self.registry.register(_Live(ami, queues))
         if writes is not None:
             self.registry.register(_Journal(writes))
+        self.callbacks = _Callbacks(dispatch)
+        self.registry.register(self.callbacks)
+
+    async def refresh(self, pool: Any) -> None:
+        """What is read from PostgreSQL for a scrape (the callbacks' counts); while it is
+        away the last counts stand."""
+        try:
+            self.callbacks.counts = await asyncio.wait_for(
+                callback_repo.open_counts(pool, datetime.now(UTC)), REFRESH_TIMEOUT_S
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("callback counts not refreshed for /metrics")
 
     def call_recorded(self, record: CallRecord) -> None:
         self.calls.labels(record.outcome.value).inc()

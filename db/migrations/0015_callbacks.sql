@@ -8,7 +8,9 @@ CREATE TABLE callbacks (
                      'voicemail', 'escalation', 'keep_place', 'return_visit')),
     state        text NOT NULL CHECK (state IN (
                      'open', 'dispatching', 'in_progress', 'done', 'failed', 'cancelled')),
-    number       text NOT NULL CHECK (number ~ '^\+?[0-9]{3,24}$'),  -- checked before
+    -- checked before it is stored; '' when the caller's number could not be called back
+    -- (a supervisor's: never dispatched, see callback/intake.py)
+    number       text NOT NULL CHECK (number = '' OR number ~ '^\+?[0-9]{3,24}$'),
     created_at   timestamptz NOT NULL,
     priority_at  timestamptz NOT NULL,  -- earlier goes first (keep-your-place: join time)
     not_before   timestamptz NOT NULL,  -- a return visit's time, a retry's

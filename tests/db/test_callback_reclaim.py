@@ -102,11 +102,6 @@ async def test_a_live_channel_of_a_crashed_claim_is_adopted_and_ended_once(
         await dispatcher.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the store's attempt_ended finds the callback by its current attempt_id, so an "
-    "adopted attempt's row (the crashed claim's id) never gets its end",
-)
 async def test_an_adopted_attempts_row_gets_its_end(pool: asyncpg.Pool) -> None:
     (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 10)
     old = crashed.callback.attempt_id

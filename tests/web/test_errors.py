@@ -29,6 +29,7 @@ NO_BODY = {
     ("POST", "/api/admin/dialplan/drafts/{draft}/validate"),
     ("POST", "/api/admin/dialplan/drafts/{draft}/publish"),
     ("POST", "/api/admin/dialplan/versions/{version}/rollback"),
+    ("POST", "/api/callbacks/{id}/confirm"),
 }
 
 
@@ -40,6 +41,7 @@ def _concrete(path: str) -> str:
         ("{year}", "2027"),
         ("{draft}", "1"),
         ("{version}", "1"),
+        ("{id}", "00000000-0000-4000-8000-000000000001"),  # a callback: the body is read first
     ):
         path = path.replace(name, value)
     return path
