@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -375,3 +376,8 @@ def test_the_diagram_is_generated_from_the_table() -> None:
     assert "    open --> cancelled: Cancelled\n" in text
     assert text.endswith("    cancelled --> [*]\n")
     assert len(text.splitlines()) == len(set(text.splitlines()))
+
+
+def test_the_readme_shows_the_diagram_of_this_table() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"```mermaid\n{diagram()}```" in readme
