@@ -128,6 +128,10 @@ class AgentService:
         agent = self.agents.get(job_number)
         return agent is not None and agent.state is not State.LOGGED_OUT
 
+    def anyone_idle(self) -> bool:
+        """Whether some agent is idle and not on the way out: who app_queue may offer a call."""
+        return any(a.state is State.IDLE and not a.leaving for a in self.agents.values())
+
     def arm_stored_deadlines(self) -> None:
         """Wrap-up deadlines stored before a restart, armed again (R4: none stranded).
         Called after the first reconcile, so it judges Asterisk as the service left it."""

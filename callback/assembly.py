@@ -78,6 +78,7 @@ def dispatcher(
     calendar: Calendar,
     *,
     owner_signed_in: Callable[[str], bool],
+    anyone_idle: Callable[[], bool],
 ) -> Dispatcher:
     """Callbacks into calls: only in the centre's hours on the one calendar."""
     hours = working_hours(settings, calendar)
@@ -88,4 +89,5 @@ def dispatcher(
         is_open=hours.is_open,
         open_at=hours.next_open,
         owner_signed_in=owner_signed_in,
+        anyone_idle=anyone_idle,
     )

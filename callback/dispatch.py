@@ -83,6 +83,7 @@ class Dispatcher:
         open_at: OpenAt,
         result_of: ResultOf = attempt_result,
         owner_signed_in: Callable[[str], bool] | None = None,
+        anyone_idle: Callable[[], bool] = lambda: True,
         store: Any = repo,
         cel_rows: Callable[[Any, str], Awaitable[list[Any]]] = calls_repo.cel_rows,
         listen: Listen | None = None,
@@ -95,10 +96,15 @@ class Dispatcher:
         self.is_open = is_open  # WorkingHours.is_open
         self.open_at = open_at  # WorkingHours.next_open: retries only in working hours
         self.policy = RetryPolicy(
-            settings.callback_attempts, timedelta(seconds=settings.callback_retry_spacing_s)
+            settings.callback_attempts,
+            timedelta(seconds=settings.callback_retry_spacing_s),
+            timedelta(seconds=settings.callback_no_agent_retry_s),
         )
         self.result_of = result_of
         self.owner_signed_in = owner_signed_in or (lambda _job: False)
+        # agent first: nothing is claimed while no agent is idle (app_queue would only
+        # hold the callback, or turn it away when nobody is signed in)
+        self.anyone_idle = anyone_idle
         self.store = store
         self.cel_rows = cel_rows
         self.listen = listen or functools.partial(db_listen, pool, repo.CHANNEL)
@@ -195,7 +201,7 @@ class Dispatcher:
         if not self.is_open(now):
             return 0
         room = self.settings.callback_max_waiting - len(self.attempts)
-        if room <= 0:
+        if room <= 0 or not self.anyone_idle():
             return 0
         claims = await self.store.claim(self.pool, self.id, now, self.lease_s, room)
         for claim in claims:

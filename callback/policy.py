@@ -33,6 +33,9 @@ _FAR = 3660  # days: past this no working day is looked for (a calendar gone wro
 class RetryPolicy:
     attempts: int  # counted attempts in all (settings.callback_attempts)
     spacing: timedelta  # between counted attempts (settings.callback_retry_spacing_s)
+    # before a callback nobody idle took (or not confirmed) is offered again
+    # (settings.callback_no_agent_retry_s); zero: at once
+    pause: timedelta = timedelta(0)
 
 
 def retry_at(
@@ -44,14 +47,15 @@ def retry_at(
 ) -> datetime | None:
     """When to try again after an attempt that ended with ``result`` at ``now`` (None:
     give up). ``attempts_so_far`` counts the counted attempts *before* this one (the
-    callback's ``attempts``). No agent and not confirmed are not counted and go again at
-    the next working moment; an invalid number never goes again (nor does an answered
-    attempt: its outcome decides); no answer, busy and failed go again ``spacing`` later,
-    moved into working hours, until ``policy.attempts`` counted attempts were made."""
+    callback's ``attempts``). No agent and not confirmed are not counted and go again
+    ``policy.pause`` later, moved into working hours; an invalid number never goes again
+    (nor does an answered attempt: its outcome decides); no answer, busy and failed go
+    again ``spacing`` later, moved into working hours, until ``policy.attempts`` counted
+    attempts were made."""
     if result in _NEVER_AGAIN:
         return None
     if result in _NOT_COUNTED:
-        return open_at(now)
+        return open_at(now + policy.pause)
     if attempts_so_far + 1 >= policy.attempts:
         return None
     return open_at(now + policy.spacing)

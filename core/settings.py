@@ -81,6 +81,12 @@ class Settings:
     hold_reminder_s: int = 30  # R9: a caller on hold hears the reminder this often
     voicemail_max_s: int = 120  # a caller's message for a callback is cut at this length
     # Callbacks (issue 11; R11a, R12, R13)
+    # false: this service takes callbacks in and serves their API but calls nobody back
+    # (a centre working its callbacks by hand for a while; the tests of other things)
+    callback_dispatch: bool = True
+    # nobody idle took a callback, or the agent did not confirm: offered again this
+    # much later (never counted against the citizen)
+    callback_no_agent_retry_s: int = 60
     # a dispatcher's claim on a callback lasts this long unless renewed (it is renewed
     # while the attempt's channel lives), so only a crash between claim and call is redone
     callback_lease_s: float = 60.0

@@ -186,16 +186,23 @@ class Service:
         )
         self.intake = callbacks.intake(s, self.ami, self.pool, self.agents, self.calendar)
         self.intake.attach()
-        self.dispatcher = callbacks.dispatcher(
-            s, self.ami, self.pool, self.calendar, owner_signed_in=self.agents.is_signed_in
-        )
-        self.dispatcher.attach()
+        if s.callback_dispatch:
+            self.dispatcher = callbacks.dispatcher(
+                s,
+                self.ami,
+                self.pool,
+                self.calendar,
+                owner_signed_in=self.agents.is_signed_in,
+                anyone_idle=self.agents.anyone_idle,
+            )
+            self.dispatcher.attach()
         self._defaults = asyncio.create_task(self._default_prompts(), name="default-prompts")
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
         await self.intake.start()  # the spool first: messages left while the service was down
-        self.dispatcher.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         self.role = Role.ACTIVE
         await self._serve_http(self.agents)
         self._holding = asyncio.create_task(self._hold(), name="driver-lock")

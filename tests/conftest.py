@@ -24,11 +24,16 @@ def settings() -> Settings:
     19:30 sign-outs (R2c) would otherwise fire in whichever test runs then (the
     schedule's own test calls its check directly), and the default plan's working hours
     would send callers to the after-hours message at night (the time switch has tests of
-    its own, with a calendar and a clock they choose); and passwords hashed cheaply."""
+    its own, with a calendar and a clock they choose); no callbacks dispatched; and
+    passwords hashed cheaply."""
     return dataclasses.replace(
         load_settings(os.environ),
         schedule_tick_s=NO_SCHEDULE_TICK_S,
         working_hours=ALWAYS,
+        # nobody is called back but in the callback tests, which turn it on: a callback
+        # left by one test (or a message in the sandbox's spool) would take the idle
+        # agent another test is waiting for
+        callback_dispatch=False,
         # argon2 at a test's cost (the production default takes ~0.2 s and 64 MiB a hash)
         password_time_cost=1,
         password_memory_kib=1024,

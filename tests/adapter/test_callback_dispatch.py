@@ -130,6 +130,7 @@ async def make(
         *,
         cel: dict[str, list[CelRow]] | None = None,
         is_open: Callable[[datetime], bool] = lambda _now: True,
+        anyone_idle: Callable[[], bool] = lambda: True,
         **settings: Any,
     ) -> tuple[Dispatcher, Store]:
         ami = await client()
@@ -144,6 +145,7 @@ async def make(
             None,
             Settings(**{"callback_max_waiting": 2, "callback_poll_s": 0.05, **settings}),
             is_open=is_open,
+            anyone_idle=anyone_idle,
             open_at=lambda moment: moment,
             store=store,
             cel_rows=cel_rows,
@@ -224,6 +226,17 @@ async def test_no_dispatch_outside_working_hours(fake: FakeAmi, make: Make) -> N
     dispatcher, store = await make([claimed("a-1")], is_open=lambda _now: False)
     assert await dispatcher.dispatch_once() == 0
     assert store.limits == [] and fake.named("Originate") == []
+
+
+async def test_nothing_is_claimed_while_no_agent_is_idle(fake: FakeAmi, make: Make) -> None:
+    """Agent first: with nobody idle app_queue would only hold the callback (or turn it
+    away at once when nobody is signed in, and it would be offered again and again)."""
+    idle = False
+    dispatcher, store = await make([claimed("a-1")], anyone_idle=lambda: idle)
+    assert await dispatcher.dispatch_once() == 0
+    assert store.limits == [] and fake.named("Originate") == []
+    idle = True
+    assert await dispatcher.dispatch_once() == 1
 
 
 async def test_at_most_max_waiting_attempts_in_flight(fake: FakeAmi, make: Make) -> None:

@@ -124,6 +124,7 @@ def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HOTLINE_WRAP_UP_S": str(settings.wrap_up_s),
         "HOTLINE_BACKFILL_EVERY_S": str(settings.backfill_every_s),
         "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
+        "HOTLINE_CALLBACK_DISPATCH": str(settings.callback_dispatch).lower(),
         "HOTLINE_LOG_FORMAT": "json",
         "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
         **extra,

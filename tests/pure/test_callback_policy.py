@@ -148,7 +148,7 @@ def test_an_escalation_is_due_at_the_end_of_the_nth_working_day(
     assert GATE.due_at(now, working_days) == due
 
 
-POLICY = RetryPolicy(attempts=3, spacing=timedelta(minutes=30))
+POLICY = RetryPolicy(attempts=3, spacing=timedelta(minutes=30), pause=timedelta(minutes=1))
 R = AttemptResult
 
 
@@ -163,8 +163,9 @@ R = AttemptResult
         (0, R.NO_ANSWER, at(7, 12, 45), at(7, 15, 30)),  # moved into working hours
         (0, R.BUSY, at(7, 19, 10), at(8, 9)),
         (0, R.NO_ANSWER, at(10, 19, 10), at(13, 9)),  # across the holiday
-        (5, R.NO_AGENT, at(7, 10), at(7, 10)),  # not counted: at once
-        (5, R.NOT_CONFIRMED, at(7, 10), at(7, 10)),
+        (5, R.NO_AGENT, at(7, 10), at(7, 10, 1)),  # not counted: after the pause
+        (5, R.NOT_CONFIRMED, at(7, 10), at(7, 10, 1)),
+        (0, R.NO_AGENT, at(7, 12, 59), at(7, 15, 30)),  # the pause ends after hours
         (0, R.NOT_CONFIRMED, at(7, 20), at(8, 9)),  # at the next working moment
         (0, R.INVALID_NUMBER, at(7, 10), None),  # never again
         (0, R.ANSWERED, at(7, 10), None),  # the outcome decides
