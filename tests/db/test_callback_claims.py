@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -16,25 +15,9 @@ import pytest
 
 from callback import repo
 from callback.model import AttemptEnded, AttemptResult, LeaseRenewed, State
-from db.migrate import migrate
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LEASE_S = 60.0
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    conn = await asyncpg.connect(fresh_db)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    created = await asyncpg.create_pool(fresh_db, min_size=1, max_size=4)
-    assert created is not None
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def _queue(db: asyncpg.Pool, count: int, *, at: datetime = T0) -> None:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
-import pytest
 
 from callback import repo
 from callback.model import (
@@ -31,21 +29,6 @@ from db.migrate import migrate
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NUMBER = "13900001234"
 SUPERVISOR = Actor("1009", Role.SUPERVISOR)
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    conn = await asyncpg.connect(fresh_db)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    created = await asyncpg.create_pool(fresh_db, min_size=1, max_size=10)
-    assert created is not None
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 def voicemail(msg_id: str, at: datetime = T0, number: str = NUMBER) -> Request:

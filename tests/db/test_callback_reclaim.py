@@ -4,7 +4,6 @@ its lease kept by the new claim — and its end is written for the callback."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,6 @@ from callback.model import AttemptResult, State
 from calls.cel import CelRow
 from core import names
 from core.settings import Settings
-from db.migrate import migrate
 from tests.adapter.conftest import ClientFactory, client, eventually, fake  # noqa: F401
 from tests.adapter.fake_ami import FakeAmi
 
@@ -26,24 +24,15 @@ LEASE_S = 60.0
 
 
 @pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    conn = await asyncpg.connect(fresh_db)
-    try:
-        await migrate(conn)
-        await conn.execute(
-            "INSERT INTO callbacks (id, kind, state, number, created_at, priority_at,"
-            " not_before, updated_at) VALUES (gen_random_uuid(), 'voicemail', 'open',"
-            " '13800138000', $1, $1, $1, $1)",
-            T0,
-        )
-    finally:
-        await conn.close()
-    created = await asyncpg.create_pool(fresh_db, min_size=1, max_size=4)
-    assert created is not None
-    try:
-        yield created
-    finally:
-        await created.close()
+async def queued(pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The migrated pool with one open callback due at T0."""
+    await pool.execute(
+        "INSERT INTO callbacks (id, kind, state, number, created_at, priority_at,"
+        " not_before, updated_at) VALUES (gen_random_uuid(), 'voicemail', 'open',"
+        " '13800138000', $1, $1, $1, $1)",
+        T0,
+    )
+    return pool
 
 
 async def never_notified(_wake: Any) -> None:
@@ -51,12 +40,13 @@ async def never_notified(_wake: Any) -> None:
 
 
 async def test_a_live_channel_of_a_crashed_claim_is_adopted_and_ended_once(
-    pool: asyncpg.Pool,
+    queued: asyncpg.Pool,
     fake: FakeAmi,  # noqa: F811
     client: ClientFactory,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(dispatch, "RESULT_WAIT_S", 0.05)
+    pool = queued
     (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 10)
     old = crashed.callback.attempt_id
     assert old is not None
@@ -102,7 +92,8 @@ async def test_a_live_channel_of_a_crashed_claim_is_adopted_and_ended_once(
         await dispatcher.stop()
 
 
-async def test_an_adopted_attempts_row_gets_its_end(pool: asyncpg.Pool) -> None:
+async def test_an_adopted_attempts_row_gets_its_end(queued: asyncpg.Pool) -> None:
+    pool = queued
     (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 10)
     old = crashed.callback.attempt_id
     assert old is not None

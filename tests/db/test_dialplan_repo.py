@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -11,7 +10,6 @@ import pytest
 
 from core.actor import Actor, Role
 from core.errors import Forbidden
-from db.migrate import migrate
 from dialplan import repo
 from dialplan.assembly import live_files
 from dialplan.publish import PublishFailed
@@ -21,21 +19,6 @@ from tests.dialplan_fakes import FakePublisher, broken_plan, good_plan, make_ser
 
 ADMIN = Actor("1099", Role.ADMIN)
 OTHER_ADMIN = Actor("1098", Role.ADMIN)
-
-
-@pytest.fixture
-async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
-    conn = await asyncpg.connect(fresh_db)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    created = await asyncpg.create_pool(fresh_db, min_size=1, max_size=4)
-    assert created is not None
-    try:
-        yield created
-    finally:
-        await created.close()
 
 
 async def _actions(pool: asyncpg.Pool) -> list[tuple[str, int | None]]:
