@@ -172,6 +172,16 @@ class CoreShowChannels(Action):
 
 
 @dataclass(frozen=True)
+class ChannelStatus(Action):
+    """Every live channel, one ``Status`` event each (Uniqueid, Channel, …). Unlike
+    ``CoreShowChannels`` (privilege system or reporting) it needs only ``call``, which
+    the service's AMI user has (asterisk.md §8)."""
+
+    NAME = "Status"
+    LIST_REPLY = True
+
+
+@dataclass(frozen=True)
 class Hangup(Action):
     NAME = "Hangup"
     channel: str

@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami import AmiActionFailed, AmiClient, AmiError
-from ami.actions import CoreShowChannels, Setvar
-from ami.events import CoreShowChannel, Event, Hangup, Newchannel, UserEvent
+from ami.actions import ChannelStatus, Setvar
+from ami.events import ChannelStatusItem, Event, Hangup, Newchannel, UserEvent
 from callback import repo
 from callback.attempts import (
     REACH_RESULT,
@@ -320,8 +320,9 @@ class Dispatcher:
         return True
 
     async def _live_channels(self) -> dict[str, str]:
-        reply = await self.ami.send(CoreShowChannels())
-        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, CoreShowChannel)}
+        # Status, not CoreShowChannels: the service's AMI user may not send that one
+        reply = await self.ami.send(ChannelStatus())
+        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, ChannelStatusItem)}
 
     def _spawn_verify(self, channel_id: str) -> None:
         attempt = self.attempts.get(channel_id)
