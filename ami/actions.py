@@ -182,6 +182,18 @@ class ChannelStatus(Action):
 
 
 @dataclass(frozen=True)
+class Getvar(Action):
+    """A channel variable's value (the reply's ``Value`` header)."""
+
+    NAME = "Getvar"
+    variable: str
+    channel: str
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {"Variable": self.variable, "Channel": self.channel}
+
+
+@dataclass(frozen=True)
 class Hangup(Action):
     NAME = "Hangup"
     channel: str

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami import AmiActionFailed, AmiClient, AmiError
-from ami.actions import ChannelStatus, Setvar
+from ami.actions import ChannelStatus, Getvar, Setvar
 from ami.events import ChannelStatusItem, Event, Hangup, Newchannel, UserEvent
 from callback import repo
 from callback.attempts import (
@@ -306,6 +306,7 @@ class Dispatcher:
             self.attempts[old] = attempt
             self.figures.adopted += 1
             bound.info("callback attempt still alive: adopted, not dialled")
+            await self._adopt_agent(attempt)
             return True
         reach = reached(await self.cel_rows(self.pool, old))
         if followed is not None:
@@ -318,6 +319,22 @@ class Dispatcher:
         bound.info("crashed claim's attempt ended", reached=reach.value)
         await self._settle(attempt, REACH_RESULT[reach])
         return True
+
+    async def _adopt_agent(self, attempt: Attempt) -> None:
+        """The new claim forgot who took the attempt (``Claimed`` clears the agent): the
+        attempt's channel still knows it."""
+        if attempt.agent is None:
+            try:
+                reply = await self.ami.send(
+                    Getvar(names.CALLBACK_AGENT_VAR, channel=attempt.channel_id)
+                )
+            except AmiError as exc:
+                attempt.log.info("adopted attempt's agent not known", error=exc.code)
+                return
+            agent = reply.headers.get("Value", "")
+            attempt.agent = agent if agent.isdigit() else None
+        if attempt.agent is not None:
+            await self._apply(attempt, AgentAnswered(attempt.agent))
 
     async def _live_channels(self) -> dict[str, str]:
         # Status, not CoreShowChannels: the service's AMI user may not send that one
