@@ -172,6 +172,28 @@ class CoreShowChannels(Action):
 
 
 @dataclass(frozen=True)
+class ChannelStatus(Action):
+    """Every live channel, one ``Status`` event each (Uniqueid, Channel, …). Unlike
+    ``CoreShowChannels`` (privilege system or reporting) it needs only ``call``, which
+    the service's AMI user has (asterisk.md §8)."""
+
+    NAME = "Status"
+    LIST_REPLY = True
+
+
+@dataclass(frozen=True)
+class Getvar(Action):
+    """A channel variable's value (the reply's ``Value`` header)."""
+
+    NAME = "Getvar"
+    variable: str
+    channel: str
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {"Variable": self.variable, "Channel": self.channel}
+
+
+@dataclass(frozen=True)
 class Hangup(Action):
     NAME = "Hangup"
     channel: str

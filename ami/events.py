@@ -467,6 +467,14 @@ class CoreShowChannel(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelStatusItem(ChannelEvent):
+    """One live channel in the reply to ``Status`` (``ami.actions.ChannelStatus``)."""
+
+    NAME = "Status"
+    application: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownEvent(Event):
     """Any event without a class of its own; its headers are all in ``raw``."""
 
@@ -510,6 +518,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MessageWaiting,
         OriginateResponse,
         CoreShowChannel,
+        ChannelStatusItem,
     )
 }
 

@@ -227,7 +227,7 @@ class Attempt:
     log: Any
     adopted: bool = False  # its steps may have been missed: its end is read from CEL
     started: bool = True  # an Originate was sent for it (it has an attempt row)
-    channel: str = ""  # the ;1 half's name, from Newchannel (or CoreShowChannel)
+    channel: str = ""  # the ;1 half's name, from Newchannel (or a Status item)
     agent: str | None = None
     confirmed: bool = False
     hung_up: bool = False

@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami import AmiActionFailed, AmiClient, AmiError
-from ami.actions import CoreShowChannels, Setvar
-from ami.events import CoreShowChannel, Event, Hangup, Newchannel, UserEvent
+from ami.actions import ChannelStatus, Getvar, Setvar
+from ami.events import ChannelStatusItem, Event, Hangup, Newchannel, UserEvent
 from callback import repo
 from callback.attempts import (
     REACH_RESULT,
@@ -312,6 +312,7 @@ class Dispatcher:
             self.attempts[old] = attempt
             self.figures.adopted += 1
             bound.info("callback attempt still alive: adopted, not dialled")
+            await self._adopt_agent(attempt)
             return True
         reach = reached(await self.cel_rows(self.pool, old))
         if followed is not None:
@@ -325,9 +326,26 @@ class Dispatcher:
         await self._settle(attempt, REACH_RESULT[reach])
         return True
 
+    async def _adopt_agent(self, attempt: Attempt) -> None:
+        """The new claim forgot who took the attempt (``Claimed`` clears the agent): the
+        attempt's channel still knows it."""
+        if attempt.agent is None:
+            try:
+                reply = await self.ami.send(
+                    Getvar(names.CALLBACK_AGENT_VAR, channel=attempt.channel_id)
+                )
+            except AmiError as exc:
+                attempt.log.info("adopted attempt's agent not known", error=exc.code)
+                return
+            agent = reply.headers.get("Value", "")
+            attempt.agent = agent if agent.isdigit() else None
+        if attempt.agent is not None:
+            await self._apply(attempt, AgentAnswered(attempt.agent))
+
     async def _live_channels(self) -> dict[str, str]:
-        reply = await self.ami.send(CoreShowChannels())
-        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, CoreShowChannel)}
+        # Status, not CoreShowChannels: the service's AMI user may not send that one
+        reply = await self.ami.send(ChannelStatus())
+        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, ChannelStatusItem)}
 
     def _spawn_verify(self, channel_id: str) -> None:
         attempt = self.attempts.get(channel_id)

@@ -43,6 +43,7 @@ CALLBACK_AGENT = "hotline-callback-agent"
 CALLBACK_PRIORITY = -10  # inbound callers have app_queue's default, 0
 CALLBACK_ATTEMPT_VAR = "HL_CB_ATTEMPT"  # the attempt id (= the Originate's ChannelId)
 CALLBACK_NUMBER_VAR = "HL_CB_NUMBER"  # the citizen's number, digits only (checked)
+CALLBACK_AGENT_VAR = "HL_CB_AGENT"  # on the ;1 half: the job number of the agent who took it
 CALLBACK_CONFIRMED_VAR = "HL_CB_CONFIRMED"  # 1: the agent confirmed (key or API)
 CALLBACK_CONFIRM_KEY = "1"  # the agent presses it to dial the citizen (R12)
 # optional Originate variables: the confirm wait and the citizen's ring time in seconds

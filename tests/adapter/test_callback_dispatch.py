@@ -162,20 +162,20 @@ async def make(
 
 
 def live_channels(fake: FakeAmi, channels: dict[str, str]) -> None:
-    """CoreShowChannels answers with these channels (Uniqueid -> name)."""
+    """Status answers with these channels (Uniqueid -> name)."""
 
     def reply(_action: dict[str, str]) -> list[dict[str, str]]:
         items = [
-            {"Event": "CoreShowChannel", "Uniqueid": uid, "Linkedid": uid, "Channel": name}
+            {"Event": "Status", "Uniqueid": uid, "Linkedid": uid, "Channel": name}
             for uid, name in channels.items()
         ]
         return [
             {"Response": "Success", "EventList": "start", "Message": "Channels will follow"},
             *items,
-            {"Event": "CoreShowChannelsComplete", "EventList": "Complete"},
+            {"Event": "StatusComplete", "EventList": "Complete"},
         ]
 
-    fake.replies["coreshowchannels"] = reply
+    fake.replies["status"] = reply
 
 
 async def callback_step(fake: FakeAmi, attempt: str, step: str, **headers: str) -> None:

@@ -52,10 +52,10 @@ async def test_a_live_channel_of_a_crashed_claim_is_adopted_and_ended_once(
     assert old is not None
     await repo.attempt_started(pool, crashed.callback.id, old, T0)
     # the crashed dispatcher's Originate is still waiting in the queue
-    fake.replies["coreshowchannels"] = lambda _action: [
+    fake.replies["status"] = lambda _action: [
         {"Response": "Success", "EventList": "start", "Message": "Channels will follow"},
-        {"Event": "CoreShowChannel", "Uniqueid": old, "Channel": "Local/s@q-00000001;1"},
-        {"Event": "CoreShowChannelsComplete", "EventList": "Complete"},
+        {"Event": "Status", "Uniqueid": old, "Channel": "Local/s@q-00000001;1"},
+        {"Event": "StatusComplete", "EventList": "Complete"},
     ]
     trunk = f"PJSIP/{names.OUTBOUND_TRUNK}-00000002"
     cel = {old: [CelRow("ANSWER", T0, "u", old, channame=trunk)]}
