@@ -102,9 +102,7 @@ class Dispatcher:
         )
         self.result_of = result_of
         self.owner_signed_in = owner_signed_in or (lambda _job: False)
-        # agent first: nothing is claimed while no agent is idle (app_queue would only
-        # hold the callback, or turn it away when nobody is signed in)
-        self.anyone_idle = anyone_idle
+        self.anyone_idle = anyone_idle  # agent first: nothing new is claimed without one
         self.store = store
         self.cel_rows = cel_rows
         self.listen = listen or functools.partial(db_listen, pool, repo.CHANNEL)
@@ -201,9 +199,13 @@ class Dispatcher:
         if not self.is_open(now):
             return 0
         room = self.settings.callback_max_waiting - len(self.attempts)
-        if room <= 0 or not self.anyone_idle():
+        if room <= 0:
             return 0
-        claims = await self.store.claim(self.pool, self.id, now, self.lease_s, room)
+        # nobody idle: a new callback would only wait in app_queue (or be turned away at
+        # once when nobody is signed in); a crashed dispatcher's claim is still checked
+        claims = await self.store.claim(
+            self.pool, self.id, now, self.lease_s, room, fresh=self.anyone_idle()
+        )
         for claim in claims:
             try:
                 await self._take(claim, now)

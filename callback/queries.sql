@@ -62,10 +62,11 @@ SELECT * FROM callback_reasons WHERE callback_id = ANY($1::uuid[]) ORDER BY at, 
 -- out, when more than $3, those that ran out first are taken first); make each
 -- dispatching with a fresh attempt and a lease until $2; append the history. A
 -- reclaimed row returns the attempt it had (previous_attempt_id): the caller checks
--- Asterisk for that channel before dialling again. $4: the dispatcher.
+-- Asterisk for that channel before dialling again. $4: the dispatcher. $5 false: only
+-- leases run out (nobody is idle to take a new one, but a crashed claim is checked).
 WITH due AS (
     SELECT id, priority_at, state, attempt_id FROM callbacks
-    WHERE state = 'open' AND not_before <= $1
+    WHERE state = 'open' AND not_before <= $1 AND $5::boolean
     ORDER BY priority_at
     LIMIT $3
     FOR UPDATE SKIP LOCKED

@@ -232,12 +232,13 @@ def _new(request: Request, now: datetime, linked_to: uuid.UUID | None) -> Callba
 
 
 async def claim(
-    pool: Any, dispatcher: str, now: datetime, lease_s: float, limit: int
+    pool: Any, dispatcher: str, now: datetime, lease_s: float, limit: int, *, fresh: bool = True
 ) -> list[Claim]:
     """Claim up to ``limit`` dispatchable callbacks (open and due, or dispatching with an
-    expired lease), earliest ``priority_at`` first; each exactly once across dispatchers."""
+    expired lease), earliest ``priority_at`` first; each exactly once across dispatchers.
+    ``fresh=False``: only those whose lease ran out (a crashed dispatcher's)."""
     lease_until = now + timedelta(seconds=lease_s)
-    rows = await pool.fetch(Q["claim"], now, lease_until, limit, dispatcher)
+    rows = await pool.fetch(Q["claim"], now, lease_until, limit, dispatcher, fresh)
     return [
         Claim(
             callback_from_row(r, tuple(reason_from_json(x) for x in json.loads(r["reasons"]))),

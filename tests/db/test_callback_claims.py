@@ -119,6 +119,16 @@ async def test_a_crashed_claim_is_taken_up_after_its_lease_by_one_dispatcher_onl
     assert detail["previous_attempt_id"] == first[some].callback.attempt_id
 
 
+async def test_with_nobody_idle_only_crashed_claims_are_taken_up(pool: asyncpg.Pool) -> None:
+    await _queue(pool, 2)
+    (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 1)
+    after = T0 + timedelta(seconds=LEASE_S + 1)
+    (again,) = await repo.claim(pool, "d", after, LEASE_S, 10, fresh=False)
+    assert again.callback.id == crashed.callback.id and again.previous_attempt_id is not None
+    assert await repo.claim(pool, "d", after, LEASE_S, 10, fresh=False) == []  # the open one waits
+    assert len(await repo.claim(pool, "d", after, LEASE_S, 10)) == 1
+
+
 async def test_a_renewed_lease_is_not_reclaimed_when_the_first_one_would_have_run_out(
     pool: asyncpg.Pool,
 ) -> None:

@@ -53,6 +53,7 @@ async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIter
         ami_secret=secrets["ami_service"],
         database_url=fresh_db,
         backfill_every_s=3600,
+        callback_dispatch=True,  # the tests' default is off (tests/conftest.py)
     )
 
 
