@@ -69,6 +69,7 @@ class Change:
     event: str
     source: str
     at: datetime
+    call: str = ""  # the call's Linkedid, for the events that have one (offered, answered)
 
 
 Listener = Callable[[Change], None]
@@ -284,7 +285,14 @@ class AgentService:
                 if isinstance(command, StartWrapUpTimer):
                     self._arm(job_number, command.deadline)
             # listeners (the live stream) hear of the change before the AMI round trip
-            change = Change(before, after, type(event).__name__, event.source.value, now)
+            change = Change(
+                before,
+                after,
+                type(event).__name__,
+                event.source.value,
+                now,
+                call=getattr(event, "linkedid", ""),
+            )
             for listener in list(self._listeners):
                 listener(change)
             await self.carrier.carry_out(self.member(job_number), after, commands)

@@ -5,7 +5,8 @@ the session: ``actor_of(request)`` is who asks).
     POST /api/agents/{job}/state       {state: sign_in|idle|busy|sign_out|force_busy, reason?}
     GET  /api/agents/{job}/audit       ?limit= the agent's transitions, newest first, and why
     POST /api/calls/{linkedid}/wrap-up {category, summary, then?: idle|busy}
-    GET  /api/agents/stream            server-sent events: one per state change
+    GET  /api/agents/stream            server-sent events: one per state change (with the
+                                       call, and a callback's case when one is offered)
 
 Views parse and call a service; who may do what is the services' decision.
 """
@@ -13,10 +14,11 @@ Views parse and call a service; who may do what is the services' decision.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from agent_state import requests
@@ -65,6 +67,12 @@ def audit_json(row: AuditRow) -> dict[str, Any]:
     return {**row.__dict__, "at": row.at.isoformat()}
 
 
+# the callback offered to an agent, looked up for the live stream: (Linkedid, the agent's
+# job number) → its case as JSON, or None when the call is not a callback
+CaseOf = Callable[[str, str], Awaitable[dict[str, Any] | None]]
+CASE_EVENTS = frozenset({"Offered", "Answered"})
+
+
 @dataclass(frozen=True)
 class StreamLimits:
     """How the live stream treats its clients (settings ``sse_*``)."""
@@ -81,11 +89,13 @@ class AgentViews:
         classifier: Classifier,
         audit: AuditTrail,
         stream_limits: StreamLimits,
+        case_of: CaseOf | None = None,
     ) -> None:
         self.agents = agents
         self.classifier = classifier
         self.audit_trail = audit
         self.limits = stream_limits
+        self.case_of = case_of
 
     async def list_agents(self, request: web.Request) -> web.Response:
         actor_of(request)
@@ -185,6 +195,9 @@ class AgentViews:
                 continue
             body = agent_json(change.after, self._name(change.after.job_number))
             body.update(event=change.event, source=change.source, previous=change.before.label)
+            body.update(call=change.call or None)
+            if change.call and change.event in CASE_EVENTS:
+                body.update(callback=await self._case(change))
             await _send(response, "agent", body)
         await _send(
             response,
@@ -195,6 +208,17 @@ class AgentViews:
                 "reconnect for a fresh floor",
             },
         )
+
+    async def _case(self, change: Change) -> dict[str, Any] | None:
+        """A callback offered to the agent (R12): its case and script, with their job
+        number; None for an inbound call. The stream goes on if it cannot be read."""
+        if self.case_of is None:
+            return None
+        try:
+            return await self.case_of(change.call, change.after.job_number)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("callback case not read for the stream", call=change.call, error=repr(exc))
+            return None
 
     def _name(self, job: str) -> str:
         member = self.agents.members.get(job)

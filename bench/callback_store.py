@@ -12,10 +12,15 @@ On a fresh database of the sandbox's PostgreSQL (``db migrate``'s schema):
   p99, and the duplicates (a callback claimed twice), checked in the client and in the
   database.
 
+And first, what a supervisor gets: ``hotline serve`` (a process of its own, JSON info
+logs, callback dispatch off so nobody is rung) takes A return visits through its API
+(``POST /api/callbacks/return-visits``, a session's bearer token, each for a number of
+its own) from C concurrent clients; prints callbacks/s and the request's p50 / p99.
+
 Goal: >= 2,000 claims/s with 8 dispatchers; zero duplicates.
 
     sudo .venv/bin/python bench/callback_store.py [--callbacks 100000] [--writers 8]
-        [--dispatchers 8] [--batch 1,10]
+        [--dispatchers 8] [--batch 1,10] [--api 10000] [--clients 8]
 
 Needs the sandbox's PostgreSQL (`hotline sandbox up`) and nobody else loading it (take
 the e2e lock). Uses a database of its own, dropped after.
@@ -25,29 +30,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from accounts.passwords import PasswordCost, Passwords
 from asterisk_conf.sandbox.sandbox import Sandbox
+from bench.serving import serve
 from callback import repo
 from callback.model import Kind, Reason, Request
 from core.logging import configure_logging
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from db.migrate import migrate
 
 # longer than the run: nothing renews here, and a lease running out mid-run would be
 # taken up again (a reclaim, counted as a second claim)
 LEASE_S = 3600.0
+HTTP_PORT = 18096
+SUPERVISOR, PASSWORD = "1098", "bench supervisor passphrase"
 
 
 def request(i: int, at: datetime) -> Request:
@@ -107,10 +120,54 @@ async def dispatch(
             await c.close()
 
 
-async def run(count: int, writers: int, dispatchers: int, batches: list[int]) -> None:
-    settings = load_settings(os.environ)
-    sandbox = Sandbox(settings)
-    admin_url = sandbox.database_url(sandbox.ensure_secrets())
+async def through_the_api(
+    settings: Settings, url: str, count: int, clients: int
+) -> tuple[float, list[float]]:
+    """Seconds for ``clients`` to open ``count`` return visits through ``hotline serve``'s
+    API, and each request's latency."""
+    hashed = Passwords(PasswordCost.of(settings)).hash(PASSWORD)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO agents (job_number, name, role, password_hash)"
+            " VALUES ($1, 'bench', 'supervisor', $2)",
+            SUPERVISOR,
+            hashed,
+        )
+    finally:
+        await conn.close()
+    log = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "serve.log"
+    api = f"http://127.0.0.1:{HTTP_PORT}/api"
+    env = {"HOTLINE_CALLBACK_DISPATCH": "false"}
+    latencies: list[float] = []
+    todo = iter(range(count))
+    async with serve(settings, url, log, HTTP_PORT, env) as proc, aiohttp.ClientSession() as http:
+        print(f"hotline serve pid {proc.pid}, info log in {log}")
+        async with http.post(
+            f"{api}/sessions", json={"job_number": SUPERVISOR, "password": PASSWORD}
+        ) as r:
+            auth = {"Authorization": f"Bearer {(await r.json())['token']}"}
+        at = datetime.now(UTC).isoformat()
+
+        async def client() -> None:
+            for i in todo:
+                body = {"number": f"138{i:08d}", "at": at, "question": f"回访 {i}"}
+                began = time.perf_counter()
+                async with http.post(
+                    f"{api}/callbacks/return-visits", json=body, headers=auth
+                ) as r:
+                    if r.status != 201:
+                        raise RuntimeError(f"{r.status}: {await r.text()}")
+                latencies.append(time.perf_counter() - began)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return time.perf_counter() - began, latencies
+
+
+@contextlib.asynccontextmanager
+async def database(admin_url: str) -> AsyncIterator[str]:
+    """A database of the bench's own on the sandbox's PostgreSQL, migrated; dropped after."""
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -121,17 +178,33 @@ async def run(count: int, writers: int, dispatchers: int, batches: list[int]) ->
             await migrate(conn)
         finally:
             await conn.close()
-
-        seconds = await enqueue(url, count, writers)
-        print(
-            f"enqueue: {count} callbacks through open_callback by {writers} writers"
-            f" in {seconds:.1f} s = {count / seconds:,.0f} callbacks/s"
-        )
-        for batch in batches:
-            await claims(url, count, dispatchers, batch)
+        yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = load_settings(os.environ)
+    sandbox = Sandbox(settings)
+    admin_url = sandbox.database_url(sandbox.ensure_secrets())
+    if args.api:
+        async with database(admin_url) as url:
+            seconds, latencies = await through_the_api(settings, url, args.api, args.clients)
+        q = statistics.quantiles(latencies, n=100)
+        print(
+            f"API: {args.api} return visits by {args.clients} clients through hotline serve"
+            f" in {seconds:.1f} s = {args.api / seconds:,.0f} callbacks/s;"
+            f" a request p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms"
+        )
+    async with database(admin_url) as url:
+        seconds = await enqueue(url, args.callbacks, args.writers)
+        print(
+            f"enqueue: {args.callbacks} callbacks through open_callback by {args.writers}"
+            f" writers in {seconds:.1f} s = {args.callbacks / seconds:,.0f} callbacks/s"
+        )
+        for batch in (int(b) for b in args.batch.split(",")):
+            await claims(url, args.callbacks, args.dispatchers, batch)
 
 
 _IN_DB = (
@@ -183,10 +256,11 @@ def main() -> None:
     parser.add_argument(
         "--batch", default="1,10", help="callbacks a claim statement; a run for each"
     )
+    parser.add_argument("--api", type=int, default=10_000, help="return visits via the API")
+    parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
     configure_logging("console", "warning")
-    batches = [int(b) for b in args.batch.split(",")]
-    asyncio.run(run(args.callbacks, args.writers, args.dispatchers, batches))
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -245,9 +245,10 @@ class Intake:
     def attach(self) -> None:
         self.ami.on_event("UserEvent", self.on_event)
 
-    async def start(self) -> None:
-        """Messages left while the service was down become callbacks (idempotent)."""
-        await self.take_in_spool()
+    def start(self) -> None:
+        """Messages left while the service was down become callbacks (idempotent), in
+        the background: however full the box, the service does not start later."""
+        self.soon_scan()
 
     def soon_scan(self) -> None:
         """After an AMI reconnect: events were missed, the spool has the messages."""

@@ -172,6 +172,14 @@ class CallbackService:
 
     # ---- working a callback -----------------------------------------------------------------
 
+    async def offered(self, attempt_id: str, job_number: str) -> tuple[Callback, str] | None:
+        """The callback whose attempt ``attempt_id`` (an offered call's Linkedid) is,
+        with the R12 script in that agent's words; None for any other call."""
+        callback = await repo.by_attempt(self.pool, attempt_id)
+        if callback is None:
+            return None
+        return callback, script_for(self.centre_name, job_number)
+
     async def record_outcome(
         self,
         actor: Actor,

@@ -195,6 +195,15 @@ class CallbackViews:
         self.service = service
         self.tz = tz
 
+    async def case(self, call: str, job_number: str) -> dict[str, Any] | None:
+        """For the agents' live stream (``agent_state.views.CaseOf``): the callback an
+        agent is offered, its case and the R12 script with their job number."""
+        found = await self.service.offered(call, job_number)
+        if found is None:
+            return None
+        callback, script = found
+        return {**callback_json(callback, self.tz), "script": script}
+
     def add_routes(self, app: web.Application) -> None:
         app[SERVICE] = self.service
         app[TZ] = self.tz

@@ -200,7 +200,7 @@ class Service:
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
-        await self.intake.start()  # the spool first: messages left while the service was down
+        self.intake.start()  # the spool: messages left while the service was down
         if self.dispatcher is not None:
             self.dispatcher.start()
         self.role = Role.ACTIVE

@@ -16,6 +16,7 @@ from core.settings import Settings, load_settings
 from dialplan.default_plan import ALWAYS
 
 NO_SCHEDULE_TICK_S = 86_400.0
+NO_SPOOL = "/var/spool/hotline-tests-no-voicemail"  # no box there: nothing to take in
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +35,9 @@ def settings() -> Settings:
         # left by one test (or a message in the sandbox's spool) would take the idle
         # agent another test is waiting for
         callback_dispatch=False,
+        # and no voicemail taken in from the sandbox's spool at each start (the messages
+        # every run leaves there), but in the callback intake tests
+        voicemail_spool_dir=NO_SPOOL,
         # argon2 at a test's cost (the production default takes ~0.2 s and 64 MiB a hash)
         password_time_cost=1,
         password_memory_kib=1024,

@@ -192,10 +192,16 @@ def init_app(
         queue_size=settings.sse_queue_size,
         on_dropped=metrics_.sse_client_dropped,
     )
-    AgentViews(agents, classifier, AuditTrail(pool, agents), limits).add_routes(app)
     app[CALENDAR] = calendar or Calendar(pool)
     if calendar is None:
         app.cleanup_ctx.append(_load_calendar)
+    callbacks = callbacks or callback_service(
+        settings, pool, app[CALENDAR], known_agent=lambda job: job in agents.members
+    )
+    callback_views = CallbackViews(callbacks, ZoneInfo(settings.timezone))
+    AgentViews(
+        agents, classifier, AuditTrail(pool, agents), limits, case_of=callback_views.case
+    ).add_routes(app)
     AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
     CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
@@ -205,10 +211,7 @@ def init_app(
     DialPlanViews(app[DIALPLAN]).add_routes(app)
     openapi.add_routes(app)
     PromptViews(app[PROMPTS]).add_routes(app)
-    callbacks = callbacks or callback_service(
-        settings, pool, app[CALENDAR], known_agent=lambda job: job in agents.members
-    )
-    CallbackViews(callbacks, ZoneInfo(settings.timezone)).add_routes(app)
+    callback_views.add_routes(app)
     return app
 
 

@@ -125,6 +125,7 @@ def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HOTLINE_BACKFILL_EVERY_S": str(settings.backfill_every_s),
         "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
         "HOTLINE_CALLBACK_DISPATCH": str(settings.callback_dispatch).lower(),
+        "HOTLINE_VOICEMAIL_SPOOL_DIR": settings.voicemail_spool_dir,
         "HOTLINE_LOG_FORMAT": "json",
         "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
         **extra,

@@ -58,13 +58,11 @@ async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIter
 
 
 def env(settings: Settings) -> dict[str, str]:
-    """Short leases and polls, a short ring, the clock out of the way (every hour works),
-    no voicemail box."""
+    """Short leases and polls, a short ring, the clock out of the way (every hour works);
+    no voicemail box (the tests' settings)."""
     return serve_env(
         settings,
         HOTLINE_WORKING_HOURS=ALWAYS,
-        # messages other tests left in the sandbox's spool would become callbacks too
-        HOTLINE_VOICEMAIL_SPOOL_DIR="/var/spool/hotline-no-voicemail",
         HOTLINE_CALLBACK_LEASE_S=str(LEASE_S),
         HOTLINE_CALLBACK_POLL_S="0.5",
         HOTLINE_CALLBACK_RING_TIMEOUT_S=str(RING_S),

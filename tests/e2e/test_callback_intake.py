@@ -60,6 +60,7 @@ async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIter
         database_url=fresh_db,
         backfill_every_s=3600,
         callback_max_waiting=0,  # intake only: nothing is dispatched
+        voicemail_spool_dir=Settings().voicemail_spool_dir,  # the sandbox's own
     )
 
 

@@ -110,6 +110,7 @@ async def _every_route_answers_json(service: Service, port: int, token: str) -> 
         "version": "1",
         "language": "zh",
         "name": "greeting",
+        "id": "00000000-0000-4000-8000-000000000001",  # a callback
     }
     seen = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:

@@ -13,6 +13,8 @@ from aiohttp import ClientResponse
 from agent_state import repo
 from agent_state.model import Agent, BusyReason, ForceBusy, Source, State
 from agent_state.service import Change
+from callback import repo as callback_repo
+from callback.model import Kind, Reason, Request
 from core.settings import Settings
 from tests.e2e.agents import PIN
 from tests.web.conftest import AGENT, OTHER, SUPERVISOR, Floor, open_floor
@@ -112,3 +114,47 @@ async def test_the_audit_is_the_agents_own_or_a_supervisors(
 ) -> None:
     response = await floor.client.get(path, headers=await floor.headers(who))
     assert response.status == status, await response.text()
+
+
+async def test_an_agent_offered_a_callback_sees_its_case_and_script_in_the_stream(
+    floor: Floor,
+) -> None:
+    """R12: the agent who answers a callback sees the case and the script with their own
+    job number on the live stream; an inbound call carries no case."""
+    now = datetime.now(UTC)
+    number = "13900007777"
+    request = Request(
+        kind=Kind.RETURN_VISIT,
+        number=number,
+        reason=Reason(Kind.RETURN_VISIT, at=now),
+        not_before=now,
+        priority_at=now,
+        question="养老金到账时间",
+    )
+    opened = await callback_repo.open_callback(floor.pool, request, now)
+    (claim,) = await callback_repo.claim(floor.pool, "test", now, 60, 1)
+    assert claim.callback.id == opened.callback.id and claim.callback.attempt_id
+    me = await floor.headers(AGENT)
+    response = await floor.client.get("/api/agents/stream", headers=me)
+    assert response.status == 200
+    before = floor.service.agents[AGENT]
+    ringing = Agent(AGENT, State.RINGING, since=now)
+    for call in ("1800000000.9", claim.callback.attempt_id):
+        for listener in list(floor.service._listeners):
+            listener(Change(before, ringing, "Offered", "asterisk", now, call=call))
+    seen: list[dict[str, object]] = []
+    while len([e for e in seen if e.get("event") == "Offered"]) < 2:
+        line = (await asyncio.wait_for(response.content.readline(), 5)).decode()
+        if line.startswith("data: "):
+            seen.append(json.loads(line[6:]))
+    response.close()
+    inbound, offered = [e for e in seen if e.get("event") == "Offered"]
+    assert inbound["call"] == "1800000000.9" and inbound["callback"] is None
+    case = offered["callback"]
+    assert isinstance(case, dict)
+    assert (case["id"], case["number"], case["question"]) == (
+        str(opened.callback.id),
+        number,
+        "养老金到账时间",
+    )
+    assert f"我是{AGENT}号咨询员" in str(case["script"])
