@@ -245,13 +245,10 @@ class Intake:
     def attach(self) -> None:
         self.ami.on_event("UserEvent", self.on_event)
 
-    def start(self) -> None:
-        """Messages left while the service was down become callbacks (idempotent), in
-        the background: however full the box, the service does not start later."""
-        self.soon_scan()
-
     def soon_scan(self) -> None:
-        """After an AMI reconnect: events were missed, the spool has the messages."""
+        """After each AMI connect, the first too: messages left while the service was down
+        or deaf become callbacks (idempotent), in the background — however full the box,
+        the service does not start later."""
         self._spawn(self._scan_safely())
 
     async def stop(self) -> None:

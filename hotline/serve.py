@@ -114,7 +114,7 @@ class Service:
         if self.reconciler is not None:
             self.reconciler.soon(0)  # busy, never idle, where Asterisk disagrees
         if self.intake is not None:
-            self.intake.soon_scan()  # messages left while AMI was away
+            self.intake.soon_scan()  # messages left while the service or AMI was away
         if self.dispatcher is not None:
             self.dispatcher.on_ami_ready()
         await self.queues.resync()
@@ -200,7 +200,6 @@ class Service:
         await self.ami.start()
         self.recorder.start()
         self.schedule.start()
-        self.intake.start()  # the spool: messages left while the service was down
         if self.dispatcher is not None:
             self.dispatcher.start()
         self.role = Role.ACTIVE
