@@ -9,7 +9,6 @@ lock, so an illegal change (``callback.illegal_transition``) is refused there.
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ class NotWorkingIt(HotlineError):
 class Confirmer(Protocol):
     """The dispatcher (``callback/dispatch.py``): dial the citizen of ``attempt_id``."""
 
-    def confirm(self, attempt_id: str) -> Any: ...
+    async def confirm(self, attempt_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -229,9 +228,7 @@ class CallbackService:
             )
         if self.dispatcher is None:
             raise DispatchUnavailable("callbacks are not dispatched by this service now")
-        confirmed = self.dispatcher.confirm(callback.attempt_id)
-        if inspect.isawaitable(confirmed):
-            await confirmed
+        await self.dispatcher.confirm(callback.attempt_id)
         log.info(
             "callback dialling confirmed",
             callback=str(callback.id),
