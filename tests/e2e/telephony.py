@@ -11,6 +11,10 @@ from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueRemove, QueueStatus
 from ami.events import QueueMember
 from core import names
+from core.settings import Settings
+from dialplan.compiler import CompileOptions, compile_calendar, compile_entry, compile_plan
+from dialplan.plan_json import parse_plan
+from dialplan.publish import AsteriskPublisher
 from ivr.prompts import generated_command
 
 # R8's prompts, short tones standing in until the prompt generator has made them
@@ -65,3 +69,33 @@ async def originate_into_queue(
     if variables:
         headers["Variable"] = ",".join(f"{k}={v}" for k, v in variables.items())
     await ami.action("Originate", headers)  # type: ignore[arg-type]
+
+
+async def publish_keep_place_plan(
+    publisher: AsteriskPublisher, settings: Settings, version: int
+) -> None:
+    """A plan straight into the queue whose key 1 keeps the caller's place (a callback);
+    nobody signed in, a 20 s wait or the key: goodbye. Published as ``version``."""
+    plan = parse_plan(
+        {
+            "entry_numbers": [settings.entry_number],
+            "start": "q",
+            "nodes": [
+                {
+                    "kind": "queue",
+                    "id": "q",
+                    "queue": settings.queue,
+                    "when_nobody": "bye",
+                    "max_wait_s": 20,
+                    "on_max_wait": "bye",
+                    "keep_place_digit": "1",
+                    "keep_place": "bye",
+                },
+                {"kind": "hang_up", "id": "bye"},
+            ],
+        }
+    )
+    options = CompileOptions(settings.prompts_dir, settings.timezone)
+    compiled = compile_plan(plan, version, options)
+    entry = compile_entry({settings.entry_number: version}, options, compiled.keep_place_digits)
+    await publisher.publish([compiled], entry, compile_calendar(()))

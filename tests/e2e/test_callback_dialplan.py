@@ -21,12 +21,15 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from core import names
 from core.settings import Settings
-from dialplan.compiler import CompileOptions, compile_calendar, compile_entry, compile_plan
-from dialplan.plan_json import parse_plan
 from dialplan.publish import AsteriskPublisher
 from tests.e2e.agents import keyed_call, waiting_member
 from tests.e2e.conftest import EventLog
-from tests.e2e.telephony import ANNOUNCE_PROMPTS, ensure_test_prompts, originate_into_queue
+from tests.e2e.telephony import (
+    ANNOUNCE_PROMPTS,
+    ensure_test_prompts,
+    originate_into_queue,
+    publish_keep_place_plan,
+)
 from tests.e2e.test_call_records import empty_queue, idle_agent  # noqa: F401 - a fixture
 from tests.e2e.test_dialplan_publish import publisher  # noqa: F401 - a fixture
 from tests.e2e.test_outbound_trunk import department
@@ -292,29 +295,7 @@ async def test_keep_your_place_reports_the_join_time_and_reads_the_number_back(
     service_ami: AmiClient,
     publisher: AsteriskPublisher,  # noqa: F811
 ) -> None:
-    plan = parse_plan(
-        {
-            "entry_numbers": [settings.entry_number],
-            "start": "q",
-            "nodes": [
-                {
-                    "kind": "queue",
-                    "id": "q",
-                    "queue": settings.queue,
-                    "when_nobody": "bye",
-                    "max_wait_s": 20,
-                    "on_max_wait": "bye",
-                    "keep_place_digit": "1",
-                    "keep_place": "bye",
-                },
-                {"kind": "hang_up", "id": "bye"},
-            ],
-        }
-    )
-    options = CompileOptions(settings.prompts_dir, settings.timezone)
-    compiled = compile_plan(plan, 911, options)
-    entry = compile_entry({settings.entry_number: 911}, options, compiled.keep_place_digits)
-    await publisher.publish([compiled], entry, compile_calendar(()))
+    await publish_keep_place_plan(publisher, settings, 911)
     number = "13900911001"
     before = time.time()
     async with waiting_member(service_ami, settings.queue):

@@ -32,12 +32,10 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DTMF_MARKER, Sipp, SippResult
 from core import names
 from core.settings import Settings
-from dialplan.compiler import CompileOptions, compile_calendar, compile_entry, compile_plan
-from dialplan.plan_json import parse_plan
 from dialplan.publish import AsteriskPublisher
 from tests.e2e.agents import PIN, make_roster, phones, running_service, waiting_member
 from tests.e2e.conftest import EventLog
-from tests.e2e.telephony import ANNOUNCE_PROMPTS, ensure_test_prompts
+from tests.e2e.telephony import ANNOUNCE_PROMPTS, ensure_test_prompts, publish_keep_place_plan
 from tests.e2e.test_call_records import unique_number
 from tests.e2e.test_callback_dialplan import phone_keys
 from tests.e2e.test_dialplan_publish import publisher  # noqa: F401 - a fixture
@@ -259,29 +257,7 @@ async def test_keep_your_place_makes_a_callback_with_the_original_join_time(
     publisher: AsteriskPublisher,  # noqa: F811
     base: Settings,
 ) -> None:
-    plan = parse_plan(
-        {
-            "entry_numbers": [base.entry_number],
-            "start": "q",
-            "nodes": [
-                {
-                    "kind": "queue",
-                    "id": "q",
-                    "queue": base.queue,
-                    "when_nobody": "bye",
-                    "max_wait_s": 20,
-                    "on_max_wait": "bye",
-                    "keep_place_digit": "1",
-                    "keep_place": "bye",
-                },
-                {"kind": "hang_up", "id": "bye"},
-            ],
-        }
-    )
-    options = CompileOptions(base.prompts_dir, base.timezone)
-    compiled = compile_plan(plan, 912, options)
-    entry = compile_entry({base.entry_number: 912}, options, compiled.keep_place_digits)
-    await publisher.publish([compiled], entry, compile_calendar(()))
+    await publish_keep_place_plan(publisher, base, 912)
     number = unique_number()
     async with running_service(base), waiting_member(service_ami, base.queue):
         # the caller waits 3 s in the queue before keying: the join time is not the key's
