@@ -158,3 +158,23 @@ async def test_an_agent_offered_a_callback_sees_its_case_and_script_in_the_strea
         "养老金到账时间",
     )
     assert f"我是{AGENT}号咨询员" in str(case["script"])
+
+
+async def test_metrics_count_the_live_callbacks_by_kind_and_state(floor: Floor) -> None:
+    def live(text: str) -> str:
+        key = 'hotline_callbacks_live{kind="return_visit",state="open"}'
+        return next(x for x in text.splitlines() if x.startswith(key)).split()[1]
+
+    assert live(await (await floor.client.get("/metrics")).text()) == "0.0"
+    now = datetime.now(UTC)
+    request = Request(
+        kind=Kind.RETURN_VISIT,
+        number="13900008888",
+        reason=Reason(Kind.RETURN_VISIT, at=now),
+        not_before=now,
+        priority_at=now,
+    )
+    await callback_repo.open_callback(floor.pool, request, now)
+    text = await (await floor.client.get("/metrics")).text()
+    assert live(text) == "1.0"
+    assert 'hotline_callback_attempts_total{result="answered"}' in text
