@@ -1,6 +1,7 @@
 """Carrying an agent's state into Asterisk: the model's commands as AMI actions.
 
-Signed in = a dynamic member of each of the agent's queues: ``Local/<ext>@agents-local/n``
+Signed in = a dynamic member of each of the agent's queues, and of the owners' queue at
+the agent's slot (owned escalations, ``core/names.OWNER_QUEUE``): ``Local/<ext>@agents-local/n``
 with ``StateInterface=PJSIP/<ext>`` (so ``ringinuse=no`` sees the phone) and
 ``MemberName=<job number>`` (R8), added paused. Idle = unpaused; every other state =
 paused with a whitelisted reason. The BLF lamp is the custom device state
@@ -77,7 +78,7 @@ class AsteriskCarrier:
             await self.restore(member, command.reason)
         elif isinstance(command, RemoveMember):
             self._remember(job, True, REMOVED)
-            for queue, _ in member.queues:
+            for queue, _ in member.asterisk_queues:
                 with contextlib.suppress(AmiActionFailed):  # not there: nothing to remove
                     await self.ami.send(QueueRemove(queue, member.interface))
         elif isinstance(command, PauseMember):
@@ -96,7 +97,7 @@ class AsteriskCarrier:
         queues (or just ``queues``); one already there is paused instead."""
         self._remember(member.job_number, True, reason)
         wanted = None if queues is None else set(queues)
-        for queue, penalty in member.queues:
+        for queue, penalty in member.asterisk_queues:
             if wanted is not None and queue not in wanted:
                 continue
             add = QueueAdd(

@@ -19,7 +19,16 @@ class Member:
     extension: str
     role: Role
     pin_hash: str
-    queues: tuple[tuple[str, int], ...]  # (queue, penalty)
+    queues: tuple[tuple[str, int], ...]  # (queue, penalty): the agent's own queues
+    owner_slot: int | None = None  # agents.owner_slot: its penalty in the owners' queue
+
+    @property
+    def asterisk_queues(self) -> tuple[tuple[str, int], ...]:
+        """Every queue Asterisk has this member in while signed in: the agent's own, and
+        the owners' queue at the agent's slot (owned escalations, core/names.py)."""
+        if self.owner_slot is None:
+            return self.queues
+        return (*self.queues, (names.OWNER_QUEUE, self.owner_slot))
 
     @property
     def interface(self) -> str:

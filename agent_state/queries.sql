@@ -2,7 +2,7 @@
 -- Every account that works at a desk phone (agents, and supervisors who also take
 -- calls), with role and queues; admins, phone-less supervisors and disabled accounts
 -- are not on it (accounts/model.py: on_phone).
-SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash,
+SELECT a.job_number, a.name, a.extension, a.role, a.pin_hash, a.owner_slot,
        coalesce(array_agg(q.queue ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),
                 '{}') AS queues,
        coalesce(array_agg(q.penalty ORDER BY q.queue) FILTER (WHERE q.queue IS NOT NULL),

@@ -91,7 +91,7 @@ def _judge(draft: _Draft, member: Member, agent: Agent, present: dict[str, Queue
         else:
             draft.confirm_out.append(job)
         return
-    missing = tuple(q for q, _ in member.queues if q not in present)
+    missing = tuple(q for q, _ in member.asterisk_queues if q not in present)
     if missing:
         draft.restore.append((job, missing))
         draft.why[job] = f"not a member of queue {', '.join(missing)} in Asterisk"

@@ -32,6 +32,7 @@ async def roster(conn: Any) -> dict[str, Member]:
             Role(r["role"]),
             r["pin_hash"],
             tuple(zip(r["queues"], r["penalties"], strict=True)),
+            r["owner_slot"],
         )
         for r in rows
     }

@@ -129,6 +129,14 @@ class AgentService:
         agent = self.agents.get(job_number)
         return agent is not None and agent.state is not State.LOGGED_OUT
 
+    def owner_slot(self, job_number: str) -> int | None:
+        """The agent's slot in the owners' queue while signed in (its member is there),
+        None while signed out: whom an owned escalation may be offered to."""
+        member = self.members.get(job_number)
+        if member is None or not self.is_signed_in(job_number):
+            return None
+        return member.owner_slot
+
     def anyone_idle(self) -> bool:
         """Whether some agent is idle and not on the way out: who app_queue may offer a call."""
         return any(a.state is State.IDLE and not a.leaving for a in self.agents.values())

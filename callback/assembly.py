@@ -77,7 +77,7 @@ def dispatcher(
     pool: Any,
     calendar: Calendar,
     *,
-    owner_signed_in: Callable[[str], bool],
+    owner_slot: Callable[[str], int | None],
     anyone_idle: Callable[[], bool],
 ) -> Dispatcher:
     """Callbacks into calls: only in the centre's hours on the one calendar."""
@@ -88,6 +88,6 @@ def dispatcher(
         settings,
         is_open=hours.is_open,
         open_at=hours.next_open,
-        owner_signed_in=owner_signed_in,
+        owner_slot=owner_slot,
         anyone_idle=anyone_idle,
     )

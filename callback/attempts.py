@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import re
 import uuid
 from collections import Counter
@@ -39,17 +40,37 @@ def dialable(number: str) -> bool:
     return bool(_NUMBER.fullmatch(number))
 
 
-def kept_for_owner(
-    callback: Callback, now: datetime, *, wait_s: float, owner_signed_in: bool
-) -> datetime | None:
-    """Until when an owned escalation whose owner is not signed in waits for them
-    (``callback_owner_wait_s`` from its creation) before anyone may take it; None: go.
-    Offering it to the owner alone needs a per-agent queue, which is not built: a
-    signed-in owner's callback goes to the first idle agent, like any other."""
-    if callback.kind is not Kind.ESCALATION or callback.owner is None or owner_signed_in:
-        return None
+@dataclass(frozen=True)
+class ForOwner:
+    """Where an owned escalation goes now: to its owner alone for ``wait_s`` seconds
+    (``slot``: the owner's penalty in ``names.OWNER_QUEUE``), then to anyone; or nowhere
+    yet (``keep_until``: its owner is signed out and the owner's time is not over)."""
+
+    slot: int | None = None
+    wait_s: int = 0
+    keep_until: datetime | None = None
+
+
+ANYONE = ForOwner()
+
+
+def for_owner(
+    callback: Callback, now: datetime, *, wait_s: float, owner_slot: int | None
+) -> ForOwner:
+    """An owned escalation is its owner's for ``callback_owner_wait_s`` from its
+    creation: offered to the owner alone while signed in (``owner_slot`` is their slot
+    then, None when signed out), kept for them while not; after that, anyone's."""
+    if callback.kind is not Kind.ESCALATION or callback.owner is None:
+        return ANYONE
     until = callback.created_at + timedelta(seconds=wait_s)
-    return until if now < until else None
+    left = (until - now).total_seconds()
+    if left <= 0:
+        return ANYONE
+    if owner_slot is None:
+        return ForOwner(keep_until=until)
+    if not 1 <= owner_slot <= names.OWNER_SLOT_MAX:
+        return ANYONE  # the dialplan could not ask for it
+    return ForOwner(slot=owner_slot, wait_s=min(max(math.ceil(left), 1), 99_999))
 
 
 class NoLiveAttempt(HotlineError):
@@ -78,13 +99,25 @@ def originate_for(
     timeout_s: float,
     confirm_s: int,
     ring_s: int,
+    owner: ForOwner = ANYONE,
 ) -> Originate:
     """The one Originate of attempt ``attempt_id``: answered at once by "queued", its
     ``OriginateResponse`` arriving later as an event. The ``;2`` half of
     ``CALLBACK_CHANNEL`` joins the queue; the ``;1`` half (Uniqueid = the attempt id)
-    runs ``CALLBACK_AGENT`` once an agent answered."""
+    runs ``CALLBACK_AGENT`` once an agent answered; with ``owner``'s slot it first waits
+    for that member alone in ``OWNER_QUEUE``."""
     if not _ATTEMPT.fullmatch(attempt_id):
         raise ValueError(f"attempt id {attempt_id!r} is not what the dialplan keeps")
+    variables = {
+        names.CALLBACK_ATTEMPT_VAR: attempt_id,
+        names.CALLBACK_NUMBER_VAR: callback.number,
+        names.CALLBACK_CONFIRM_S_VAR: str(confirm_s),
+        names.CALLBACK_RING_S_VAR: str(ring_s),
+        f"__{names.ANNOUNCE_VAR}": "0",  # R8's job-number prompt is not for the agent
+    }
+    if owner.slot is not None:
+        variables[names.CALLBACK_OWNER_SLOT_VAR] = str(owner.slot)
+        variables[names.CALLBACK_OWNER_WAIT_VAR] = str(owner.wait_s)
     return Originate(
         channel=names.CALLBACK_CHANNEL,
         context=names.CALLBACK_AGENT,
@@ -92,13 +125,7 @@ def originate_for(
         priority=1,
         caller_id=caller_id,
         timeout_ms=int(timeout_s * 1000),
-        variables={
-            names.CALLBACK_ATTEMPT_VAR: attempt_id,
-            names.CALLBACK_NUMBER_VAR: callback.number,
-            names.CALLBACK_CONFIRM_S_VAR: str(confirm_s),
-            names.CALLBACK_RING_S_VAR: str(ring_s),
-            f"__{names.ANNOUNCE_VAR}": "0",  # R8's job-number prompt is not for the agent
-        },
+        variables=variables,
         channel_id=attempt_id,
         other_channel_id=attempt_id + OTHER_HALF_SUFFIX,
         queued_reply=True,

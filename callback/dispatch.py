@@ -34,12 +34,13 @@ from callback.attempts import (
     REACH_RESULT,
     Attempt,
     DispatchFigures,
+    ForOwner,
     NoLiveAttempt,
     Reach,
     Step,
     StepReport,
     dialable,
-    kept_for_owner,
+    for_owner,
     originate_failed,
     originate_for,
     reached,
@@ -82,7 +83,7 @@ class Dispatcher:
         is_open: Callable[[datetime], bool],
         open_at: OpenAt,
         result_of: ResultOf = attempt_result,
-        owner_signed_in: Callable[[str], bool] | None = None,
+        owner_slot: Callable[[str], int | None] | None = None,
         anyone_idle: Callable[[], bool] = lambda: True,
         store: Any = repo,
         cel_rows: Callable[[Any, str], Awaitable[list[Any]]] = calls_repo.cel_rows,
@@ -101,7 +102,8 @@ class Dispatcher:
             timedelta(seconds=settings.callback_no_agent_retry_s),
         )
         self.result_of = result_of
-        self.owner_signed_in = owner_signed_in or (lambda _job: False)
+        # the owner's slot in the owners' queue while signed in, None while not
+        self.owner_slot = owner_slot or (lambda _job: None)
         self.anyone_idle = anyone_idle  # agent first: nothing new is claimed without one
         self.store = store
         self.cel_rows = cel_rows
@@ -228,21 +230,21 @@ class Dispatcher:
         if not dialable(callback.number):
             await self._settle(self._follow(callback, bound, started=False), INVALID)
             return
-        deferred_to = self._owner_waits(callback, now)
-        if deferred_to is not None:
-            bound.info("kept for its owner", owner=callback.owner, until=deferred_to.isoformat())
+        owner = self._for_owner(callback, now)
+        if owner.keep_until is not None:
+            bound.info(
+                "kept for its owner", owner=callback.owner, until=owner.keep_until.isoformat()
+            )
             await self._apply(
                 self._follow(callback, bound, started=False),
-                AttemptEnded(AttemptResult.NO_AGENT, deferred_to),
+                AttemptEnded(AttemptResult.NO_AGENT, owner.keep_until),
             )
             return
-        await self._originate(callback, bound, now)
+        await self._originate(callback, bound, now, owner)
 
-    def _owner_waits(self, callback: Callback, now: datetime) -> datetime | None:
-        signed_in = callback.owner is not None and self.owner_signed_in(callback.owner)
-        return kept_for_owner(
-            callback, now, wait_s=self.settings.callback_owner_wait_s, owner_signed_in=signed_in
-        )
+    def _for_owner(self, callback: Callback, now: datetime) -> ForOwner:
+        slot = None if callback.owner is None else self.owner_slot(callback.owner)
+        return for_owner(callback, now, wait_s=self.settings.callback_owner_wait_s, owner_slot=slot)
 
     def _follow(self, callback: Callback, bound: Any, *, started: bool = True) -> Attempt:
         """The claim's own attempt; followed (and counted in flight) once it is started."""
@@ -253,15 +255,19 @@ class Dispatcher:
             self.attempts[attempt.channel_id] = attempt
         return attempt
 
-    async def _originate(self, callback: Callback, bound: Any, now: datetime) -> None:
+    async def _originate(
+        self, callback: Callback, bound: Any, now: datetime, owner: ForOwner
+    ) -> None:
         assert callback.attempt_id is not None
         action = originate_for(
             callback,
             callback.attempt_id,
             caller_id=self.settings.entry_number,
-            timeout_s=self._originate_timeout_s(),
+            # the queued half answers the Originate only once an agent took it
+            timeout_s=self._originate_timeout_s() + owner.wait_s,
             confirm_s=self.settings.callback_confirm_timeout_s,
             ring_s=self.settings.callback_ring_timeout_s,
+            owner=owner,
         )
         attempt = self._follow(callback, bound)
         try:
@@ -284,7 +290,12 @@ class Dispatcher:
                 self.lease_s / 2, self._spawn_verify, attempt.channel_id
             )
             return
-        bound.info("callback originated", number=callback.number)
+        bound.info(
+            "callback originated",
+            number=callback.number,
+            owner_first=owner.slot is not None,
+            owner_wait_s=owner.wait_s,
+        )
 
     def _originate_timeout_s(self) -> float:
         """Long enough for a wait in the queue, the agent's confirmation and the ring."""

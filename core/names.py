@@ -54,6 +54,17 @@ CALLBACK_RING_S_VAR = "HL_CB_RING_S"
 # the Originate's Channel: a fixed extension, so no id is ever matched as a dialplan
 # pattern (the attempt id travels in CALLBACK_ATTEMPT_VAR and as the ChannelId)
 CALLBACK_CHANNEL = f"Local/s@{CALLBACK_QUEUE}/n"
+# An owned escalation is offered to its owner first: every signed-in agent's member is
+# also in OWNER_QUEUE, at a penalty that is the agent's own slot (agents.owner_slot,
+# unique); the callback's ;2 half waits there with QUEUE_MIN_PENALTY = QUEUE_MAX_PENALTY
+# = the owner's slot, so app_queue offers it to that member alone (and, with
+# joinempty=penalty, not at all while the owner is signed out), for CALLBACK_OWNER_WAIT_VAR
+# seconds; then it joins the inbound queue like any callback. The inbound queue's weight
+# is higher, so a member with inbound callers waiting is offered those first.
+OWNER_QUEUE = "hotline-owners"
+CALLBACK_OWNER_SLOT_VAR = "HL_CB_OWNER_SLOT"  # the owner's slot (digits), absent: anyone
+CALLBACK_OWNER_WAIT_VAR = "HL_CB_OWNER_WAIT"  # seconds offered to the owner alone
+OWNER_SLOT_MAX = 999_999_999  # app_queue's penalty is an int; the dialplan takes 9 digits
 CALLBACK_DONE = "hotline-callback-done"  # hangup handler of the agent half: the result
 # EVENT_CALLBACK's Step words, and the DialStatus of an attempt whose citizen was never
 # dialled (no confirmation in time, or the agent hung up first)

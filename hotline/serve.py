@@ -172,7 +172,11 @@ class Service:
         await self.agents.load()
         await self._start_agi(self.agents)
         self.reconciler = Reconciler(
-            self.ami, self.agents, carrier, (s.queue,), phone_grace_s=s.phone_lost_grace_s
+            self.ami,
+            self.agents,
+            carrier,
+            (s.queue, names.OWNER_QUEUE),
+            phone_grace_s=s.phone_lost_grace_s,
         )
         self.watch = AsteriskWatch(self.ami, self.agents, carrier, self.reconciler)
         self.watch.attach()
@@ -192,7 +196,7 @@ class Service:
                 self.ami,
                 self.pool,
                 self.calendar,
-                owner_signed_in=self.agents.is_signed_in,
+                owner_slot=self.agents.owner_slot,
                 anyone_idle=self.agents.anyone_idle,
             )
             self.dispatcher.attach()

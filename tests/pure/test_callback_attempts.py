@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ami.actions import Originate
 from ami.events import parse_event
 from callback.attempts import (
+    ANYONE,
+    ForOwner,
     Reach,
     Step,
-    kept_for_owner,
+    for_owner,
     originate_for,
     reached,
     step_report,
@@ -98,20 +101,45 @@ def test_a_citizen_never_dialled_is_not_confirmed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "owner", "signed_in", "at", "kept"),
+    ("kind", "owner", "slot", "at", "expected"),
     [
-        (Kind.ESCALATION, "1001", False, NOW + timedelta(seconds=599), True),
-        (Kind.ESCALATION, "1001", False, NOW + timedelta(seconds=600), False),
-        (Kind.ESCALATION, "1001", True, NOW, False),
-        (Kind.ESCALATION, None, False, NOW, False),
-        (Kind.VOICEMAIL, "1001", False, NOW, False),
+        # signed out: kept for the owner until the owner's time is over
+        (
+            Kind.ESCALATION,
+            "1001",
+            None,
+            NOW + timedelta(seconds=599),
+            ForOwner(keep_until=NOW + timedelta(seconds=600)),
+        ),
+        (Kind.ESCALATION, "1001", None, NOW + timedelta(seconds=600), ANYONE),
+        # signed in: offered to the owner alone for the rest of that time
+        (Kind.ESCALATION, "1001", 7, NOW, ForOwner(slot=7, wait_s=600)),
+        (Kind.ESCALATION, "1001", 7, NOW + timedelta(seconds=599.5), ForOwner(slot=7, wait_s=1)),
+        (Kind.ESCALATION, "1001", 7, NOW + timedelta(seconds=600), ANYONE),
+        (Kind.ESCALATION, "1001", 0, NOW, ANYONE),  # not a slot the dialplan takes
+        (Kind.ESCALATION, "1001", 10**9, NOW, ANYONE),
+        (Kind.ESCALATION, None, 7, NOW, ANYONE),
+        (Kind.VOICEMAIL, "1001", 7, NOW, ANYONE),
+        (Kind.RETURN_VISIT, "1001", 7, NOW, ANYONE),
     ],
 )
-def test_an_owned_escalation_waits_for_its_owner(
-    kind: Kind, owner: str | None, signed_in: bool, at: datetime, kept: bool
+def test_an_owned_escalation_is_its_owners_for_a_while(
+    kind: Kind, owner: str | None, slot: int | None, at: datetime, expected: ForOwner
 ) -> None:
-    until = kept_for_owner(callback(kind, owner), at, wait_s=600, owner_signed_in=signed_in)
-    assert until == (NOW + timedelta(seconds=600) if kept else None)
+    assert for_owner(callback(kind, owner), at, wait_s=600, owner_slot=slot) == expected
+
+
+def test_the_originate_asks_for_the_owners_member_only_when_offered_to_the_owner() -> None:
+    def originate(owner: ForOwner) -> Originate:
+        return originate_for(
+            callback(), ATTEMPT, caller_id="1", timeout_s=6, confirm_s=3, ring_s=3, owner=owner
+        )
+
+    anyone = originate(ANYONE)
+    assert names.CALLBACK_OWNER_SLOT_VAR not in anyone.variables
+    owned = originate(ForOwner(slot=7, wait_s=90))
+    assert owned.variables[names.CALLBACK_OWNER_SLOT_VAR] == "7"
+    assert owned.variables[names.CALLBACK_OWNER_WAIT_VAR] == "90"
 
 
 def test_the_originate_refuses_an_attempt_id_the_dialplan_would_change() -> None:

@@ -10,6 +10,7 @@ from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, State
 from agent_state.reconcile import plan
 from ami.events import MemberStatus, QueueMember
+from core import names
 from core.actor import Role
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -121,3 +122,15 @@ def test_phones_away_and_back() -> None:
     observed = [seen("1001", paused=False), seen("1002", paused=True, reason="manual")]
     todo = plan(MEMBERS, agents, observed, {"PJSIP/2001": "UNAVAILABLE", "PJSIP/2002": "NOT_INUSE"})
     assert (todo.phone_lost, todo.phone_back) == (("1001",), ("1002",))
+
+
+def test_a_member_missing_from_the_owners_queue_is_restored_there() -> None:
+    """Owned escalations reach an agent through the owners' queue: a signed-in member
+    Asterisk does not have there is restored, as in any of the agent's queues."""
+    owned = {"1001": dataclasses.replace(member("1001"), owner_slot=3)}
+    agents = {"1001": agent("1001", State.IDLE)}
+    todo = plan(owned, agents, [seen("1001", paused=False)], {})
+    assert todo.restore == (("1001", (names.OWNER_QUEUE,)),)
+    there = seen("1001", paused=False, queue=names.OWNER_QUEUE)
+    todo = plan(owned, agents, [seen("1001", paused=False), there], {})
+    assert (todo.restore, todo.force_busy) == ((), ())
