@@ -23,7 +23,7 @@ from typing import Any
 
 from ami.actions import Originate
 from ami.events import Event, OriginateResponse
-from callback.model import AttemptResult, Callback, Kind
+from callback.model import AttemptResult, Callback
 from calls.cel import CelRow
 from core import names
 from core.errors import HotlineError
@@ -57,12 +57,14 @@ ANYONE = ForOwner()
 def for_owner(
     callback: Callback, now: datetime, *, wait_s: float, owner_slot: int | None
 ) -> ForOwner:
-    """An owned escalation is its owner's for ``callback_owner_wait_s`` from its
-    creation: offered to the owner alone while signed in (``owner_slot`` is their slot
-    then, None when signed out), kept for them while not; after that, anyone's."""
-    if callback.kind is not Kind.ESCALATION or callback.owner is None:
+    """A callback with an owner (an escalation, a return visit, one a supervisor
+    reassigned) is its owner's for ``callback_owner_wait_s`` from when it was due (its
+    creation, or the visit's time): offered to the owner alone while signed in
+    (``owner_slot`` is their slot then, None when signed out), kept for them while not;
+    after that, anyone's."""
+    if callback.owner is None:
         return ANYONE
-    until = callback.created_at + timedelta(seconds=wait_s)
+    until = max(callback.created_at, callback.priority_at) + timedelta(seconds=wait_s)
     left = (until - now).total_seconds()
     if left <= 0:
         return ANYONE

@@ -139,6 +139,7 @@ async def make(
         cel: dict[str, list[CelRow]] | None = None,
         is_open: Callable[[datetime], bool] = lambda _now: True,
         anyone_idle: Callable[[], bool] = lambda: True,
+        owner_slot: Callable[[str], int | None] = lambda _job: None,
         **settings: Any,
     ) -> tuple[Dispatcher, Store]:
         ami = await client()
@@ -154,6 +155,7 @@ async def make(
             Settings(**{"callback_max_waiting": 2, "callback_poll_s": 0.05, **settings}),
             is_open=is_open,
             anyone_idle=anyone_idle,
+            owner_slot=owner_slot,
             open_at=lambda moment: moment,
             store=store,
             cel_rows=cel_rows,
@@ -228,6 +230,40 @@ async def test_a_claim_is_originated_once_into_the_callback_queue(
     assert dispatcher.figures.last_lag_s == 7.0
     assert await dispatcher.dispatch_once() == 0
     assert len(fake.named("Originate")) == 1
+
+
+async def test_an_owned_escalation_is_offered_to_its_signed_in_owner_for_the_rest_of_its_time(
+    fake: FakeAmi, make: Make
+) -> None:
+    # created 5 minutes ago, the owner's time is 10: 300 s left for the owner alone
+    claim = claimed("a-1", kind=Kind.ESCALATION, owner="1002")
+    slots = {"1002": 42}
+    dispatcher, _ = await make([claim], owner_slot=slots.get, callback_owner_wait_s=600)
+    assert await dispatcher.dispatch_once() == 1
+    (sent,) = fake.named("Originate")
+    assert {
+        f"{names.CALLBACK_OWNER_SLOT_VAR}=42",
+        f"{names.CALLBACK_OWNER_WAIT_VAR}=300",
+    } <= set(sent.all("Variable"))
+    plain = claimed("a-2")
+    other, _ = await make([plain], owner_slot=slots.get, callback_owner_wait_s=600)
+    await other.dispatch_once()
+    # the queued half answers the Originate only once an agent took it: the owner's wait
+    # is part of the Originate's timeout
+    first, second = fake.named("Originate")
+    assert int(first.headers["Timeout"]) - int(second.headers["Timeout"]) == 300_000
+    assert not any(v.startswith(names.CALLBACK_OWNER_SLOT_VAR) for v in second.all("Variable"))
+
+
+async def test_an_owned_escalation_whose_owner_is_signed_out_is_kept_for_them(
+    fake: FakeAmi, make: Make
+) -> None:
+    claim = claimed("a-1", kind=Kind.ESCALATION, owner="1002")
+    dispatcher, store = await make([claim], callback_owner_wait_s=600)
+    assert await dispatcher.dispatch_once() == 1
+    assert not fake.named("Originate")
+    ((event, _),) = store.applied()
+    assert event == AttemptEnded(R.NO_AGENT, NOW + timedelta(seconds=300))
 
 
 async def test_no_dispatch_outside_working_hours(fake: FakeAmi, make: Make) -> None:

@@ -189,8 +189,8 @@ async def sign_in_over_http(http: aiohttp.ClientSession, api: str, job: str) -> 
     return auth
 
 
-async def members(ami: AmiClient) -> dict[str, QueueMember]:
-    reply = await ami.send(QueueStatus(queue=QUEUE))
+async def members(ami: AmiClient, queue: str = QUEUE) -> dict[str, QueueMember]:
+    reply = await ami.send(QueueStatus(queue=queue))
     return {e.member_name: e for e in reply.events if isinstance(e, QueueMember)}
 
 

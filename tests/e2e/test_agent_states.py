@@ -24,6 +24,7 @@ from ami import AmiClient
 from ami.actions import QueuePause
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
+from core import names
 from core.settings import Settings
 from tests.e2e.agents import (
     PIN,
@@ -70,6 +71,10 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         await service.agents.sign_in("1001", PIN, source=Source.WEB)
         member = (await members(service_ami))["1001"]
         assert not member.paused and member.state_interface == "PJSIP/2001"
+        # and in the owners' queue at the agent's slot, where owned escalations find it
+        owners = await members(service_ami, names.OWNER_QUEUE)
+        slot = service.agents.members["1001"].owner_slot
+        assert slot is not None and (owners["1001"].penalty, owners["1001"].paused) == (slot, False)
         result = await sipp.call(
             base.entry_number, caller="13600000001", until_far_end_hangs_up=True, timeout_s=40
         )

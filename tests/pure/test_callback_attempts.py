@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +29,7 @@ from core import names
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 R = AttemptResult
+DAY = timedelta(days=1)
 ATTEMPT = "3f2a9c1e-0000-4000-8000-00000000000a"
 
 
@@ -119,14 +121,23 @@ def test_a_citizen_never_dialled_is_not_confirmed() -> None:
         (Kind.ESCALATION, "1001", 0, NOW, ANYONE),  # not a slot the dialplan takes
         (Kind.ESCALATION, "1001", 10**9, NOW, ANYONE),
         (Kind.ESCALATION, None, 7, NOW, ANYONE),
-        (Kind.VOICEMAIL, "1001", 7, NOW, ANYONE),
-        (Kind.RETURN_VISIT, "1001", 7, NOW, ANYONE),
+        # any owner: a return visit, a voicemail a supervisor gave to an agent
+        (Kind.RETURN_VISIT, "1001", 7, NOW, ForOwner(slot=7, wait_s=600)),
+        (Kind.VOICEMAIL, "1001", None, NOW, ForOwner(keep_until=NOW + timedelta(seconds=600))),
+        (Kind.VOICEMAIL, None, 7, NOW, ANYONE),
     ],
 )
-def test_an_owned_escalation_is_its_owners_for_a_while(
+def test_an_owned_callback_is_its_owners_for_a_while(
     kind: Kind, owner: str | None, slot: int | None, at: datetime, expected: ForOwner
 ) -> None:
     assert for_owner(callback(kind, owner), at, wait_s=600, owner_slot=slot) == expected
+
+
+def test_a_visit_scheduled_for_later_is_its_owners_from_its_time() -> None:
+    visit = dataclasses.replace(callback(Kind.RETURN_VISIT, "1001"), priority_at=NOW + DAY)
+    assert for_owner(visit, NOW + DAY, wait_s=600, owner_slot=None) == ForOwner(
+        keep_until=NOW + DAY + timedelta(seconds=600)
+    )
 
 
 def test_the_originate_asks_for_the_owners_member_only_when_offered_to_the_owner() -> None:
