@@ -93,7 +93,8 @@ class Settings:
     callback_poll_s: float = 5.0  # the fallback when no NOTIFY comes
     # callbacks waiting in the queue at once (each holds a Local channel; inbound first)
     callback_max_waiting: int = 2
-    # a callback with an owner is offered only to them this long from when it was due, then to anyone
+    # a callback with an owner is offered only to them this long from when it was due,
+    # then to anyone
     callback_owner_wait_s: float = 600.0
     # the agent confirms (a key, or the API) within this long, or the attempt ends
     callback_confirm_timeout_s: int = 30
