@@ -190,6 +190,27 @@ FROM happened
 GROUP BY day, kind
 ORDER BY day, kind;
 
+-- name: department_figures
+-- R13: suggestions and complaints (escalations to a department), per local day made
+-- (time zone $3) in [$1, $2) and department: made; passed on (done, forwarded); done in
+-- all; still live; overdue (past due and not closed before it was due).
+SELECT (c.created_at AT TIME ZONE $3)::date AS day, c.department,
+       count(*) AS opened,
+       count(*) FILTER (WHERE c.state = 'done' AND c.outcome = 'forwarded') AS forwarded,
+       count(*) FILTER (WHERE c.state = 'done') AS done,
+       count(*) FILTER (WHERE c.state IN ('open', 'dispatching', 'in_progress')) AS live,
+       count(*) FILTER (WHERE c.due_at < now()
+                          AND (x.closed_at IS NULL OR x.closed_at > c.due_at)) AS overdue
+FROM callbacks c
+LEFT JOIN LATERAL (
+    SELECT min(h.at) AS closed_at FROM callback_history h
+    WHERE h.callback_id = c.id AND h.to_state IN ('done', 'failed', 'cancelled')
+) x ON true
+WHERE c.kind = 'escalation' AND c.department IS NOT NULL
+  AND c.created_at >= $1 AND c.created_at < $2
+GROUP BY day, c.department
+ORDER BY day, c.department;
+
 -- name: open_counts
 SELECT kind, state, count(*) AS n FROM callbacks
 WHERE state IN ('open', 'dispatching', 'in_progress')

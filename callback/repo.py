@@ -359,6 +359,16 @@ async def figures(
     ]
 
 
+async def department_figures(
+    pool: Any, start: datetime, end: datetime, tz: str = "Asia/Shanghai"
+) -> list[dict[str, Any]]:
+    """R13's report: suggestions and complaints per local day made and department —
+    opened, forwarded (passed on), done, live, overdue."""
+    rows = await pool.fetch(Q["department_figures"], start, end, tz)
+    keys = ("day", "department", "opened", "forwarded", "done", "live", "overdue")
+    return [{k: r[k] for k in keys} for r in rows]
+
+
 async def open_counts(pool: Any, now: datetime) -> dict[str, Any]:
     """For /metrics: live callbacks by kind and state, overdue."""
     live = {k.value: {s.value: 0 for s in State if s in LIVE_STATES} for k in Kind}

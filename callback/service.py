@@ -169,6 +169,13 @@ class CallbackService:
         self.may_read_figures(actor)
         return await repo.figures(self.pool, start, end)
 
+    async def department_figures(
+        self, actor: Actor, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """R13: suggestions and complaints, per day made and department."""
+        self.may_read_figures(actor)
+        return await repo.department_figures(self.pool, start, end)
+
     # ---- working a callback -----------------------------------------------------------------
 
     async def offered(self, attempt_id: str, job_number: str) -> tuple[Callback, str] | None:

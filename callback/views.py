@@ -2,7 +2,8 @@
 
 GET  /api/callbacks                  supervisor: state, kind, owner, number, overdue, limit
 GET  /api/callbacks/mine             the actor's live callbacks (owned or being worked)
-GET  /api/callbacks/figures          supervisor: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days)
+GET  /api/callbacks/figures          supervisor: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days): per
+                                     day and kind; R13 suggestions and complaints per department
 POST /api/callbacks/escalations      {call, category, question, owner?, due_at?, department?}
 POST /api/callbacks/return-visits    {number, at, question, owner?, category?}
 GET  /api/callbacks/{id}             with reasons, attempts, history and the R12 script
@@ -243,7 +244,13 @@ class CallbackViews:
         self.service.may_read_figures(actor)  # before the parameters: a 403 says it all
         start, end = parse_days(request.query, self.tz)
         rows = await self.service.figures(actor, start, end)
-        return json_response({"figures": _plain(rows, self.tz)})
+        departments = await self.service.department_figures(actor, start, end)
+        return json_response(
+            {
+                "figures": _plain(rows, self.tz),
+                "suggestions_and_complaints": _plain(departments, self.tz),
+            }
+        )
 
     async def detail(self, request: web.Request) -> web.Response:
         found = await self.service.detail(actor_of(request), callback_id(request))

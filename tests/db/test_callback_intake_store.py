@@ -28,6 +28,7 @@ from db.migrate import migrate
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NUMBER = "13900001234"
+HOUR = timedelta(hours=1)
 SUPERVISOR = Actor("1009", Role.SUPERVISOR)
 
 
@@ -179,6 +180,57 @@ async def _done(pool: asyncpg.Pool, request: Request, at: datetime, result: Atte
     if result is AttemptResult.ANSWERED:
         recorded = OutcomeRecorded(Outcome.RESOLVED, "已答复")
         await repo.apply(pool, claim.callback.id, recorded, at + timedelta(minutes=1))
+
+
+async def test_suggestions_and_complaints_have_their_own_figures_per_department(
+    pool: asyncpg.Pool,
+) -> None:
+    """R13: escalations to a department, per day made and department; other escalations
+    are not among them."""
+    day = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+
+    def to(department: str | None, number: str, due: datetime) -> Request:
+        made = dataclasses.replace(escalation("1001", due, day), number=number)
+        return dataclasses.replace(made, department=department, category="建议投诉")
+
+    passed_on = await repo.open_callback(pool, to("社保中心", "13900000011", day), day)
+    await repo.apply(pool, passed_on.callback.id, Cancelled("转交"), day, SUPERVISOR)
+    await _done(pool, to("社保中心", "13900000012", day + HOUR), day, AttemptResult.ANSWERED)
+    forwarded = await repo.open_callback(pool, to("医保局", "13900000013", day + HOUR), day)
+    claim_and_forward = forwarded.callback.id
+    (claim,) = await repo.claim(pool, "d", day, 60, 1)
+    assert claim.callback.id == claim_and_forward
+    attempt = str(claim.callback.attempt_id)
+    await repo.attempt_started(pool, claim_and_forward, attempt, day)
+    await repo.attempt_ended(pool, attempt, day, AttemptResult.ANSWERED)
+    await repo.apply(
+        pool, claim_and_forward, AttemptEnded(AttemptResult.ANSWERED), day, attempt_id=attempt
+    )
+    await repo.apply(pool, claim_and_forward, OutcomeRecorded(Outcome.FORWARDED, "已转医保局"), day)
+    await repo.open_callback(pool, to("医保局", "13900000014", day - HOUR), day)  # overdue, live
+    await repo.open_callback(pool, to(None, "13900000015", day), day)  # no department
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
+    rows = await repo.department_figures(pool, start, end, "Asia/Shanghai")
+    assert rows == [
+        {
+            "day": date(2026, 3, 3),
+            "department": "医保局",
+            "opened": 2,
+            "forwarded": 1,
+            "done": 1,
+            "live": 1,
+            "overdue": 1,
+        },
+        {
+            "day": date(2026, 3, 3),
+            "department": "社保中心",
+            "opened": 2,
+            "forwarded": 0,
+            "done": 1,
+            "live": 0,
+            "overdue": 0,
+        },
+    ]
 
 
 async def test_figures_per_local_day_and_kind(pool: asyncpg.Pool) -> None:
