@@ -194,6 +194,29 @@ class Getvar(Action):
 
 
 @dataclass(frozen=True)
+class VoicemailRemove(Action):
+    """app_voicemail removes one message, found by its ``msg_id``, from a folder and
+    renumbers the rest, so its own index stays right (Asterisk 18.20/20.5 and later;
+    class ``user``, which the service's AMI user writes). Asterisk answers ``Success``
+    whether or not it removed it ("Message remove successful" / "... failed"): the
+    caller looks at the spool afterwards."""
+
+    NAME = "VoicemailRemove"
+    context: str
+    mailbox: str
+    folder: str
+    msg_id: str
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {
+            "Context": self.context,
+            "Mailbox": self.mailbox,
+            "Folder": self.folder,
+            "ID": self.msg_id,
+        }
+
+
+@dataclass(frozen=True)
 class Hangup(Action):
     NAME = "Hangup"
     channel: str

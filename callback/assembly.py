@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ami import AmiClient
@@ -12,6 +12,7 @@ from callback.dispatch import Dispatcher
 from callback.intake import Agents, Events, Intake, NumberCheck, parse_due_days
 from callback.numbers import check_number
 from callback.policy import WorkingHours
+from callback.retention import Sender, VoicemailRetention
 from callback.service import CallbackService, Confirmer
 from callback.spool import Spool
 from core.settings import Settings
@@ -56,9 +57,18 @@ def callback_service(
     )
 
 
-def intake(
-    settings: Settings, ami: Events, pool: Any, agents: Agents, calendar: Calendar
-) -> Intake:
+class Ami(Events, Sender, Protocol):
+    """Events in (intake), actions out (the retention sweep's ``VoicemailRemove``)."""
+
+
+def retention(settings: Settings, ami: Sender, pool: Any) -> VoicemailRetention:
+    return VoicemailRetention(
+        ami, pool, spool(settings), retention_days=settings.callback_voicemail_retention_days
+    )
+
+
+def intake(settings: Settings, ami: Ami, pool: Any, agents: Agents, calendar: Calendar) -> Intake:
+    """Intake, and with it the voicemail retention sweep (started and stopped with it)."""
     return Intake(
         ami,
         pool,
@@ -68,6 +78,7 @@ def intake(
         due_at=working_hours(settings, calendar).due_at,
         due_days_default=settings.callback_due_working_days,
         due_days_by_category=parse_due_days(settings.callback_due_days_by_category),
+        retention=retention(settings, ami, pool),
     )
 
 

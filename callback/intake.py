@@ -28,6 +28,7 @@ from agent_state.member import Member
 from ami.events import Event, UserEvent
 from callback import repo
 from callback.model import Kind, Reason, Request
+from callback.retention import VoicemailRetention
 from callback.spool import MSG_ID, Spool, SpoolMessage
 from calls import repo as calls_repo
 from core import names
@@ -174,9 +175,11 @@ def escalation(
     category: str | None = None,
     question: str = "",
     department: str | None = None,
+    due_by_default: bool = False,
 ) -> Request:
     """R11a (and R13: a suggestion or complaint, with its department): an escalated
-    question of the call ``linkedid``."""
+    question of the call ``linkedid``; ``due_by_default``: ``due_at`` is the default
+    working days' (no category yet: a category added later moves it)."""
     reason = Reason(Kind.ESCALATION, at=at, linkedid=linkedid)
     request = Request(
         Kind.ESCALATION,
@@ -189,6 +192,7 @@ def escalation(
         category=category,
         question=question,
         department=department,
+        due_by_default=due_by_default,
     )
     return checked(request, raw_number, check)
 
@@ -229,8 +233,10 @@ class Intake:
         due_days_default: int,
         due_days_by_category: Mapping[str, int] | None = None,
         clock: Clock = _utc_now,
+        retention: VoicemailRetention | None = None,
     ) -> None:
         self.ami = ami
+        self.retention = retention  # the sweep of closed callbacks' messages
         self.pool = pool
         self.spool = spool
         self.agents = agents
@@ -244,6 +250,8 @@ class Intake:
 
     def attach(self) -> None:
         self.ami.on_event("UserEvent", self.on_event)
+        if self.retention is not None:
+            self.retention.start()
 
     def soon_scan(self) -> None:
         """After each AMI connect, the first too: messages left while the service was down
@@ -252,6 +260,8 @@ class Intake:
         self._spawn(self._scan_safely())
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -320,6 +330,7 @@ class Intake:
             at=event_time(event, now),
             due_at=self.due_at(now, days),
             check=self.check,
+            due_by_default=True,
         )
         return await self._open(request, "desk_phone")
 

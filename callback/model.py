@@ -451,3 +451,6 @@ class Request:
     category: str | None = None
     question: str = ""
     department: str | None = None
+    # the due time came from the default working days, not a category or a person (a
+    # desk-phone escalation): a category added later moves it (``callback/amend.py``)
+    due_by_default: bool = False

@@ -23,9 +23,9 @@ FOR UPDATE;
 INSERT INTO callbacks (
     id, kind, state, number, created_at, priority_at, not_before, due_at, owner,
     category, question, department, linked_to, attempts, lease_until, attempt_id, agent,
-    outcome, note, updated_at)
+    outcome, note, updated_at, due_by_default)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20);
+        $19, $20, $21);
 
 -- name: update_callback
 UPDATE callbacks SET
@@ -224,3 +224,46 @@ GROUP BY kind ORDER BY kind;
 -- name: oldest_dispatchable
 -- The dispatch lag: how long the longest-waiting dispatchable callback has been due.
 SELECT min(not_before) FROM callbacks WHERE state = 'open' AND not_before <= $1;
+
+-- name: set_due_by_default
+-- An amendment (callback/amend.py) that set a category or a due time: no longer the default.
+UPDATE callbacks SET due_by_default = $2 WHERE id = $1;
+
+-- name: idempotency_of
+-- The callback an API request with this Idempotency-Key made (migration 0017).
+SELECT callback_id, fingerprint, created FROM callback_idempotency
+WHERE actor = $1 AND key = $2;
+
+-- name: insert_idempotency
+INSERT INTO callback_idempotency (actor, key, fingerprint, callback_id, created, created_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: voicemails_to_remove
+-- Messages kept in the spool whose callback closed (done, failed, cancelled: final, so
+-- its updated_at is when it closed) before $1; never one of a live callback.
+SELECT r.id, r.callback_id, r.msg_id FROM callback_reasons r
+JOIN callbacks c ON c.id = r.callback_id
+WHERE r.kind = 'voicemail' AND r.msg_id IS NOT NULL AND r.removed_at IS NULL
+  AND c.state IN ('done', 'failed', 'cancelled') AND c.updated_at < $1
+ORDER BY c.updated_at, r.id
+LIMIT $2;
+
+-- name: voicemail_removed
+-- The message is gone from the spool: marked once, with its history row, in one statement
+-- (a sweep after a crash finds it marked: no row); only while its callback is closed.
+WITH marked AS (
+    UPDATE callback_reasons r SET removed_at = $2
+    FROM callbacks c
+    WHERE r.id = $1 AND r.removed_at IS NULL AND c.id = r.callback_id
+      AND c.state IN ('done', 'failed', 'cancelled')
+    RETURNING r.callback_id, r.msg_id, c.state
+)
+INSERT INTO callback_history (
+    callback_id, at, event, from_state, to_state, actor, actor_role, detail)
+SELECT callback_id, $2, 'VoicemailRemoved', state, state, 'system', NULL,
+    jsonb_build_object('msg_id', msg_id)
+FROM marked
+RETURNING id;
+
+-- name: voicemail_removed_at
+SELECT removed_at FROM callback_reasons WHERE msg_id = $1;

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from callback import merge
+from callback.amend import Amended
 from callback.model import (
     LIVE_STATES,
     AttemptResult,
@@ -61,12 +62,29 @@ class StaleAttempt(HotlineError):
     code = "callback.stale_attempt"
 
 
+class IdempotencyKeyReused(HotlineError):
+    """The same Idempotency-Key came with another request (route or body)."""
+
+    code = "callback.idempotency_key_reused"
+
+
 @dataclass(frozen=True)
 class Opened:
     callback: Callback
     created: bool  # False: merged into (or the same request already made) ``callback``
     merged: bool = False
     linked_to: uuid.UUID | None = None
+    replayed: bool = False  # an Idempotency-Key seen before: the first request's callback
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """An API request's ``Idempotency-Key``, unique per actor; ``fingerprint`` is of the
+    request (its route and body): the same key with another request is refused."""
+
+    actor: str
+    key: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -156,18 +174,56 @@ async def _change(
 # ---- intake -----------------------------------------------------------------------------
 
 
-async def open_callback(pool: Any, request: Request, now: datetime) -> Opened:
+async def open_callback(
+    pool: Any, request: Request, now: datetime, *, key: IdempotencyKey | None = None
+) -> Opened:
     """One transaction: merge into an ownerless live callback for the number, link to an
-    owned one, or create; idempotent per voicemail msg_id and per call and kind."""
+    owned one, or create; idempotent per voicemail msg_id and per call and kind. With
+    ``key``: the callback that key made before (``replayed``), else it is stored with
+    the callback made now (a concurrent request with the key rolls back and replays)."""
     try:
         async with _transaction(pool) as conn:
-            return await _open(conn, request, now)
-    except asyncpg.UniqueViolationError:
+            replay = await _replayed(conn, key) if key is not None else None
+            if replay is not None:
+                return replay
+            opened = await _open(conn, request, now)
+            if key is not None:
+                await conn.execute(
+                    Q["insert_idempotency"],
+                    key.actor,
+                    key.key,
+                    key.fingerprint,
+                    opened.callback.id,
+                    opened.created,
+                    now,
+                )
+            return opened
+    except asyncpg.UniqueViolationError as exc:
+        if key is not None and exc.constraint_name == "callback_idempotency_pkey":
+            replay = await _replayed(pool, key)
+            if replay is None:
+                raise
+            return replay
         # the same message or call, taken in meanwhile under another number's lock
         taken = await _taken(pool, request)
         if taken is None:
             raise
         return Opened(taken, created=False)
+
+
+async def _replayed(db: Any, key: IdempotencyKey) -> Opened | None:
+    row = await db.fetchrow(Q["idempotency_of"], key.actor, key.key)
+    if row is None:
+        return None
+    if row["fingerprint"] != key.fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was sent before with another request; use a new key"
+            " for a new request",
+            callback_id=str(row["callback_id"]),
+        )
+    callback = await get(db, row["callback_id"])
+    assert callback is not None  # referenced, and callbacks are never deleted
+    return Opened(callback, created=row["created"], linked_to=callback.linked_to, replayed=True)
 
 
 async def _taken(db: Any, request: Request) -> Callback | None:
@@ -198,7 +254,9 @@ async def _open(conn: Any, request: Request, now: datetime) -> Opened:
         return Opened(merged, created=False, merged=True)
     linked_to = decision.target if action == "link" else None
     callback = _new(request, now, linked_to)
-    await conn.execute(Q["insert_callback"], callback.id, *insert_columns(callback))
+    await conn.execute(
+        Q["insert_callback"], callback.id, *insert_columns(callback), request.due_by_default
+    )
     await _insert_reason(conn, callback.id, request.reason)
     detail = json.dumps(
         {"reason": dataclasses.asdict(request.reason), "linked_to": linked_to},
@@ -281,6 +339,34 @@ async def apply(
             )
         before = (await _with_reasons(conn, [row]))[0]
         return await _change(conn, before, event, now, actor)
+
+
+async def amend(
+    pool: Any,
+    callback_id: uuid.UUID,
+    decide: Callable[[Callback, bool], Amended],
+    now: datetime,
+    actor: Actor,
+) -> Callback:
+    """A change of fields (``callback/amend.py``), not a step of the callback's life:
+    ``decide`` (the callback and whether its due time is the default's) runs under the
+    row lock; each field changed is one history row (``Amended``)."""
+    async with _transaction(pool) as conn:
+        row = await conn.fetchrow(Q["lock_callback"], callback_id)
+        if row is None:
+            raise NotFound(f"no callback {callback_id}", callback_id=str(callback_id))
+        before = (await _with_reasons(conn, [row]))[0]
+        amended = decide(before, row["due_by_default"])
+        if not amended.changes:
+            return before
+        after = amended.callback
+        await conn.execute(Q["update_callback"], after.id, *columns(after))
+        if amended.due_by_default != row["due_by_default"]:
+            await conn.execute(Q["set_due_by_default"], after.id, amended.due_by_default)
+        for change in amended.changes:
+            detail = json.dumps(dataclasses.asdict(change), default=json_value, ensure_ascii=False)
+            await _write_history(conn, before, after, "Amended", now, actor=actor, detail=detail)
+        return after
 
 
 async def attempt_started(

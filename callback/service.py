@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from callback import intake, repo
+from callback import intake, repo, retention
+from callback.amend import Amended, Amendment, amend
 from callback.model import (
     LIVE_STATES,
     Callback,
@@ -61,6 +62,12 @@ class NotWorkingIt(HotlineError):
     """Confirming the dialling is for the agent the callback is offered to, now."""
 
     code = "callback.not_working_it"
+
+
+class RecordingRemoved(HotlineError):
+    """The message was removed from the spool after its retention time (410)."""
+
+    code = "callback.recording_removed"
 
 
 class Confirmer(Protocol):
@@ -157,6 +164,13 @@ class CallbackService:
             raise NotFound(f"callback {callback_id} has no voicemail")
         if msg_id is not None and msg_id not in left:
             raise NotFound(f"callback {callback_id} has no voicemail {msg_id}")
+        gone_at = await retention.removed_at(self.pool, msg_id or left[0])
+        if gone_at is not None:
+            raise RecordingRemoved(
+                "the message was removed from the voicemail spool after its retention time"
+                " (callback_voicemail_retention_days)",
+                removed_at=gone_at.isoformat(),
+            )
         path = self.spool.recording(msg_id or left[0])
         if path is None:
             raise NotFound("the recording is no longer in Asterisk's voicemail spool")
@@ -258,7 +272,9 @@ class CallbackService:
         department: str | None = None,
     ) -> repo.Opened:
         """R11a (R13 with a department): an agent's own answered call, or any call for a
-        supervisor; the owner is by default the agent who took it."""
+        supervisor; the owner is by default the agent who took it. The call escalated
+        before (by desk phone, which carries no category or question, or here): its
+        category, question, department and due time are updated (``_add_details``)."""
         _staff(actor)
         call = await calls_repo.by_linkedid(self.pool, linkedid)
         mine = call is not None and call.agent_job_number == actor.job_number
@@ -284,7 +300,38 @@ class CallbackService:
             question=question,
             department=department,
         )
-        return await self._open(actor, request)
+        opened = await self._open(actor, request)
+        if opened.created or opened.merged:
+            return opened
+        details = Amendment(category, question, department, due_at)
+        return repo.Opened(await self._add_details(actor, opened.callback, details), False)
+
+    async def _add_details(self, actor: Actor, callback: Callback, details: Amendment) -> Callback:
+        """Under the row lock: only its owner or a supervisor; a closed callback is not
+        changed (``callback.closed``)."""
+
+        def decide(before: Callback, due_by_default: bool) -> Amended:
+            if actor.role is not Role.SUPERVISOR and actor.job_number != before.owner:
+                raise Forbidden("only the escalation's owner or a supervisor adds to it")
+            return amend(
+                before,
+                details,
+                due_by_default=due_by_default,
+                due_for=lambda category: self.due_at(before.created_at, self._days(category)),
+                now=self.clock(),
+            )
+
+        after = await repo.amend(self.pool, callback.id, decide, self.clock(), actor)
+        log.info(
+            "callback details added",
+            callback=str(callback.id),
+            by=actor.job_number,
+            changed=after.updated_at != callback.updated_at,
+        )
+        return after
+
+    def _days(self, category: str | None) -> int:
+        return intake.due_days(category, self.due_days_by_category, self.due_days_default)
 
     async def return_visit(
         self,
@@ -295,10 +342,13 @@ class CallbackService:
         question: str,
         owner: str | None = None,
         category: str | None = None,
+        idempotency: tuple[str, str] | None = None,
     ) -> repo.Opened:
         """R12 回访 at ``at``; owned by default by the agent who schedules it (a
         supervisor's is anyone's unless it names an owner). The number must pass the
-        check (``callback.invalid_number``, 400)."""
+        check (``callback.invalid_number``, 400). ``idempotency``: the request's
+        Idempotency-Key and fingerprint: the same key again (from the same actor) is the
+        first callback (``replayed``); with another request, ``idempotency_key_reused``."""
         _staff(actor)
         checked = self.check(number)
         if category is not None:
@@ -320,7 +370,10 @@ class CallbackService:
             category=category,
             question=question,
         )
-        return await self._open(actor, request)
+        key = None
+        if idempotency is not None:
+            key = repo.IdempotencyKey(actor.job_number, *idempotency)
+        return await self._open(actor, request, key)
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -345,8 +398,10 @@ class CallbackService:
         )
         return after
 
-    async def _open(self, actor: Actor, request: Request) -> repo.Opened:
-        opened = await repo.open_callback(self.pool, request, self.clock())
+    async def _open(
+        self, actor: Actor, request: Request, key: repo.IdempotencyKey | None = None
+    ) -> repo.Opened:
+        opened = await repo.open_callback(self.pool, request, self.clock(), key=key)
         log.info(
             "callback taken in",
             callback=str(opened.callback.id),
@@ -355,6 +410,7 @@ class CallbackService:
             by=actor.job_number,
             created=opened.created,
             merged=opened.merged,
+            replayed=opened.replayed,
             owner=request.owner,
             call=request.reason.linkedid,
         )

@@ -95,14 +95,33 @@ class Spool:
 
     def recording(self, msg_id: str) -> Path | None:
         """The .wav of the message ``msg_id``, or ``None`` when it is gone."""
+        txt = self._txt_of(msg_id)
+        if txt is None:
+            return None
+        wav = txt.with_suffix(".wav")
+        return wav if self._inside(wav) and wav.is_file() else None
+
+    def folder_of(self, msg_id: str) -> str | None:
+        """The folder (``INBOX``, ``Old``) that holds the message ``msg_id``; ``None``
+        when it is in none (removed)."""
+        txt = self._txt_of(msg_id)
+        return txt.parent.name if txt is not None else None
+
+    def readable(self) -> bool:
+        """The box is there to be read: a message not found in it is really gone (and not
+        only out of sight, e.g. a wrong ``asterisk_root``)."""
+        try:
+            return self.box.is_dir() and any(True for _ in self.box.iterdir())
+        except OSError:
+            return False
+
+    def _txt_of(self, msg_id: str) -> Path | None:
         if not MSG_ID.fullmatch(msg_id):
             return None
         for txt in self._txt_files():
             message = self._read(txt)
-            if message is None or message.msg_id != msg_id:
-                continue
-            wav = txt.with_suffix(".wav")
-            return wav if self._inside(wav) and wav.is_file() else None
+            if message is not None and message.msg_id == msg_id:
+                return txt
         return None
 
     def _txt_files(self) -> list[Path]:

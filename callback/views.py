@@ -5,7 +5,9 @@ GET  /api/callbacks/mine             the actor's live callbacks (owned or being 
 GET  /api/callbacks/figures          supervisor: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days): per
                                      day and kind; R13 suggestions and complaints per department
 POST /api/callbacks/escalations      {call, category, question, owner?, due_at?, department?}
+                                     the same call again: its details updated (200)
 POST /api/callbacks/return-visits    {number, at, question, owner?, category?}
+                                     Idempotency-Key: the same key again is the first (200)
 GET  /api/callbacks/{id}             with reasons, attempts, history and the R12 script
 GET  /api/callbacks/{id}/recording   the voicemail's .wav (?msg_id= when merged)
 POST /api/callbacks/{id}/outcome     {outcome, note?, follow_up_at?}
@@ -20,6 +22,8 @@ Times are ISO 8601; one without an offset is the centre's local time (``timezone
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import re
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -49,6 +53,9 @@ CATEGORY_MAX = 40
 AT_MAX = 40
 FIGURES_DAYS_MAX = 366
 _NUMBER = re.compile(r"[0-9+]{1,32}")
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the IETF draft's (httpapi-idempotency-key-header)
+# printable ASCII but the quote and backslash; the draft's sf-string may come quoted
+_IDEMPOTENCY_KEY = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,255}")
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -124,6 +131,23 @@ def parse_days(query: Any, tz: ZoneInfo) -> tuple[datetime, datetime]:
         raise InvalidInput(f"to must be from or after it, at most {FIGURES_DAYS_MAX} days")
     start = datetime.combine(first, time(), tzinfo=tz)
     return start, datetime.combine(last + timedelta(days=1), time(), tzinfo=tz)
+
+
+def idempotency(request: web.Request, body: dict[str, Any]) -> tuple[str, str] | None:
+    """The request's ``Idempotency-Key`` (``None`` without one) and the fingerprint of
+    what it asks (route and body, key order and spacing aside)."""
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return None
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(
+            f"{IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters, no spaces"
+        )
+    what = json.dumps([request.path, body], sort_keys=True, ensure_ascii=False)
+    return key, hashlib.sha256(what.encode()).hexdigest()
 
 
 # ---- shaping ------------------------------------------------------------------------------
@@ -328,6 +352,7 @@ class CallbackViews:
         actor = actor_of(request)
         body = inputs.json_object(await request.read())
         number = inputs.required_text(body, "number", max_len=32)
+        key = idempotency(request, body)
         opened = await self.service.return_visit(
             actor,
             number,
@@ -335,13 +360,16 @@ class CallbackViews:
             question=inputs.required_text(body, "question", multiline=True, max_len=QUESTION_MAX),
             owner=optional_job(body, "owner"),
             category=inputs.text(body, "category", required=False, max_len=CATEGORY_MAX),
+            idempotency=key,
         )
         return self._opened(opened)
 
     def _opened(self, opened: repo.Opened) -> web.Response:
+        """201 for a new callback; 200 for one made before (the same call's escalation,
+        a merge, an Idempotency-Key's replay: the body as the first request's)."""
         return self._one(
             opened.callback,
-            201 if opened.created else 200,
+            201 if opened.created and not opened.replayed else 200,
             created=opened.created,
             merged=opened.merged,
             linked_to_callback=str(opened.linked_to) if opened.linked_to else None,

@@ -113,6 +113,9 @@ class Settings:
     # where Asterisk keeps the callers' messages (Asterisk's file system, under
     # asterisk_root): <voicemail_spool_dir>/<context>/<box>/INBOX/msgNNNN.{wav,txt}
     voicemail_spool_dir: str = "/var/spool/asterisk/voicemail"
+    # a closed callback's voicemail message is removed from the spool (AMI VoicemailRemove)
+    # this many days after it closed; 0: messages are kept for ever (no sweep)
+    callback_voicemail_retention_days: int = 90
     # desk-phone feature code to escalate the call just ended (R11a); during a call the
     # agent presses feature_escalate_in_call
     feature_escalate: str = "*31"

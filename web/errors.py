@@ -38,6 +38,8 @@ STATUS_BY_CODE_PREFIX = (
     ("not_found", 404),
     ("callback.invalid_number", 400),  # the number to call failed the check
     ("callback.dispatch_unavailable", 503),
+    ("callback.idempotency_key_reused", 422),  # the same Idempotency-Key, another request
+    ("callback.recording_removed", 410),  # the message went after its retention time
     ("callback.", 409),  # illegal_transition, stale attempt, not your call, no number
     ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
     ("prompt.in_use", 409),  # built in, or the live dial plan plays it
