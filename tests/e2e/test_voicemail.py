@@ -7,9 +7,12 @@ from __future__ import annotations
 import subprocess
 
 from ami import AmiClient
+from ami.actions import VoicemailRemove
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
+from callback.spool import Spool
 from core import names
+from core.settings import Settings
 from tests.e2e.conftest import EventLog
 
 CALLER_EXT, CALLER_PORT = "2007", 5077
@@ -80,3 +83,16 @@ async def test_a_caller_leaves_a_message_and_the_event_names_it(
     assert (sandbox.root / (msg.lstrip("/") + ".wav")).exists()
     msg_id = next(line.split("=", 1)[1] for line in txt.splitlines() if line.startswith("msg_id="))
     assert left.get("MsgId") == msg_id
+    # retention (callback/retention.py) asks app_voicemail itself to remove it, by msg_id,
+    # as the service's AMI user: the files go and the spool no longer has the message
+    spool = Spool(sandbox.root, Settings().voicemail_spool_dir)
+    folder = spool.folder_of(msg_id)
+    assert folder == "INBOX"
+    await service_ami.send(
+        VoicemailRemove(names.VOICEMAIL_CONTEXT, names.VOICEMAIL_BOX, folder, msg_id)
+    )
+    assert spool.folder_of(msg_id) is None
+    assert (
+        not (sandbox.root / (msg.lstrip("/") + ".txt")).exists()
+        or msg_id not in (sandbox.root / (msg.lstrip("/") + ".txt")).read_text()
+    )  # the folder renumbered: another message may now be this msgNNNN
