@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from callback import figures as figures_repo
 from callback import intake, repo, retention
 from callback.amend import Amended, Amendment, amend
 from callback.model import (
@@ -181,14 +182,14 @@ class CallbackService:
 
     async def figures(self, actor: Actor, start: datetime, end: datetime) -> list[dict[str, Any]]:
         self.may_read_figures(actor)
-        return await repo.figures(self.pool, start, end)
+        return await figures_repo.figures(self.pool, start, end)
 
     async def department_figures(
         self, actor: Actor, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         """R13: suggestions and complaints, per day made and department."""
         self.may_read_figures(actor)
-        return await repo.department_figures(self.pool, start, end)
+        return await figures_repo.department_figures(self.pool, start, end)
 
     # ---- working a callback -----------------------------------------------------------------
 

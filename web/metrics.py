@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from ami import AmiClient
-from callback import repo as callback_repo
+from callback import figures as callback_figures
 from callback.attempts import DispatchFigures
 from callback.model import AttemptResult
 from calls.model import CallRecord, Outcome
@@ -161,7 +161,7 @@ class Metrics:
         away the last counts stand."""
         try:
             self.callbacks.counts = await asyncio.wait_for(
-                callback_repo.open_counts(pool, datetime.now(UTC)), REFRESH_TIMEOUT_S
+                callback_figures.open_counts(pool, datetime.now(UTC)), REFRESH_TIMEOUT_S
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("callback counts not refreshed for /metrics")

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from callback import repo
+from callback import figures, repo
 from callback.model import (
     AttemptEnded,
     AttemptResult,
@@ -210,7 +210,7 @@ async def test_suggestions_and_complaints_have_their_own_figures_per_department(
     await repo.open_callback(pool, to("医保局", "13900000014", day - HOUR), day)  # overdue, live
     await repo.open_callback(pool, to(None, "13900000015", day), day)  # no department
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
-    rows = await repo.department_figures(pool, start, end, "Asia/Shanghai")
+    rows = await figures.department_figures(pool, start, end, "Asia/Shanghai")
     assert rows == [
         {
             "day": date(2026, 3, 3),
@@ -241,7 +241,7 @@ async def test_figures_per_local_day_and_kind(pool: asyncpg.Pool) -> None:
     overdue = escalation("1001", evening + timedelta(hours=1), evening)
     await repo.open_callback(pool, dataclasses.replace(overdue, number="13900000003"), evening)
     start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
-    shanghai = await repo.figures(pool, start, end, "Asia/Shanghai")
+    shanghai = await figures.figures(pool, start, end, "Asia/Shanghai")
     assert shanghai == [
         {
             "day": date(2026, 3, 3),
@@ -264,7 +264,7 @@ async def test_figures_per_local_day_and_kind(pool: asyncpg.Pool) -> None:
             "attempts_per_callback": 1.0,
         },
     ]
-    assert {f["day"] for f in await repo.figures(pool, start, end, "UTC")} == {date(2026, 3, 2)}
+    assert {f["day"] for f in await figures.figures(pool, start, end, "UTC")} == {date(2026, 3, 2)}
 
 
 async def test_open_counts_by_kind_and_state_and_overdue(pool: asyncpg.Pool) -> None:
@@ -273,7 +273,7 @@ async def test_open_counts_by_kind_and_state_and_overdue(pool: asyncpg.Pool) -> 
     await repo.open_callback(pool, voicemail("m1", later, "13900000001"), later)
     await repo.open_callback(pool, voicemail("m2", later, "13900000002"), later)
     await repo.claim(pool, "d", T0 + timedelta(minutes=10), 60, 1)  # the earliest: escalation
-    counts = await repo.open_counts(pool, T0 + timedelta(hours=2))
+    counts = await figures.open_counts(pool, T0 + timedelta(hours=2))
     assert counts["live"]["voicemail"] == {"open": 2, "dispatching": 0, "in_progress": 0}
     assert counts["live"]["escalation"] == {"open": 0, "dispatching": 1, "in_progress": 0}
     assert counts["live"]["keep_place"] == {"open": 0, "dispatching": 0, "in_progress": 0}
