@@ -4,14 +4,15 @@ An attempt is one Originate: ``Local/<attempt>@CALLBACK_QUEUE/n`` whose ChannelI
 ``;1`` half's Uniqueid, and the Linkedid of every channel of the attempt) is the attempt
 id. Here, with no I/O: the Originate to send, the dialplan's ``HotlineCallback`` steps
 read from a UserEvent, how an attempt that ended without a result counts, and whom a
-finished attempt reached according to Asterisk's CEL rows (after a crash or a reconnect,
-when the events are gone).
+finished attempt reached and which agent took it according to Asterisk's CEL rows (after
+a crash or a reconnect, when the events are gone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import re
 import uuid
 from collections import Counter
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from ami.actions import Originate
 from ami.events import Event, OriginateResponse
@@ -206,6 +208,32 @@ REACH_RESULT = {
     Reach.AGENT: AttemptResult.FAILED,
     Reach.NOBODY: AttemptResult.NO_AGENT,
 }
+
+
+def taken_by(rows: Sequence[CelRow]) -> str | None:
+    """The job number of the agent who took the attempt, or None: the dialplan's
+    ``CEL_CALLBACK_AGENT`` row (``agent=<job number>``) on the attempt's own ``;1`` half,
+    written once app_queue handed the attempt to a member."""
+    for row in rows:
+        if (
+            row.eventtype == "USER_DEFINED"
+            and row.userdeftype == names.CEL_CALLBACK_AGENT
+            and row.uniqueid == row.linkedid
+        ):
+            agent = _user_fields(row.extra).get("agent", [""])[0]
+            if agent.isdigit():
+                return agent
+    return None
+
+
+def _user_fields(extra: str) -> dict[str, list[str]]:
+    """A ``CELGenUserEvent``'s text, as cel_pgsql stores it: ``{"extra": "k=v&…"}``."""
+    try:
+        value = json.loads(extra) if extra else {}
+    except ValueError:
+        return {}
+    text = value.get("extra", "") if isinstance(value, dict) else ""
+    return parse_qs(text, keep_blank_values=True) if isinstance(text, str) else {}
 
 
 # ---- an attempt in flight -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from callback.attempts import (
     reached,
     step_report,
     step_result,
+    taken_by,
     unfinished_result,
 )
 from callback.model import AttemptResult, Callback, Kind, State
@@ -64,6 +65,32 @@ QUEUE_HALF = f"Local/s@{names.CALLBACK_QUEUE}-00000003;2"
 )
 def test_whom_an_attempt_reached_by_cel(rows: list[CelRow], reach: Reach) -> None:
     assert reached(rows) is reach
+
+
+def agent_row(
+    extra: str, *, uniqueid: str = ATTEMPT, kind: str = names.CEL_CALLBACK_AGENT
+) -> CelRow:
+    return CelRow("USER_DEFINED", NOW, uniqueid, ATTEMPT, userdeftype=kind, extra=extra)
+
+
+@pytest.mark.parametrize(
+    ("rows", "agent"),
+    [
+        ([], None),
+        ([row("ANSWER", MEMBER), row("ANSWER", TRUNK)], None),  # no agent row: not known
+        ([row("ANSWER", MEMBER), agent_row('{"extra":"agent=1007"}')], "1007"),
+        ([agent_row('{"extra":"agent="}')], None),  # app_queue gave no member name
+        ([agent_row('{"extra":"agent=10x7"}')], None),  # never a job number
+        ([agent_row('{"extra":"agent=1007&agent=1008"}')], "1007"),
+        ([agent_row('{"extra":"queue=12333"}')], None),
+        ([agent_row("agent=1007")], None),  # not cel_pgsql's JSON
+        ([agent_row('["agent=1007"]')], None),
+        ([agent_row('{"extra":"agent=1007"}', kind=names.CEL_CALL_END)], None),
+        ([agent_row('{"extra":"agent=1007"}', uniqueid=ATTEMPT + "-q")], None),  # not the ;1 half
+    ],
+)
+def test_the_agent_who_took_an_attempt_by_cel(rows: list[CelRow], agent: str | None) -> None:
+    assert taken_by(rows) == agent
 
 
 @pytest.mark.parametrize(
