@@ -23,6 +23,7 @@ from callback.model import AttemptResult, Callback, Kind, State
 from callback.results import attempt_result
 from calls.cel import CelRow
 from core import names
+from tests import cel_fixtures
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 R = AttemptResult
@@ -91,6 +92,12 @@ def agent_row(
 )
 def test_the_agent_who_took_an_attempt_by_cel(rows: list[CelRow], agent: str | None) -> None:
     assert taken_by(rows) == agent
+
+
+def test_a_recorded_answered_attempt_names_its_agent() -> None:
+    """Real rows (tests/fixtures/cel/): agent 1007 confirmed, the citizen answered."""
+    rows = cel_fixtures.cel_rows("callback-answered")
+    assert (reached(rows), taken_by(rows)) == (Reach.CITIZEN, "1007")
 
 
 @pytest.mark.parametrize(
