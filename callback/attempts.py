@@ -203,11 +203,32 @@ def reached(rows: Sequence[CelRow]) -> Reach:
     return Reach.NOBODY
 
 
-REACH_RESULT = {
-    Reach.CITIZEN: AttemptResult.ANSWERED,  # the agent records the outcome
-    Reach.AGENT: AttemptResult.FAILED,
-    Reach.NOBODY: AttemptResult.NO_AGENT,
-}
+def recorded_result(
+    rows: Sequence[CelRow], result_of: Callable[[str, str], AttemptResult]
+) -> AttemptResult | None:
+    """A finished attempt's result as its CEL rows tell it — what its result step would
+    have said (``step_result``) —, or None when it never started (dial it). An agent took
+    it and the citizen did not answer: the ``;1`` half's HANGUP row carries the citizen
+    dial's DIALSTATUS and the cause; no DIALSTATUS, the citizen was never dialled."""
+    reach = reached(rows)
+    if reach is Reach.NEVER_STARTED:
+        return None
+    if reach is Reach.CITIZEN:
+        return AttemptResult.ANSWERED  # the agent records the outcome
+    if reach is Reach.NOBODY:
+        return AttemptResult.NO_AGENT
+    dial_status, cause = _dial_of(rows)
+    if not dial_status:
+        return AttemptResult.NOT_CONFIRMED
+    return result_of(dial_status, cause)
+
+
+def _dial_of(rows: Sequence[CelRow]) -> tuple[str, str]:
+    for row in rows:
+        if row.eventtype == "HANGUP" and row.uniqueid == row.linkedid:
+            fields = _json_object(row.extra)
+            return str(fields.get("dialstatus") or ""), str(fields.get("hangupcause") or "")
+    return "", ""
 
 
 def taken_by(rows: Sequence[CelRow]) -> str | None:
@@ -228,12 +249,17 @@ def taken_by(rows: Sequence[CelRow]) -> str | None:
 
 def _user_fields(extra: str) -> dict[str, list[str]]:
     """A ``CELGenUserEvent``'s text, as cel_pgsql stores it: ``{"extra": "k=v&…"}``."""
+    text = _json_object(extra).get("extra", "")
+    return parse_qs(text, keep_blank_values=True) if isinstance(text, str) else {}
+
+
+def _json_object(extra: str) -> dict[str, Any]:
+    """cel_pgsql's ``extra`` column: a JSON object, or nothing usable."""
     try:
         value = json.loads(extra) if extra else {}
     except ValueError:
         return {}
-    text = value.get("extra", "") if isinstance(value, dict) else ""
-    return parse_qs(text, keep_blank_values=True) if isinstance(text, str) else {}
+    return value if isinstance(value, dict) else {}
 
 
 # ---- an attempt in flight -----------------------------------------------------------------

@@ -112,7 +112,14 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
         self.reconcile = Reconciler(
-            ami, pool, cel_rows, self.attempts, self.figures, settle=self._settle, apply=self._apply
+            ami,
+            pool,
+            cel_rows,
+            result_of,
+            self.attempts,
+            figures=self.figures,
+            settle=self._settle,
+            apply=self._apply,
         )
 
     # ---- life -------------------------------------------------------------------------

@@ -4,11 +4,12 @@ Two questions, asked after a crash (a claim taken up again when its lease ran ou
 reconnect (events lost meanwhile): is the attempt's channel still alive (AMI ``Status``,
 by the ChannelId the Originate gave it), and if not, what did Asterisk record about it
 (its CEL rows, ``linkedid`` = the attempt id)? A live channel is adopted: followed as if
-this dispatcher had sent it. A finished one ends by what CEL says: whom it reached
-(``attempts.reached``) and which agent took it (``attempts.taken_by``), so an attempt
-the citizen answered while no service listened still ends answered *with its agent*,
-who can then record the outcome. The decisions are the pure functions of
-``callback.attempts``; here only the asking and the writing.
+this dispatcher had sent it. A finished one ends by what CEL says: its result
+(``attempts.recorded_result``: whom it reached, and the citizen dial's status) and which
+agent took it (``attempts.taken_by``), so an attempt the citizen answered while no
+service listened still ends answered *with its agent*, who can then record the outcome,
+and one the agent never confirmed is not counted against the citizen. The decisions
+are the pure functions of ``callback.attempts``; here only the asking and the writing.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from ami.actions import ChannelStatus, Getvar
 from ami.events import ChannelStatusItem
 from callback import repo
 from callback.attempts import (
-    REACH_RESULT,
     Attempt,
     DispatchFigures,
-    Reach,
     reached,
+    recorded_result,
     taken_by,
     unfinished_result,
 )
@@ -39,6 +39,7 @@ log = get_logger("callback")
 CelRows = Callable[[Any, str], Awaitable[list[CelRow]]]
 Settle = Callable[[Attempt, AttemptResult], Awaitable[None]]
 Apply = Callable[[Attempt, Event], Awaitable[None]]
+ResultOf = Callable[[str, str], AttemptResult]
 
 
 class Reconciler:
@@ -50,15 +51,17 @@ class Reconciler:
         ami: AmiClient,
         pool: Any,
         cel_rows: CelRows,
+        result_of: ResultOf,
         attempts: MutableMapping[str, Attempt],
-        figures: DispatchFigures,
         *,
+        figures: DispatchFigures,
         settle: Settle,
         apply: Apply,
     ) -> None:
         self.ami = ami
         self.pool = pool
         self.cel_rows = cel_rows
+        self.result_of = result_of  # a dial's DIALSTATUS and cause -> AttemptResult
         self.attempts = attempts  # the dispatcher's, by channel id
         self.figures = figures
         self.settle = settle
@@ -92,7 +95,7 @@ class Reconciler:
         if followed is not None:
             followed.settled = True  # its channel is gone: the claim's result below is its end
             self.attempts.pop(old, None)
-        if reached(rows) is Reach.NEVER_STARTED:
+        if recorded_result(rows, self.result_of) is None:
             bound.info("crashed claim never rang: dialling")
             return False
         attempt = Attempt(callback, old, callback.attempt_id, bound, adopted=True)
@@ -152,11 +155,11 @@ class Reconciler:
         await self._end_as_recorded(attempt, await self.cel_rows(self.pool, attempt.channel_id))
 
     async def _end_as_recorded(self, attempt: Attempt, rows: list[CelRow]) -> None:
-        reach = reached(rows)
         agent = taken_by(rows)
         if attempt.agent is None and agent is not None:
             attempt.agent = agent
             attempt.log = attempt.log.bind(agent=agent)
             await self.apply(attempt, AgentAnswered(agent))  # who may record the outcome
-        attempt.log.info("callback attempt ended as Asterisk recorded", reached=reach.value)
-        await self.settle(attempt, REACH_RESULT.get(reach, AttemptResult.NO_AGENT))
+        attempt.log.info("callback attempt ended as Asterisk recorded", reached=reached(rows).value)
+        result = recorded_result(rows, self.result_of) or AttemptResult.NO_AGENT
+        await self.settle(attempt, result)

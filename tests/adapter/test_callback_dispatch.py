@@ -323,17 +323,30 @@ async def test_a_reclaimed_attempt_that_ended_answered_keeps_its_agent_from_cel(
     assert store.ended() == [("0d-1", R.ANSWERED, "1007")]
 
 
+MEMBER_ANSWERED = cel_answer("0d-1", "Local/2001@agents-local-00000003;1")
+
+
+def cel_hangup(attempt_id: str, dial_status: str, cause: int = 16) -> CelRow:
+    """The attempt's ;1 half ends: cel_pgsql keeps its DIALSTATUS (the citizen's dial)."""
+    extra = json.dumps({"hangupcause": cause, "hangupsource": "", "dialstatus": dial_status})
+    return CelRow("HANGUP", NOW, attempt_id, attempt_id, extra=extra)
+
+
 @pytest.mark.parametrize(
-    ("channame", "result"),
-    [("Local/2001@agents-local-00000003;1", R.FAILED), ("Local/0d-1@q-1;2", R.NO_AGENT)],
+    ("rows", "result"),
+    [
+        # the agent never confirmed: not counted against the citizen
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "")], R.NOT_CONFIRMED),
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "NOANSWER")], R.NO_ANSWER),
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "BUSY", 17)], R.BUSY),
+        ([cel_answer("0d-1", "Local/0d-1@q-1;2")], R.NO_AGENT),
+    ],
 )
 async def test_a_reclaimed_attempt_that_ended_counts_as_ended(
-    fake: FakeAmi, make: Make, channame: str, result: AttemptResult
+    fake: FakeAmi, make: Make, rows: list[CelRow], result: AttemptResult
 ) -> None:
     live_channels(fake, {})
-    dispatcher, store = await make(
-        [claimed("e0-1", previous="0d-1")], cel={"0d-1": [cel_answer("0d-1", channame)]}
-    )
+    dispatcher, store = await make([claimed("e0-1", previous="0d-1")], cel={"0d-1": rows})
     await dispatcher.dispatch_once()
     assert fake.named("Originate") == []
     ((event, attempt),) = store.applied()

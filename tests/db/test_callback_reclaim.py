@@ -23,8 +23,7 @@ from tests.adapter.fake_ami import FakeAmi
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LEASE_S = 60.0
-# one attempt recorded by the sandbox's Asterisk: agent 1007 confirmed, the citizen answered
-ANSWERED_ATTEMPT, RECORDED_AGENT = "callback-answered", "1007"
+RECORDED_AGENT = "1007"  # who took the attempts recorded in tests/fixtures/cel/
 
 
 @pytest.fixture
@@ -110,22 +109,33 @@ async def test_an_adopted_attempts_row_gets_its_end(queued: asyncpg.Pool) -> Non
     assert row["result"] == "answered"
 
 
-async def test_a_crashed_claims_attempt_answered_meanwhile_ends_with_its_agent_from_cel(
+@pytest.mark.parametrize(
+    ("recording", "result", "after"),
+    [
+        # the agent who took it may then record the outcome
+        ("callback-answered", "answered", (State.IN_PROGRESS, RECORDED_AGENT, 1)),
+        # never confirmed: open again, not counted against the citizen
+        ("callback-not-confirmed", "not_confirmed", (State.OPEN, None, 0)),
+    ],
+)
+async def test_a_crashed_claims_attempt_that_ended_meanwhile_is_judged_from_real_cel(
     queued: asyncpg.Pool,
     fake: FakeAmi,  # noqa: F811
     client: ClientFactory,  # noqa: F811
+    recording: str,
+    result: str,
+    after: tuple[State, str | None, int],
 ) -> None:
     """The whole attempt happened while no service listened (its dispatcher crashed
-    after the Originate): the agent took it, confirmed, the citizen answered and hung
-    up. Its real CEL rows (tests/fixtures/cel/), in the ``cel`` table as Asterisk writes
-    them, are read by the service's own query: the callback is in progress with the
-    agent who took it — who may then record the outcome — and nobody is dialled."""
+    after the Originate). Its real CEL rows (tests/fixtures/cel/), in the ``cel`` table
+    as Asterisk writes them, are read by the service's own query: the attempt ends as
+    Asterisk recorded it, with the agent who took it, and nobody is dialled."""
     pool = queued
     (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 10)
     old = crashed.callback.attempt_id
     assert old is not None
     await repo.attempt_started(pool, crashed.callback.id, old, T0)
-    await cel_fixtures.insert(pool, cel_fixtures.recorded(ANSWERED_ATTEMPT, attempt=old))
+    await cel_fixtures.insert(pool, cel_fixtures.recorded(recording, attempt=old))
     fake.replies["status"] = lambda _action: [
         {"Response": "Success", "EventList": "start", "Message": "Channels will follow"},
         {"Event": "StatusComplete", "EventList": "Complete"},
@@ -144,6 +154,6 @@ async def test_a_crashed_claims_attempt_answered_meanwhile_ends_with_its_agent_f
     assert fake.named("Originate") == []
     callback = await repo.get(pool, crashed.callback.id)
     assert callback is not None
-    assert (callback.state, callback.agent) == (State.IN_PROGRESS, RECORDED_AGENT)
+    assert (callback.state, callback.agent, callback.attempts) == after
     (row,) = await repo.attempts(pool, crashed.callback.id)
-    assert (row["attempt_id"], row["result"], row["agent"]) == (old, "answered", RECORDED_AGENT)
+    assert (row["attempt_id"], row["result"], row["agent"]) == (old, result, RECORDED_AGENT)

@@ -21,7 +21,9 @@ from ami.actions import QueuePause
 from ami.events import Event
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
-from callback.attempts import Reach, reached, taken_by
+from callback.attempts import recorded_result, taken_by
+from callback.model import AttemptResult as R
+from callback.results import attempt_result
 from calls import repo as calls_repo
 from calls.cel import CelRow
 from core import names
@@ -149,7 +151,7 @@ async def test_the_agent_confirms_and_the_citizen_is_called_from_the_entry_numbe
     # Asterisk's own record (CEL) says whom it reached and which agent took it: what a
     # crashed dispatcher's successor reads when the attempt ended while no service listened
     rows = await recorded(database_url, attempt)
-    assert (reached(rows), taken_by(rows)) == (Reach.CITIZEN, JOB)
+    assert (recorded_result(rows, attempt_result), taken_by(rows)) == (R.ANSWERED, JOB)
     # the agent's leg went through the same member, so wrap-up follows as after any call
     await observer.wait_for(
         lambda e: (
@@ -168,6 +170,7 @@ async def test_without_the_agents_confirmation_the_citizen_is_never_called(
     secrets: dict,
     settings: Settings,
     observer: EventLog,
+    database_url: str,
 ) -> None:
     attempt = str(uuid.uuid4())
     async with (
@@ -190,6 +193,9 @@ async def test_without_the_agents_confirmation_the_citizen_is_never_called(
         for _, e in observer.events
         if e.name == "Newchannel" and names.OUTBOUND_TRUNK in e.get("Channel")
     ]
+    # and CEL tells it the same way: not confirmed (never counted against the citizen)
+    rows = await recorded(database_url, attempt)
+    assert (recorded_result(rows, attempt_result), taken_by(rows)) == (R.NOT_CONFIRMED, JOB)
 
 
 async def test_an_inbound_caller_is_offered_before_a_callback(

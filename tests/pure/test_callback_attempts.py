@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from callback.attempts import (
     kept_for_owner,
     originate_for,
     reached,
+    recorded_result,
     step_report,
     step_result,
     taken_by,
@@ -94,10 +96,39 @@ def test_the_agent_who_took_an_attempt_by_cel(rows: list[CelRow], agent: str | N
     assert taken_by(rows) == agent
 
 
-def test_a_recorded_answered_attempt_names_its_agent() -> None:
-    """Real rows (tests/fixtures/cel/): agent 1007 confirmed, the citizen answered."""
-    rows = cel_fixtures.cel_rows("callback-answered")
-    assert (reached(rows), taken_by(rows)) == (Reach.CITIZEN, "1007")
+def hangup(dial_status: str, cause: int = 16, uniqueid: str = ATTEMPT) -> CelRow:
+    extra = json.dumps({"hangupcause": cause, "hangupsource": "", "dialstatus": dial_status})
+    return CelRow("HANGUP", NOW, uniqueid, ATTEMPT, extra=extra)
+
+
+@pytest.mark.parametrize(
+    ("rows", "result"),
+    [
+        ([], None),  # never started: dial it
+        ([row("CHAN_START", QUEUE_HALF), hangup("")], R.NO_AGENT),
+        ([row("ANSWER", MEMBER), hangup("")], R.NOT_CONFIRMED),  # never dialled
+        ([row("ANSWER", MEMBER)], R.NOT_CONFIRMED),
+        ([row("ANSWER", MEMBER), hangup("NOANSWER", 19)], R.NO_ANSWER),
+        ([row("ANSWER", MEMBER), hangup("BUSY", 17)], R.BUSY),
+        ([row("ANSWER", MEMBER), hangup("CHANUNAVAIL", 1)], R.INVALID_NUMBER),
+        ([row("ANSWER", MEMBER), hangup("NOANSWER", uniqueid=ATTEMPT + "-q")], R.NOT_CONFIRMED),
+        ([row("ANSWER", MEMBER), row("ANSWER", TRUNK), hangup("ANSWER")], R.ANSWERED),
+        (cel_fixtures.cel_rows("callback-answered"), R.ANSWERED),
+        (cel_fixtures.cel_rows("callback-not-confirmed"), R.NOT_CONFIRMED),
+    ],
+)
+def test_an_attempts_result_by_cel(rows: list[CelRow], result: AttemptResult | None) -> None:
+    assert recorded_result(rows, attempt_result) is result
+
+
+@pytest.mark.parametrize(
+    ("recording", "reach"),
+    [("callback-answered", Reach.CITIZEN), ("callback-not-confirmed", Reach.AGENT)],
+)
+def test_a_recorded_attempt_names_its_agent(recording: str, reach: Reach) -> None:
+    """Real rows (tests/fixtures/cel/): agent 1007 took both attempts."""
+    rows = cel_fixtures.cel_rows(recording)
+    assert (reached(rows), taken_by(rows)) == (reach, "1007")
 
 
 @pytest.mark.parametrize(
