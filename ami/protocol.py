@@ -5,7 +5,8 @@ panoramisk 1.4 decodes every TCP chunk on its own with ``errors='ignore'``, so a
 Chinese character split across two reads vanishes (asterisk.md §7.7); and an
 exception raised while handling a message closes the connection (§7.3). Here, replies
 to our actions still go through panoramisk (it resolves their futures); events are
-parsed straight into typed events and handed to the client.
+parsed straight into typed events and handed to the client. A list action Asterisk
+refuses ends at its ``Response: Error`` instead of waiting for items that never come.
 """
 
 from __future__ import annotations
@@ -70,12 +71,27 @@ class GuardedProtocol(AMIProtocol):  # type: ignore[misc]
             message = Message.from_line(raw)
             if message is not None:
                 self.handle_message(message)
+                self._end_refused_list(action_id, message)
             return
         if "Event" in headers:
             event = parse_event(headers)
             self.on_event(event)
             if event.NAME == "Shutdown":
                 self.transport.close()  # Asterisk is going away: reconnect from scratch
+
+    def _end_refused_list(self, action_id: str, message: Message) -> None:
+        """panoramisk waits for a list action's items after any first reply, even
+        ``Response: Error`` (a permission denied, say), after which none follow: the
+        action would hang until its timeout. A refusal ends it at once."""
+        action = self.responses.get(action_id)
+        if action is None or action.future.done() or len(action.responses) != 1:
+            return
+        if message.get("response", "").lower() != "error":
+            return
+        self.responses.pop(action_id, None)
+        if action.id is not None:
+            self.responses.pop(action.id, None)
+        action.future.set_result([message])
 
     def close(self) -> None:
         # Fail what is in flight now, instead of leaving futures that never resolve

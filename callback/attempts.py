@@ -4,14 +4,15 @@ An attempt is one Originate: ``Local/<attempt>@CALLBACK_QUEUE/n`` whose ChannelI
 ``;1`` half's Uniqueid, and the Linkedid of every channel of the attempt) is the attempt
 id. Here, with no I/O: the Originate to send, the dialplan's ``HotlineCallback`` steps
 read from a UserEvent, how an attempt that ended without a result counts, and whom a
-finished attempt reached according to Asterisk's CEL rows (after a crash or a reconnect,
-when the events are gone).
+finished attempt reached and which agent took it according to Asterisk's CEL rows (after
+a crash or a reconnect, when the events are gone).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import math
 import re
 import uuid
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from ami.actions import Originate
 from ami.events import Event, OriginateResponse
@@ -230,11 +232,63 @@ def reached(rows: Sequence[CelRow]) -> Reach:
     return Reach.NOBODY
 
 
-REACH_RESULT = {
-    Reach.CITIZEN: AttemptResult.ANSWERED,  # the agent records the outcome
-    Reach.AGENT: AttemptResult.FAILED,
-    Reach.NOBODY: AttemptResult.NO_AGENT,
-}
+def recorded_result(
+    rows: Sequence[CelRow], result_of: Callable[[str, str], AttemptResult]
+) -> AttemptResult | None:
+    """A finished attempt's result as its CEL rows tell it — what its result step would
+    have said (``step_result``) —, or None when it never started (dial it). An agent took
+    it and the citizen did not answer: the ``;1`` half's HANGUP row carries the citizen
+    dial's DIALSTATUS and the cause; no DIALSTATUS, the citizen was never dialled."""
+    reach = reached(rows)
+    if reach is Reach.NEVER_STARTED:
+        return None
+    if reach is Reach.CITIZEN:
+        return AttemptResult.ANSWERED  # the agent records the outcome
+    if reach is Reach.NOBODY:
+        return AttemptResult.NO_AGENT
+    dial_status, cause = _dial_of(rows)
+    if not dial_status:
+        return AttemptResult.NOT_CONFIRMED
+    return result_of(dial_status, cause)
+
+
+def _dial_of(rows: Sequence[CelRow]) -> tuple[str, str]:
+    for row in rows:
+        if row.eventtype == "HANGUP" and row.uniqueid == row.linkedid:
+            fields = _json_object(row.extra)
+            return str(fields.get("dialstatus") or ""), str(fields.get("hangupcause") or "")
+    return "", ""
+
+
+def taken_by(rows: Sequence[CelRow]) -> str | None:
+    """The job number of the agent who took the attempt, or None: the dialplan's
+    ``CEL_CALLBACK_AGENT`` row (``agent=<job number>``) on the attempt's own ``;1`` half,
+    written once app_queue handed the attempt to a member."""
+    for row in rows:
+        if (
+            row.eventtype == "USER_DEFINED"
+            and row.userdeftype == names.CEL_CALLBACK_AGENT
+            and row.uniqueid == row.linkedid
+        ):
+            agent = _user_fields(row.extra).get("agent", [""])[0]
+            if agent.isdigit():
+                return agent
+    return None
+
+
+def _user_fields(extra: str) -> dict[str, list[str]]:
+    """A ``CELGenUserEvent``'s text, as cel_pgsql stores it: ``{"extra": "k=v&…"}``."""
+    text = _json_object(extra).get("extra", "")
+    return parse_qs(text, keep_blank_values=True) if isinstance(text, str) else {}
+
+
+def _json_object(extra: str) -> dict[str, Any]:
+    """cel_pgsql's ``extra`` column: a JSON object, or nothing usable."""
+    try:
+        value = json.loads(extra) if extra else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 # ---- an attempt in flight -----------------------------------------------------------------

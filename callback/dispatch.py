@@ -8,8 +8,8 @@ each one Originate (``callback.attempts.originate_for``): agent first, through t
 queue, at a lower priority than inbound callers. The leases of the attempts it follows
 are renewed every third of a lease, so a callback waiting long in the queue is never
 claimed again; only a crash between claim and call is taken up again, and such a claim
-is reconciled by ChannelId before anything is dialled: a channel still alive is adopted,
-a finished one is judged from CEL. One Originate never rings the citizen twice.
+is reconciled by ChannelId before anything is dialled (``callback.reconcile``). One
+Originate never rings the citizen twice.
 
 The dialplan reports the attempt's steps as ``HotlineCallback`` UserEvents (agent,
 confirmed, result); the result's DialStatus and Cause become an ``AttemptResult``, the
@@ -22,34 +22,31 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami import AmiActionFailed, AmiClient, AmiError
-from ami.actions import ChannelStatus, Getvar, Setvar
-from ami.events import ChannelStatusItem, Event, Hangup, Newchannel, UserEvent
+from ami.actions import Setvar
+from ami.events import Event, Hangup, Newchannel, UserEvent
 from callback import repo
 from callback.attempts import (
-    REACH_RESULT,
     Attempt,
     DispatchFigures,
     ForOwner,
     NoLiveAttempt,
-    Reach,
     Step,
     StepReport,
     dialable,
     for_owner,
     originate_failed,
     originate_for,
-    reached,
     step_report,
     step_result,
-    unfinished_result,
 )
 from callback.model import AgentAnswered, AttemptEnded, AttemptResult, Callback
 from callback.policy import RetryPolicy, retry_at
+from callback.reconcile import Reconciler
 from callback.results import attempt_result
 from calls import repo as calls_repo
 from core import names
@@ -106,7 +103,6 @@ class Dispatcher:
         self.owner_slot = owner_slot or (lambda _job: None)
         self.anyone_idle = anyone_idle  # agent first: nothing new is claimed without one
         self.store = store
-        self.cel_rows = cel_rows
         self.listen = listen or functools.partial(db_listen, pool, repo.CHANNEL)
         self.id = dispatcher_id or f"dispatcher-{uuid.uuid4()}"
         self.clock = clock
@@ -117,6 +113,16 @@ class Dispatcher:
         self._loops: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
+        self.reconcile = Reconciler(
+            ami,
+            pool,
+            cel_rows,
+            result_of,
+            self.attempts,
+            figures=self.figures,
+            settle=self._settle,
+            apply=self._apply,
+        )
 
     # ---- life -------------------------------------------------------------------------
 
@@ -151,7 +157,7 @@ class Dispatcher:
     def on_ami_ready(self) -> None:
         """After a (re)connect events may be missed: check every followed attempt's channel."""
         if self.attempts:
-            self._spawn(self._verify(list(self.attempts.values())))
+            self._spawn(self.reconcile.verify(list(self.attempts.values())))
         self.wake()
 
     # ---- the loops ----------------------------------------------------------------------
@@ -302,83 +308,16 @@ class Dispatcher:
         s = self.settings
         return self.lease_s * 10 + s.callback_confirm_timeout_s + s.callback_ring_timeout_s
 
-    # ---- a crashed claim: reconcile by ChannelId before dialling ------------------------------
+    # ---- a crashed claim, missed events: callback/reconcile.py --------------------------------
 
     async def _reconcile(self, claim: repo.Claim, bound: Any) -> bool:
-        """True when the old attempt settles the claim (adopted or ended): do not dial."""
-        callback, old = claim.callback, claim.previous_attempt_id
-        assert old is not None and callback.attempt_id is not None
-        bound = bound.bind(previous_attempt=old)
-        try:
-            live = await self._live_channels()
-        except AmiError as exc:
-            bound.warning("cannot ask Asterisk about a crashed claim; not dialling", error=exc.code)
-            return True  # the lease runs out and the next claim asks again
-        followed = self.attempts.get(old)
-        if old in live:
-            attempt = followed or Attempt(callback, old, callback.attempt_id, bound, adopted=True)
-            attempt.callback, attempt.claim_id, attempt.channel = (
-                callback,
-                callback.attempt_id,
-                live[old],
-            )
-            self.attempts[old] = attempt
-            self.figures.adopted += 1
-            bound.info("callback attempt still alive: adopted, not dialled")
-            await self._adopt_agent(attempt)
-            return True
-        reach = reached(await self.cel_rows(self.pool, old))
-        if followed is not None:
-            followed.settled = True  # its channel is gone: the claim's result below is its end
-            self.attempts.pop(old, None)
-        if reach is Reach.NEVER_STARTED:
-            bound.info("crashed claim never rang: dialling")
-            return False
-        attempt = Attempt(callback, old, callback.attempt_id, bound, adopted=True)
-        bound.info("crashed claim's attempt ended", reached=reach.value)
-        await self._settle(attempt, REACH_RESULT[reach])
-        return True
-
-    async def _adopt_agent(self, attempt: Attempt) -> None:
-        """The new claim forgot who took the attempt (``Claimed`` clears the agent): the
-        attempt's channel still knows it."""
-        if attempt.agent is None:
-            try:
-                reply = await self.ami.send(
-                    Getvar(names.CALLBACK_AGENT_VAR, channel=attempt.channel_id)
-                )
-            except AmiError as exc:
-                attempt.log.info("adopted attempt's agent not known", error=exc.code)
-                return
-            agent = reply.headers.get("Value", "")
-            attempt.agent = agent if agent.isdigit() else None
-        if attempt.agent is not None:
-            await self._apply(attempt, AgentAnswered(attempt.agent))
-
-    async def _live_channels(self) -> dict[str, str]:
-        # Status, not CoreShowChannels: the service's AMI user may not send that one
-        reply = await self.ami.send(ChannelStatus())
-        return {e.uniqueid: e.channel for e in reply.events if isinstance(e, ChannelStatusItem)}
+        """True when the crashed claim's attempt settles it (adopted or ended): do not dial."""
+        return await self.reconcile.crashed_claim(claim, bound)
 
     def _spawn_verify(self, channel_id: str) -> None:
         attempt = self.attempts.get(channel_id)
         if attempt is not None and not attempt.settled and not self._stopped:
-            self._spawn(self._verify([attempt]))
-
-    async def _verify(self, attempts: Iterable[Attempt]) -> None:
-        """Events may have been missed: a followed attempt whose channel is gone ends by
-        what CEL says about it."""
-        try:
-            live = await self._live_channels()
-        except AmiError as exc:
-            log.warning("callback attempts not checked", error=exc.code)
-            return
-        for attempt in attempts:
-            attempt.adopted = True  # its steps may have been missed
-            if attempt.channel_id in live:
-                attempt.channel = attempt.channel or live[attempt.channel_id]
-            elif not attempt.settled:
-                await self._end_without_result(attempt)
+            self._spawn(self.reconcile.verify([attempt]))
 
     # ---- events ---------------------------------------------------------------------------
 
@@ -425,17 +364,7 @@ class Dispatcher:
 
     def _result_missing(self, attempt: Attempt) -> None:
         if not attempt.settled and not self._stopped:
-            self._spawn(self._end_without_result(attempt))
-
-    async def _end_without_result(self, attempt: Attempt) -> None:
-        if attempt.adopted:  # its steps may have been missed: CEL knows
-            reach = reached(await self.cel_rows(self.pool, attempt.channel_id))
-            result = REACH_RESULT.get(reach, AttemptResult.NO_AGENT)
-        else:
-            result = unfinished_result(
-                agent_answered=attempt.agent is not None, confirmed=attempt.confirmed
-            )
-        await self._settle(attempt, result)
+            self._spawn(self.reconcile.end_without_result(attempt))
 
     # ---- writes -----------------------------------------------------------------------------
 

@@ -114,6 +114,9 @@ EVENT_ESCALATE = "HotlineEscalate"
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
 CEL_CALL_END = "HOTLINE_CALL_END"
 CEL_NODE = "HOTLINE_NODE"  # extra: <version>/<node id>/<language>, the menu path's step
+# extra: agent=<job number>; on a callback attempt's ;1 half once an agent took it, so a
+# crashed dispatcher's successor knows the agent of an attempt that already ended
+CEL_CALLBACK_AGENT = "HOTLINE_CALLBACK_AGENT"
 
 # ---- channel variables -------------------------------------------------------------------
 RESULT_VAR = "HOTLINE_RESULT"  # the service's answer to a feature code

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 import structlog
 
-from ami import AmiAuthError, AmiConnectionLost, AmiOutcomeUnknown, ConnectionState
-from ami.actions import Originate, QueueAdd, QueuePause, QueueRemove
+from ami import (
+    AmiActionFailed,
+    AmiAuthError,
+    AmiConnectionLost,
+    AmiOutcomeUnknown,
+    ConnectionState,
+)
+from ami.actions import CoreShowChannels, Originate, Ping, QueueAdd, QueuePause, QueueRemove
 from ami.events import Event, UserEvent
 from core.errors import UnsafeValueError
 from tests.adapter.conftest import ClientFactory, eventually
@@ -380,3 +386,34 @@ async def test_a_login_refused_while_asterisk_shuts_down_is_retried(
     fake.drop()
     assert await eventually(lambda: ami.is_ready and ami.reconnects == 1, timeout=5)
     assert fake.logins == 4 and refusals["left"] == 0
+
+
+# a list action Asterisk refuses -----------------------------------------------------------
+
+
+def _permission_denied(_action: dict[str, str]) -> list[dict[str, str]]:
+    # what Asterisk answers a user without the action's privilege: no list follows
+    return [{"Response": "Error", "Message": "Permission denied"}]
+
+
+async def test_panoramisk_waits_forever_for_the_items_of_a_refused_list(
+    fake: FakeAmi, raw_panoramisk: Any
+) -> None:
+    fake.replies["coreshowchannels"] = _permission_denied
+    manager = await raw_panoramisk()
+    future = manager.send_action({"Action": "CoreShowChannels"}, as_list=True)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(future), 0.3)
+
+
+async def test_adapter_fails_a_refused_list_at_once(fake: FakeAmi, client: ClientFactory) -> None:
+    fake.replies["coreshowchannels"] = _permission_denied
+    ami = await client(action_timeout=30.0)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(AmiActionFailed) as caught:
+        await ami.send(CoreShowChannels())
+    # at once, not after the action timeout (an outcome-unknown would be the wrong error)
+    assert asyncio.get_running_loop().time() - started < 5.0
+    assert "Permission denied" in caught.value.message
+    assert ami._manager is not None and ami._manager.protocol.responses == {}
+    assert (await ami.send(Ping())).response == "Success"  # the connection goes on

@@ -5,6 +5,7 @@ become in the store."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -327,17 +328,61 @@ async def test_a_reclaimed_attempt_that_reached_the_citizen_is_never_dialled_aga
     assert store.ended() == [("0d-1", R.ANSWERED, None)]
 
 
+def cel_agent(attempt_id: str, job_number: str) -> CelRow:
+    """The dialplan's CELGenUserEvent on the attempt's ;1 half once an agent took it."""
+    extra = json.dumps({"extra": f"agent={job_number}"})
+    return CelRow(
+        "USER_DEFINED",
+        NOW,
+        attempt_id,
+        attempt_id,
+        userdeftype=names.CEL_CALLBACK_AGENT,
+        extra=extra,
+    )
+
+
+async def test_a_reclaimed_attempt_that_ended_answered_keeps_its_agent_from_cel(
+    fake: FakeAmi, make: Make
+) -> None:
+    """The agent who took it may record the outcome: the callback and the attempt row
+    carry their job number, read from what Asterisk recorded."""
+    live_channels(fake, {})
+    trunk = f"PJSIP/{names.OUTBOUND_TRUNK}-00000007"
+    rows = {"0d-1": [cel_agent("0d-1", "1007"), cel_answer("0d-1", trunk)]}
+    dispatcher, store = await make([claimed("e0-1", previous="0d-1")], cel=rows)
+    await dispatcher.dispatch_once()
+    assert fake.named("Originate") == []
+    assert store.applied() == [
+        (AgentAnswered("1007"), "e0-1"),
+        (AttemptEnded(R.ANSWERED, None), "e0-1"),
+    ]
+    assert store.ended() == [("0d-1", R.ANSWERED, "1007")]
+
+
+MEMBER_ANSWERED = cel_answer("0d-1", "Local/2001@agents-local-00000003;1")
+
+
+def cel_hangup(attempt_id: str, dial_status: str, cause: int = 16) -> CelRow:
+    """The attempt's ;1 half ends: cel_pgsql keeps its DIALSTATUS (the citizen's dial)."""
+    extra = json.dumps({"hangupcause": cause, "hangupsource": "", "dialstatus": dial_status})
+    return CelRow("HANGUP", NOW, attempt_id, attempt_id, extra=extra)
+
+
 @pytest.mark.parametrize(
-    ("channame", "result"),
-    [("Local/2001@agents-local-00000003;1", R.FAILED), ("Local/0d-1@q-1;2", R.NO_AGENT)],
+    ("rows", "result"),
+    [
+        # the agent never confirmed: not counted against the citizen
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "")], R.NOT_CONFIRMED),
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "NOANSWER")], R.NO_ANSWER),
+        ([MEMBER_ANSWERED, cel_hangup("0d-1", "BUSY", 17)], R.BUSY),
+        ([cel_answer("0d-1", "Local/0d-1@q-1;2")], R.NO_AGENT),
+    ],
 )
 async def test_a_reclaimed_attempt_that_ended_counts_as_ended(
-    fake: FakeAmi, make: Make, channame: str, result: AttemptResult
+    fake: FakeAmi, make: Make, rows: list[CelRow], result: AttemptResult
 ) -> None:
     live_channels(fake, {})
-    dispatcher, store = await make(
-        [claimed("e0-1", previous="0d-1")], cel={"0d-1": [cel_answer("0d-1", channame)]}
-    )
+    dispatcher, store = await make([claimed("e0-1", previous="0d-1")], cel={"0d-1": rows})
     await dispatcher.dispatch_once()
     assert fake.named("Originate") == []
     ((event, attempt),) = store.applied()

@@ -1,6 +1,7 @@
 """The dispatcher's reclaim path with the real store (PostgreSQL) and the fake AMI: a
 crashed dispatcher's claim whose channel still lives is adopted — never dialled again,
-its lease kept by the new claim — and its end is written for the callback."""
+its lease kept by the new claim — and its end is written for the callback; one whose
+attempt ended meanwhile is judged from Asterisk's real CEL rows, with its agent."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from callback.model import AttemptResult, State
 from calls.cel import CelRow
 from core import names
 from core.settings import Settings
+from tests import cel_fixtures
 from tests.adapter.conftest import ClientFactory, client, eventually, fake  # noqa: F401
 from tests.adapter.fake_ami import FakeAmi
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LEASE_S = 60.0
+RECORDED_AGENT = "1007"  # who took the attempts recorded in tests/fixtures/cel/
 
 
 @pytest.fixture
@@ -104,3 +107,53 @@ async def test_an_adopted_attempts_row_gets_its_end(queued: asyncpg.Pool) -> Non
     await repo.attempt_ended(pool, old, later, AttemptResult.ANSWERED)
     (row,) = await repo.attempts(pool, crashed.callback.id)
     assert row["result"] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("recording", "result", "after"),
+    [
+        # the agent who took it may then record the outcome
+        ("callback-answered", "answered", (State.IN_PROGRESS, RECORDED_AGENT, 1)),
+        # never confirmed: open again, not counted against the citizen
+        ("callback-not-confirmed", "not_confirmed", (State.OPEN, None, 0)),
+    ],
+)
+async def test_a_crashed_claims_attempt_that_ended_meanwhile_is_judged_from_real_cel(
+    queued: asyncpg.Pool,
+    fake: FakeAmi,  # noqa: F811
+    client: ClientFactory,  # noqa: F811
+    recording: str,
+    result: str,
+    after: tuple[State, str | None, int],
+) -> None:
+    """The whole attempt happened while no service listened (its dispatcher crashed
+    after the Originate). Its real CEL rows (tests/fixtures/cel/), in the ``cel`` table
+    as Asterisk writes them, are read by the service's own query: the attempt ends as
+    Asterisk recorded it, with the agent who took it, and nobody is dialled."""
+    pool = queued
+    (crashed,) = await repo.claim(pool, "crashed", T0, LEASE_S, 10)
+    old = crashed.callback.attempt_id
+    assert old is not None
+    await repo.attempt_started(pool, crashed.callback.id, old, T0)
+    await cel_fixtures.insert(pool, cel_fixtures.recorded(recording, attempt=old))
+    fake.replies["status"] = lambda _action: [
+        {"Response": "Success", "EventList": "start", "Message": "Channels will follow"},
+        {"Event": "StatusComplete", "EventList": "Complete"},
+    ]
+    now = T0 + timedelta(seconds=LEASE_S + 1)
+    dispatcher = Dispatcher(
+        await client(),
+        pool,
+        Settings(callback_lease_s=LEASE_S),
+        is_open=lambda _now: True,
+        open_at=lambda moment: moment,
+        listen=never_notified,
+        clock=lambda: now,
+    )
+    assert await dispatcher.dispatch_once() == 1
+    assert fake.named("Originate") == []
+    callback = await repo.get(pool, crashed.callback.id)
+    assert callback is not None
+    assert (callback.state, callback.agent, callback.attempts) == after
+    (row,) = await repo.attempts(pool, crashed.callback.id)
+    assert (row["attempt_id"], row["result"], row["agent"]) == (old, result, RECORDED_AGENT)

@@ -14,11 +14,18 @@ import uuid
 import wave
 from collections.abc import Callable
 
+import asyncpg
+
 from ami import AmiClient
 from ami.actions import QueuePause
 from ami.events import Event
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
+from callback.attempts import recorded_result, taken_by
+from callback.model import AttemptResult as R
+from callback.results import attempt_result
+from calls import repo as calls_repo
+from calls.cel import CelRow
 from core import names
 from core.settings import Settings
 from dialplan.publish import AsteriskPublisher
@@ -99,6 +106,20 @@ def steps(observer: EventLog, attempt: str) -> list[Event]:
     return [e for _, e in observer.events if step(attempt, e.get("Step"))(e)]
 
 
+async def recorded(database_url: str, attempt: str, timeout: float = 5.0) -> list[CelRow]:
+    """The attempt's CEL rows where Asterisk writes them, once its last channel ended."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = await calls_repo.cel_rows(conn, attempt)
+            if any(r.eventtype == "LINKEDID_END" for r in rows) or time.monotonic() > deadline:
+                return rows
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+
+
 async def test_the_agent_confirms_and_the_citizen_is_called_from_the_entry_number(
     sandbox: Sandbox,
     empty_queue: AmiClient,  # noqa: F811
@@ -106,6 +127,7 @@ async def test_the_agent_confirms_and_the_citizen_is_called_from_the_entry_numbe
     secrets: dict,
     settings: Settings,
     observer: EventLog,
+    database_url: str,
 ) -> None:
     attempt = str(uuid.uuid4())
     scenario = phone_keys(sipp, names.CALLBACK_CONFIRM_KEY, after_ms=800, talk_ms=2500)
@@ -126,6 +148,10 @@ async def test_the_agent_confirms_and_the_citizen_is_called_from_the_entry_numbe
         (names.CALLBACK_STEP_RESULT, "", ""),
     ]
     assert result.get("DialStatus") == "ANSWER"
+    # Asterisk's own record (CEL) says whom it reached and which agent took it: what a
+    # crashed dispatcher's successor reads when the attempt ended while no service listened
+    rows = await recorded(database_url, attempt)
+    assert (recorded_result(rows, attempt_result), taken_by(rows)) == (R.ANSWERED, JOB)
     # the agent's leg went through the same member, so wrap-up follows as after any call
     await observer.wait_for(
         lambda e: (
@@ -144,6 +170,7 @@ async def test_without_the_agents_confirmation_the_citizen_is_never_called(
     secrets: dict,
     settings: Settings,
     observer: EventLog,
+    database_url: str,
 ) -> None:
     attempt = str(uuid.uuid4())
     async with (
@@ -166,6 +193,9 @@ async def test_without_the_agents_confirmation_the_citizen_is_never_called(
         for _, e in observer.events
         if e.name == "Newchannel" and names.OUTBOUND_TRUNK in e.get("Channel")
     ]
+    # and CEL tells it the same way: not confirmed (never counted against the citizen)
+    rows = await recorded(database_url, attempt)
+    assert (recorded_result(rows, attempt_result), taken_by(rows)) == (R.NOT_CONFIRMED, JOB)
 
 
 async def test_an_inbound_caller_is_offered_before_a_callback(

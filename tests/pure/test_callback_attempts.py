@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,14 +19,17 @@ from callback.attempts import (
     for_owner,
     originate_for,
     reached,
+    recorded_result,
     step_report,
     step_result,
+    taken_by,
     unfinished_result,
 )
 from callback.model import AttemptResult, Callback, Kind, State
 from callback.results import attempt_result
 from calls.cel import CelRow
 from core import names
+from tests import cel_fixtures
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 R = AttemptResult
@@ -69,6 +73,67 @@ QUEUE_HALF = f"Local/s@{names.CALLBACK_QUEUE}-00000003;2"
 )
 def test_whom_an_attempt_reached_by_cel(rows: list[CelRow], reach: Reach) -> None:
     assert reached(rows) is reach
+
+
+def agent_row(
+    extra: str, *, uniqueid: str = ATTEMPT, kind: str = names.CEL_CALLBACK_AGENT
+) -> CelRow:
+    return CelRow("USER_DEFINED", NOW, uniqueid, ATTEMPT, userdeftype=kind, extra=extra)
+
+
+@pytest.mark.parametrize(
+    ("rows", "agent"),
+    [
+        ([], None),
+        ([row("ANSWER", MEMBER), row("ANSWER", TRUNK)], None),  # no agent row: not known
+        ([row("ANSWER", MEMBER), agent_row('{"extra":"agent=1007"}')], "1007"),
+        ([agent_row('{"extra":"agent="}')], None),  # app_queue gave no member name
+        ([agent_row('{"extra":"agent=10x7"}')], None),  # never a job number
+        ([agent_row('{"extra":"agent=1007&agent=1008"}')], "1007"),
+        ([agent_row('{"extra":"queue=12333"}')], None),
+        ([agent_row("agent=1007")], None),  # not cel_pgsql's JSON
+        ([agent_row('["agent=1007"]')], None),
+        ([agent_row('{"extra":"agent=1007"}', kind=names.CEL_CALL_END)], None),
+        ([agent_row('{"extra":"agent=1007"}', uniqueid=ATTEMPT + "-q")], None),  # not the ;1 half
+    ],
+)
+def test_the_agent_who_took_an_attempt_by_cel(rows: list[CelRow], agent: str | None) -> None:
+    assert taken_by(rows) == agent
+
+
+def hangup(dial_status: str, cause: int = 16, uniqueid: str = ATTEMPT) -> CelRow:
+    extra = json.dumps({"hangupcause": cause, "hangupsource": "", "dialstatus": dial_status})
+    return CelRow("HANGUP", NOW, uniqueid, ATTEMPT, extra=extra)
+
+
+@pytest.mark.parametrize(
+    ("rows", "result"),
+    [
+        ([], None),  # never started: dial it
+        ([row("CHAN_START", QUEUE_HALF), hangup("")], R.NO_AGENT),
+        ([row("ANSWER", MEMBER), hangup("")], R.NOT_CONFIRMED),  # never dialled
+        ([row("ANSWER", MEMBER)], R.NOT_CONFIRMED),
+        ([row("ANSWER", MEMBER), hangup("NOANSWER", 19)], R.NO_ANSWER),
+        ([row("ANSWER", MEMBER), hangup("BUSY", 17)], R.BUSY),
+        ([row("ANSWER", MEMBER), hangup("CHANUNAVAIL", 1)], R.INVALID_NUMBER),
+        ([row("ANSWER", MEMBER), hangup("NOANSWER", uniqueid=ATTEMPT + "-q")], R.NOT_CONFIRMED),
+        ([row("ANSWER", MEMBER), row("ANSWER", TRUNK), hangup("ANSWER")], R.ANSWERED),
+        (cel_fixtures.cel_rows("callback-answered"), R.ANSWERED),
+        (cel_fixtures.cel_rows("callback-not-confirmed"), R.NOT_CONFIRMED),
+    ],
+)
+def test_an_attempts_result_by_cel(rows: list[CelRow], result: AttemptResult | None) -> None:
+    assert recorded_result(rows, attempt_result) is result
+
+
+@pytest.mark.parametrize(
+    ("recording", "reach"),
+    [("callback-answered", Reach.CITIZEN), ("callback-not-confirmed", Reach.AGENT)],
+)
+def test_a_recorded_attempt_names_its_agent(recording: str, reach: Reach) -> None:
+    """Real rows (tests/fixtures/cel/): agent 1007 took both attempts."""
+    rows = cel_fixtures.cel_rows(recording)
+    assert (reached(rows), taken_by(rows)) == (reach, "1007")
 
 
 @pytest.mark.parametrize(
