@@ -8,6 +8,7 @@ import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,6 +20,14 @@ from dialplan.default_plan import ALWAYS
 
 NO_SCHEDULE_TICK_S = 86_400.0
 NO_SPOOL = "/var/spool/hotline-tests-no-voicemail"  # no box there: nothing to take in
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every end-to-end test runs alone: one Asterisk, calls and agents shared."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.alone)
 
 
 @pytest.fixture(scope="session")
