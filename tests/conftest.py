@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from core.settings import Settings, load_settings
+from db.migrate import migrate
 from dialplan.default_plan import ALWAYS
 
 NO_SCHEDULE_TICK_S = 86_400.0
 NO_SPOOL = "/var/spool/hotline-tests-no-voicemail"  # no box there: nothing to take in
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every end-to-end test runs alone: one Asterisk, calls and agents shared."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.alone)
 
 
 @pytest.fixture(scope="session")
@@ -60,17 +71,64 @@ def database_url(sandbox: Sandbox) -> str:
     return sandbox.database_url(sandbox.ensure_secrets())
 
 
-@pytest.fixture
-async def fresh_db(database_url: str) -> AsyncIterator[str]:
-    """A database of its own for one test, dropped afterwards; yields its URL. The drop
-    opens a connection of its own: a test may have restarted the server meanwhile."""
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+@pytest.fixture(scope="session")
+async def migrated_template(database_url: str) -> AsyncIterator[str]:
+    """A database migrated once per run, the template every ``fresh_db`` is copied from
+    (a copy takes about as long as an empty CREATE DATABASE; the migrations run once, not
+    once per test); its name. Nobody connects to it after the migration: PostgreSQL
+    copies a template only while no session is in it."""
+    name = f"hotline_template_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield database_url.rsplit("/", 1)[0] + "/" + name
+    conn = await asyncpg.connect(_url_of(database_url, name))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    yield name
+    admin = await asyncpg.connect(database_url)
+    try:
+        await _drop(admin, name)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def fresh_db(database_url: str, migrated_template: str) -> AsyncIterator[str]:
+    """A database of its own for one test, migrated to the latest schema (a copy of the
+    run's template: a test's own ``migrate`` finds nothing to do), dropped afterwards;
+    yields its URL."""
+    async with _database(database_url, template=migrated_template) as url:
+        yield url
+
+
+@pytest.fixture
+async def empty_db(database_url: str) -> AsyncIterator[str]:
+    """A database of its own with nothing in it (the migrations' own tests), dropped
+    afterwards; yields its URL."""
+    async with _database(database_url) as url:
+        yield url
+
+
+def _url_of(database_url: str, name: str) -> str:
+    return database_url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.asynccontextmanager
+async def _database(database_url: str, template: str | None = None) -> AsyncIterator[str]:
+    """A new database (a copy of ``template``, or empty), dropped at the end. The drop
+    opens a connection of its own: a test may have restarted the server meanwhile."""
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    finally:
+        await admin.close()
+    yield _url_of(database_url, name)
     admin = await asyncpg.connect(database_url)
     try:
         await _drop(admin, name)

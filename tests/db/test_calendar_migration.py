@@ -11,8 +11,8 @@ import pytest
 from db.migrate import bundled_migrations, migrate
 
 
-async def test_the_overrides_made_before_keep_their_meaning(fresh_db: str) -> None:
-    conn = await asyncpg.connect(fresh_db)
+async def test_the_overrides_made_before_keep_their_meaning(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
     try:
         await migrate(conn, [m for m in bundled_migrations() if m.version < "0011"])
         await conn.execute(

@@ -23,6 +23,7 @@ async def test_a_notify_wakes_and_a_cut_connection_ends_the_listen(fresh_db: str
         await other.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+            " AND datname = current_database()"  # only this test's: others may run alongside
         )
         await asyncio.wait_for(listening, 5)  # returns: the caller listens again
     finally:

@@ -13,8 +13,8 @@ from db.migrate import Migration, bundled_migrations, migrate
 from hotline.demo import seed
 
 
-async def test_migrate_twice_applies_everything_once(fresh_db: str) -> None:
-    conn = await asyncpg.connect(fresh_db)
+async def test_migrate_twice_applies_everything_once(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
     try:
         first = await migrate(conn)
         second = await migrate(conn)
@@ -26,8 +26,8 @@ async def test_migrate_twice_applies_everything_once(fresh_db: str) -> None:
         await conn.close()
 
 
-async def test_concurrent_migrate_runs_apply_each_migration_once(fresh_db: str) -> None:
-    conns = [await asyncpg.connect(fresh_db) for _ in range(3)]
+async def test_concurrent_migrate_runs_apply_each_migration_once(empty_db: str) -> None:
+    conns = [await asyncpg.connect(empty_db) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrate(c) for c in conns))
         assert sorted(len(r) for r in results) == [0, 0, len(bundled_migrations())]
@@ -36,12 +36,12 @@ async def test_concurrent_migrate_runs_apply_each_migration_once(fresh_db: str) 
             await c.close()
 
 
-async def test_failing_migration_leaves_nothing_half_applied(fresh_db: str) -> None:
+async def test_failing_migration_leaves_nothing_half_applied(empty_db: str) -> None:
     broken = [
         Migration("0001", "0001_ok.sql", "CREATE TABLE a (x int);"),
         Migration("0002", "0002_bad.sql", "CREATE TABLE b (x int); SELECT no_such_fn();"),
     ]
-    conn = await asyncpg.connect(fresh_db)
+    conn = await asyncpg.connect(empty_db)
     try:
         with pytest.raises(MigrationError, match=r"0002_bad\.sql"):
             await migrate(conn, broken)
@@ -52,8 +52,8 @@ async def test_failing_migration_leaves_nothing_half_applied(fresh_db: str) -> N
         await conn.close()
 
 
-async def test_an_applied_migration_that_changed_is_refused(fresh_db: str) -> None:
-    conn = await asyncpg.connect(fresh_db)
+async def test_an_applied_migration_that_changed_is_refused(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
     try:
         await migrate(conn, [Migration("0001", "0001_a.sql", "CREATE TABLE a (x int);")])
         with pytest.raises(MigrationError, match="changed after it was applied"):
@@ -62,8 +62,8 @@ async def test_an_applied_migration_that_changed_is_refused(fresh_db: str) -> No
         await conn.close()
 
 
-async def test_demo_agents_keep_chinese_names_and_verify_their_pins(fresh_db: str) -> None:
-    conn = await asyncpg.connect(fresh_db)
+async def test_demo_agents_keep_chinese_names_and_verify_their_pins(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
     try:
         await migrate(conn)
         pins = {"1001": "123456", "1002": "234567", "1003": "345678"}
@@ -82,8 +82,8 @@ async def test_demo_agents_keep_chinese_names_and_verify_their_pins(fresh_db: st
         await conn.close()
 
 
-async def test_job_numbers_must_be_digits(fresh_db: str) -> None:
-    conn = await asyncpg.connect(fresh_db)
+async def test_job_numbers_must_be_digits(empty_db: str) -> None:
+    conn = await asyncpg.connect(empty_db)
     try:
         await migrate(conn)
         with pytest.raises(asyncpg.CheckViolationError):

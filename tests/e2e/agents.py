@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -39,12 +40,18 @@ def extension_of(job_number: str) -> str:
     return str(int(job_number) + 1000)  # agent 10NN sits at desk phone 20NN
 
 
+@functools.cache
+def _pin_hash() -> str:
+    """PIN's hash, made once per run (scrypt costs ~60 ms; any salt verifies)."""
+    return hash_pin(PIN)
+
+
 async def make_roster(database_url: str, agents: dict[str, int]) -> None:
     """Agents (job number -> penalty in queue 12333), all with PIN 2468."""
     conn = await asyncpg.connect(database_url)
     try:
         await migrate(conn)
-        pin_hash = hash_pin(PIN)
+        pin_hash = _pin_hash()
         for job, penalty in agents.items():
             await conn.execute(
                 "INSERT INTO agents (job_number, name, extension, pin_hash) "

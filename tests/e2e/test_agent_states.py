@@ -275,14 +275,15 @@ async def test_only_idle_agents_are_offered_calls(
     base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
 ) -> None:
     """R2a over 50 real calls: agents in idle / ringing / on_call / wrap_up cycle, others
-    sit busy or signed out with working phones; not one offer reaches a non-idle agent."""
+    sit busy or signed out with working phones; not one offer reaches a non-idle agent.
+    Callers come faster than the six cycling agents take them (a queue all along)."""
     settings = dataclasses.replace(base, wrap_up_s=2)
-    cycling = ["1001", "1002", "1003", "1004"]
+    cycling = ["1001", "1002", "1003", "1004", "1008", "1009"]
     await make_roster(settings.database_url, {j: 0 for j in [*cycling, "1005", "1006", "1007"]})
     callers = [f"1370000{n:04d}" for n in range(50)]
     async with (
         phones(
-            sipp, secrets, [*cycling, "1005", "1006", "1007"], ring_ms=300, hang_up_after_ms=1500
+            sipp, secrets, [*cycling, "1005", "1006", "1007"], ring_ms=300, hang_up_after_ms=1000
         ),
         running_service(settings) as service,
     ):

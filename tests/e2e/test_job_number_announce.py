@@ -30,10 +30,12 @@ HOLIDAY = "spring_festival"
 
 
 @pytest.fixture
-async def caller_phone(sipp: Sipp, secrets: dict) -> AsyncIterator[DeskPhone]:
+async def caller_phone(sandbox: Sandbox, sipp: Sipp, secrets: dict) -> AsyncIterator[DeskPhone]:
     phone = sipp.phone(CALLER_EXT, secrets["phones"][CALLER_EXT], CALLER_PORT, CALLER_PORT + 1000)
     await phone.start(ring_ms=100)
     yield phone
+    # the test's call is still up: hung up first, SIPp quits at once (not after 5 s)
+    sandbox.asterisk.cli("channel request hangup all")
     await phone.stop()
 
 

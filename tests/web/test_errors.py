@@ -145,6 +145,7 @@ def _held_query(started: asyncio.Event):  # type: ignore[no-untyped-def]
     return add
 
 
+@pytest.mark.alone  # stops the PostgreSQL every test database lives in
 async def test_a_database_gone_mid_request_is_a_503_then_the_next_request_works(
     fresh_db: str, settings: Settings, sandbox: Sandbox
 ) -> None:
