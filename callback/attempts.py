@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -54,6 +54,7 @@ class ForOwner:
 
 
 ANYONE = ForOwner()
+DAWN = datetime.min.replace(tzinfo=UTC)
 
 
 def for_owner(
@@ -61,12 +62,13 @@ def for_owner(
 ) -> ForOwner:
     """A callback with an owner (an escalation, a return visit, one a supervisor
     reassigned) is its owner's for ``callback_owner_wait_s`` from when it was due (its
-    creation, or the visit's time): offered to the owner alone while signed in
-    (``owner_slot`` is their slot then, None when signed out), kept for them while not;
-    after that, anyone's."""
+    creation, or the visit's time) or given to them (reassigned): offered to the owner
+    alone while signed in (``owner_slot`` is their slot then, None when signed out),
+    kept for them while not; after that, anyone's."""
     if callback.owner is None:
         return ANYONE
-    until = max(callback.created_at, callback.priority_at) + timedelta(seconds=wait_s)
+    since = max(callback.created_at, callback.priority_at, callback.owner_since or DAWN)
+    until = since + timedelta(seconds=wait_s)
     left = (until - now).total_seconds()
     if left <= 0:
         return ANYONE

@@ -108,6 +108,7 @@ class Callback:
     outcome: Outcome | None = None
     note: str = ""
     updated_at: datetime | None = None
+    owner_since: datetime | None = None  # reassigned then; None: owned since it was due
 
 
 # ---- events -----------------------------------------------------------------------------
@@ -255,7 +256,8 @@ def _reschedule(callback: Callback, event: Event, now: datetime) -> Callback:
 
 def _reassign(callback: Callback, event: Event, now: datetime) -> Callback:
     assert isinstance(event, Reassigned)
-    return _changed(callback, now, owner=event.owner)
+    since = now if event.owner is not None else None
+    return _changed(callback, now, owner=event.owner, owner_since=since)
 
 
 def _cancel(callback: Callback, _event: Event, now: datetime) -> Callback:

@@ -23,16 +23,16 @@ FOR UPDATE;
 INSERT INTO callbacks (
     id, kind, state, number, created_at, priority_at, not_before, due_at, owner,
     category, question, department, linked_to, attempts, lease_until, attempt_id, agent,
-    outcome, note, updated_at, due_by_default)
+    outcome, note, updated_at, owner_since, due_by_default)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $21);
+        $19, $20, $21, $22);
 
 -- name: update_callback
 UPDATE callbacks SET
     kind = $2, state = $3, number = $4, priority_at = $5, not_before = $6, due_at = $7,
     owner = $8, category = $9, question = $10, department = $11, linked_to = $12,
     attempts = $13, lease_until = $14, attempt_id = $15, agent = $16, outcome = $17,
-    note = $18, updated_at = $19
+    note = $18, updated_at = $19, owner_since = $20
 WHERE id = $1;
 
 -- name: insert_reason

@@ -60,11 +60,12 @@ def callback_from_row(row: Any, reasons: tuple[Reason, ...] = ()) -> Callback:
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
         note=row["note"],
         updated_at=row["updated_at"],
+        owner_since=row["owner_since"],
     )
 
 
 def columns(cb: Callback) -> tuple[Any, ...]:
-    """``update_callback``'s $2..$19 (``insert_callback`` adds created_at)."""
+    """``update_callback``'s $2..$20 (``insert_callback`` adds created_at)."""
     return (
         cb.kind.value,
         cb.state.value,
@@ -84,6 +85,7 @@ def columns(cb: Callback) -> tuple[Any, ...]:
         cb.outcome.value if cb.outcome else None,
         cb.note,
         cb.updated_at,
+        cb.owner_since,
     )
 
 
@@ -105,6 +107,6 @@ def event_detail(event: Event) -> str:
 
 
 def insert_columns(cb: Callback) -> tuple[Any, ...]:
-    """``insert_callback``'s $2..$20."""
+    """``insert_callback``'s $2..$21."""
     kind, state, number, *rest = columns(cb)
     return (kind, state, number, cb.created_at, *rest)

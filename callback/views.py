@@ -179,6 +179,7 @@ def callback_json(c: Callback, tz: ZoneInfo, now: datetime | None = None) -> dic
         "due_at": _when(c.due_at, tz),
         "overdue": bool(now and c.due_at and c.due_at <= now and c.state in LIVE_STATES),
         "owner": c.owner,
+        "owner_since": _when(c.owner_since, tz),  # given to them by a supervisor then
         "category": c.category,
         "question": c.question,
         "department": c.department,

@@ -205,6 +205,12 @@ def test_a_visit_scheduled_for_later_is_its_owners_from_its_time() -> None:
     )
 
 
+def test_a_reassigned_callback_is_the_new_owners_from_when_it_was_given() -> None:
+    old = dataclasses.replace(callback(Kind.VOICEMAIL, "1001"), owner_since=NOW + DAY)
+    assert for_owner(old, NOW + DAY, wait_s=600, owner_slot=7) == ForOwner(slot=7, wait_s=600)
+    assert for_owner(old, NOW + DAY + timedelta(seconds=600), wait_s=600, owner_slot=7) == ANYONE
+
+
 def test_the_originate_asks_for_the_owners_member_only_when_offered_to_the_owner() -> None:
     def originate(owner: ForOwner) -> Originate:
         return originate_for(

@@ -214,7 +214,7 @@ CASES: list[tuple[str, Callback, Event, dict[str, Any]]] = [
             f"reassign while {state.value}",
             callback(state, owner="1001"),
             Reassigned("1002"),
-            {"state": state, "owner": "1002"},
+            {"state": state, "owner": "1002", "owner_since": NOW},
         )
         for state in (State.OPEN, State.DISPATCHING, State.IN_PROGRESS)
     ),
@@ -222,7 +222,7 @@ CASES: list[tuple[str, Callback, Event, dict[str, Any]]] = [
         "reassign to anyone",
         callback(owner="1001"),
         Reassigned(None),
-        {"state": State.OPEN, "owner": None},
+        {"state": State.OPEN, "owner": None, "owner_since": None},
     ),
     ("cancel an open one", callback(), Cancelled("duplicate"), {"state": State.CANCELLED}),
     (

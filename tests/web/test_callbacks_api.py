@@ -383,6 +383,9 @@ async def test_a_supervisor_reassigns_and_cancels(floor: Floor) -> None:
     assert (await visit.json())["owner"] is None  # a supervisor's: anyone's
     moved = await floor.client.post(url + "/reassign", json={"owner": OTHER}, headers=headers)
     assert (await moved.json())["owner"] == OTHER
+    # stored: the new owner's exclusive time counts from now (callback/attempts.for_owner)
+    stored = await floor.client.get(url, headers=headers)
+    assert (await stored.json())["owner_since"] is not None
     unknown = await floor.client.post(url + "/reassign", json={"owner": "4242"}, headers=headers)
     assert unknown.status == 400
     other = await floor.client.get("/api/callbacks/mine", headers=await floor.headers(OTHER))
