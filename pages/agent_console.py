@@ -39,6 +39,15 @@ class AgentConsole:
     def __init__(self, agents: AgentService, keepalive_s: float) -> None:
         self.agents = agents
         self.keepalive_s = keepalive_s
+        # the open streams, each woken to end when the app shuts down (a stream waits
+        # up to keepalive_s between writes, and would hold the shutdown up that long)
+        self._streams: set[asyncio.Event] = set()
+        self._closing = False
+
+    async def close_streams(self, _app: web.Application) -> None:
+        self._closing = True
+        for wake in self._streams:
+            wake.set()
 
     def _agent(self, job: str) -> Agent:
         return self.agents.agents.get(job) or Agent(job)
@@ -99,24 +108,28 @@ class AgentConsole:
                 changed.set()
 
         unsubscribe = self.agents.subscribe(deliver)
+        self._streams.add(changed)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         try:
             await response.prepare(request)
-            while True:
+            while not self._closing:
                 try:
                     await asyncio.wait_for(changed.wait(), self.keepalive_s)
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
                     continue
                 changed.clear()
+                if self._closing:
+                    break
                 body = json_dumps(state_json(lang, latest[0]))
                 await response.write(f"event: state\ndata: {body}\n\n".encode())
         except ConnectionResetError:
             pass
         finally:
             unsubscribe()
+            self._streams.discard(changed)
         return response
 
     def handlers(self) -> dict[routes.Key, routes.Handler]:

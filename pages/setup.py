@@ -24,4 +24,6 @@ def add_pages(app: web.Application, settings: Settings, agents: AgentService) ->
     )
     app[guard.PAGE_SETTINGS] = settings
     routes.register(app, views.handlers())
-    routes.register(app, AgentConsole(agents, settings.sse_keepalive_s).handlers())
+    console = AgentConsole(agents, settings.sse_keepalive_s)
+    routes.register(app, console.handlers())
+    app.on_shutdown.append(console.close_streams)
