@@ -160,6 +160,13 @@ def error_page(request: web.Request, exc: HotlineError) -> web.Response:
     context = {**page_context(request), "code": exc.code, "text": i18n.error_text(lang, exc.code)}
     response = aiohttp_jinja2.render_template("error.html", request, context, status=status)
     set_cookies(request, response)
+    return page_headers(response)
+
+
+def page_headers(response: web.Response) -> web.Response:
+    """A rendered page is never cached (it shows a session's state) nor framed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

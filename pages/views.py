@@ -127,9 +127,7 @@ def render(
     response = aiohttp_jinja2.render_template(
         template, request, {**guard.page_context(request), **context}, status=status
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return guard.page_headers(response)
 
 
 def handlers() -> dict[routes.Key, routes.Handler]:
