@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+# the end-to-end tier's fixtures: the sandbox's secrets, SIPp, no call left over
+from tests.e2e.conftest import no_calls_left_over, secrets, sipp  # noqa: F401
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",
