@@ -30,6 +30,7 @@ from core.errors import Forbidden, HotlineError, Unauthorized
 from core.logging import get_logger
 from core.request_actor import ACTOR
 from core.settings import Settings
+from db.errors import unavailable
 from pages import i18n, routes
 from web.auth import SESSIONS, TOKEN_MAX
 from web.errors import Handler, status_for
@@ -125,6 +126,12 @@ async def page_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return response
     except HotlineError as exc:
         return error_page(request, exc)
+    except Exception as exc:
+        db = unavailable(exc)  # PostgreSQL away: a page that says so (503), as the API does
+        if db is None:
+            raise
+        log.warning("database unavailable", path=request.path, exc_type=type(exc).__name__)
+        return error_page(request, db)
 
 
 async def _session(request: web.Request) -> Actor | None:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from core import inputs
 from core.actor import Actor, Role
-from core.errors import HotlineError
+from core.errors import HotlineError, NotFound
 from core.request_actor import actor_of
 from pages import guard, i18n, routes
 from web.auth import PASSWORD_SIGN_INS, SESSIONS, SIGN_INS
@@ -102,7 +102,7 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
 async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC_TYPES:
-        raise web.HTTPNotFound()
+        raise NotFound(f"no file {name!r} here")
     return web.Response(
         body=(STATIC / name).read_bytes(),
         content_type=STATIC_TYPES[name],
