@@ -173,6 +173,9 @@ class Settings:
     # The agents' live stream (server-sent events)
     sse_keepalive_s: float = 15.0  # a comment line this often keeps proxies from closing it
     sse_queue_size: int = 1000  # changes a client may lag behind before it is cut off
+    # The pages' session cookie is sent only over HTTPS when true: set it when the pages
+    # are served (through a proxy) over HTTPS; false suits the loopback default
+    page_cookie_secure: bool = False
     # The journal (issue 9): writes that wait for PostgreSQL while it is away, in a SQLite
     # file under state_dir (the sandbox's state folder when the sandbox is set up here),
     # or at journal_path; replayed with a backoff from first_s doubling up to max_s

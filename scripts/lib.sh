@@ -13,12 +13,16 @@ require_root() {
     fi
 }
 
-# Host packages a fresh Debian 12 lacks: debootstrap for the sid root, venv for Python.
+# Host packages a fresh Debian 12 lacks: debootstrap for the sid root, venv for Python,
+# and for the browser tests (tests/browser) Debian's chromium, which the playwright
+# package drives (never a browser of its own), with CJK fonts so Chinese renders.
 setup_host() {
     local missing=()
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     command -v chroot >/dev/null || missing+=(coreutils)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
     if [ "${#missing[@]}" -gt 0 ]; then
         say "installing host packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive

@@ -37,6 +37,8 @@ from ivr.calendar_service import Calendar
 from ivr.calendar_views import CalendarViews
 from ivr.prompt_service import PromptService
 from ivr.prompt_views import PromptViews
+from pages.guard import page_middleware
+from pages.setup import add_pages
 from web import auth, openapi
 from web.errors import error_middleware
 from web.metrics import Metrics
@@ -163,7 +165,7 @@ def init_app(
     own and loads it as it starts. ``callbacks``: the callback API's service (with the
     dispatcher, so that an agent can confirm through the API); without one, the app
     makes its own, whose confirmations answer 503."""
-    app = web.Application(middlewares=[error_middleware, auth.auth_middleware])
+    app = web.Application(middlewares=[error_middleware, auth.auth_middleware, page_middleware])
     app[SETTINGS] = settings
     app[POOL] = pool
     app[AMI] = ami
@@ -185,6 +187,7 @@ def init_app(
     passwords = Passwords(PasswordCost.of(settings))
     auth.add_routes(app, sessions, agents, PasswordSignIn(pool, agents.sign_ins, passwords))
     _add_accounts(app, settings, agents, sessions, passwords)
+    add_pages(app, settings, agents)  # pages/: the same sessions, in a cookie
     classifier = Classifier(pool)
     call_views.add_routes(app, classifier)
     limits = StreamLimits(

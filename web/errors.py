@@ -33,6 +33,7 @@ STATUS_BY_CODE_PREFIX = (
     ("agent.locked_out", 423),  # details: until (issue 8: a lockout is not an overload)
     ("agent.sign_in_overloaded", 429),
     ("auth.forbidden", 403),
+    ("auth.csrf_invalid", 403),  # a page's form post without its token (pages/guard.py)
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),
     ("not_found", 404),

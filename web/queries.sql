@@ -9,3 +9,7 @@ WHERE token_hash = $1 AND expires_at > now();
 -- name: end_sessions
 -- an account changed (role, secret, disabled, deleted): its sessions end
 DELETE FROM web_sessions WHERE job_number = $1;
+
+-- name: end_session
+-- signing out of the pages: this one session ends
+DELETE FROM web_sessions WHERE token_hash = $1;

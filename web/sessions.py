@@ -47,6 +47,12 @@ class Sessions:
         )
         return token
 
+    async def end(self, token: str) -> None:
+        """This session ends now (signing out of the pages), stored and remembered."""
+        hashed = token_hash(token)
+        await self.pool.execute(Q["end_session"], hashed)
+        self._known.pop(hashed, None)
+
     async def end_for(self, job_number: str) -> None:
         """Every session of ``job_number`` ends now (its account changed): stored and
         remembered alike, so the next request signs in again under the new role."""

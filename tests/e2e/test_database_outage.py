@@ -29,6 +29,7 @@ from calls import repo as calls_repo
 from calls.model import CallRecord
 from core.settings import Settings
 from hotline.serve import Service
+from pages.routes import PAGE_ROLES
 from tests.e2e.agents import (
     PIN,
     audit,
@@ -98,10 +99,12 @@ def _audited(change: Change) -> bool:
 
 async def _every_route_answers_json(service: Service, port: int, token: str) -> None:
     """Each route of the running app, asked with a session made before the outage:
-    JSON (a 503 or its answer from memory), never a 500 or plain text."""
+    JSON (a 503 or its answer from memory), never a 500 or plain text; a page (with the
+    same session in its cookie) answers with a page."""
     assert service.runner is not None
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "Cookie": f"hotline_session={token}"}
     params = {
+        "code": "en",
         "job": "1008",
         "linkedid": "1700000000.1",
         "day": "2025-01-01",
@@ -124,7 +127,9 @@ async def _every_route_answers_json(service: Service, port: int, token: str) -> 
                 kind = r.content_type
                 seen.append((route.method, path, r.status, kind))
                 assert r.status < 500 or r.status == 503, (route.method, path, r.status)
-                if path not in ("/", "/metrics"):
+                if (route.method, route.resource.canonical) in PAGE_ROLES:
+                    assert kind in ("text/html", "text/event-stream"), (path, kind)
+                elif path not in ("/", "/metrics"):
                     assert kind == "application/json", (route.method, path, kind)
                     body = await r.json()
                     if r.status == 503 and path != "/healthz":

@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from core.settings import Settings
+from pages.routes import PAGE_ROLES
 from tests.dialplan_fakes import good_plan
 from tests.e2e.agents import PIN
 from tests.web.conftest import AGENT, SUPERVISOR, Floor, open_floor
@@ -24,6 +25,7 @@ DEEP_FIELD = '{"state": ' + DEEP + "}"
 
 # routes whose body is not JSON: an upload's audio (its own tests refuse text as audio)
 NOT_JSON = {("PUT", "/api/admin/prompts/{language}/{name}")}
+NOT_JSON |= {key for key in PAGE_ROLES if key[0] == "POST"}  # the pages' forms
 # these act on what the path names and read no body at all
 NO_BODY = {
     ("POST", "/api/admin/dialplan/drafts/{draft}/validate"),

@@ -1,0 +1,53 @@
+"""The pages' route table: every page and who may open it, in one place.
+
+A page is added with a row here and a handler in its view module (``routes()``);
+``register`` refuses a handler without a row. The pages' middleware (``pages.guard``)
+reads the row of each request: no session → the sign-in page (a form post: 401); a
+role not in the row → 403 ``auth.forbidden``. ``tests/web/test_page_roles.py`` walks
+this table with every role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from core.actor import Role
+
+Roles = frozenset[Role] | None  # None: open to anyone (signing in, the language, CSS)
+Key = tuple[str, str]  # (method, path as registered)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+OPEN: Roles = None
+ANYONE: Roles = frozenset(Role)
+AGENTS: Roles = frozenset({Role.AGENT})
+
+PAGE_ROLES: dict[Key, Roles] = {
+    ("GET", "/signin"): OPEN,
+    ("POST", "/signin"): OPEN,
+    ("GET", "/lang/{code}"): OPEN,
+    ("GET", "/static/{name}"): OPEN,
+    ("GET", "/home"): ANYONE,
+    ("POST", "/signout"): ANYONE,
+    # the agent console (agent_console.py)
+    ("GET", "/agent"): AGENTS,
+    ("GET", "/agent/events"): AGENTS,
+    ("POST", "/agent/state"): AGENTS,
+}
+
+# where each role lands after logging in
+HOME: dict[Role, str] = {Role.AGENT: "/agent", Role.SUPERVISOR: "/home", Role.ADMIN: "/home"}
+
+
+def roles_for(method: str, path: str) -> tuple[bool, Roles]:
+    """Whether ``(method, path)`` is a page, and who may open it."""
+    key = ("GET" if method == "HEAD" else method, path)
+    return key in PAGE_ROLES, PAGE_ROLES.get(key)
+
+
+def register(app: web.Application, handlers: Mapping[Key, Handler]) -> None:
+    for (method, path), handler in handlers.items():
+        if (method, path) not in PAGE_ROLES:
+            raise KeyError(f"page {method} {path} has no row in pages.routes.PAGE_ROLES")
+        app.router.add_route(method, path, handler)
