@@ -20,13 +20,14 @@ from dialplan.default_plan import ALWAYS
 
 NO_SCHEDULE_TICK_S = 86_400.0
 NO_SPOOL = "/var/spool/hotline-tests-no-voicemail"  # no box there: nothing to take in
-E2E = Path(__file__).parent / "e2e"
+# tiers on the one sandbox Asterisk (calls, agents shared): every test there runs alone
+ALONE_TIERS = (Path(__file__).parent / "e2e", Path(__file__).parent / "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every end-to-end test runs alone: one Asterisk, calls and agents shared."""
+    """Every end-to-end and browser test runs alone: one Asterisk, calls and agents shared."""
     for item in items:
-        if item.path.is_relative_to(E2E):
+        if any(item.path.is_relative_to(tier) for tier in ALONE_TIERS):
             item.add_marker(pytest.mark.alone)
 
 
