@@ -69,6 +69,10 @@ def plan(
             if job not in skip:
                 draft.remove.append((item.queue, item.interface))
             continue
+        if item.interface != members[job].interface:  # rings a phone not the session's
+            if job not in skip:
+                draft.remove.append((item.queue, item.interface))
+            continue
         seen.setdefault(job, {})[item.queue] = item
 
     for job, member in members.items():
