@@ -1,7 +1,9 @@
 """A member of the roster: who the agent is, which desk phone, which queues.
 
 Plain data (no SQL): the pure reconcile plan and the carrier read it; the repository
-builds it from rows.
+builds it from rows. ``extension`` is the account's home desk phone; hot desking seats
+the member at another phone for a session (``seat``, from the agent's stored ``phone``:
+``agent_state.seats``), and the queue member rings the phone it is seated at.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ class Member:
     pin_hash: str
     queues: tuple[tuple[str, int], ...]  # (queue, penalty): the agent's own queues
     owner_slot: int | None = None  # agents.owner_slot: its penalty in the owners' queue
+    seat: str | None = None  # the desk phone of this session, when not the home one
+
+    @property
+    def phone(self) -> str:
+        """The desk phone the member rings: the session's, else the home extension."""
+        return self.seat or self.extension
 
     @property
     def asterisk_queues(self) -> tuple[tuple[str, int], ...]:
@@ -33,9 +41,9 @@ class Member:
     @property
     def interface(self) -> str:
         """The queue member Asterisk rings: a Local channel that dials the desk phone."""
-        return names.member_interface(self.extension)
+        return names.member_interface(self.phone)
 
     @property
     def state_interface(self) -> str:
         """The phone's device, so ``ringinuse=no`` sees its calls."""
-        return names.state_interface(self.extension)
+        return names.state_interface(self.phone)

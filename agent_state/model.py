@@ -83,6 +83,9 @@ class Agent:
     # 置忙 asked for, not yet in force: Asterisk has not confirmed the pause, or a call
     # it offered first is still going on (the agent is busy once it ends)
     busy_pending: BusyReason | None = None
+    # hot desking: the desk phone this session works at (its queue member rings it);
+    # None while signed out (the account's home extension is only the default)
+    phone: str | None = None
 
     @property
     def label(self) -> str:
@@ -112,7 +115,11 @@ class Event:
 
 @dataclass(frozen=True, kw_only=True)
 class SignIn(Event):
-    pass
+    """At desk phone ``phone`` for this session (hot desking). ``phone_reachable``: what
+    is known of that phone (True when it dialled *11); None keeps what the agent had."""
+
+    phone: str | None = None
+    phone_reachable: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,6 +304,7 @@ def _to(
         wrap_up_deadline=wrap_up_deadline,
         sign_out_pending=agent.sign_out_pending and keep_pending,
         busy_pending=agent.busy_pending if keep_pending else None,
+        phone=None if state is State.LOGGED_OUT else agent.phone,  # signed out: phone freed
     )
 
 
@@ -321,7 +329,10 @@ def _requested_reason(event: Event) -> BusyReason:
     return event.reason
 
 
-def _sign_in(agent: Agent, _event: Event, now: datetime) -> Result:
+def _sign_in(agent: Agent, event: Event, now: datetime) -> Result:
+    assert isinstance(event, SignIn)
+    reachable = agent.phone_reachable if event.phone_reachable is None else event.phone_reachable
+    agent = dataclasses.replace(agent, phone=event.phone, phone_reachable=reachable)
     if agent.phone_reachable:
         new = _to(agent, State.IDLE, now)
         return new, (AddMember("login"), UnpauseMember(), _lamp(new))

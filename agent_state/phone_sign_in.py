@@ -7,7 +7,9 @@ private TCP connection — never a channel variable (no ``VarSet``), never a
 set on the channel; the dialplan plays its prompt.
 
 Identity is the calling endpoint (never the spoofable caller ID), cross-checked
-against the channel's name, as for the other feature codes.
+against the channel's name, as for the other feature codes. Any desk phone will do
+(hot desking, ``agent_state.seats``): the agent's member rings the phone it signed in
+at, for the session; a phone another agent holds is refused (``phone_taken``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 
 from agent_state.model import Agent, IllegalTransition, Source, State
 from agent_state.pins import InvalidPin
+from agent_state.seats import NotHomePhone, PhoneTaken, UnknownPhone
 from agent_state.service import AgentService, NotAllowed
 from agent_state.sign_in import LockedOut, SignInOverloaded, WrongCredentials
 from ami.agi import AgiCall, AgiError, AgiHangup
@@ -47,8 +50,8 @@ class PhoneSignIn:
     async def _result(  # noqa: PLR0911 - one answer per outcome
         self, call: AgiCall, endpoint: str
     ) -> FeatureResult:
-        member = self.service.by_extension(endpoint) if _DIGITS.fullmatch(endpoint) else None
-        if member is None or not call.channel.startswith(f"PJSIP/{endpoint}-"):
+        desk = _DIGITS.fullmatch(endpoint) and self.service.may_sit_at(endpoint)
+        if not desk or not call.channel.startswith(f"PJSIP/{endpoint}-"):
             return FeatureResult.NOT_ALLOWED
         job_number = await self._keys(call, ENTER_JOB_NUMBER, JOB_NUMBER_MAX)
         pin = await self._keys(call, ENTER_PIN, 12)
@@ -62,7 +65,9 @@ class PhoneSignIn:
             return FeatureResult.LOCKED_OUT
         except SignInOverloaded:
             return FeatureResult.TRY_LATER
-        except (IllegalTransition, NotAllowed):
+        except PhoneTaken:
+            return FeatureResult.PHONE_TAKEN
+        except (IllegalTransition, NotAllowed, NotHomePhone, UnknownPhone):
             return FeatureResult.NOT_ALLOWED
         except (AgiHangup, AgiError):
             raise

@@ -23,13 +23,15 @@ SELECT * FROM agent_states;
 -- Asterisk said). $18, the transition's id, makes a replay of a write that PostgreSQL
 -- had committed (its reply lost) add no second audit row; the state it sets again is
 -- the same, and no later write can have overtaken it (db/durable.py keeps the order).
+-- $19: the session's desk phone (hot desking), NULL once signed out; a phone another
+-- agent holds violates agent_states_phone_taken (repo.write_transition: PhoneTaken).
 WITH saved AS (
     INSERT INTO agent_states (job_number, state, busy_reason, since, wrap_up_deadline,
-                              sign_out_pending, phone_reachable, busy_pending)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                              sign_out_pending, phone_reachable, busy_pending, phone)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $19)
     ON CONFLICT (job_number) DO UPDATE SET
         state = $2, busy_reason = $3, since = $4, wrap_up_deadline = $5,
-        sign_out_pending = $6, phone_reachable = $7, busy_pending = $8
+        sign_out_pending = $6, phone_reachable = $7, busy_pending = $8, phone = $19
 )
 INSERT INTO agent_state_audit (job_number, at, from_state, from_reason, to_state, to_reason,
                                event, source, linkedid, actor, busy_pending,

@@ -1,6 +1,8 @@
 """Reconciling the service's agents with what Asterisk has: a pure comparison.
 
-Run on every AMI (re)connect, on ``FullyBooted`` and after an action failed
+The members come seated at their sessions' desk phones (hot desking,
+``agent_state/seats.py``): an agent whose member rings another agent's home phone is
+still that agent's. Run on every AMI (re)connect, on ``FullyBooted`` and after an action failed
 (``agent_state/reconciler.py`` runs it). The rule (design.md): where the two disagree,
 the agent ends up ``busy(reconciled)``, never idle, and the plan says why. Members
 Asterisk has but the service does not (a signed-out agent, an unknown name) are
@@ -55,11 +57,19 @@ def plan(
     changed after Asterisk's snapshot was asked for: they are judged next time."""
     seen: dict[str, dict[str, QueueMember]] = {}
     draft = _Draft()
-    interfaces = {m.interface: m.job_number for m in members.values()}
+    # ``members`` sit at their sessions' desk phones (hot desking: ``seats.seated``); a
+    # phone's member is the signed-in agent's there, not its home agent's
+    signed_in = {job for job, agent in agents.items() if agent.state is not State.LOGGED_OUT}
+    by_home = sorted(members.values(), key=lambda m: m.job_number in signed_in)
+    interfaces = {m.interface: m.job_number for m in by_home}
     for item in observed:
         job = item.member_name if item.member_name in members else interfaces.get(item.interface)
         agent = agents.get(job) if job else None
         if job is None or agent is None or agent.state is State.LOGGED_OUT:
+            if job not in skip:
+                draft.remove.append((item.queue, item.interface))
+            continue
+        if item.interface != members[job].interface:  # rings a phone not the session's
             if job not in skip:
                 draft.remove.append((item.queue, item.interface))
             continue

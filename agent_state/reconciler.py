@@ -86,7 +86,8 @@ class Reconciler:
             now = self.service.generations()
             skip = frozenset(job for job, n in now.items() if generations.get(job) != n)
             states = {e.get("Device"): e.get("State") for e in devices.events}
-            todo = plan(self.service.members, self.service.agents, observed, states, skip=skip)
+            members = self.service.seated_members()  # each at its session's desk phone
+            todo = plan(members, self.service.agents, observed, states, skip=skip)
             await self._carry_out(todo)
             self.passes += 1
         # the service's own start-up commands (stored wrap-up deadlines) come after the
@@ -118,7 +119,7 @@ class Reconciler:
             await self.service.force_reconciled(job, todo.why.get(job, ""))
 
     async def _restore(self, job: str, queues: tuple[str, ...]) -> None:
-        member = self.service.members[job]
+        member = self.service.seated(job)
         try:
             await self.carrier.restore(member, "reconciled", queues)
         except AmiError as exc:
@@ -131,6 +132,8 @@ class Reconciler:
             return  # the next reconcile looks again
         states = {e.get("Device"): e.get("State") for e in devices.events}
         for job in jobs:
-            member = self.service.members.get(job)
-            if member and states.get(member.state_interface) in PHONE_AWAY:
+            if job not in self.service.members:
+                continue
+            member = self.service.seated(job)
+            if states.get(member.state_interface) in PHONE_AWAY:
                 await self.service.adopt(job, PhoneLost())

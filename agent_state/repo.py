@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from agent_state.member import Member
 from agent_state.model import Agent, BusyReason, Event, State
+from agent_state.seats import phone_taken
 from core.actor import Role
 from db.journal import Arg
 from db.sql import load_queries
@@ -49,6 +52,7 @@ async def states(conn: Any) -> dict[str, Agent]:
             sign_out_pending=r["sign_out_pending"],
             phone_reachable=r["phone_reachable"],
             busy_pending=BusyReason(r["busy_pending"]) if r["busy_pending"] else None,
+            phone=r["phone"],
         )
         for r in await conn.fetch(Q["states"])
     }
@@ -63,7 +67,8 @@ def _audited(agent: Agent) -> tuple[object, ...]:
     return (agent.state, agent.busy_reason, agent.sign_out_pending, agent.busy_pending)
 
 
-_TRANSITION_ARGS = 18  # save_transition's parameters
+_TRANSITION_ARGS = 19  # save_transition's parameters
+PHONE_TAKEN = "agent_states_phone_taken"  # the unique index on signed-in agents' phones
 TRANSITION = "agent_transition"  # the journal's name for a saved transition (db/durable.py)
 
 
@@ -78,7 +83,9 @@ def transition_args(
 ) -> tuple[Arg, ...]:
     """The parameters of ``save_transition``: the new state and, when what an audit row
     records changed, its audit row; the audit's ``detail`` is a reconcile's why
-    (``ForceBusy.why``); last, the transition's id. Plain values, so the journal can keep them."""
+    (``ForceBusy.why``); then the transition's id; last, the session's desk phone (added
+    last: an entry journalled before hot desking has none). Plain values, so the journal
+    can keep them."""
     audit = _audited(old) != _audited(new)
     return (
         new.job_number,
@@ -99,13 +106,22 @@ def transition_args(
         actor,
         getattr(event, "why", "") or None,
         str(uuid.uuid4()),
+        new.phone,
     )
 
 
 async def write_transition(conn: Any, args: Sequence[Arg]) -> None:
     """One statement, so one round trip and atomic. An entry journalled before
-    transitions had ids (migration 0008) is written with none."""
-    await conn.execute(Q["save_transition"], *args, *(None,) * (_TRANSITION_ARGS - len(args)))
+    transitions had ids (migration 0008) is written with none, one before hot desking
+    (migration 0020) with no phone: the member is then at the home phone. Another agent
+    holding the phone is ``PhoneTaken`` (the race two sign-ins at one phone can run)."""
+    padded = (*args, *(None,) * (_TRANSITION_ARGS - len(args)))
+    try:
+        await conn.execute(Q["save_transition"], *padded)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != PHONE_TAKEN:
+            raise
+        raise phone_taken(str(padded[_TRANSITION_ARGS - 1])) from exc
 
 
 async def save_transition(

@@ -41,6 +41,7 @@ from agent_state.model import (
 )
 from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.requests import refusal
+from agent_state.seats import Desks, at_phone, holders, judged_members, seated
 from agent_state.sign_in import LockoutPolicy, phone_origin, web_origin
 from core.actor import Actor
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
@@ -86,8 +87,10 @@ class AgentService:
         clock: Clock = utc_now,
         sign_ins: SignInGuard | None = None,
         writes: DurableWrites | None = None,
+        desks: Desks | None = None,
     ) -> None:
         self.pool = pool
+        self.desks = desks or Desks()  # hot desking on or off, and the desk phones
         # without a journal (tests, tools) a database failure fails the transition
         self.writes = writes or DurableWrites(pool, None, {repo.TRANSITION: repo.write_transition})
         self.sign_ins = sign_ins or SignInGuard(pool, PinChecker(8), LockoutPolicy(), clock)
@@ -175,8 +178,22 @@ class AgentService:
             raise NotFound(f"no agent with job number {job_number}")
         return member
 
+    def seated(self, job_number: str) -> Member:
+        """The agent's member as Asterisk has it: at the session's desk phone."""
+        return seated(self.member(job_number), self.agents.get(job_number))
+
+    def seated_members(self) -> dict[str, Member]:
+        """Every member at its session's desk phone (the reconcile compares these)."""
+        return judged_members(self.members, self.agents)
+
     def by_extension(self, extension: str) -> Member | None:
-        return next((m for m in self.members.values() if m.extension == extension), None)
+        """Who works at this desk phone now: the agent signed in there, else its home
+        agent unless signed in elsewhere (``seats.at_phone``)."""
+        return at_phone(extension, self.members, self.agents)
+
+    def may_sit_at(self, extension: str) -> bool:
+        """Whether anyone may sign in at this desk phone (asked before the PIN)."""
+        return self.desks.may_sit_at(extension, self.members)
 
     async def check_pin(self, job_number: str, pin: str, *, origin: str) -> Member:
         """The member whose PIN this is; ``origin`` is the phone or client address asking
@@ -200,17 +217,28 @@ class AgentService:
         extension: str | None = None,
         origin: str | None = None,
     ) -> Agent:
-        """Sign in with the PIN: at desk phone ``extension``, or on the web from ``origin``
-        (the client's address)."""
-        where = phone_origin(extension) if extension is not None else web_origin(origin)
+        """Sign in with the PIN at desk phone ``extension`` (default: the agent's home
+        extension): by ``*11`` there (``source`` phone), or on the web from ``origin``
+        (the client's address). The phone is the session's until sign-out (hot
+        desking, ``seats``); one another agent holds is refused (``agent.phone_taken``)."""
+        by_phone = source is Source.PHONE and extension is not None
+        where = phone_origin(extension) if by_phone and extension else web_origin(origin)
         member = await self.check_pin(job_number, pin, origin=where)
-        if extension is not None and extension != member.extension:
-            raise NotAllowed(
-                f"agent {job_number} signs in at desk phone {member.extension}, not {extension}"
-            )
+        phone = extension or member.extension
+        held = holders(self.members, self.agents)
+        why = self.desks.refusal(job_number, phone, member.extension, held)
+        if why is not None:
+            raise why
         if not member.queues:
             raise NotAllowed(f"agent {job_number} belongs to no queue")
-        return await self.apply(job_number, SignIn(source=source), actor=job_number)
+        # the phone that dialled *11 is reachable; the home phone's reachability is
+        # known; another phone named on the web is judged by the next reconcile
+        reachable = True if by_phone else None
+        event = SignIn(source=source, phone=phone, phone_reachable=reachable)
+        agent = await self.apply(job_number, event, actor=job_number)
+        if reachable is None and phone != member.extension:
+            self.carrier.on_failure(job_number)  # a reconcile soon looks at that phone
+        return agent
 
     async def request(self, actor: Actor, job_number: str, event: Event) -> Agent:
         """A person's request, parsed at the edge (``requests.parse``); who may ask is
@@ -303,7 +331,9 @@ class AgentService:
             )
             for listener in list(self._listeners):
                 listener(change)
-            await self.carrier.carry_out(self.member(job_number), after, commands)
+            # at the session's phone; a sign-out removes the member where it was
+            where = after if after.phone else before
+            await self.carrier.carry_out(seated(self.member(job_number), where), after, commands)
             self._wake(job_number, after)
             return after
 

@@ -2,7 +2,8 @@
 the session: ``actor_of(request)`` is who asks).
 
     GET  /api/agents                   every agent: state, since, why
-    POST /api/agents/{job}/state       {state: sign_in|idle|busy|sign_out|force_busy, reason?}
+    POST /api/agents/{job}/state       {state: sign_in|idle|busy|sign_out|force_busy, reason?,
+                                        pin? and extension? (the desk phone) to sign in}
     GET  /api/agents/{job}/audit       ?limit= the agent's transitions, newest first, and why
     POST /api/calls/{linkedid}/wrap-up {category, summary, then?: idle|busy}
     GET  /api/agents/stream            server-sent events: one per state change (with the
@@ -60,6 +61,7 @@ def agent_json(agent: Agent, name: str = "") -> dict[str, Any]:
         # 置忙 asked for, not yet in force (Asterisk's confirmation, or a call first)
         "busy_pending": agent.busy_pending.value if agent.busy_pending else None,
         "phone_reachable": agent.phone_reachable,
+        "phone": agent.phone,  # the desk phone of the session (hot desking); None signed out
     }
 
 
@@ -118,8 +120,13 @@ class AgentViews:
             if job != actor.job_number:
                 raise Forbidden("an agent signs in only itself")
             pin = inputs.required_text(body, "pin", max_len=inputs.PIN_MAX)
+            phone = inputs.text(body, "extension", required=False, max_len=20)
             agent = await self.agents.sign_in(
-                job, pin, source=Source.WEB, origin=request.remote or ""
+                job,
+                pin,
+                source=Source.WEB,
+                origin=request.remote or "",
+                extension=None if phone is None else inputs.extension(phone),
             )
         else:
             agent = await self.agents.request(actor, job, event)

@@ -73,6 +73,13 @@ def job_number(value: str, key: str = "job_number") -> str:
     return value
 
 
+def extension(value: str, key: str = "extension") -> str:
+    """A desk phone's extension: digits only."""
+    if not _JOB_NUMBER.fullmatch(value):
+        raise InvalidInput(f"{key} must be a desk phone's extension (1-20 digits)", field=key)
+    return value
+
+
 def linkedid(value: str) -> str:
     """A call's Linkedid as Asterisk writes it (``1700000000.42``)."""
     if not _LINKEDID.fullmatch(value):

@@ -202,6 +202,7 @@ class FeatureResult(enum.Enum):
     UNAVAILABLE = "unavailable"
     LOCKED_OUT = "locked_out"  # too many wrong PINs from this phone: try again later
     TRY_LATER = "try_later"  # too many sign-ins at once: the service is shedding them
+    PHONE_TAKEN = "phone_taken"  # another agent is signed in at this desk phone
 
 
 def result_prompt(result: FeatureResult) -> str:

@@ -63,6 +63,10 @@ class Settings:
     password_parallelism: int = 4
     # The desk phones' extensions an agent may be given ("2001-2010,3001"); empty: any digits
     desk_phones: str = ""
+    # Hot desking: an agent signs in at any desk phone (*11 there, or naming it on the
+    # web) and its queue member rings that phone for the session; false: only at the
+    # agent's own (home) extension, as a centre with fixed seats may want
+    hot_desking: bool = True
     # PostgreSQL
     database_url: str = field(default="", repr=False)
     # SIP as Asterisk listens for it

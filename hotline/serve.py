@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from accounts.model import parse_extensions
 from agent_state import repo as agents_repo
 from agent_state.carrier import AsteriskCarrier
 from agent_state.phone_sign_in import PhoneSignIn
 from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.reconciler import Reconciler
 from agent_state.schedule import ScheduleRunner
+from agent_state.seats import Desks
 from agent_state.service import AgentService, utc_now
 from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
@@ -168,6 +170,7 @@ class Service:
             confirm_wait_s=s.confirm_wait_s,
             sign_ins=sign_in_guard(s, self.pool),
             writes=self.writes,
+            desks=desks(s),
         )
         await self.agents.load()
         await self._start_agi(self.agents)
@@ -363,6 +366,15 @@ def sign_in_guard(s: Settings, pool: object) -> SignInGuard:
         timedelta(seconds=s.sign_in_lockout_s),
     )
     return SignInGuard(pool, PinChecker(s.sign_in_pending_max), policy, utc_now)
+
+
+def desks(s: Settings) -> Desks:
+    """Hot desking on or off, and the desk phones where one may sign in (empty: any)."""
+    try:
+        phones = parse_extensions(s.desk_phones)
+    except ValueError as exc:
+        raise ConfigError(f"setting desk_phones: {exc}") from exc
+    return Desks(hot_desking=s.hot_desking, phones=phones)
 
 
 async def serve(settings: Settings) -> None:

@@ -52,6 +52,7 @@ _RESULT_TEXT = {
     FeatureResult.UNAVAILABLE: "系统暂时无法处理,请稍后再试。",
     FeatureResult.LOCKED_OUT: "密码错误次数过多,已暂时锁定,请稍后再试或联系班长。",
     FeatureResult.TRY_LATER: "系统繁忙,请稍后再试。",
+    FeatureResult.PHONE_TAKEN: "这部话机已有其他坐席签入,请换一部话机。",
 }
 ENTER_JOB_NUMBER = "agent-enter-job-number"
 ENTER_PIN = "agent-enter-pin"

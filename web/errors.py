@@ -36,6 +36,8 @@ STATUS_BY_CODE_PREFIX = (
     ("auth.csrf_invalid", 403),  # a page's form post without its token (pages/guard.py)
     ("agent.illegal_transition", 409),
     ("agent.not_allowed", 409),
+    ("agent.phone_taken", 409),  # hot desking: another agent is signed in at that desk phone
+    ("agent.not_home_phone", 409),  # hot desking off: only at the agent's own desk phone
     ("not_found", 404),
     ("callback.invalid_number", 400),  # the number to call failed the check
     ("callback.dispatch_unavailable", 503),

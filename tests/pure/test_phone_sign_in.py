@@ -11,6 +11,7 @@ from agent_state.member import Member
 from agent_state.model import Agent, IllegalTransition, Source, State
 from agent_state.phone_sign_in import PhoneSignIn
 from agent_state.pins import InvalidPin
+from agent_state.seats import NotHomePhone, PhoneTaken
 from agent_state.service import NotAllowed
 from agent_state.sign_in import LockedOut, SignInOverloaded, WrongCredentials
 from ami.errors import AmiNotConnected
@@ -44,8 +45,8 @@ class FakeService:
         self.outcome = outcome
         self.asked: list[tuple[Any, ...]] = []
 
-    def by_extension(self, extension: str) -> Member | None:
-        return MEMBER if extension == MEMBER.extension else None
+    def may_sit_at(self, extension: str) -> bool:
+        return extension == MEMBER.extension  # the one desk phone here
 
     async def sign_in(self, job: str, pin: str, *, source: Source, extension: str) -> Agent:
         self.asked.append((job, pin, source, extension))
@@ -63,6 +64,8 @@ class FakeService:
         (InvalidPin("no"), FeatureResult.WRONG_PIN),
         (LockedOut("no", until="x"), FeatureResult.LOCKED_OUT),
         (SignInOverloaded("no"), FeatureResult.TRY_LATER),
+        (PhoneTaken("no"), FeatureResult.PHONE_TAKEN),  # hot desking: another agent's there
+        (NotHomePhone("no"), FeatureResult.NOT_ALLOWED),  # hot desking off
         (NotAllowed("no"), FeatureResult.NOT_ALLOWED),
         (IllegalTransition("no"), FeatureResult.NOT_ALLOWED),
         (AmiNotConnected("no"), FeatureResult.UNAVAILABLE),
@@ -82,7 +85,7 @@ async def test_the_phone_hears_the_services_answer(
 @pytest.mark.parametrize(
     ("channel", "endpoint"),
     [
-        ("PJSIP/2009-00000001", "2009"),  # a phone no agent sits at
+        ("PJSIP/2009-00000001", "2009"),  # not a desk phone (seats.Desks.may_sit_at)
         ("PJSIP/2009-00000001", "2001"),  # claims another phone's endpoint
         ("PJSIP/pstn-trunk-00000001", "pstn-trunk"),
         ("PJSIP/2001-00000001", ""),

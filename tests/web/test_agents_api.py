@@ -269,3 +269,35 @@ async def test_control_characters_and_odd_types_get_a_clear_400(client: TestClie
         json={"category": "养老保险", "summary": "第一行\n第二行"},
     )
     assert lines.status == 409  # allowed text; only the call is not on record
+
+
+async def test_an_agent_signs_in_at_another_desk_phone_and_frees_it_at_sign_out(
+    client: TestClient,
+) -> None:
+    """Hot desking on the web: the sign-in body names the desk phone (default: the
+    home extension); a phone another agent holds is refused with agent.phone_taken."""
+    me, other = await token(client, "1001"), await token(client, "1002")
+    bad = await client.post(
+        "/api/agents/1001/state",
+        headers=me,
+        json={"state": "sign_in", "pin": PIN, "extension": "2x"},
+    )
+    assert bad.status == 400 and (await bad.json())["field"] == "extension"
+    hot = await client.post(
+        "/api/agents/1001/state",
+        headers=me,
+        json={"state": "sign_in", "pin": PIN, "extension": "2002"},
+    )
+    assert hot.status == 200 and (await hot.json())["phone"] == "2002"
+    home = await client.post(
+        "/api/agents/1002/state", headers=other, json={"state": "sign_in", "pin": PIN}
+    )
+    body = await home.json()
+    assert home.status == 409 and body["error"] == "agent.phone_taken", body
+    assert "2002" in body["message"] and body["phone"] == "2002"
+    out = await client.post("/api/agents/1001/state", headers=me, json={"state": "sign_out"})
+    assert out.status == 200 and (await out.json())["phone"] is None
+    home = await client.post(
+        "/api/agents/1002/state", headers=other, json={"state": "sign_in", "pin": PIN}
+    )
+    assert home.status == 200 and (await home.json())["phone"] == "2002"
