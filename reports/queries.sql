@@ -66,7 +66,7 @@ GROUP BY 1;
 WITH changes AS (
     SELECT a.job_number, a.at, a.to_state, a.to_reason, a.event, a.linkedid, a.id
     FROM agent_state_audit a
-    WHERE a.at >= $1 - interval '1 day' AND a.at < $2 + interval '1 day'
+    WHERE a.at >= $1::timestamptz - interval '1 day' AND a.at < $2::timestamptz + interval '1 day'
       AND (a.from_state, a.from_reason) IS DISTINCT FROM (a.to_state, a.to_reason)
 ), periods AS (
     SELECT job_number, at AS started_at, to_state AS state, to_reason AS reason, linkedid,
@@ -170,7 +170,7 @@ GROUP BY slot;
 WITH changes AS (
     SELECT a.job_number, a.at, a.to_state, a.id
     FROM agent_state_audit a
-    WHERE a.at >= $1 AND a.at < $2 + interval '1 day'
+    WHERE a.at >= $1 AND a.at < $2::timestamptz + interval '1 day'
       AND (a.from_state, a.from_reason) IS DISTINCT FROM (a.to_state, a.to_reason)
 ), wrap_ups AS (
     SELECT at, to_state, lead(at) OVER (PARTITION BY job_number ORDER BY at, id) AS ended_at
@@ -191,15 +191,15 @@ SELECT (SELECT avg(extract(epoch FROM c.ended_at - c.agent_answered_at)) FROM ca
 WITH changes AS (
     SELECT a.job_number, a.at, a.to_state, a.id
     FROM agent_state_audit a
-    WHERE a.at >= $1 - interval '1 day' AND a.at < $1 + interval '1 day'
+    WHERE a.at >= $1::timestamptz - interval '1 day' AND a.at < $1::timestamptz + interval '1 day'
       AND a.from_state IS DISTINCT FROM a.to_state
 ), periods AS (
     SELECT job_number, to_state, at AS started_at,
-           coalesce(lead(at) OVER (PARTITION BY job_number ORDER BY at, id), $2) AS ended_at
+           coalesce(lead(at) OVER (PARTITION BY job_number ORDER BY at, id), $2::timestamptz) AS ended_at
     FROM changes
 ), slots AS (
-    SELECT g AS slot, $1 + g * interval '30 minutes' AS s,
-           $1 + (g + 1) * interval '30 minutes' AS e
+    SELECT g AS slot, $1::timestamptz + g * interval '30 minutes' AS s,
+           $1::timestamptz + (g + 1) * interval '30 minutes' AS e
     FROM generate_series(0, 47) g
 )
 SELECT s.slot,
