@@ -154,9 +154,10 @@ async def _callback(pool: asyncpg.Pool, **fields: Any) -> uuid.UUID:
 
 async def _callbacks(pool: asyncpg.Pool) -> None:
     """Opened that day: a voicemail (overdue: due at 10:01, never closed), an escalation
-    to a department from c1, forwarded (done that day); one made the day before,
-    done that day."""
+    to a department from c1, forwarded (done that day), another not yet passed on; one
+    made the day before, done that day."""
     await _callback(pool, due_at=s(60))
+    await _callback(pool, kind="escalation", department="人社局")
     complaint = await _callback(
         pool,
         kind="escalation",
@@ -225,9 +226,9 @@ async def test_the_days_figures_count_the_rows(pool: asyncpg.Pool) -> None:
         "calls_holds_unknown": 1,
         "agent_hung_up_first": 1,
         "complaints_calls": 1,
-        "complaints_escalated": 1,
+        "complaints_escalated": 2,
         "complaints_forwarded": 1,
-        "callbacks_opened": 2,
+        "callbacks_opened": 3,
         "callbacks_done": 2,
         "callbacks_overdue": 1,
     }
