@@ -168,6 +168,10 @@ class Settings:
     sandbox_dir: Path = Path("/var/cache/hotline")
     sandbox_mirror: str = ""  # empty: taken from the host's apt sources at run time
     sandbox_postgres_port: int = 5433
+    # Staffing advice (reports/, Erlang C): agents enough for this share of callers
+    # answered within staffing_answer_s of joining the queue (15 秒接通率 ≥ 90 %)
+    staffing_target: float = 0.9
+    staffing_answer_s: float = 15.0
     # Calendar days (reports, date filters) are the centre's local days
     timezone: str = "Asia/Shanghai"
     # Call records: how often and how far back the CEL backfill looks

@@ -39,6 +39,8 @@ from ivr.prompt_service import PromptService
 from ivr.prompt_views import PromptViews
 from pages.guard import page_middleware
 from pages.setup import add_pages
+from reports.service import ReportService
+from reports.views import ReportViews
 from web import auth, openapi
 from web.errors import error_middleware
 from web.metrics import Metrics
@@ -215,6 +217,13 @@ def init_app(
     openapi.add_routes(app)
     PromptViews(app[PROMPTS]).add_routes(app)
     callback_views.add_routes(app)
+    reports = ReportService(
+        pool,
+        timezone=settings.timezone,
+        answer_s=settings.staffing_answer_s,
+        target=settings.staffing_target,
+    )
+    ReportViews(reports).add_routes(app)
     return app
 
 

@@ -172,6 +172,10 @@ TABLE: dict[tuple[str, str], Row] = {
         (401, 403, 403, 200, 403), lambda role: {"why": "重复"}
     ),
     ("POST", "/api/callbacks/{id}/confirm"): Row((401, 409, 403, 409, 403)),
+    # reports (issue 12): supervisors and admins read them; no from/to here
+    ("GET", "/api/reports/quality"): Row((401, 403, 403, 400, 400)),
+    ("GET", "/api/reports/quality.csv"): Row((401, 403, 403, 400, 400)),
+    ("GET", "/api/reports/staffing"): Row((401, 403, 403, 200, 200)),
 }
 
 
