@@ -27,6 +27,17 @@ def _signed_in(job: str, phone: str) -> tuple[object, ...]:
     return repo.transition_args(Agent(job), after, event, AT)
 
 
+async def _waiting_on_a_lock(conn: asyncpg.Connection, pid: int, timeout: float = 10) -> None:
+    """Until PostgreSQL shows backend ``pid`` waiting for a lock (polled)."""
+    query = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await conn.fetchval(query, pid):
+        if loop.time() > deadline:
+            raise AssertionError(f"backend {pid} never waited for a lock")
+        await asyncio.sleep(0.02)
+
+
 async def test_two_sign_ins_racing_for_one_phone_leave_it_to_one_agent(fresh_db: str) -> None:
     """The first transaction has written its agent at phone 2003 and not committed; the
     second waits on the index, and once the first commits it is refused: PhoneTaken."""
@@ -38,7 +49,7 @@ async def test_two_sign_ins_racing_for_one_phone_leave_it_to_one_agent(fresh_db:
             racing = asyncio.ensure_future(
                 repo.write_transition(second, _signed_in("1002", "2003"))
             )
-            await asyncio.sleep(0.2)  # let it reach the index and wait there
+            await _waiting_on_a_lock(first, second.get_server_pid())  # on the index
             assert not racing.done()
         with pytest.raises(PhoneTaken) as refused:
             await racing
