@@ -6,7 +6,6 @@ reason, 示闲, and the page shows each state — and a change made elsewhere ar
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,7 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
 from tests.browser.conftest import open_page, screenshot
-from tests.e2e.agents import PIN, make_roster, me, phones, running_service
+from tests.e2e.agents import PIN, make_roster, me, phones, running_service, service_settings
 
 HTTP_PORT = 18120
 JOB = "1001"
@@ -26,12 +25,11 @@ JOB = "1001"
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=sandbox.ensure_secrets()["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
         sse_keepalive_s=1.0,
     )
 

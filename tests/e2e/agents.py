@@ -20,7 +20,7 @@ from agent_state.pins import hash_pin
 from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueStatus
 from ami.events import Event, QueueMember
-from asterisk_conf.sandbox.sandbox import OBSERVER_USER
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp, SippResult
 from core.actor import Actor, Role
 from core.settings import Settings, load_settings
@@ -34,6 +34,21 @@ QUEUE = "12333"
 def me(job_number: str) -> Actor:
     """The agent itself, as the web tier would resolve its session."""
     return Actor(job_number, Role.AGENT)
+
+
+def service_settings(
+    settings: Settings, sandbox: Sandbox, database_url: str, http_port: int, **changes: Any
+) -> Settings:
+    """A test service's settings: its own database and HTTP port, the service's AMI user,
+    no CEL backfill during the test; ``changes`` on top."""
+    return dataclasses.replace(
+        settings,
+        http_port=http_port,
+        ami_secret=sandbox.ensure_secrets()["ami_service"],
+        database_url=database_url,
+        backfill_every_s=3600,
+        **changes,
+    )
 
 
 def extension_of(job_number: str) -> str:

@@ -14,7 +14,6 @@ row is released.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -25,18 +24,26 @@ from agent_state.requests import parse
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
-from tests.e2e.agents import PIN, audit, make_roster, me, phones, running_service, wait_state
+from tests.e2e.agents import (
+    PIN,
+    audit,
+    make_roster,
+    me,
+    phones,
+    running_service,
+    service_settings,
+    wait_state,
+)
 from tests.e2e.conftest import EventLog
 
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=18086,
-        ami_secret=sandbox.ensure_secrets()["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        18086,
         wrap_up_s=2,
         confirm_wait_s=5.0,
     )

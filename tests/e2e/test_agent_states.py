@@ -37,6 +37,7 @@ from tests.e2e.agents import (
     phones,
     running_service,
     serve_process,
+    service_settings,
     sign_in_over_http,
     wait_for,
     wait_state,
@@ -48,13 +49,11 @@ HTTP_PORT = 18082
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    secrets = sandbox.ensure_secrets()
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=secrets["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
         wrap_up_s=3,
     )
 

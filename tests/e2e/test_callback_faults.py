@@ -13,7 +13,6 @@ the agent and a SIPp citizen behind the outbound trunk.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,14 @@ from asterisk_conf.sandbox.sipp import Sipp, SippResult, udp_bound
 from core import names
 from core.settings import Settings
 from dialplan.default_plan import ALWAYS
-from tests.e2e.agents import make_roster, phones, serve_env, serve_process, sign_in_over_http
+from tests.e2e.agents import (
+    make_roster,
+    phones,
+    serve_env,
+    serve_process,
+    service_settings,
+    sign_in_over_http,
+)
 from tests.e2e.conftest import EventLog
 from tests.e2e.test_callback_dialplan import phone_keys, step
 from tests.e2e.test_outbound_trunk import department
@@ -45,14 +51,12 @@ SPACING_S = 600
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    secrets = sandbox.ensure_secrets()
     await make_roster(fresh_db, {JOB: 0})
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=secrets["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
         callback_dispatch=True,  # the tests' default is off (tests/conftest.py)
     )
 

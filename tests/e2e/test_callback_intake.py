@@ -16,7 +16,6 @@ a callback offered to the agent at once would ring the desk phone mid-test.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import subprocess
 import wave
 from collections.abc import AsyncIterator
@@ -33,7 +32,14 @@ from asterisk_conf.sandbox.sipp import DTMF_MARKER, Sipp, SippResult
 from core import names
 from core.settings import Settings
 from dialplan.publish import AsteriskPublisher
-from tests.e2e.agents import PIN, make_roster, phones, running_service, waiting_member
+from tests.e2e.agents import (
+    PIN,
+    make_roster,
+    phones,
+    running_service,
+    service_settings,
+    waiting_member,
+)
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import ANNOUNCE_PROMPTS, ensure_test_prompts, publish_keep_place_plan
 from tests.e2e.test_call_records import unique_number
@@ -49,14 +55,12 @@ TALK_S = 2  # the message's length: voicemail.conf keeps one of minsecs (1 s) or
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    secrets = sandbox.ensure_secrets()
     await make_roster(fresh_db, {JOB: 0})
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=secrets["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
         callback_max_waiting=0,  # intake only: nothing is dispatched
         voicemail_spool_dir=Settings().voicemail_spool_dir,  # the sandbox's own
     )

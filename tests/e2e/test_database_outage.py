@@ -39,6 +39,7 @@ from tests.e2e.agents import (
     running_service,
     serve_env,
     serve_process,
+    service_settings,
     sign_in_over_http,
     wait_for,
     wait_state,
@@ -51,13 +52,11 @@ HTTP_PORT = 18091
 async def base(
     settings: Settings, sandbox: Sandbox, fresh_db: str, tmp_path: Path
 ) -> AsyncIterator[Settings]:
-    secrets = sandbox.ensure_secrets()
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=secrets["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
         wrap_up_s=5,
         journal_path=str(tmp_path / "journal.sqlite3"),
         journal_retry_max_s=1.0,

@@ -34,7 +34,7 @@ from asterisk_conf.sandbox.sipp import Sipp, SippResult
 from core import names
 from core.settings import Settings
 from dialplan.publish import read_folder, write_folder
-from tests.e2e.agents import keyed_call, make_roster, running_service
+from tests.e2e.agents import keyed_call, make_roster, running_service, service_settings
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import empty
 from tests.e2e.test_dialplan_publish import path_of, write_silence
@@ -207,12 +207,11 @@ async def admin(
     before = read_folder(sandbox.plans_dir)
     await _add_admin(fresh_db, settings)
     await empty(service_ami, settings.queue)
-    base = dataclasses.replace(
+    base = service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=secrets["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
     )
     try:
         async with running_service(base), aiohttp.ClientSession() as http:

@@ -4,7 +4,6 @@ at its own phone while 1001 holds it."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +20,7 @@ from tests.e2e.agents import (
     members,
     phones,
     running_service,
+    service_settings,
     wait_state,
 )
 from tests.e2e.conftest import EventLog
@@ -28,12 +28,11 @@ from tests.e2e.conftest import EventLog
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=18086,
-        ami_secret=sandbox.ensure_secrets()["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        18086,
         wrap_up_s=30,
     )
 

@@ -9,7 +9,6 @@ digits to a read=dtmf user: only the sandbox observer is one.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from agent_state.pins import hash_pin
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
-from tests.e2e.agents import make_roster, phones, running_service, wait_state
+from tests.e2e.agents import make_roster, phones, running_service, service_settings, wait_state
 from tests.e2e.conftest import EventLog
 
 # 8 digits: no uniqueid, port or timestamp holds them by chance
@@ -34,12 +33,11 @@ HTTP_PORT = 18_093
 
 @pytest.fixture
 async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIterator[Settings]:
-    yield dataclasses.replace(
+    yield service_settings(
         settings,
-        http_port=HTTP_PORT,
-        ami_secret=sandbox.ensure_secrets()["ami_service"],
-        database_url=fresh_db,
-        backfill_every_s=3600,
+        sandbox,
+        fresh_db,
+        HTTP_PORT,
     )
 
 
