@@ -185,11 +185,13 @@ def page_context(request: web.Request) -> dict[str, object]:
     def t(key: str, **values: object) -> str:
         return i18n.t(lang, key, **values)
 
+    actor = request.get(ACTOR)
     return {
         "t": t,
+        "nav_links": routes.NAV[actor.role] if actor else (),
         "lang": lang.value,
         "other_lang": "en" if lang is i18n.Language.ZH else "zh",
         "csrf": csrf_token(request),
-        "actor": request.get(ACTOR),
+        "actor": actor,
         "path": request.path,
     }

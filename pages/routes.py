@@ -36,6 +36,26 @@ PAGE_ROLES: dict[Key, Roles] = {
     ("POST", "/agent/state"): AGENTS,
 }
 
+SUPERVISORS: Roles = frozenset({Role.SUPERVISOR})
+ADMINS: Roles = frozenset({Role.ADMIN})
+STAFF: Roles = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+# the links at the top of every page, per role: (path, message id)
+NAV: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.AGENT: (("/agent", "nav.console"), ("/agent/callbacks", "nav.my_callbacks")),
+    Role.SUPERVISOR: (("/wallboard", "nav.wallboard"), ("/reports", "nav.reports")),
+    Role.ADMIN: (
+        ("/admin/agents", "nav.admin_agents"),
+        ("/admin/phones", "nav.admin_phones"),
+        ("/admin/dialplan", "nav.admin_dialplan"),
+        ("/admin/prompts", "nav.admin_prompts"),
+        ("/admin/schedule", "nav.admin_schedule"),
+        ("/admin/categories", "nav.admin_categories"),
+        ("/admin/departments", "nav.admin_departments"),
+        ("/reports", "nav.reports"),
+    ),
+}
+
 # where each role lands after logging in
 HOME: dict[Role, str] = {Role.AGENT: "/agent", Role.SUPERVISOR: "/home", Role.ADMIN: "/home"}
 

@@ -25,7 +25,14 @@ from web.auth import PASSWORD_SIGN_INS, SESSIONS, SIGN_INS
 from web.errors import status_for
 
 STATIC = Path(__file__).parent / "static"
-STATIC_TYPES = {"pages.css": "text/css", "console.js": "text/javascript"}
+MEDIA_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+# the files the pages may load: what the folder holds, by name (read once; a request
+# names one of these or gets 404, so no path from a request ever reaches the disk)
+STATIC_TYPES = {
+    path.name: MEDIA_TYPES[path.suffix]
+    for path in sorted(STATIC.iterdir())
+    if path.suffix in MEDIA_TYPES
+}
 SECRET_MAX = 200
 
 

@@ -6,6 +6,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pages.words import common, console
+from pages.words import admin_agents, admin_plans, casework, common, console, reports, wallboard
 
-AREAS: tuple[ModuleType, ...] = (common, console)
+AREAS: tuple[ModuleType, ...] = (
+    common,
+    console,
+    casework,
+    wallboard,
+    admin_agents,
+    admin_plans,
+    reports,
+)
