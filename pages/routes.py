@@ -22,6 +22,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN: Roles = None
 ANYONE: Roles = frozenset(Role)
 AGENTS: Roles = frozenset({Role.AGENT})
+SUPERVISORS: Roles = frozenset({Role.SUPERVISOR})
+ADMINS: Roles = frozenset({Role.ADMIN})
+STAFF: Roles = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 PAGE_ROLES: dict[Key, Roles] = {
     ("GET", "/signin"): OPEN,
@@ -34,11 +37,20 @@ PAGE_ROLES: dict[Key, Roles] = {
     ("GET", "/agent"): AGENTS,
     ("GET", "/agent/events"): AGENTS,
     ("POST", "/agent/state"): AGENTS,
+    #
+    # ---- the console's calls: screen pop, wrap-up, hold (agent_console.py) ----
+    #
+    # ---- case work: escalate, transfer, my callbacks, departments (casework.py) ----
+    #
+    # ---- the wallboard (wallboard.py) ----
+    #
+    # ---- admin: accounts and desk phones (admin_agents.py) ----
+    #
+    # ---- admin: dial plan, prompts, schedule and calendar, categories (admin_plans.py) ----
+    #
+    # ---- reports (reports_pages.py) ----
+    #
 }
-
-SUPERVISORS: Roles = frozenset({Role.SUPERVISOR})
-ADMINS: Roles = frozenset({Role.ADMIN})
-STAFF: Roles = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 # the links at the top of every page, per role: (path, message id)
 NAV: dict[Role, tuple[tuple[str, str], ...]] = {

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from accounts.service import AccountService
+from agent_state.admin_service import AdminService
 from agent_state.service import AgentService
+from ami import AmiClient
+from callback.service import CallbackService
+from callback.views import CallbackViews
+from calls.classification import Classifier
 from core.settings import Settings
+from dialplan.service import DialPlanService
+from ivr.calendar_service import Calendar
+from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.agent_console import AgentConsole
+from reports.service import ReportService
 
 
-def add_pages(app: web.Application, settings: Settings, agents: AgentService) -> None:
+@dataclass(frozen=True)
+class PageServices:
+    """The services the pages stand on: the same objects the API's views use (a page
+    never re-implements a rule the API has)."""
+
+    pool: Any  # asyncpg.Pool
+    ami: AmiClient
+    agents: AgentService
+    accounts: AccountService
+    admin: AdminService  # schedule
+    classifier: Classifier  # categories, wrap-ups
+    calendar: Calendar
+    dialplan: DialPlanService
+    prompts: PromptService
+    callbacks: CallbackService
+    callback_views: CallbackViews  # the case a call or an offer carries
+    reports: ReportService
+
+
+def add_pages(app: web.Application, settings: Settings, services: PageServices) -> None:
     """Templates, then every page of ``routes.PAGE_ROLES`` with its handler. Needs the
     sessions and sign-in checks ``web.auth.add_routes`` put on the app; the middleware
     (``guard.page_middleware``) is given when the app is made."""
@@ -24,6 +56,15 @@ def add_pages(app: web.Application, settings: Settings, agents: AgentService) ->
     )
     app[guard.PAGE_SETTINGS] = settings
     routes.register(app, views.handlers())
-    console = AgentConsole(agents, settings.sse_keepalive_s)
+    console = AgentConsole(services.agents, settings.sse_keepalive_s)
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
+    # ---- case work ----
+
+    # ---- the wallboard ----
+
+    # ---- admin: accounts and desk phones ----
+
+    # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+
+    # ---- reports ----

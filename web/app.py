@@ -38,7 +38,7 @@ from ivr.calendar_views import CalendarViews
 from ivr.prompt_service import PromptService
 from ivr.prompt_views import PromptViews
 from pages.guard import page_middleware
-from pages.setup import add_pages
+from pages.setup import PageServices, add_pages
 from reports.service import ReportService
 from reports.views import ReportViews
 from web import auth, openapi
@@ -188,8 +188,7 @@ def init_app(
     sessions = Sessions(pool)
     passwords = Passwords(PasswordCost.of(settings))
     auth.add_routes(app, sessions, agents, PasswordSignIn(pool, agents.sign_ins, passwords))
-    _add_accounts(app, settings, agents, sessions, passwords)
-    add_pages(app, settings, agents)  # pages/: the same sessions, in a cookie
+    accounts = _add_accounts(app, settings, agents, sessions, passwords)
     classifier = Classifier(pool)
     call_views.add_routes(app, classifier)
     limits = StreamLimits(
@@ -207,7 +206,8 @@ def init_app(
     AgentViews(
         agents, classifier, AuditTrail(pool, agents), limits, case_of=callback_views.case
     ).add_routes(app)
-    AdminViews(AdminService(pool, app[CALENDAR])).add_routes(app)
+    admin = AdminService(pool, app[CALENDAR])
+    AdminViews(admin).add_routes(app)
     CalendarViews(app[CALENDAR]).add_routes(app)
     LockoutViews(agents).add_routes(app)
     app[DIALPLAN] = dialplan or dial_plan_service(
@@ -224,6 +224,21 @@ def init_app(
         target=settings.staffing_target,
     )
     ReportViews(reports).add_routes(app)
+    services = PageServices(
+        pool=pool,
+        ami=ami,
+        agents=agents,
+        accounts=accounts,
+        admin=admin,
+        classifier=classifier,
+        calendar=app[CALENDAR],
+        dialplan=app[DIALPLAN],
+        prompts=app[PROMPTS],
+        callbacks=callbacks,
+        callback_views=callback_views,
+        reports=reports,
+    )
+    add_pages(app, settings, services)  # pages/: the same sessions, in a cookie
     return app
 
 
@@ -233,7 +248,7 @@ def _add_accounts(
     agents: AgentService,
     sessions: Sessions,
     passwords: Passwords,
-) -> None:
+) -> AccountService:
     """The admin's accounts API; a change reaches the agents' roster and ends the
     account's sessions."""
     try:
@@ -251,3 +266,4 @@ def _add_accounts(
     accounts.on_change(lambda job: agents.reload_roster())
     accounts.on_change(sessions.end_for)
     AccountViews(accounts).add_routes(app)
+    return accounts

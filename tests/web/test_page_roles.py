@@ -31,6 +31,19 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/agent"): (303, 200, 403, 403),
     ("GET", "/agent/events"): (303, 200, 403, 403),
     ("POST", "/agent/state"): (401, 303, 403, 403),
+    #
+    # ---- the console's calls ----
+    #
+    # ---- case work ----
+    #
+    # ---- the wallboard ----
+    #
+    # ---- admin: accounts and desk phones ----
+    #
+    # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    #
+    # ---- reports ----
+    #
 }
 CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/pages.css"}
 FORMS: dict[str, dict[str, str]] = {
