@@ -177,7 +177,12 @@ class Settings:
     # Call records: how often and how far back the CEL backfill looks
     backfill_every_s: float = 60.0
     backfill_days: int = 7
-    backfill_grace_s: float = 15.0  # a finished call is the live recorder's for this long
+    backfill_batch: int = 100  # calls rebuilt per page (a page is folded without a pause)
+    backfill_grace_s: float = 15.0
+    # Retention (retention/): CEL by whole calls, the agent-state and sign-in audit by
+    # row, hourly; 0 keeps for ever. CEL must outlive backfill_days.
+    cel_retention_days: int = 90
+    audit_retention_days: int = 730  # a finished call is the live recorder's for this long
     # The agents' live stream (server-sent events)
     sse_keepalive_s: float = 15.0  # a comment line this often keeps proxies from closing it
     sse_queue_size: int = 1000  # changes a client may lag behind before it is cut off
