@@ -34,7 +34,7 @@ from dialplan.publish import parse_dialplan_show
 log = get_logger("deskphones")
 
 FILES = (names.PHONES_PJSIP_FILE, names.PHONES_DIALPLAN_FILE)
-_ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+([^\s/]+)")
+_ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+([^\s/<]+)")
 RELOADS = ("module reload res_pjsip.so", "dialplan reload")
 
 
