@@ -127,6 +127,10 @@ class PhoneService:
             listener(self.active)
 
 
-def _check_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> Actor:
     if actor.role is not Role.ADMIN:
         raise Forbidden("only an admin manages desk phones")
+    return actor
+
+
+_check_admin = require_admin

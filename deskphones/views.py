@@ -16,11 +16,12 @@ from typing import Any
 from aiohttp import web
 
 from core import inputs
+from core.actor import Actor
 from core.encoding import json_dumps
 from core.errors import InvalidInput
 from core.request_actor import actor_of
 from deskphones.model import DeskPhone
-from deskphones.service import PhoneService
+from deskphones.service import PhoneService, require_admin
 
 
 def phone_json(phone: DeskPhone) -> dict[str, Any]:
@@ -36,6 +37,11 @@ async def _body(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]
     return body
 
 
+def _admin(request: web.Request) -> Actor:
+    """Who asks, refused before anything is read unless an admin."""
+    return require_admin(actor_of(request))
+
+
 def _extension(request: web.Request) -> str:
     return inputs.extension(request.match_info["extension"], "the extension in the path")
 
@@ -45,24 +51,24 @@ class PhoneViews:
         self.phones = phones
 
     async def list(self, request: web.Request) -> web.Response:
-        found = await self.phones.phones(actor_of(request))
+        found = await self.phones.phones(_admin(request))
         return _json({"phones": [phone_json(p) for p in found]})
 
     async def add(self, request: web.Request) -> web.Response:
-        actor = actor_of(request)
+        actor = _admin(request)
         body = await _body(request, frozenset({"extension", "password"}))
         phone = await self.phones.add(actor, body.get("extension"), body.get("password"))
         return _json(phone_json(phone), status=201)
 
     async def change_password(self, request: web.Request) -> web.Response:
-        actor, ext = actor_of(request), _extension(request)
+        actor, ext = _admin(request), _extension(request)
         body = await _body(request, frozenset({"password"}))
         return _json(
             phone_json(await self.phones.change_password(actor, ext, body.get("password")))
         )
 
     async def set_active(self, request: web.Request) -> web.Response:
-        actor, ext = actor_of(request), _extension(request)
+        actor, ext = _admin(request), _extension(request)
         active = (await _body(request, frozenset({"active"}))).get("active")
         if not isinstance(active, bool):
             raise InvalidInput("active must be true or false")
