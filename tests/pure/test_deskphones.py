@@ -152,3 +152,8 @@ def test_every_mistake_of_a_form_is_at_its_field() -> None:
     assert set(errors) == {"job_number", "name", "extension", "pin", "queues"}
     _, _, errors = check_account(AccountForm("1051", "主管", "admin"), set(), set(), new=True)
     assert errors == {"password": "admin.agents.need_password"}
+
+
+def test_a_static_phone_is_refused_even_without_a_range() -> None:
+    with pytest.raises(InvalidInput, match="static"):
+        check_extension("2001", frozenset(), STATIC)
