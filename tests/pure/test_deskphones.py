@@ -157,3 +157,14 @@ def test_every_mistake_of_a_form_is_at_its_field() -> None:
 def test_a_static_phone_is_refused_even_without_a_range() -> None:
     with pytest.raises(InvalidInput, match="static"):
         check_extension("2001", frozenset(), STATIC)
+
+
+def test_the_published_range_may_not_meet_the_static_phones() -> None:
+    from core.errors import ConfigError
+    from core.settings import Settings
+    from deskphones.assembly import ranges
+
+    static, within = ranges(Settings(desk_phones="2001-2010", published_phones="3001-3002"))
+    assert static == {str(n) for n in range(2001, 2011)} and within == {"3001", "3002"}
+    with pytest.raises(ConfigError):
+        ranges(Settings(desk_phones="2001-2010", published_phones="2010-2020"))
