@@ -131,7 +131,10 @@ class AdminAgents:
         lang = guard.language_of(request)
         return {
             "errors": {
-                k: (v, i18n.t(lang, v) if v in i18n.CATALOG[lang] else _text(lang, v))
+                k: (
+                    v.removeprefix("error."),
+                    i18n.t(lang, v) if v in i18n.CATALOG[lang] else _text(lang, v),
+                )
                 for k, v in errors.items()
             },
             "roles": ROLES,

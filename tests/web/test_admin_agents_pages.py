@@ -68,7 +68,7 @@ async def test_a_taken_job_number_is_said_at_its_field(floor: Floor) -> None:
 
 
 async def test_an_edit_renames_and_a_disable_is_kept(floor: Floor) -> None:
-    form = {"name": "改名", "role": "agent", "extension": "2002", "queues": "12333"}
+    form = {"name": "改名", "role": "agent", "extension": "2001", "queues": "12333"}
     assert (await post(floor, f"/admin/agents/{AGENT}", form)).status == 303
     assert (
         await post(floor, f"/admin/agents/{AGENT}/disabled", {"disabled": "true"})
@@ -77,7 +77,7 @@ async def test_an_edit_renames_and_a_disable_is_kept(floor: Floor) -> None:
         "SELECT name, extension, disabled_at IS NOT NULL AS off FROM agents WHERE job_number = $1",
         AGENT,
     )
-    assert (row["name"], row["extension"], row["off"]) == ("改名", "2002", True)
+    assert (row["name"], row["extension"], row["off"]) == ("改名", "2001", True)
 
 
 async def test_a_form_without_its_csrf_token_is_refused(floor: Floor) -> None:

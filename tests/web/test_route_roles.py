@@ -175,16 +175,16 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/callbacks/{id}/confirm"): Row((401, 409, 403, 409, 403)),
     # ---- admin: accounts and desk phones ----
     # published desk phones: admins only, refused before the body is read; the admin's
-    # code is what the placeholder path gives (test_admin_agents_pages.py: successes)
+    # code is what phone 3009 (none) gives (test_admin_agents_pages.py: successes)
     ("GET", "/api/admin/phones"): Row((401, 403, 403, 403, 200)),
     ("POST", "/api/admin/phones"): Row(
         (401, 403, 403, 403, 201), lambda role: {"extension": "3001", "password": PHONE_PW}
     ),
     ("PUT", "/api/admin/phones/{extension}/password"): Row(
-        (401, 403, 403, 403, 400), lambda role: {"password": PHONE_PW}
+        (401, 403, 403, 403, 404), lambda role: {"password": PHONE_PW}
     ),
     ("PUT", "/api/admin/phones/{extension}/active"): Row(
-        (401, 403, 403, 403, 400), lambda role: {"active": False}
+        (401, 403, 403, 403, 404), lambda role: {"active": False}
     ),
     # reports (issue 12): supervisors and admins read them; no from/to here
     ("GET", "/api/reports/quality"): Row((401, 403, 403, 400, 400)),
@@ -254,6 +254,7 @@ async def test_each_role_gets_exactly_its_routes(floor: Floor, method: str, path
             .replace("{language}", "zh")
             .replace("{name}", "greeting")
             .replace("{id}", CALLBACK_OF[ACTS_ON[role]])
+            .replace("{extension}", "3009")
         )
         response = await floor.client.request(
             method, concrete, headers=headers, json=row.body(role)
