@@ -63,6 +63,9 @@ class Settings:
     password_parallelism: int = 4
     # The desk phones' extensions an agent may be given ("2001-2010,3001"); empty: any digits
     desk_phones: str = ""
+    # The extensions an admin may add desk phones at (/admin/phones), published to
+    # Asterisk; never one of desk_phones (those are the rendered pjsip.conf's own)
+    published_phones: str = "3001-3999"
     # Hot desking: an agent signs in at any desk phone (*11 there, or naming it on the
     # web) and its queue member rings that phone for the session; false: only at the
     # agent's own (home) extension, as a centre with fixed seats may want

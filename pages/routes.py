@@ -45,6 +45,16 @@ PAGE_ROLES: dict[Key, Roles] = {
     # ---- the wallboard (wallboard.py) ----
     #
     # ---- admin: accounts and desk phones (admin_agents.py) ----
+    ("GET", "/admin/agents"): ADMINS,
+    ("POST", "/admin/agents"): ADMINS,
+    ("GET", "/admin/agents/{job}"): ADMINS,
+    ("POST", "/admin/agents/{job}"): ADMINS,
+    ("POST", "/admin/agents/{job}/disabled"): ADMINS,
+    ("POST", "/admin/agents/{job}/secret"): ADMINS,
+    ("GET", "/admin/phones"): ADMINS,
+    ("POST", "/admin/phones"): ADMINS,
+    ("POST", "/admin/phones/{extension}/password"): ADMINS,
+    ("POST", "/admin/phones/{extension}/active"): ADMINS,
     #
     # ---- admin: dial plan, prompts, schedule and calendar, categories (admin_plans.py) ----
     #

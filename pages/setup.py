@@ -17,10 +17,12 @@ from callback.service import CallbackService
 from callback.views import CallbackViews
 from calls.classification import Classifier
 from core.settings import Settings
+from deskphones.service import PhoneService
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 from pages import guard, routes, views
+from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
 from reports.service import ReportService
 
@@ -42,6 +44,7 @@ class PageServices:
     callbacks: CallbackService
     callback_views: CallbackViews  # the case a call or an offer carries
     reports: ReportService
+    phones: PhoneService  # the desk phones admins publish
 
 
 def add_pages(app: web.Application, settings: Settings, services: PageServices) -> None:
@@ -64,6 +67,7 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- the wallboard ----
 
     # ---- admin: accounts and desk phones ----
+    routes.register(app, AdminAgents(services.accounts, services.phones).handlers())
 
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
 
