@@ -22,6 +22,7 @@ from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.agent_console import AgentConsole
+from pages.wallboard import add_wallboard
 from reports.service import ReportService
 
 
@@ -62,6 +63,7 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- case work ----
 
     # ---- the wallboard ----
+    add_wallboard(app, settings, services)
 
     # ---- admin: accounts and desk phones ----
 
