@@ -37,6 +37,11 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # ---- case work ----
     #
     # ---- the wallboard ----
+    ("GET", "/wallboard"): (303, 403, 200, 403),
+    ("GET", "/wallboard/events"): (303, 403, 200, 403),
+    ("GET", "/wallboard/charts/{name}"): (303, 403, 200, 403),
+    # a supervisor passes; the model then refuses: 1001 is signed out (409)
+    ("POST", "/wallboard/agents/{job}/state"): (401, 403, 409, 403),
     #
     # ---- admin: accounts and desk phones ----
     #
@@ -46,9 +51,12 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     #
 }
 CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/pages.css"}
+CONCRETE["/wallboard/charts/{name}"] = "/wallboard/charts/calls.svg"  # the wallboard
+CONCRETE["/wallboard/agents/{job}/state"] = f"/wallboard/agents/{AGENT}/state"
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
+    "/wallboard/agents/{job}/state": {"action": "force_busy"},  # the wallboard
 }
 
 
