@@ -37,7 +37,7 @@
     state.dataset.state = a.state;
     state.dataset.forced = String(a.forced);
     row.querySelector("time.duration").dataset.since = a.since || "";
-    row.querySelector(".phone").firstChild.textContent = a.phone;
+    row.querySelector(".ext").textContent = a.phone;
     row.querySelector(".offline").hidden = !a.phone_offline;
     row.querySelectorAll("form").forEach(function (f) {
       f.action = "/wallboard/agents/" + encodeURIComponent(a.job) + "/state";
