@@ -5,6 +5,7 @@ charts. Who may open each route: ``test_page_roles.py``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -53,12 +54,13 @@ async def test_the_board_shows_each_agent_with_state_and_why(floor: Floor) -> No
 
 
 async def next_board(stream: Any) -> dict[str, Any]:
-    """The next ``event: board`` of a server-sent-events response."""
-    while True:
-        line = (await stream.content.readline()).decode()
-        if line.startswith("data: "):
-            board: dict[str, Any] = json.loads(line[6:])
-            return board
+    """The next ``event: board`` of a server-sent-events response (within 5 s)."""
+    async with asyncio.timeout(5):
+        while True:
+            line = (await stream.content.readline()).decode()
+            if line.startswith("data: "):
+                board: dict[str, Any] = json.loads(line[6:])
+                return board
 
 
 async def test_the_stream_starts_with_the_board_and_carries_each_change(floor: Floor) -> None:
@@ -87,7 +89,7 @@ async def test_a_supervisor_forces_an_agent_busy_and_signs_it_out(floor: Floor) 
     agent = floor.service.agents[AGENT]
     assert (agent.state, agent.busy_reason) == (State.BUSY, BusyReason.SUPERVISOR)
     actor = await floor.pool.fetchval(
-        "SELECT actor FROM agent_state_audit WHERE job_number = $1 ORDER BY id DESC LIMIT 1",
+        "SELECT actor FROM agent_state_audit WHERE job_number = $1 AND event = 'ForceBusy'",
         AGENT,
     )
     assert actor == SUPERVISOR  # the supervisor is on the audit row, as through the API
