@@ -53,17 +53,26 @@ def render(name: str, rows: ChartRows, lang: i18n.Language) -> bytes:
         return i18n.t(lang, key)
 
     if name == "calls":
-        chart = pygal.Bar(title=t("wallboard.chart_calls"), **OPTIONS)
+        chart = pygal.Bar(
+            title=t("wallboard.chart_calls"), no_data_text=t("wallboard.no_data"), **OPTIONS
+        )
         chart.x_labels = [r.key for r in rows.hours]
         chart.add(t("wallboard.series_calls"), _values(rows.hours, "calls"))
         chart.add(t("wallboard.series_answered"), _values(rows.hours, "answered"))
         chart.add(t("wallboard.series_abandoned"), _values(rows.hours, "abandoned_queue"))
     elif name == "two_rings":
-        chart = pygal.Line(title=t("wallboard.chart_two_rings"), range=(0, 100), **OPTIONS)
+        chart = pygal.Line(
+            title=t("wallboard.chart_two_rings"),
+            range=(0, 100),
+            no_data_text=t("wallboard.no_data"),
+            **OPTIONS,
+        )
         chart.x_labels = [r.key for r in rows.hours]
         chart.add(t("wallboard.series_two_rings"), _values(rows.hours, "rate_two_rings", 100))
     elif name == "wrap_up":
-        chart = pygal.Bar(title=t("wallboard.chart_wrap_up"), **OPTIONS)
+        chart = pygal.Bar(
+            title=t("wallboard.chart_wrap_up"), no_data_text=t("wallboard.no_data"), **OPTIONS
+        )
         chart.x_labels = [str(r.key) for r in rows.agents]
         chart.add(t("wallboard.series_wrap_up_avg"), _values(rows.agents, "wrap_up_avg_s"))
         chart.add(t("wallboard.series_wrap_up_over"), _values(rows.agents, "wrap_ups_over_30s"))

@@ -53,6 +53,7 @@ ZH: dict[str, str] = {
     "wallboard.series_two_rings": "两声内接起率 %",
     "wallboard.series_wrap_up_avg": "平均话后处理(秒)",
     "wallboard.series_wrap_up_over": "超30秒次数",
+    "wallboard.no_data": "暂无数据",
 }
 
 EN: dict[str, str] = {
@@ -106,4 +107,5 @@ EN: dict[str, str] = {
     "wallboard.series_two_rings": "Within two rings %",
     "wallboard.series_wrap_up_avg": "Mean wrap-up (s)",
     "wallboard.series_wrap_up_over": "Over 30 s",
+    "wallboard.no_data": "No data yet",
 }

@@ -61,6 +61,8 @@ async def test_the_board_shows_a_change_live_and_forces_an_agent_busy(
         state = page.locator(f"#agent-{JOB} .state")
         await expect(state).to_have_text("示闲")
         await expect(page.locator("#live")).to_have_text("实时")  # the stream is open
+        # nothing to force on an agent signed out
+        await expect(page.locator(f"#agent-{SUPERVISOR} .do-force_busy")).to_be_hidden()
         await screenshot(page, "wallboard")
 
         # a change made elsewhere reaches the open board live

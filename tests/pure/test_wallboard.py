@@ -174,6 +174,8 @@ def test_each_chart_is_svg_with_no_script_from_elsewhere(name: str) -> None:
     assert re.findall(r"<script[^>]*(?:src|href)=", svg) == []
     title = {"calls": "每小时来电", "two_rings": "两声内接起率", "wrap_up": "话后处理时长"}
     assert title[name] in svg
+    empty = render(name, ChartRows([], []), Language.ZH).decode()
+    assert "暂无数据" in empty  # pygal's own words are English
 
 
 # ---- the feed: one snapshot per burst, the newest per client -----------------------------
