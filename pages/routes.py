@@ -43,6 +43,10 @@ PAGE_ROLES: dict[Key, Roles] = {
     # ---- case work: escalate, transfer, my callbacks, departments (casework.py) ----
     #
     # ---- the wallboard (wallboard.py) ----
+    ("GET", "/wallboard"): SUPERVISORS,
+    ("GET", "/wallboard/events"): SUPERVISORS,
+    ("GET", "/wallboard/charts/{name}"): SUPERVISORS,
+    ("POST", "/wallboard/agents/{job}/state"): SUPERVISORS,
     #
     # ---- admin: accounts and desk phones (admin_agents.py) ----
     ("GET", "/admin/agents"): ADMINS,

@@ -24,6 +24,7 @@ from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
+from pages.wallboard import add_wallboard
 from reports.service import ReportService
 
 
@@ -65,6 +66,7 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- case work ----
 
     # ---- the wallboard ----
+    add_wallboard(app, settings, services)
 
     # ---- admin: accounts and desk phones ----
     routes.register(app, AdminAgents(services.accounts, services.phones).handlers())

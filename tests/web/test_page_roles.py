@@ -37,6 +37,11 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # ---- case work ----
     #
     # ---- the wallboard ----
+    ("GET", "/wallboard"): (303, 403, 200, 403),
+    ("GET", "/wallboard/events"): (303, 403, 200, 403),
+    ("GET", "/wallboard/charts/{name}"): (303, 403, 200, 403),
+    # a supervisor passes; the model then refuses: 1001 is signed out (409)
+    ("POST", "/wallboard/agents/{job}/state"): (401, 403, 409, 403),
     #
     # ---- admin: accounts and desk phones ----
     ("GET", "/admin/agents"): (303, 403, 403, 200),
@@ -64,6 +69,8 @@ CONCRETE |= {
     "/admin/phones/{extension}/password": "/admin/phones/3009/password",
     "/admin/phones/{extension}/active": "/admin/phones/3009/active",
 }
+CONCRETE["/wallboard/charts/{name}"] = "/wallboard/charts/calls.svg"  # the wallboard
+CONCRETE["/wallboard/agents/{job}/state"] = f"/wallboard/agents/{AGENT}/state"
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
@@ -78,6 +85,7 @@ FORMS: dict[str, dict[str, str]] = {
     f"/admin/agents/{SUPERVISOR}/secret": {"kind": "pin", "secret": "135790"},
     "/admin/phones": {"extension": "3001", "password": "desk-phone-pw.1"},
     "/admin/phones/3009/password": {"password": "desk-phone-pw.1"},
+    f"/wallboard/agents/{AGENT}/state": {"action": "force_busy"},  # the wallboard
 }
 
 
