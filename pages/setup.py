@@ -20,7 +20,7 @@ from core.settings import Settings
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
-from pages import guard, routes, views
+from pages import admin_plans, guard, routes, views
 from pages.agent_console import AgentConsole
 from reports.service import ReportService
 
@@ -66,5 +66,6 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- admin: accounts and desk phones ----
 
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    routes.register(app, admin_plans.handlers(services, settings.timezone))
 
     # ---- reports ----
