@@ -3,6 +3,8 @@ form and back (exactly its JSON form), the validator's problems by node."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dialplan.default_plan import default_plan
@@ -57,7 +59,7 @@ def test_unreachable_nodes_and_dangling_references_have_rows_of_their_own() -> N
     EXAMPLE["nodes"] + plan_to_json(default_plan("12333", "hotline"))["nodes"],
     ids=lambda n: n["id"],
 )
-def test_a_nodes_form_gives_back_exactly_its_json_form(node: dict) -> None:
+def test_a_nodes_form_gives_back_exactly_its_json_form(node: dict[str, Any]) -> None:
     values = forms.form_values(node)
     back = forms.node_from_form(node["kind"], node["id"], values)
     canonical = plan_to_json(parse_plan({**EXAMPLE, "nodes": [node]}))["nodes"][0]
@@ -74,7 +76,7 @@ def test_a_nodes_form_gives_back_exactly_its_json_form(node: dict) -> None:
     ],
 )
 def test_what_a_text_field_cannot_say_is_refused_at_its_field(
-    kind: str, form: dict, field: str
+    kind: str, form: dict[str, str], field: str
 ) -> None:
     with pytest.raises(PlanError) as refused:
         forms.node_from_form(kind, "n", form)
