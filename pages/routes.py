@@ -61,6 +61,27 @@ PAGE_ROLES: dict[Key, Roles] = {
     ("POST", "/admin/phones/{extension}/active"): ADMINS,
     #
     # ---- admin: dial plan, prompts, schedule and calendar, categories (admin_plans.py) ----
+    ("GET", "/admin/dialplan"): ADMINS,
+    ("POST", "/admin/dialplan/drafts"): ADMINS,
+    ("POST", "/admin/dialplan/versions/{version}/rollback"): ADMINS,
+    ("GET", "/admin/dialplan/drafts/{draft}"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/plan"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}/remove"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/publish"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/delete"): ADMINS,
+    ("GET", "/admin/prompts"): ADMINS,
+    ("POST", "/admin/prompts/upload"): ADMINS,
+    ("POST", "/admin/prompts/generate"): ADMINS,
+    ("GET", "/admin/prompts/{language}/{name}/audio"): ADMINS,
+    ("GET", "/admin/schedule"): ADMINS,
+    ("POST", "/admin/schedule"): ADMINS,
+    ("POST", "/admin/calendar/override"): ADMINS,
+    ("POST", "/admin/calendar/override/clear"): ADMINS,
+    ("POST", "/admin/calendar/notice"): ADMINS,
+    ("GET", "/admin/categories"): ADMINS,
+    ("POST", "/admin/categories"): ADMINS,
     #
     # ---- reports (reports_pages.py) ----
     #

@@ -21,7 +21,7 @@ from deskphones.service import PhoneService
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
-from pages import guard, routes, views
+from pages import admin_plans, guard, routes, views
 from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
 from pages.wallboard import add_wallboard
@@ -72,5 +72,6 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     routes.register(app, AdminAgents(services.accounts, services.phones).handlers())
 
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    routes.register(app, admin_plans.handlers(services, settings.timezone))
 
     # ---- reports ----

@@ -56,6 +56,27 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/admin/phones/{extension}/active"): (401, 403, 403, 404),
     #
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    ("GET", "/admin/dialplan"): (303, 403, 403, 200),
+    ("POST", "/admin/dialplan/drafts"): (401, 403, 403, 400),
+    ("POST", "/admin/dialplan/versions/{version}/rollback"): (401, 403, 403, 404),
+    ("GET", "/admin/dialplan/drafts/{draft}"): (303, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/plan"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}/remove"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/publish"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/delete"): (401, 403, 403, 404),
+    ("GET", "/admin/prompts"): (303, 403, 403, 200),
+    ("POST", "/admin/prompts/upload"): (401, 403, 403, 400),
+    ("POST", "/admin/prompts/generate"): (401, 403, 403, 400),
+    ("GET", "/admin/prompts/{language}/{name}/audio"): (303, 403, 403, 404),
+    ("GET", "/admin/schedule"): (303, 403, 403, 200),
+    ("POST", "/admin/schedule"): (401, 403, 403, 303),
+    ("POST", "/admin/calendar/override"): (401, 403, 403, 400),
+    ("POST", "/admin/calendar/override/clear"): (401, 403, 403, 400),
+    ("POST", "/admin/calendar/notice"): (401, 403, 403, 400),
+    ("GET", "/admin/categories"): (303, 403, 403, 200),
+    ("POST", "/admin/categories"): (401, 403, 403, 400),
     #
     # ---- reports ----
     #
@@ -71,6 +92,13 @@ CONCRETE |= {
 }
 CONCRETE["/wallboard/charts/{name}"] = "/wallboard/charts/calls.svg"  # the wallboard
 CONCRETE["/wallboard/agents/{job}/state"] = f"/wallboard/agents/{AGENT}/state"
+# admin: dial plan, prompts — a draft, version and prompt that do not exist (404)
+CONCRETE |= {
+    path: path.replace("{draft}", "1").replace("{version}", "1").replace("{node}", "x")
+    for _, path in TABLE
+    if path.startswith("/admin/dialplan/")
+}
+CONCRETE["/admin/prompts/{language}/{name}/audio"] = "/admin/prompts/zh/x/audio"
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
