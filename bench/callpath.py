@@ -19,7 +19,7 @@ import contextlib
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,16 +48,17 @@ def alone_interface(extension: str) -> str:
     return f"Local/{extension}@hl-bench-alone/n"
 
 
-@contextlib.contextmanager
-def bench_sandbox(settings: Settings, phones: int) -> Iterator[Sandbox]:
+@contextlib.asynccontextmanager
+async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbox]:
     """The sandbox with ``phones`` bench phones, and without them again afterwards
-    (``up`` renders, reloads only what changed, and leaves everything running)."""
+    (``up`` renders, reloads only what changed, and leaves everything running; it runs
+    its own event loop, so in a thread here)."""
     box = Sandbox(settings, bench_phones=phones)
-    box.up()
+    await asyncio.to_thread(box.up)
     try:
         yield box
     finally:
-        Sandbox(settings).up()
+        await asyncio.to_thread(Sandbox(settings).up)
 
 
 @contextlib.contextmanager

@@ -214,7 +214,7 @@ async def run(args: Args) -> None:
     settings = dataclasses.replace(settings, working_hours=ALWAYS)
     sipp_cmd = ["taskset", "-c", str(args.sipp_core)] if args.sipp_core is not None else []
     knees: dict[str, list[StepRate]] = {}
-    with bench_sandbox(settings, args.agents) as box:
+    async with bench_sandbox(settings, args.agents) as box:
         secrets = box.ensure_secrets()
         sipp = Sipp(box.root, settings.sip_host, settings.sip_port)
         callers = Callers(sipp, settings.entry_number, settings.trunk_port)

@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace) -> None:
     settings = dataclasses.replace(load_settings(os.environ), working_hours=ALWAYS)
     log = Path(tempfile.mkdtemp(prefix="hotline-soak-")) / "serve.log"
     calls = max(1, round(args.rate * args.minutes * 60))
-    with bench_sandbox(settings, args.agents) as box:
+    async with bench_sandbox(settings, args.agents) as box:
         secrets = box.ensure_secrets()
         sipp = Sipp(box.root, settings.sip_host, settings.sip_port)
         callers = Callers(sipp, settings.entry_number, settings.trunk_port)
