@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import enum
 import functools
@@ -41,6 +42,9 @@ from ami.protocol import GuardedProtocol
 from core.errors import UnsafeValueError
 from core.logging import get_logger
 from core.safety import refuse_control_chars
+
+# upper bounds (seconds) of the event-lag histogram /metrics shows (hotline_ami_event_lag)
+EVENT_LAG_BOUNDS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 log = get_logger("ami")
 
@@ -121,6 +125,9 @@ class AmiClient:
         self.events_received = 0
         self.last_event_at: float | None = None  # time.monotonic()
         self.last_event_lag_s: float | None = None  # our clock minus Asterisk's Timestamp
+        # every event's lag, counted per EVENT_LAG_BOUNDS_S bucket (the last: above them all)
+        self.event_lag_counts = [0] * (len(EVENT_LAG_BOUNDS_S) + 1)
+        self.event_lag_sum_s = 0.0
         self._handlers: list[tuple[str, EventHandler]] = []
         self._by_name: dict[str, list[EventHandler]] = {}
         self._manager: _Manager | None = None
@@ -363,7 +370,9 @@ class AmiClient:
         self.events_received += 1
         self.last_event_at = time.monotonic()
         if event.timestamp:
-            self.last_event_lag_s = time.time() - event.timestamp
+            lag = self.last_event_lag_s = time.time() - event.timestamp
+            self.event_lag_counts[bisect.bisect_left(EVENT_LAG_BOUNDS_S, lag)] += 1
+            self.event_lag_sum_s += lag
         for handler in self._handlers_for(event.name):
             try:
                 result = handler(event)

@@ -38,6 +38,11 @@ class AmiUser:
     exclude_events: tuple[str, ...] = ()
 
 
+# bench phones (AsteriskConf.bench_phones): five digits from here, matched by _3XXXX
+BENCH_FIRST_PHONE = 30000
+BENCH_MAX_PHONES = 10000
+
+
 @dataclass(frozen=True)
 class DeskPhone:
     """An agent's SIP desk phone: extension and its digest password."""
@@ -99,6 +104,16 @@ class AsteriskConf:
     run_user: str = "asterisk"
     qualify_frequency_s: int = 5
     debug_log: bool = False
+    # bench only (bench/capacity.py, bench/soak.py; never in production): this many
+    # phones BENCH_FIRST_PHONE.. with a static contact at 127.0.0.1:bench_phone_port (one
+    # SIPp answers them all), reached as members through the real agents-local path
+    bench_phones: int = 0
+    bench_phone_port: int = 5090
+
+    @property
+    def bench_phone_range(self) -> tuple[int, int]:
+        """The bench phones' extensions, first and last (empty when none)."""
+        return BENCH_FIRST_PHONE, BENCH_FIRST_PHONE + self.bench_phones - 1
 
     @property
     def hold_music_dir(self) -> str:
@@ -112,6 +127,9 @@ class AsteriskConf:
         _address("trunk_host", self.trunk_host)
         _address("agi_host", self.agi_host)
         _address("outbound_host", self.outbound_host)
+        _port("bench_phone_port", self.bench_phone_port)
+        if not 0 <= self.bench_phones <= BENCH_MAX_PHONES:
+            raise UnsafeValueError(f"bench_phones={self.bench_phones} not in 0..{BENCH_MAX_PHONES}")
         for name in ("ami_port", "sip_port", "trunk_port", "agi_port", "outbound_port"):
             _port(name, getattr(self, name))
         safety.digits("entry_number", self.entry_number)

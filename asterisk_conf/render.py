@@ -45,6 +45,7 @@ def render(conf: AsteriskConf) -> dict[str, str]:
     context["names"] = names  # the names the dialplan shares with the code
     context["hold_music_dir"] = conf.hold_music_dir
     context["max_callback_wait_s"] = MAX_CALLBACK_WAIT_S
+    context["bench_phone_range"] = conf.bench_phone_range
     return {name: _ENV.get_template(name + ".j2").render(context) for name in FILES}
 
 

@@ -9,10 +9,16 @@ from typing import Any
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from ami import AmiClient
+from ami.client import EVENT_LAG_BOUNDS_S
 from callback import figures as callback_figures
 from callback.attempts import DispatchFigures
 from callback.model import AttemptResult
@@ -50,12 +56,49 @@ class _Live(Collector):
         if self.ami.last_event_lag_s is not None:
             lag.add_metric([], self.ami.last_event_lag_s)
         yield lag
+        yield _lag_histogram(self.ami)
+        # headroom and leaks (bench/soak.py): the event loop's tasks right now
+        yield GaugeMetricFamily(
+            "hotline_asyncio_tasks", "asyncio tasks alive", value=len(asyncio.all_tasks())
+        )
         waiting = GaugeMetricFamily(
             "hotline_queue_waiting_callers", "callers waiting in the queue", labels=["queue"]
         )
         for queue, count in sorted(self.queues.waiting.items()):
             waiting.add_metric([queue], count)
         yield waiting
+
+
+def _lag_histogram(ami: AmiClient) -> Metric:
+    """Every event's lag (our clock minus Asterisk's Timestamp), as a histogram."""
+    buckets, total = [], 0
+    for bound, count in zip((*EVENT_LAG_BOUNDS_S, float("inf")), ami.event_lag_counts, strict=True):
+        total += count
+        buckets.append(("+Inf" if bound == float("inf") else repr(bound), total))
+    return HistogramMetricFamily(
+        "hotline_ami_event_lag",
+        "AMI events by lag: our clock minus Asterisk's Timestamp, seconds",
+        buckets=buckets,
+        sum_value=ami.event_lag_sum_s,
+    )
+
+
+class _Pool(Collector):
+    """The database pool's connections (in use and idle), read at scrape time."""
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+
+    def collect(self) -> Iterator[Metric]:
+        conns = GaugeMetricFamily(
+            "hotline_db_pool_connections", "database pool connections", labels=["state"]
+        )
+        size = getattr(self.pool, "get_size", None)
+        idle = getattr(self.pool, "get_idle_size", None)
+        if size is not None and idle is not None:
+            conns.add_metric(["idle"], idle())
+            conns.add_metric(["busy"], size() - idle())
+        yield conns
 
 
 class _Journal(Collector):
@@ -151,6 +194,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(ami, queues))
+        self.pool = _Pool()
+        self.registry.register(self.pool)
         if writes is not None:
             self.registry.register(_Journal(writes))
         self.callbacks = _Callbacks(dispatch)
@@ -159,6 +204,7 @@ class Metrics:
     async def refresh(self, pool: Any) -> None:
         """What is read from PostgreSQL for a scrape (the callbacks' counts); while it is
         away the last counts stand."""
+        self.pool.pool = pool
         try:
             self.callbacks.counts = await asyncio.wait_for(
                 callback_figures.open_counts(pool, datetime.now(UTC)), REFRESH_TIMEOUT_S

@@ -77,8 +77,11 @@ class UpReport:
 
 
 class Sandbox:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, bench_phones: int = 0) -> None:
         self.settings = settings
+        # bench/capacity.py and bench/soak.py render the bench phones for a run, then
+        # render without them again (AsteriskConf.bench_phones)
+        self.bench_phones = bench_phones
         self.base = settings.sandbox_dir
         self.root = self.base / SANDBOX_ROOT
         self.secrets_path = self.base / SECRETS_FILE
@@ -276,6 +279,7 @@ class Sandbox:
             callback_confirm_timeout_s=s.callback_confirm_timeout_s,
             callback_ring_timeout_s=s.callback_ring_timeout_s,
             debug_log=True,
+            bench_phones=self.bench_phones,
         )
 
     def _install_config(self, secrets: dict[str, Any]) -> set[str]:

@@ -163,3 +163,19 @@ def test_unsafe_values_are_refused_before_rendering(change: dict[str, object], f
         render(dataclasses.replace(CONF, **change))  # type: ignore[arg-type]
     assert field in str(caught.value)
     assert caught.value.code == "input.unsafe_value"
+
+
+def test_bench_phones_only_when_asked() -> None:
+    """bench/capacity.py and bench/soak.py render bench phones for a run: endpoints with
+    a static contact on the one answering SIPp, and members through agents-local; never
+    otherwise (the golden files above have none)."""
+    files = render(dataclasses.replace(CONF, bench_phones=2, bench_phone_port=5090))
+    pjsip, extensions = files["pjsip.conf"], files["extensions.conf"]
+    assert "contact = sip:30000@" in pjsip and "contact = sip:30001@" in pjsip
+    assert "sip:30002@" not in pjsip
+    assert "include => hl-bench-local" in extensions
+    assert "[hl-bench-alone]" in extensions
+    plain = render(CONF)
+    assert "30000" not in plain["pjsip.conf"] and "hl-bench" not in plain["extensions.conf"]
+    with pytest.raises(UnsafeValueError):
+        render(dataclasses.replace(CONF, bench_phones=10001))

@@ -1,0 +1,276 @@
+"""What the capacity and soak benchmarks share: the real call path under load.
+
+- ``bench_sandbox``: the sandbox rendered with the bench phones (asterisk_conf
+  ``bench_phones``: static contacts on one SIPp that answers them all) for the run, and
+  rendered without them afterwards, whatever happened;
+- ``Phones``: that one answering SIPp (talks a set time from its answer, then hangs up);
+- ``Callers``: SIPp callers from the trunk to the entry number at a rate, SIP setup
+  times (INVITE -> 200) from SIPp's response-time trace;
+- ``Observer``: a separate AMI session (the sandbox's observer user) that times
+  ``QueueCallerJoin -> AgentConnect`` by Asterisk's Timestamps, counts events, and
+  counts misroutes (an ``AgentCalled`` for a member last seen paused);
+- ``cel_off`` / ``queue_wrapuptime``: the "Asterisk alone" set-up's config, restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ami import AmiClient
+from ami.events import Event
+from asterisk_conf.model import BENCH_FIRST_PHONE
+from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
+from asterisk_conf.sandbox.sipp import SCENARIO_DIR, Sipp, SippResult, udp_bound
+from core import names
+from core.settings import Settings
+
+PHONE_PORT = 5090  # the bench phones' one SIPp (AsteriskConf.bench_phone_port)
+PHONE_MEDIA_PORT = 16000
+CALLER_MEDIA_PORT = 17000
+BENCH_CALLER = "bench-caller.xml"
+_PCAP = re.compile(r"<nop>\s*<action>\s*<exec play_pcap_audio=[^>]*/>\s*</action>\s*</nop>")
+
+
+def phone_extension(i: int) -> str:
+    return str(BENCH_FIRST_PHONE + i)
+
+
+def alone_interface(extension: str) -> str:
+    """The member of the "Asterisk alone" set-up: the desk-phone path without the
+    wrap-up pause (extensions.conf's bench block)."""
+    return f"Local/{extension}@hl-bench-alone/n"
+
+
+@contextlib.asynccontextmanager
+async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbox]:
+    """The sandbox with ``phones`` bench phones, and without them again afterwards
+    (``up`` renders, reloads only what changed, and leaves everything running; it runs
+    its own event loop, so in a thread here)."""
+    box = Sandbox(settings, bench_phones=phones)
+    await asyncio.to_thread(box.up)
+    try:
+        yield box
+    finally:
+        await asyncio.to_thread(Sandbox(settings).up)
+
+
+@contextlib.contextmanager
+def cel_off(box: Sandbox) -> Iterator[None]:
+    """CEL disabled in Asterisk (``enable = no``, ``module reload cel``); the rendered
+    cel.conf and the module's state restored afterwards."""
+    path = box.root / "etc/asterisk/cel.conf"
+    before = path.read_bytes()
+    path.write_text("[general]\nenable = no\n")
+    box.asterisk.cli("module reload cel")
+    try:
+        yield
+    finally:
+        path.write_bytes(before)
+        box.asterisk.cli("module reload cel")
+
+
+@contextlib.contextmanager
+def queue_wrapuptime(box: Sandbox, queue: str, seconds: int) -> Iterator[None]:
+    """The queue's ``wrapuptime`` (app_queue's own wrap-up, which the service replaces)
+    for the "Asterisk alone" set-up, through the live plan's queue file; restored."""
+    path = box.root / "etc/asterisk" / names.PLANS_DIR / names.PLANS_QUEUES_FILE
+    before = path.read_bytes() if path.exists() else None
+    path.write_bytes((before or b"") + f"\n[{queue}](+)\nwrapuptime = {seconds}\n".encode())
+    box.asterisk.cli(f"queue reload parameters {queue}")
+    try:
+        yield
+    finally:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(before)
+        box.asterisk.cli(f"queue reload parameters {queue}")
+
+
+class Phones:
+    """One SIPp answering every bench phone: rings ``ring_ms``, talks ``talk_ms``."""
+
+    def __init__(self, sipp: Sipp, *, ring_ms: int = 100, talk_ms: int = 3000) -> None:
+        self.sipp = sipp
+        self.ring_ms = ring_ms
+        self.talk_ms = talk_ms
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Phones:
+        text = self.sipp.scenario_text("phone-hangup.xml")
+        scenario = self.sipp.write_scenario(
+            "bench-phone.xml",
+            text.replace('milliseconds="TALK_MS"', f'milliseconds="{self.talk_ms}"'),
+        )
+        argv = self.sipp.argv(
+            scenario,
+            PHONE_PORT,
+            PHONE_MEDIA_PORT,
+            "-aa",
+            "-d",
+            str(self.ring_ms),
+            "-max_socket",
+            "60000",
+            timeout_s=24 * 3600,
+            to_asterisk=False,
+        )
+        # -timeout_error would fail the phones on a slow run: they run until stopped
+        argv.remove("-timeout_error")
+        self.proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        proc = self.proc
+        await udp_bound(self.sipp.local_ip, PHONE_PORT, gone=lambda: proc.returncode is not None)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 5)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+@dataclass(frozen=True)
+class CallerRun:
+    result: SippResult
+    setup_ms: list[float]  # INVITE -> 200 of each call
+    seconds: float
+
+
+class Callers:
+    """SIPp callers from the trunk: ``count`` calls at ``rate``/s to ``number``, each
+    waiting for Asterisk's BYE (the phone hangs up)."""
+
+    def __init__(self, sipp: Sipp, number: str, trunk_port: int) -> None:
+        self.sipp = sipp
+        self.number = number
+        self.trunk_port = trunk_port
+        text = _PCAP.sub("", sipp.scenario_text("caller-wait-bye.xml"))
+        sipp.write_scenario(BENCH_CALLER, text)
+        self.taskset: list[str] = []
+
+    async def run(self, rate: float, count: int, timeout_s: float) -> CallerRun:
+        argv = self.sipp.argv(
+            BENCH_CALLER,
+            self.trunk_port,
+            CALLER_MEDIA_PORT,
+            "-s",
+            self.number,
+            "-m",
+            str(count),
+            "-r",
+            f"{rate:g}",
+            "-l",
+            "100000",
+            "-max_socket",
+            "60000",
+            "-key",
+            "caller",
+            "13800138000",
+            "-key",
+            "caller_name",
+            "",
+            "-trace_rtt",
+            "-rtt_freq",
+            "1",
+            timeout_s=timeout_s,
+        )
+        for old in self._rtt_files():
+            old.unlink(missing_ok=True)
+        began = time.perf_counter()
+        result = await self.sipp.run([*self.taskset, *argv], timeout_s + 30)
+        seconds = time.perf_counter() - began
+        setup: list[float] = []
+        for path in self._rtt_files():
+            setup += _rtt_ms(path.read_text(errors="replace"))
+            path.unlink(missing_ok=True)
+        return CallerRun(result, setup, seconds)
+
+    def _rtt_files(self) -> list[Path]:
+        stem = BENCH_CALLER.removesuffix(".xml")
+        folder = self.sipp.root / SCENARIO_DIR.lstrip("/")
+        return [*folder.glob(f"{stem}_*_rtt.csv"), *self.sipp.root.glob(f"{stem}_*_rtt.csv")]
+
+
+def _rtt_ms(text: str) -> list[float]:
+    """The response times of SIPp's rtt trace (``date_ms;time_ms;rtd_no;``)."""
+    values = []
+    for line in text.splitlines()[1:]:
+        parts = line.split(";")
+        with contextlib.suppress(IndexError, ValueError):
+            values.append(float(parts[1]))
+    return values
+
+
+@dataclass
+class Window:
+    """What the observer saw since the last ``take``."""
+
+    events: int = 0
+    called: int = 0
+    joined: int = 0
+    misroutes: int = 0
+    joins: dict[str, float] = field(default_factory=dict)
+    connect_wait_ms: list[float] = field(default_factory=list)
+    connect_at: list[float] = field(default_factory=list)
+    began: float = field(default_factory=time.monotonic)
+
+
+class Observer:
+    """Every event through the sandbox's observer AMI user, never the service's."""
+
+    def __init__(self, settings: Settings, secret: str) -> None:
+        self.ami = AmiClient(settings.ami_host, settings.ami_port, OBSERVER_USER, secret)
+        self.ami.on_event("*", self._on_event)
+        self.paused: dict[str, bool] = {}
+        self.window = Window()
+
+    async def __aenter__(self) -> Observer:
+        await self.ami.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ami.close()
+
+    def take(self) -> Window:
+        """The window so far; callers still waiting are carried into the next one."""
+        taken, self.window = self.window, Window()
+        self.window.joins = taken.joins
+        taken.joins = dict(taken.joins)
+        return taken
+
+    def _on_event(self, event: Event) -> None:
+        w = self.window
+        w.events += 1
+        name = event.name
+        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded"):
+            self.paused[event.get("Interface")] = event.get("Paused") == "1"
+        elif name == "QueueMemberRemoved":
+            self.paused.pop(event.get("Interface"), None)
+        elif name == "QueueCallerJoin":
+            w.joined += 1
+            w.joins[event.get("Uniqueid")] = event.timestamp
+        elif name == "AgentCalled":
+            w.called += 1
+            if self.paused.get(event.get("Interface")):
+                w.misroutes += 1
+        elif name == "AgentConnect":
+            w.connect_at.append(event.timestamp)
+            joined = w.joins.pop(event.get("Uniqueid"), None)
+            if joined is not None and event.timestamp:
+                w.connect_wait_ms.append((event.timestamp - joined) * 1000)
+        elif name == "QueueCallerAbandon":
+            w.joins.pop(event.get("Uniqueid"), None)

@@ -1,0 +1,286 @@
+"""Benchmark: the real call path at Asterisk's limit, three set-ups side by side (issue 13).
+
+SIPp callers from the trunk dial the entry number: the default plan's greeting (the
+real ~10 s one), then the real queue, answered by bench phones (one SIPp answering
+``bench_phones`` PJSIP endpoints with static contacts, rendered for the run) through
+the real member path (``Local/<ext>@agents-local``: the R8 announcement of the job
+number, then the bridge); each phone hangs up ``--talk-s`` after answering. Steps of
+calls/s, each ``--step-s`` long, then drained; the same ramp in three set-ups:
+
+- ``alone``: Asterisk alone: the service stopped, CEL off (``enable = no``), members
+  added over AMI without the wrap-up pause, app_queue's ``wrapuptime`` in its place;
+- ``cel``: the same with CEL to PostgreSQL (as rendered);
+- ``full``: ``hotline serve`` as users run it, agents signed in over HTTP and idle,
+  each cycling through the service's wrap-up (``HOTLINE_WRAP_UP_S``).
+
+Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved calls/s
+(answered over the span of their AgentConnects), SIP setup (INVITE -> 200) p50/p99,
+QueueCallerJoin -> AgentConnect p50/p99 (Asterisk's Timestamps, observer session),
+CPU of Asterisk / the service / PostgreSQL (% of one core, and ms per answered call),
+the service's RSS, AMI events/s (all events, observer), the service's event lag p99
+(its /metrics histogram), ``calls`` rows vs calls made, CEL rows, misroutes. Then the
+knee of each set-up and the ratios.
+
+    sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
+        [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000]
+
+Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
+as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ami import AmiClient
+from asterisk_conf.sandbox.sandbox import Sandbox
+from asterisk_conf.sandbox.sipp import Sipp
+from bench import roster
+from bench.callpath import Callers, Observer, Phones, bench_sandbox, cel_off, queue_wrapuptime
+from bench.figures import (
+    StepRate,
+    bucket_delta,
+    histogram_buckets,
+    histogram_quantile,
+    knee,
+    percentile,
+    ratio,
+)
+from bench.serving import serve
+from core.logging import configure_logging
+from core.settings import Settings, load_settings
+from dialplan.default_plan import ALWAYS
+
+HTTP_PORT = 18091
+SETUPS = ("alone", "cel", "full")
+LAG = "hotline_ami_event_lag"
+
+
+@dataclass(frozen=True)
+class Args:
+    steps: tuple[float, ...]
+    step_s: float
+    talk_s: float
+    wrap_s: int
+    agents: int
+    setups: tuple[str, ...]
+    sipp_core: int | None
+
+
+@dataclass
+class Context:
+    settings: Settings
+    box: Sandbox
+    callers: Callers
+    observer: Observer
+    url: str  # the sandbox's database (CEL)
+    service_pid: int | None = None
+    service_db: str = ""
+
+
+def header() -> str:
+    return (
+        f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
+        f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
+        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'ev/s':>6} {'lag99':>6} "
+        f"{'rows':>5} {'cel':>6} {'mis':>3}  load"
+    )
+
+
+async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
+    count = max(1, round(rate * args.step_s))
+    svc_before = await roster.scrape(HTTP_PORT) if ctx.service_pid else {}
+    rows_sql = "SELECT count(*) FROM calls"
+    rows0 = await roster.count(ctx.service_db, rows_sql) if ctx.service_db else 0
+    cel0 = await roster.count(ctx.url, "SELECT count(*) FROM cel")
+    ast_pid = ctx.box.asterisk.pid()
+    ast0, svc0, pg0 = (
+        roster.cpu_s(ast_pid),
+        roster.cpu_s(ctx.service_pid),
+        roster.postgres_cpu_s(),
+    )
+    ctx.observer.take()
+    began = time.monotonic()
+    run = await ctx.callers.run(rate, count, timeout_s=args.step_s + 10 + args.talk_s + 60)
+    wall = time.monotonic() - began
+    await asyncio.sleep(2)  # the service writes a call's row at its hang-up
+    seen = ctx.observer.take()
+    ast_cpu = roster.cpu_s(ast_pid) - ast0
+    svc_cpu = roster.cpu_s(ctx.service_pid) - svc0
+    pg_cpu = roster.postgres_cpu_s() - pg0
+    answered = len(seen.connect_wait_ms)
+    span = (max(seen.connect_at) - min(seen.connect_at)) if answered > 1 else 0.0
+    achieved = answered / (span + 1 / rate) if answered else 0.0
+    lag99 = float("nan")
+    rss = 0.0
+    if ctx.service_pid:
+        after = await roster.scrape(HTTP_PORT)
+        lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(svc_before, LAG))
+        lag99 = histogram_quantile(0.99, lag) * 1000
+        rss = _rss_mb(ctx.service_pid)
+    rows = await roster.count(ctx.service_db, rows_sql) - rows0 if ctx.service_db else 0
+    cel = await roster.count(ctx.url, "SELECT count(*) FROM cel") - cel0
+    attempted = run.result.successful + run.result.failed
+    print(
+        f"{setup:6} {rate:5.0f} {attempted:5d} {answered:5d} {run.result.failed:4d} "
+        f"{achieved:6.1f} {percentile(run.setup_ms, 50):6.1f} {percentile(run.setup_ms, 99):6.1f} "
+        f"{percentile(seen.connect_wait_ms, 50):7.1f} {percentile(seen.connect_wait_ms, 99):7.1f} "
+        f"{100 * ast_cpu / wall:6.1f} {1000 * ratio(ast_cpu, answered):5.1f} "
+        f"{100 * svc_cpu / wall:5.1f} {rss:5.0f} {100 * pg_cpu / wall:5.1f} "
+        f"{seen.events / wall:6.0f} {lag99:6.1f} "
+        f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "
+        f"{roster.load_average()}",
+        flush=True,
+    )
+    return StepRate(rate, achieved, attempted, run.result.failed)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def ramp(ctx: Context, setup: str, args: Args) -> list[StepRate]:
+    results = []
+    for rate in args.steps:
+        results.append(await step(ctx, setup, rate, args))
+        if not results[-1].healthy and results[-1].achieved < 0.8 * rate:
+            break  # well past the knee: the next step would only pile up
+    return results
+
+
+@contextlib.asynccontextmanager
+async def setup_alone(ctx: Context, args: Args, cel: bool) -> AsyncIterator[None]:
+    secrets = ctx.box.ensure_secrets()
+    s = ctx.settings
+    ami = AmiClient(s.ami_host, s.ami_port, s.ami_username, secrets["ami_service"])
+    await ami.start()
+    try:
+        with contextlib.ExitStack() as stack:
+            if not cel:
+                stack.enter_context(cel_off(ctx.box))
+            stack.enter_context(queue_wrapuptime(ctx.box, s.queue, args.wrap_s))
+            async with roster.alone_members(ami, s.queue, args.agents):
+                yield
+    finally:
+        await ami.close()
+
+
+@contextlib.asynccontextmanager
+async def setup_full(ctx: Context, args: Args) -> AsyncIterator[None]:
+    secrets = ctx.box.ensure_secrets()
+    log = Path(tempfile.mkdtemp(prefix="hotline-capacity-")) / "serve.log"
+    async with roster.bench_database(ctx.url, args.agents) as url:
+        await roster.add_queue_rows(url, ctx.settings.queue, args.agents)
+        env = {
+            "HOTLINE_AMI_SECRET": secrets["ami_service"],
+            "HOTLINE_WRAP_UP_S": str(args.wrap_s),
+            "HOTLINE_WORKING_HOURS": ALWAYS,
+            "HOTLINE_CALLBACK_DISPATCH": "false",
+        }
+        async with serve(ctx.settings, url, log, HTTP_PORT, env) as proc:
+            print(f"  hotline serve pid {proc.pid}, info log in {log}", flush=True)
+            api = f"http://127.0.0.1:{HTTP_PORT}/api"
+            began = time.monotonic()
+            tokens = await roster.sign_in(api, args.agents, idle=args.agents)
+            print(
+                f"  {args.agents} agents signed in and idle in {time.monotonic() - began:.0f} s",
+                flush=True,
+            )
+            ctx.service_pid, ctx.service_db = proc.pid, url
+            try:
+                yield
+            finally:
+                ctx.service_pid, ctx.service_db = None, ""
+                await roster.sign_out(api, tokens)
+
+
+async def run(args: Args) -> None:
+    settings = load_settings(os.environ)
+    settings = dataclasses.replace(settings, working_hours=ALWAYS)
+    sipp_cmd = ["taskset", "-c", str(args.sipp_core)] if args.sipp_core is not None else []
+    knees: dict[str, list[StepRate]] = {}
+    async with bench_sandbox(settings, args.agents) as box:
+        secrets = box.ensure_secrets()
+        sipp = Sipp(box.root, settings.sip_host, settings.sip_port)
+        callers = Callers(sipp, settings.entry_number, settings.trunk_port)
+        callers.taskset = sipp_cmd
+        url = box.database_url(secrets)
+        async with (
+            Phones(sipp, talk_ms=int(args.talk_s * 1000)),
+            Observer(settings, secrets["ami_observer"]) as observer,
+        ):
+            ctx = Context(settings, box, callers, observer, url)
+            print(f"load average before: {roster.load_average()} ({os.cpu_count()} cores)")
+            print(header(), flush=True)
+            for setup in args.setups:
+                cm = (
+                    setup_full(ctx, args)
+                    if setup == "full"
+                    else setup_alone(ctx, args, cel=setup == "cel")
+                )
+                async with cm:
+                    knees[setup] = await ramp(ctx, setup, args)
+    summarize(knees)
+
+
+def summarize(results: dict[str, list[StepRate]]) -> None:
+    found = {setup: knee(steps) for setup, steps in results.items()}
+    print("\nknee (calls/s achieved at the last healthy step):")
+    for setup, k in found.items():
+        print(f"  {setup:6} {k.label()}")
+    base = found.get("alone")
+    if base and base.calls_per_s:
+        for setup in ("cel", "full"):
+            if setup in found:
+                print(f"  {setup}/alone = {ratio(found[setup].calls_per_s, base.calls_per_s):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--steps", default="", help="calls/s of each step, comma-separated")
+    parser.add_argument("--max-rate", type=float, default=160.0, help="without --steps")
+    parser.add_argument("--step-s", type=float, default=10.0)
+    parser.add_argument("--talk-s", type=float, default=11.0, help="phone answer -> BYE")
+    parser.add_argument("--wrap-s", type=int, default=2, help="wrap-up (service or wrapuptime)")
+    parser.add_argument("--agents", type=int, default=2000, help="bench phones and members")
+    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--sipp-core", type=int, default=None, help="taskset SIPp callers")
+    a = parser.parse_args()
+    steps = (
+        tuple(float(x) for x in a.steps.split(","))
+        if a.steps
+        else tuple(r for r in (10, 20, 40, 60, 80, 100, 120, 140, 160, 200) if r <= a.max_rate)
+    )
+    configure_logging("console", "warning")
+    asyncio.run(
+        run(
+            Args(
+                steps,
+                a.step_s,
+                a.talk_s,
+                a.wrap_s,
+                a.agents,
+                tuple(x for x in a.setups.split(",") if x),
+                a.sipp_core,
+            )
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

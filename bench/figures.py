@@ -1,0 +1,134 @@
+"""What the capacity and soak benchmarks compute from what they saw: pure, tested in
+tests/pure/test_bench_figures.py.
+
+- ``percentile``: nearest rank, as every bench here prints them;
+- ``knee``: the last healthy step of a ramp (calls/s offered, achieved, failed);
+- ``histogram_quantile``: a quantile from a Prometheus histogram's bucket counts (the
+  service's AMI event lag in /metrics), as PromQL's ``histogram_quantile`` does;
+- ``parse_metrics``: the samples of a /metrics text;
+- ``growth``: how much a soak figure grew after its warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+# a step is healthy while it delivers this share of the offered rate and fails no more
+HEALTHY_ACHIEVED = 0.95
+HEALTHY_FAILED = 0.01
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0..100) by nearest rank; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class StepRate:
+    """One step of a ramp: offered calls/s, achieved calls/s, calls attempted and failed."""
+
+    offered: float
+    achieved: float
+    attempted: int
+    failed: int
+
+    @property
+    def healthy(self) -> bool:
+        if self.attempted == 0:
+            return False
+        return (
+            self.achieved >= HEALTHY_ACHIEVED * self.offered
+            and self.failed <= HEALTHY_FAILED * self.attempted
+        )
+
+
+@dataclass(frozen=True)
+class Knee:
+    """The highest achieved calls/s before the first unhealthy step; ``reached`` is
+    False when every step was healthy (the knee lies above the ramp's top)."""
+
+    calls_per_s: float
+    reached: bool
+
+    def label(self) -> str:
+        return f"{self.calls_per_s:.0f}" if self.reached else f">= {self.calls_per_s:.0f}"
+
+
+def knee(steps: Sequence[StepRate]) -> Knee:
+    """Steps in ramp order; the knee is the last healthy step before the first
+    unhealthy one (0 when the first is already unhealthy)."""
+    best = 0.0
+    for step in steps:
+        if not step.healthy:
+            return Knee(best, True)
+        best = max(best, step.achieved)
+    return Knee(best, False)
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """``{name{labels}: value}`` for every sample line of a Prometheus text page."""
+    samples: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            samples[name] = float(value)
+        except ValueError:
+            continue
+    return samples
+
+
+def histogram_buckets(samples: Mapping[str, float], name: str) -> dict[float, float]:
+    """``{upper bound: cumulative count}`` of histogram ``name`` (``_bucket{le=..}``)."""
+    buckets: dict[float, float] = {}
+    prefix = f"{name}_bucket{{"
+    for key, value in samples.items():
+        if key.startswith(prefix) and 'le="' in key:
+            bound = key.split('le="', 1)[1].split('"', 1)[0]
+            buckets[math.inf if bound == "+Inf" else float(bound)] = value
+    return buckets
+
+
+def bucket_delta(after: Mapping[float, float], before: Mapping[float, float]) -> dict[float, float]:
+    """The counts that arrived between two scrapes of one histogram."""
+    return {bound: count - before.get(bound, 0.0) for bound, count in after.items()}
+
+
+def histogram_quantile(q: float, buckets: Mapping[float, float]) -> float:
+    """Quantile ``q`` (0..1) of cumulative ``buckets``, linear within a bucket; the
+    highest finite bound when it falls in +Inf; NaN for no observations."""
+    bounds = sorted(buckets)
+    if not bounds or buckets[bounds[-1]] <= 0:
+        return math.nan
+    total = buckets[bounds[-1]]
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if math.isinf(bound):
+                return lower
+            if count == below:
+                return bound
+            return lower + (bound - lower) * (rank - below) / (count - below)
+        lower, below = bound, count
+    return lower
+
+
+def growth(values: Sequence[float], warm_up: int) -> float:
+    """How much the last value exceeds the one at ``warm_up`` (a share: 0.05 is 5 %);
+    NaN while there are not enough samples."""
+    if len(values) <= warm_up or values[warm_up] == 0:
+        return math.nan
+    return values[-1] / values[warm_up] - 1

@@ -1,0 +1,173 @@
+"""Benchmark: an hour with nothing growing (issue 13) — the CI never runs it.
+
+``hotline serve`` as users run it with ``--agents`` agents signed in over HTTP (their
+members in the queue), ``--answering`` of them idle and the rest busy; SIPp callers
+from the trunk at a steady ``--rate`` calls/s through the real greeting and queue to
+the bench phones (bench/callpath.py), which talk ``--talk-s`` (the R8 announcement of
+the job number is part of it) and hang up; the service's wrap-up is ``--wrap-s``.
+Every ``--sample-s`` (a minute) it samples the service's RSS, open descriptors, asyncio
+tasks (``hotline_asyncio_tasks`` in /metrics), database pool connections
+(``hotline_db_pool_connections``), and its AMI event lag p99 over the minute (the
+``hotline_ami_event_lag`` histogram), prints a row and appends it to ``--csv``; at the
+end, the growth of RSS, descriptors and tasks after the first 10 samples.
+
+    sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/soak.py \\
+        [--minutes 60] [--rate 20] [--agents 2000] [--answering 200] [--csv soak.csv]
+
+Needs the sandbox and nobody else on it (take the e2e lock); leaves Asterisk's config
+as it found it. Note: 200 answering agents take 20 calls/s only if a call (talk +
+wrap-up) lasts under 10 s; with the ~9 s announcement of a six-digit job number,
+``--talk-s`` 10 and ``--wrap-s`` 3 need ~260 agents: the default answering pool is 300.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from asterisk_conf.sandbox.sipp import Sipp
+from bench import roster
+from bench.callpath import Callers, Observer, Phones, bench_sandbox
+from bench.figures import bucket_delta, growth, histogram_buckets, histogram_quantile
+from bench.serving import Usage, serve
+from core.logging import configure_logging
+from core.settings import load_settings
+from dialplan.default_plan import ALWAYS
+
+HTTP_PORT = 18092
+LAG = "hotline_ami_event_lag"
+COLUMNS = (
+    "minute",
+    "queued",
+    "answered",
+    "rss_mb",
+    "fds",
+    "tasks",
+    "pool_busy",
+    "pool_idle",
+    "lag_p99_ms",
+    "calls_rows",
+    "load",
+)
+WARM_UP_SAMPLES = 10
+
+
+async def sample_loop(
+    args: argparse.Namespace, pid: int, url: str, observer: Observer, out: Path
+) -> list[dict[str, float | str]]:
+    usage = Usage(pid)
+    rows: list[dict[str, float | str]] = []
+    before = await roster.scrape(HTTP_PORT)
+    print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for minute in range(1, int(args.minutes * 60 / args.sample_s) + 1):
+            await asyncio.sleep(args.sample_s)
+            seen = observer.take()
+            now = await roster.scrape(HTTP_PORT)
+            lag = bucket_delta(histogram_buckets(now, LAG), histogram_buckets(before, LAG))
+            before = now
+            row: dict[str, float | str] = {
+                "minute": minute * args.sample_s / 60,
+                "queued": seen.joined,
+                "answered": len(seen.connect_wait_ms),
+                "rss_mb": round(usage.rss_mb(), 1),
+                "fds": roster.open_fds(pid),
+                "tasks": now.get("hotline_asyncio_tasks", float("nan")),
+                "pool_busy": now.get('hotline_db_pool_connections{state="busy"}', float("nan")),
+                "pool_idle": now.get('hotline_db_pool_connections{state="idle"}', float("nan")),
+                "lag_p99_ms": round(histogram_quantile(0.99, lag) * 1000, 1),
+                "calls_rows": await roster.count(url, "SELECT count(*) FROM calls"),
+                "load": roster.load_average(),
+            }
+            rows.append(row)
+            writer.writerow(row)
+            fh.flush()
+            print(" ".join(f"{row[c]!s:>10}" for c in COLUMNS), flush=True)
+    return rows
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = dataclasses.replace(load_settings(os.environ), working_hours=ALWAYS)
+    log = Path(tempfile.mkdtemp(prefix="hotline-soak-")) / "serve.log"
+    calls = max(1, round(args.rate * args.minutes * 60))
+    async with bench_sandbox(settings, args.agents) as box:
+        secrets = box.ensure_secrets()
+        sipp = Sipp(box.root, settings.sip_host, settings.sip_port)
+        callers = Callers(sipp, settings.entry_number, settings.trunk_port)
+        async with (
+            roster.bench_database(box.database_url(secrets), args.agents) as url,
+            Phones(sipp, talk_ms=int(args.talk_s * 1000)),
+            Observer(settings, secrets["ami_observer"]) as observer,
+        ):
+            await roster.add_queue_rows(url, settings.queue, args.agents)
+            env = {
+                "HOTLINE_AMI_SECRET": secrets["ami_service"],
+                "HOTLINE_WRAP_UP_S": str(args.wrap_s),
+                "HOTLINE_WORKING_HOURS": ALWAYS,
+                "HOTLINE_CALLBACK_DISPATCH": "false",
+            }
+            async with serve(settings, url, log, HTTP_PORT, env) as proc:
+                api = f"http://127.0.0.1:{HTTP_PORT}/api"
+                print(f"hotline serve pid {proc.pid}, info log in {log}", flush=True)
+                began = time.monotonic()
+                tokens = await roster.sign_in(api, args.agents, idle=args.answering)
+                print(
+                    f"{args.agents} agents signed in ({args.answering} idle) in "
+                    f"{time.monotonic() - began:.0f} s; {args.rate:g} calls/s for "
+                    f"{args.minutes:g} min; load {roster.load_average()}",
+                    flush=True,
+                )
+                observer.take()
+                try:
+                    calling = asyncio.create_task(
+                        callers.run(args.rate, calls, timeout_s=args.minutes * 60 + 120)
+                    )
+                    rows = await sample_loop(args, proc.pid, url, observer, args.csv)
+                    result = await calling
+                    print(
+                        f"SIPp: {result.result.successful} calls ended well, "
+                        f"{result.result.failed} failed"
+                    )
+                finally:
+                    with contextlib.suppress(Exception):
+                        await roster.sign_out(api, tokens)
+    report(rows, args.csv)
+
+
+def report(rows: list[dict[str, float | str]], out: Path) -> None:
+    warm = min(WARM_UP_SAMPLES, max(0, len(rows) - 2))
+    print(f"\nwritten to {out}; growth from sample {warm + 1} to the last:")
+    for column in ("rss_mb", "fds", "tasks"):
+        values = [float(r[column]) for r in rows]
+        print(f"  {column:7} {100 * growth(values, warm):+.1f} %  (max {max(values):g})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=20.0, help="calls/s")
+    parser.add_argument("--agents", type=int, default=2000, help="signed in")
+    parser.add_argument("--answering", type=int, default=300, help="of them idle")
+    parser.add_argument("--talk-s", type=float, default=10.0, help="phone answer -> BYE")
+    parser.add_argument("--wrap-s", type=int, default=3, help="the service's wrap-up")
+    parser.add_argument("--sample-s", type=float, default=60.0)
+    parser.add_argument("--csv", type=Path, default=Path("soak.csv"))
+    args = parser.parse_args()
+    configure_logging("console", "warning")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

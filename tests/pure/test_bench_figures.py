@@ -1,0 +1,105 @@
+"""The capacity and soak benchmarks' arithmetic (bench/figures.py): percentiles, the
+knee of a ramp, a quantile from /metrics histogram buckets, growth over a soak."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench.figures import (
+    StepRate,
+    bucket_delta,
+    growth,
+    histogram_buckets,
+    histogram_quantile,
+    knee,
+    parse_metrics,
+    percentile,
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "p", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
+        ([1.0, 2.0, 3.0, 4.0], 99, 4.0),
+        (list(map(float, range(1, 101))), 99, 99.0),
+        ([3.0, 1.0, 2.0], 0, 1.0),
+    ],
+)
+def test_percentile_by_nearest_rank(values: list[float], p: float, expected: float) -> None:
+    assert percentile(values, p) == expected
+
+
+def test_percentile_of_nothing_is_nan() -> None:
+    assert math.isnan(percentile([], 50))
+
+
+def step(offered: float, achieved: float, attempted: int = 100, failed: int = 0) -> StepRate:
+    return StepRate(offered, achieved, attempted, failed)
+
+
+@pytest.mark.parametrize(
+    ("steps", "calls_per_s", "reached"),
+    [
+        # every step delivers: the knee lies above the ramp
+        ([step(10, 10), step(20, 19.5)], 19.5, False),
+        # the third step falls behind the offered rate
+        ([step(10, 10), step(20, 20), step(40, 30)], 20, True),
+        # or fails more than 1 % of its calls
+        ([step(10, 10), step(20, 20, 100, 2), step(40, 40)], 10, True),
+        # a step after the first bad one does not count
+        ([step(10, 10), step(20, 12), step(40, 40)], 10, True),
+        ([step(10, 5)], 0, True),
+        ([step(10, 0, attempted=0)], 0, True),
+    ],
+)
+def test_knee_is_the_last_healthy_step(
+    steps: list[StepRate], calls_per_s: float, reached: bool
+) -> None:
+    found = knee(steps)
+    assert (found.calls_per_s, found.reached) == (calls_per_s, reached)
+
+
+METRICS = """# HELP hotline_ami_event_lag AMI events by lag
+# TYPE hotline_ami_event_lag histogram
+hotline_ami_event_lag_bucket{le="0.001"} 10.0
+hotline_ami_event_lag_bucket{le="0.01"} 90.0
+hotline_ami_event_lag_bucket{le="0.1"} 100.0
+hotline_ami_event_lag_bucket{le="+Inf"} 100.0
+hotline_ami_event_lag_count 100.0
+hotline_asyncio_tasks 42.0
+"""
+
+
+def test_metrics_text_parsed_into_samples_and_buckets() -> None:
+    samples = parse_metrics(METRICS)
+    assert samples["hotline_asyncio_tasks"] == 42
+    assert histogram_buckets(samples, "hotline_ami_event_lag") == {
+        0.001: 10,
+        0.01: 90,
+        0.1: 100,
+        math.inf: 100,
+    }
+
+
+def test_histogram_quantile_interpolates_within_its_bucket() -> None:
+    buckets = {0.001: 10.0, 0.01: 90.0, 0.1: 100.0, math.inf: 100.0}
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.001 + 0.009 * 40 / 80)
+    assert histogram_quantile(0.99, buckets) == pytest.approx(0.01 + 0.09 * 9 / 10)
+    # above every finite bound: the highest finite bound
+    assert histogram_quantile(0.99, {0.1: 0.0, math.inf: 5.0}) == 0.1
+    assert math.isnan(histogram_quantile(0.99, {0.1: 0.0, math.inf: 0.0}))
+
+
+def test_bucket_delta_is_what_arrived_between_scrapes() -> None:
+    before = {0.01: 5.0, math.inf: 6.0}
+    after = {0.01: 15.0, math.inf: 20.0}
+    assert bucket_delta(after, before) == {0.01: 10.0, math.inf: 14.0}
+
+
+def test_growth_after_the_warm_up() -> None:
+    assert growth([50, 100, 100, 104], warm_up=1) == pytest.approx(0.04)
+    assert math.isnan(growth([50, 100], warm_up=2))
