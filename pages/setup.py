@@ -22,6 +22,7 @@ from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.agent_console import AgentConsole
+from pages.reports_pages import ReportPages
 from reports.service import ReportService
 
 
@@ -68,3 +69,4 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
 
     # ---- reports ----
+    routes.register(app, ReportPages(services.reports, services.callbacks).handlers())
