@@ -8,10 +8,13 @@ from datetime import date
 
 import pytest
 
+from callback.model import Kind
 from core.actor import FIGURE_READERS, Role
 from pages import reports_charts
 from pages.i18n import Language, t
 from pages.reports_view import (
+    CALLBACK_COLUMNS,
+    DEPARTMENT_COLUMNS,
     FIGURE_NAMES,
     FieldError,
     callback_rows,
@@ -175,3 +178,14 @@ def test_one_rule_reads_the_figures_in_the_api_and_on_the_pages() -> None:
     assert frozenset(READERS) == FIGURE_READERS
     assert PAGE_ROLES[("GET", "/reports")] == FIGURE_READERS
     assert PAGE_ROLES[("GET", "/reports/quality.csv")] == FIGURE_READERS
+
+
+def test_every_word_the_page_builds_exists() -> None:
+    """The ids the template makes from a name (a figure, a column, a kind, a group)."""
+    keys = {f"reports.figure.{name}" for name in FIGURE_NAMES}
+    keys |= {f"reports.cb.{c}" for c in CALLBACK_COLUMNS}
+    keys |= {f"reports.dept.{c}" for c in DEPARTMENT_COLUMNS}
+    keys |= {f"reports.kind.{k.value}" for k in Kind}
+    keys |= {f"reports.by.{b.value}" for b in By} | {f"reports.key.{b.value}" for b in By}
+    for lang in Language:
+        assert all(t(lang, key) for key in keys)

@@ -59,9 +59,9 @@ async def test_the_page_shows_the_apis_numbers_per_day_agent_and_queue(floor: Fl
     assert day[("2026-03-02", "answered")] == "1" and day[("2026-03-02", "rate_15s")] == "50.0%"
     assert day[("2026-03-02", "abandoned_queue")] == "1"
     assert cells_of(text, "agent")[("1001", "answered")] == "1"
-    assert 'id="team-note"' in text and "以队列统计代替按班组统计" in text
+    assert 'id="team-note"' in text and "按队列统计代替按班组统计" in text
     assert 'href="/reports/quality.csv?from=2026-03-01&amp;to=2026-03-02&amp;by=agent"' in text
-    assert text.count("<svg") == 4 and "<script" not in text  # 3 charts and the staffing one
+    assert text.count("<svg") == 3 and "<script" not in text  # no staffing chart: no arrivals
 
 
 async def test_the_callback_figures_are_the_apis(floor: Floor) -> None:
