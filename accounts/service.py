@@ -21,6 +21,7 @@ from accounts.model import (
     Account,
     Given,
     check_extension,
+    check_name,
     check_password,
     check_shape,
     detail,
@@ -83,6 +84,10 @@ class AccountService:
         _check_admin(actor)
         return await repo.accounts(self.pool)
 
+    async def account(self, actor: Actor, job_number: str) -> Account:
+        _check_admin(actor)
+        return await self._account(job_number)
+
     async def audit(self, actor: Actor, job_number: str, limit: int) -> list[repo.Audit]:
         _check_admin(actor)
         return await repo.audit_of(self.pool, job_number, min(limit, AUDIT_LIMIT_MAX))
@@ -98,12 +103,17 @@ class AccountService:
         await self._save(account, who, "created", detail(account), new=True)
         return account
 
-    async def change_role(self, actor: Actor, job_number: str, role: Role, given: Given) -> Account:
+    async def change_role(
+        self, actor: Actor, job_number: str, role: Role, given: Given, *, name: str | None = None
+    ) -> Account:
+        """The account under ``role`` with what ``given`` adds (and its new ``name``)."""
         who = _admin_name(actor)
-        _not_oneself(actor, job_number, "change its own role")
         current = await self._account(job_number)
+        if role is not current.role:
+            _not_oneself(actor, job_number, "change its own role")
         self._check_signed_out(current)
-        account = await self._shaped(with_role(current, role), given)
+        renamed = current if name is None else replace(current, name=check_name(name))
+        account = await self._shaped(with_role(renamed, role), given)
         what = {"from": current.role.value, **detail(account)}
         await self._save(account, who, "role_changed", what)
         return account

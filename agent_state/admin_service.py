@@ -1,4 +1,4 @@
-"""What supervisors (acting as admins for now) edit for the agent rules: the R2c
+"""What admins edit for the agent rules: the R2c
 sign-out schedule and the working-day calendar's overrides. Who may edit is decided
 here; the views only parse."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from agent_state import schedule_repo
 from agent_state.schedule_repo import Entry
-from core.actor import Actor
+from core.actor import Actor, Role
 from core.errors import Forbidden, InvalidInput
 from ivr.calendar import Override, OverrideKind
 from ivr.calendar_service import Calendar
@@ -25,8 +25,8 @@ class AdminService:
 
     @staticmethod
     def _check(actor: Actor) -> None:
-        if not actor.is_supervisor:
-            raise Forbidden("only a supervisor edits categories, schedules and the calendar")
+        if actor.role is not Role.ADMIN:  # the admin pages' /admin/schedule, one rule
+            raise Forbidden("only an admin edits the sign-out schedule and the calendar")
 
     async def schedule(self) -> list[Entry]:
         return await schedule_repo.schedule(self.pool)

@@ -29,8 +29,9 @@ SELECT linkedid FROM call;
 
 -- name: unrecorded_cel_calls
 -- Finished inbound calls Asterisk logged that have no row yet: ended at least
--- $2 seconds ago (the live recorder goes first) and not before $1.
-SELECT s.linkedid
+-- $2 seconds ago (the live recorder goes first) and not before $1; a page of at most
+-- $4 after the cursor ($5, $6: the last page's last start and linkedid; NULL at first).
+SELECT s.linkedid, s.eventtime
 FROM cel s
 JOIN cel e ON e.linkedid = s.linkedid AND e.eventtype = 'LINKEDID_END'
 WHERE s.eventtype = 'CHAN_START'
@@ -38,9 +39,10 @@ WHERE s.eventtype = 'CHAN_START'
   AND s.context = $3
   AND s.eventtime >= ($1::timestamptz AT TIME ZONE 'UTC')
   AND e.eventtime <= ((now() - make_interval(secs => $2)) AT TIME ZONE 'UTC')
+  AND ($5::timestamp IS NULL OR (s.eventtime, s.linkedid) > ($5::timestamp, $6::text))
   AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.linkedid = s.linkedid)
-ORDER BY s.eventtime
-LIMIT 500;
+ORDER BY s.eventtime, s.linkedid
+LIMIT $4;
 
 -- name: cel_rows
 SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
@@ -52,6 +54,18 @@ SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
 FROM cel
 WHERE linkedid = $1
 ORDER BY eventtime, id;
+
+-- name: cel_rows_of
+-- The rows of many calls at once (the backfill's page).
+SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
+       coalesce(channame, '') AS channame, coalesce(context, '') AS context,
+       coalesce(exten, '') AS exten, coalesce(cid_num, '') AS cid_num,
+       coalesce(cid_name, '') AS cid_name, coalesce(appname, '') AS appname,
+       coalesce(appdata, '') AS appdata, coalesce(userdeftype, '') AS userdeftype,
+       coalesce(peer, '') AS peer, coalesce(extra, '') AS extra, id AS seq
+FROM cel
+WHERE linkedid = ANY($1::text[])
+ORDER BY linkedid, eventtime, id;
 
 -- name: list_calls
 -- Newest first, every filter optional; each call with its holds (hold_list: a JSON

@@ -83,14 +83,44 @@ async def insert(conn: Any, record: CallRecord) -> bool:
     return await write_record(conn, record_args(record))
 
 
-async def unrecorded_cel_calls(conn: Any, since: datetime, grace_s: float) -> list[str]:
-    rows = await conn.fetch(Q["unrecorded_cel_calls"], since, grace_s, ENTRY_CONTEXT)
-    return [r["linkedid"] for r in rows]
+@dataclass(frozen=True)
+class CelPage:
+    """One page of unrecorded calls, and where the next page starts."""
+
+    linkedids: list[str]
+    cursor: tuple[datetime, str] | None  # the last call's start (naive UTC) and linkedid
+
+
+async def unrecorded_cel_calls(
+    conn: Any,
+    since: datetime,
+    grace_s: float,
+    *,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> CelPage:
+    start, linkedid = after if after is not None else (None, None)
+    rows = await conn.fetch(
+        Q["unrecorded_cel_calls"], since, grace_s, ENTRY_CONTEXT, limit, start, linkedid
+    )
+    cursor = (rows[-1]["eventtime"], rows[-1]["linkedid"]) if rows else None
+    return CelPage([r["linkedid"] for r in rows], cursor)
+
+
+def _cel_row(r: Any) -> CelRow:
+    return CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)})
 
 
 async def cel_rows(conn: Any, linkedid: str) -> list[CelRow]:
-    rows = await conn.fetch(Q["cel_rows"], linkedid)
-    return [CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)}) for r in rows]
+    return [_cel_row(r) for r in await conn.fetch(Q["cel_rows"], linkedid)]
+
+
+async def cel_rows_of(conn: Any, linkedids: Sequence[str]) -> dict[str, list[CelRow]]:
+    """The CEL rows of each call (one query for all), in order."""
+    calls: dict[str, list[CelRow]] = {linkedid: [] for linkedid in linkedids}
+    for r in await conn.fetch(Q["cel_rows_of"], list(linkedids)):
+        calls[r["linkedid"]].append(_cel_row(r))
+    return calls
 
 
 async def list_calls(

@@ -43,6 +43,7 @@ class CallRecorder:
         *,
         backfill_every_s: float = 60.0,
         backfill_days: int = 7,
+        backfill_batch: int = 100,
         grace_s: float = 15.0,
         on_recorded: RecordedHook | None = None,
         writes: DurableWrites | None = None,
@@ -52,6 +53,7 @@ class CallRecorder:
         self.writes = writes or DurableWrites(pool, None, {repo.RECORD: repo.write_record})
         self.backfill_every_s = backfill_every_s
         self.backfill_days = backfill_days
+        self.backfill_batch = backfill_batch
         self.grace_s = grace_s
         self.on_recorded = on_recorded
         self.drafts: dict[str, CallDraft] = {}
@@ -159,18 +161,40 @@ class CallRecorder:
     # ---- backfill from CEL --------------------------------------------------------------
 
     async def backfill(self) -> int:
-        """Write rows for finished calls Asterisk logged but we did not; returns how many."""
+        """Write rows for finished calls Asterisk logged but we did not; returns how many.
+
+        Page after page (``backfill_batch`` calls each: their CEL rows in one query,
+        their rows in one transaction) until none is left, so an outage's calls are
+        whole in one run rather than one page a minute; between pages the event loop
+        runs what waited (live events go first). A call CEL cannot rebuild is passed
+        over by the cursor, never read again in the same run."""
         async with self._backfill_lock:
             since = datetime.now(UTC) - timedelta(days=self.backfill_days)
-            written = 0
-            for linkedid in await repo.unrecorded_cel_calls(self.pool, since, self.grace_s):
-                record = record_from_cel(await repo.cel_rows(self.pool, linkedid))
-                if record is not None and await repo.insert(self.pool, record):
-                    written += 1
-                    self._recorded(record)
+            written, after = 0, None
+            while not self._stopped:
+                page = await repo.unrecorded_cel_calls(
+                    self.pool, since, self.grace_s, limit=self.backfill_batch, after=after
+                )
+                written += await self._rebuild(page.linkedids)
+                if len(page.linkedids) < self.backfill_batch:
+                    break
+                after = page.cursor
+                await asyncio.sleep(0)
             if written:
                 log.info("backfilled calls from CEL", calls=written)
             return written
+
+    async def _rebuild(self, linkedids: list[str]) -> int:
+        if not linkedids:
+            return 0
+        async with self.pool.acquire() as conn:
+            rows = await repo.cel_rows_of(conn, linkedids)
+            records = [r for r in map(record_from_cel, rows.values()) if r is not None]
+            async with conn.transaction():
+                written = [r for r in records if await repo.insert(conn, r)]
+        for record in written:
+            self._recorded(record)
+        return len(written)
 
     def _kick_backfill(self) -> None:
         if self._stopped:

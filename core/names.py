@@ -32,6 +32,19 @@ PLANS_DIR = "hotline-plans"
 # in PLANS_DIR, the live plan's queue announcements; queues.conf includes it, and
 # extensions.conf's "*.conf" include does not match it
 PLANS_QUEUES_FILE = "queues.inc"
+# ---- desk phones an admin adds (deskphones/): published like the dial plans -------------
+# the folder under Asterisk's config dir the phone publisher writes: pjsip.conf includes
+# PHONES_PJSIP_FILE, extensions.conf PHONES_DIALPLAN_FILE (neither matches the plans' *.conf)
+PHONES_DIR = "hotline-phones"
+PHONES_PJSIP_FILE = "pjsip.inc"
+PHONES_DIALPLAN_FILE = "extensions.inc"
+# each published phone's Local extension (agents-local includes it) and its lamp (the
+# phone's device state as a hint; agents includes it, so a phone may watch another's lamp)
+PHONES_LOCAL = "hotline-phones-local"
+PHONES_LAMPS = "hotline-phones-lamps"
+# the digest realm Asterisk challenges published phones with; each phone's stored
+# MD5(extension:realm:password) is only good for this realm (the row keeps its own)
+PHONE_REALM = "hotline"
 # ---- callbacks (issue 11): dispatched agent first through the inbound queue -------------
 # Originate Channel: CALLBACK_CHANNEL (Local/s@CALLBACK_QUEUE/n); its ;2 half joins the queue with
 # QUEUE_PRIO = CALLBACK_PRIORITY (below the inbound callers'), so only an idle agent gets

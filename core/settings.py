@@ -63,6 +63,9 @@ class Settings:
     password_parallelism: int = 4
     # The desk phones' extensions an agent may be given ("2001-2010,3001"); empty: any digits
     desk_phones: str = ""
+    # The extensions an admin may add desk phones at (/admin/phones), published to
+    # Asterisk; never one of desk_phones (those are the rendered pjsip.conf's own)
+    published_phones: str = "3001-3999"
     # Hot desking: an agent signs in at any desk phone (*11 there, or naming it on the
     # web) and its queue member rings that phone for the session; false: only at the
     # agent's own (home) extension, as a centre with fixed seats may want
@@ -177,7 +180,12 @@ class Settings:
     # Call records: how often and how far back the CEL backfill looks
     backfill_every_s: float = 60.0
     backfill_days: int = 7
-    backfill_grace_s: float = 15.0  # a finished call is the live recorder's for this long
+    backfill_batch: int = 100  # calls rebuilt per page (a page is folded without a pause)
+    backfill_grace_s: float = 15.0
+    # Retention (retention/): CEL by whole calls, the agent-state and sign-in audit by
+    # row, hourly; 0 keeps for ever. CEL must outlive backfill_days.
+    cel_retention_days: int = 90
+    audit_retention_days: int = 730  # a finished call is the live recorder's for this long
     # The agents' live stream (server-sent events)
     sse_keepalive_s: float = 15.0  # a comment line this often keeps proxies from closing it
     sse_queue_size: int = 1000  # changes a client may lag behind before it is cut off

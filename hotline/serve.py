@@ -40,6 +40,8 @@ from dialplan.assembly import dial_plan_service
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
+from retention.job import Purge
+from retention.model import rules as retention_rules
 from web.app import init_app
 from web.metrics import Metrics
 
@@ -109,6 +111,7 @@ class Service:
         self.agi: AgiServer | None = None
         self.intake: Intake | None = None  # callbacks in: voicemail, keep-your-place, escalation
         self.dispatcher: Dispatcher | None = None  # callbacks out, agent first
+        self.purge: Purge | None = None  # CEL and audit rows past their retention
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
@@ -154,12 +157,21 @@ class Service:
             self.pool,
             backfill_every_s=s.backfill_every_s,
             backfill_days=s.backfill_days,
+            backfill_batch=s.backfill_batch,
             grace_s=s.backfill_grace_s,
             on_recorded=self.metrics.call_recorded,
             writes=self.writes,
         )
         self.recorder.attach()
         self.queues.attach()
+        self.purge = Purge(
+            self.pool,
+            retention_rules(
+                cel_days=s.cel_retention_days,
+                audit_days=s.audit_retention_days,
+                backfill_days=s.backfill_days,
+            ),
+        )
         carrier = AsteriskCarrier(
             self.ami, on_failure=lambda job: self._reconcile_later(), echo_memory=s.echo_memory
         )
@@ -206,6 +218,7 @@ class Service:
         self._defaults = asyncio.create_task(self._default_prompts(), name="default-prompts")
         await self.ami.start()
         self.recorder.start()
+        self.purge.start()
         self.schedule.start()
         if self.dispatcher is not None:
             self.dispatcher.start()
@@ -337,6 +350,8 @@ class Service:
             self.agents.stop()
         if self.recorder is not None:
             await self.recorder.stop()
+        if self.purge is not None:
+            await self.purge.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.intake is not None:

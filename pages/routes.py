@@ -44,10 +44,45 @@ PAGE_ROLES: dict[Key, Roles] = {
     # ---- case work: escalate, transfer, my callbacks, departments (casework.py) ----
     #
     # ---- the wallboard (wallboard.py) ----
+    ("GET", "/wallboard"): SUPERVISORS,
+    ("GET", "/wallboard/events"): SUPERVISORS,
+    ("GET", "/wallboard/charts/{name}"): SUPERVISORS,
+    ("POST", "/wallboard/agents/{job}/state"): SUPERVISORS,
     #
     # ---- admin: accounts and desk phones (admin_agents.py) ----
+    ("GET", "/admin/agents"): ADMINS,
+    ("POST", "/admin/agents"): ADMINS,
+    ("GET", "/admin/agents/{job}"): ADMINS,
+    ("POST", "/admin/agents/{job}"): ADMINS,
+    ("POST", "/admin/agents/{job}/disabled"): ADMINS,
+    ("POST", "/admin/agents/{job}/secret"): ADMINS,
+    ("GET", "/admin/phones"): ADMINS,
+    ("POST", "/admin/phones"): ADMINS,
+    ("POST", "/admin/phones/{extension}/password"): ADMINS,
+    ("POST", "/admin/phones/{extension}/active"): ADMINS,
     #
     # ---- admin: dial plan, prompts, schedule and calendar, categories (admin_plans.py) ----
+    ("GET", "/admin/dialplan"): ADMINS,
+    ("POST", "/admin/dialplan/drafts"): ADMINS,
+    ("POST", "/admin/dialplan/versions/{version}/rollback"): ADMINS,
+    ("GET", "/admin/dialplan/drafts/{draft}"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/plan"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}/remove"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/publish"): ADMINS,
+    ("POST", "/admin/dialplan/drafts/{draft}/delete"): ADMINS,
+    ("GET", "/admin/prompts"): ADMINS,
+    ("POST", "/admin/prompts/upload"): ADMINS,
+    ("POST", "/admin/prompts/generate"): ADMINS,
+    ("GET", "/admin/prompts/{language}/{name}/audio"): ADMINS,
+    ("GET", "/admin/schedule"): ADMINS,
+    ("POST", "/admin/schedule"): ADMINS,
+    ("POST", "/admin/calendar/override"): ADMINS,
+    ("POST", "/admin/calendar/override/clear"): ADMINS,
+    ("POST", "/admin/calendar/notice"): ADMINS,
+    ("GET", "/admin/categories"): ADMINS,
+    ("POST", "/admin/categories"): ADMINS,
     #
     # ---- reports (reports_pages.py) ----
     # the figures' one rule, as the API's (core.actor.FIGURE_READERS: tests/pure checks)

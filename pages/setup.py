@@ -17,12 +17,15 @@ from callback.service import CallbackService
 from callback.views import CallbackViews
 from calls.classification import Classifier
 from core.settings import Settings
+from deskphones.service import PhoneService
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
-from pages import guard, routes, views
+from pages import admin_plans, guard, routes, views
+from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
 from pages.reports_pages import ReportPages
+from pages.wallboard import add_wallboard
 from reports.service import ReportService
 
 
@@ -43,6 +46,7 @@ class PageServices:
     callbacks: CallbackService
     callback_views: CallbackViews  # the case a call or an offer carries
     reports: ReportService
+    phones: PhoneService  # the desk phones admins publish
 
 
 def add_pages(app: web.Application, settings: Settings, services: PageServices) -> None:
@@ -63,10 +67,13 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     # ---- case work ----
 
     # ---- the wallboard ----
+    add_wallboard(app, settings, services)
 
     # ---- admin: accounts and desk phones ----
+    routes.register(app, AdminAgents(services.accounts, services.phones).handlers())
 
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    routes.register(app, admin_plans.handlers(services, settings.timezone))
 
     # ---- reports ----
     routes.register(app, ReportPages(services.reports, services.callbacks).handlers())

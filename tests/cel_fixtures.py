@@ -70,3 +70,27 @@ def cel_rows(name: str) -> list[CelRow]:
 async def insert(conn: Any, rows: list[dict[str, Any]]) -> None:
     """Into the ``cel`` table, as cel_pgsql would."""
     await conn.executemany(INSERT, [tuple(row[k] for k in COLUMNS) for row in rows])
+
+
+def inbound_call(n: int, start: datetime) -> list[dict[str, Any]]:
+    """The recorded inbound call (``inbound-answered.json``: 12333 → greeting → queue →
+    agent 1001 answered, the agent hung up) as call number ``n``: every channel's
+    uniqueid (and so the linkedid) made its own, the times moved to begin at ``start``
+    (naive UTC, as in the table)."""
+    data = json.loads((FIXTURES / "inbound-answered.json").read_text(encoding="utf-8"))
+    rows: list[dict[str, Any]] = []
+    first: datetime | None = None
+    for raw in data["rows"]:
+        row = {k: raw[k] for k in COLUMNS}
+        at = datetime.fromisoformat(raw["eventtime"])
+        first = first or at
+        row["eventtime"] = start + (at - first)
+        for key in ("uniqueid", "linkedid"):
+            row[key] = f"{row[key]}-{n}"
+        rows.append(row)
+    return rows
+
+
+def inbound_linkedid(n: int) -> str:
+    data = json.loads((FIXTURES / "inbound-answered.json").read_text(encoding="utf-8"))
+    return f"{data['linkedid']}-{n}"

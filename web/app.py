@@ -30,6 +30,9 @@ from calls.classification import Classifier
 from core.errors import ConfigError
 from core.settings import Settings
 from db.durable import DurableWrites
+from deskphones.assembly import phone_service
+from deskphones.service import PhoneService
+from deskphones.views import PhoneViews
 from dialplan.assembly import dial_plan_service
 from dialplan.service import DialPlanService
 from dialplan.views import DialPlanViews
@@ -58,6 +61,7 @@ WRITES = web.AppKey("writes", DurableWrites)  # the journal of writes waiting fo
 CALENDAR = web.AppKey("calendar", Calendar)  # the one working-day calendar
 DIALPLAN = web.AppKey("dialplan", DialPlanService)
 PROMPTS = web.AppKey("prompts", PromptService)
+PHONES = web.AppKey("phones", PhoneService)  # the desk phones admins publish
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -121,6 +125,10 @@ async def calls(request: web.Request) -> web.Response:
     return call_views.json_response(body)
 
 
+async def _load_phones(app: web.Application) -> None:
+    await app[PHONES].load()  # the published phones join the accounts' and desks' lists
+
+
 async def _load_calendar(app: web.Application) -> AsyncIterator[None]:
     await app[CALENDAR].load()
     yield
@@ -165,6 +173,9 @@ def init_app(
     passwords = Passwords(PasswordCost.of(settings))
     auth.add_routes(app, sessions, agents, PasswordSignIn(pool, agents.sign_ins, passwords))
     accounts = _add_accounts(app, settings, agents, sessions, passwords)
+    app[PHONES] = phone_service(settings, pool, agents, accounts)
+    PhoneViews(app[PHONES]).add_routes(app)
+    app.on_startup.append(_load_phones)
     classifier = Classifier(pool)
     call_views.add_routes(app, classifier)
     limits = StreamLimits(
@@ -213,6 +224,7 @@ def init_app(
         callbacks=callbacks,
         callback_views=callback_views,
         reports=reports,
+        phones=app[PHONES],
     )
     add_pages(app, settings, services)  # pages/: the same sessions, in a cookie
     return app

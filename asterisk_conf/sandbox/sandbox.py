@@ -42,6 +42,8 @@ from core import names
 from core.logging import get_logger
 from core.settings import SANDBOX_ROOT, SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
+from deskphones.assembly import stored_files as stored_phone_files
+from deskphones.publish import read_files, write_files
 from dialplan.assembly import live_files
 from dialplan.publish import read_folder, write_folder
 from ivr.audio import AudioTools
@@ -292,7 +294,18 @@ class Sandbox:
         changed = {name for name in FILES if before[name] != _digest(etc / name)}
         if self._install_plans(gid, secrets):
             changed.add(names.PLANS_DIR)
+        if self._install_phones(secrets):
+            changed.add(names.PHONES_DIR)
         return changed
+
+    def _install_phones(self, secrets: dict[str, Any]) -> bool:
+        """The desk phones admins published (deskphones/), as stored; whether changed."""
+        folder = self.root / "etc/asterisk" / names.PHONES_DIR
+        wanted = asyncio.run(stored_phone_files(self.database_url(secrets)))
+        if read_files(folder) == wanted:
+            return False
+        write_files(folder, wanted)
+        return True
 
     @property
     def plans_dir(self) -> Path:

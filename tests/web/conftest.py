@@ -39,7 +39,8 @@ from core.actor import Actor, Role
 from core.settings import Settings
 from tests.dialplan_fakes import FakePrompts, FakePublisher
 from tests.e2e.agents import PIN, make_roster
-from web.app import DIALPLAN, init_app
+from tests.phone_fakes import FakePhonePublisher
+from web.app import DIALPLAN, PHONES, init_app
 from web.metrics import Metrics
 from web.sessions import Sessions
 
@@ -127,6 +128,7 @@ async def open_floor(
     # records what it was handed; the plans' prompts are taken as recorded
     app[DIALPLAN].publisher = FakePublisher()
     app[DIALPLAN].prompts = FakePrompts()
+    app[PHONES].publisher = FakePhonePublisher()  # tests/e2e/test_desk_phones.py: real
     if extra_routes is not None:
         extra_routes(app)
     try:

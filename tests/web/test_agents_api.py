@@ -18,11 +18,13 @@ from ami import AmiClient
 from calls import repo as calls_repo
 from calls.model import CallRecord, HungUp, Outcome, Source
 from calls.service import QueueWaiting
+from core.actor import Actor, Role
 from core.settings import Settings
 from tests.e2e.agents import PIN, make_roster
 from tests.web.conftest import echoing_service
 from web.app import init_app
 from web.metrics import Metrics
+from web.sessions import Sessions
 
 
 @pytest.fixture
@@ -191,12 +193,29 @@ async def test_the_stream_sends_the_floor_then_each_change(client: TestClient) -
     response.close()
 
 
-async def test_a_supervisor_edits_categories_schedule_and_calendar(
+async def admin_token(database_url: str) -> dict[str, str]:
+    """A session of an admin (the floor's 1099), made in the database directly."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        await pool.execute(
+            "INSERT INTO agents (job_number, name, role, password_hash)"
+            " VALUES ('1099', '管理员', 'admin', 'x') ON CONFLICT DO NOTHING"
+        )
+        session = await Sessions(pool).create(Actor("1099", Role.ADMIN))
+    finally:
+        await pool.close()
+    return {"Authorization": f"Bearer {session}"}
+
+
+async def test_an_admin_edits_categories_schedule_and_calendar(
     client: TestClient, fresh_db: str
 ) -> None:
-    agent, boss = await token(client, "1001"), await token(client, "1009")
-    denied = await client.put("/api/categories", headers=agent, json={"categories": ["其他"]})
-    assert denied.status == 403
+    """The admin pages' rule (/admin/categories, /admin/schedule): admins only, the
+    supervisor no more."""
+    agent, boss = await token(client, "1001"), await admin_token(fresh_db)
+    for who in (agent, await token(client, "1009")):
+        denied = await client.put("/api/categories", headers=who, json={"categories": ["其他"]})
+        assert denied.status == 403
     bad = await client.put("/api/categories", headers=boss, json={"categories": ["a", "a"]})
     assert bad.status == 400
     ok = await client.put(
@@ -242,9 +261,11 @@ async def test_a_supervisor_edits_categories_schedule_and_calendar(
     await conn.close()
 
 
-async def test_control_characters_and_odd_types_get_a_clear_400(client: TestClient) -> None:
+async def test_control_characters_and_odd_types_get_a_clear_400(
+    client: TestClient, fresh_db: str
+) -> None:
     """PostgreSQL cannot store NUL: without the check these were 500s."""
-    boss, me = await token(client, "1009"), await token(client, "1001")
+    boss, me = await admin_token(fresh_db), await token(client, "1001")
     nul = await client.put("/api/categories", headers=boss, json={"categories": ["养老\u0000"]})
     assert nul.status == 400 and "control character" in (await nul.json())["message"]
     line = await client.put("/api/categories", headers=boss, json={"categories": ["a\nb"]})

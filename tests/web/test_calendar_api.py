@@ -120,8 +120,8 @@ def _compiled_day(calendar: str, day: date) -> str:
     return calendar.split(head, 1)[1].split("exten =>", 1)[0] if head in calendar else ""
 
 
-async def test_the_supervisors_calendar_route_writes_the_same_overrides(floor: Floor) -> None:
-    boss = await floor.headers(SUPERVISOR)
+async def test_the_older_calendar_route_writes_the_same_overrides(floor: Floor) -> None:
+    boss = await floor.admin_headers()
     put = await floor.client.put("/api/calendar/2026-10-01", headers=boss, json={"working": True})
     assert put.status == 200
     day = _by_day(await _days(floor, "2026-10-01", "2026-10-01"))["2026-10-01"]

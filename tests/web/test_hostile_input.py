@@ -63,33 +63,33 @@ FIELDS = [
         "/api/calls/9.1/wrap-up",
         {"category": "其他", "summary": "s", "then": MARK},
     ),
-    ("categories", SUPERVISOR, "PUT", "/api/categories", {"categories": MARK}),
-    ("a_category", SUPERVISOR, "PUT", "/api/categories", {"categories": [MARK]}),
-    ("entries", SUPERVISOR, "PUT", "/api/schedule", {"entries": MARK}),
-    ("an_entry", SUPERVISOR, "PUT", "/api/schedule", {"entries": [MARK]}),
+    ("categories", ADMIN, "PUT", "/api/categories", {"categories": MARK}),
+    ("a_category", ADMIN, "PUT", "/api/categories", {"categories": [MARK]}),
+    ("entries", ADMIN, "PUT", "/api/schedule", {"entries": MARK}),
+    ("an_entry", ADMIN, "PUT", "/api/schedule", {"entries": [MARK]}),
     (
         "weekday",
-        SUPERVISOR,
+        ADMIN,
         "PUT",
         "/api/schedule",
         {"entries": [{"weekday": MARK, "at": "12:00", "label": "noon_break"}]},
     ),
     (
         "at",
-        SUPERVISOR,
+        ADMIN,
         "PUT",
         "/api/schedule",
         {"entries": [{"weekday": 1, "at": MARK, "label": "noon_break"}]},
     ),
     (
         "label",
-        SUPERVISOR,
+        ADMIN,
         "PUT",
         "/api/schedule",
         {"entries": [{"weekday": 1, "at": "12:00", "label": MARK}]},
     ),
-    ("working", SUPERVISOR, "PUT", "/api/calendar/2026-10-01", {"working": MARK}),
-    ("note", SUPERVISOR, "PUT", "/api/calendar/2026-10-01", {"working": True, "note": MARK}),
+    ("working", ADMIN, "PUT", "/api/calendar/2026-10-01", {"working": MARK}),
+    ("note", ADMIN, "PUT", "/api/calendar/2026-10-01", {"working": True, "note": MARK}),
     ("password", None, "POST", "/api/sessions", {"job_number": ADMIN, "password": MARK}),
     *(
         (f"account_{key}", ADMIN, "POST", "/api/admin/accounts", {**body, key: MARK})
@@ -199,8 +199,8 @@ PATHS = [
 async def test_hostile_path_parts_and_query_parameters(
     floor: Floor, part: str, method: str, template: str, body: dict[str, object] | None
 ) -> None:
-    by_supervisor = part.startswith("day") or part == "job_lockout"
-    who = ADMIN if part.startswith("account") else SUPERVISOR if by_supervisor else AGENT
+    by_admin = part.startswith(("account", "day"))  # /api/calendar/{day}: admins only
+    who = ADMIN if by_admin else SUPERVISOR if part == "job_lockout" else AGENT
     headers = await _headers(floor, who)
     wrong = {}
     for payload, value in sorted(PATH_PAYLOADS.items()):

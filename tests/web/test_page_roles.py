@@ -39,10 +39,46 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # ---- case work ----
     #
     # ---- the wallboard ----
+    ("GET", "/wallboard"): (303, 403, 200, 403),
+    ("GET", "/wallboard/events"): (303, 403, 200, 403),
+    ("GET", "/wallboard/charts/{name}"): (303, 403, 200, 403),
+    # a supervisor passes; the model then refuses: 1001 is signed out (409)
+    ("POST", "/wallboard/agents/{job}/state"): (401, 403, 409, 403),
     #
     # ---- admin: accounts and desk phones ----
+    ("GET", "/admin/agents"): (303, 403, 403, 200),
+    ("POST", "/admin/agents"): (401, 403, 403, 303),
+    ("GET", "/admin/agents/{job}"): (303, 403, 403, 200),
+    ("POST", "/admin/agents/{job}"): (401, 403, 403, 303),
+    ("POST", "/admin/agents/{job}/disabled"): (401, 403, 403, 303),
+    ("POST", "/admin/agents/{job}/secret"): (401, 403, 403, 303),
+    ("GET", "/admin/phones"): (303, 403, 403, 200),
+    ("POST", "/admin/phones"): (401, 403, 403, 303),
+    ("POST", "/admin/phones/{extension}/password"): (401, 403, 403, 404),
+    ("POST", "/admin/phones/{extension}/active"): (401, 403, 403, 404),
     #
     # ---- admin: dial plan, prompts, schedule and calendar, categories ----
+    ("GET", "/admin/dialplan"): (303, 403, 403, 200),
+    ("POST", "/admin/dialplan/drafts"): (401, 403, 403, 400),
+    ("POST", "/admin/dialplan/versions/{version}/rollback"): (401, 403, 403, 404),
+    ("GET", "/admin/dialplan/drafts/{draft}"): (303, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/plan"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/nodes/{node}/remove"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/publish"): (401, 403, 403, 404),
+    ("POST", "/admin/dialplan/drafts/{draft}/delete"): (401, 403, 403, 404),
+    ("GET", "/admin/prompts"): (303, 403, 403, 200),
+    ("POST", "/admin/prompts/upload"): (401, 403, 403, 400),
+    ("POST", "/admin/prompts/generate"): (401, 403, 403, 400),
+    ("GET", "/admin/prompts/{language}/{name}/audio"): (303, 403, 403, 404),
+    ("GET", "/admin/schedule"): (303, 403, 403, 200),
+    ("POST", "/admin/schedule"): (401, 403, 403, 303),
+    ("POST", "/admin/calendar/override"): (401, 403, 403, 400),
+    ("POST", "/admin/calendar/override/clear"): (401, 403, 403, 400),
+    ("POST", "/admin/calendar/notice"): (401, 403, 403, 400),
+    ("GET", "/admin/categories"): (303, 403, 403, 200),
+    ("POST", "/admin/categories"): (401, 403, 403, 400),
     #
     # ---- reports ----
     ("GET", "/reports"): (303, 403, 200, 200),
@@ -55,9 +91,38 @@ LANDS = {
     ("/", "admin"): "/admin/agents",
 }
 CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/pages.css"}
+# the admin's pages act on the supervisor's account (signed out) and on phone 3009 (none)
+CONCRETE |= {
+    "/admin/agents/{job}": f"/admin/agents/{SUPERVISOR}",
+    "/admin/agents/{job}/disabled": f"/admin/agents/{SUPERVISOR}/disabled",
+    "/admin/agents/{job}/secret": f"/admin/agents/{SUPERVISOR}/secret",
+    "/admin/phones/{extension}/password": "/admin/phones/3009/password",
+    "/admin/phones/{extension}/active": "/admin/phones/3009/active",
+}
+CONCRETE["/wallboard/charts/{name}"] = "/wallboard/charts/calls.svg"  # the wallboard
+CONCRETE["/wallboard/agents/{job}/state"] = f"/wallboard/agents/{AGENT}/state"
+# admin: dial plan, prompts — a draft, version and prompt that do not exist (404)
+CONCRETE |= {
+    path: path.replace("{draft}", "1").replace("{version}", "1").replace("{node}", "x")
+    for _, path in TABLE
+    if path.startswith("/admin/dialplan/")
+}
+CONCRETE["/admin/prompts/{language}/{name}/audio"] = "/admin/prompts/zh/x/audio"
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
+    "/admin/agents": {
+        "job_number": "1070",
+        "name": "新主管",
+        "role": "supervisor",
+        "password": "a passphrase of the test",
+    },
+    f"/admin/agents/{SUPERVISOR}": {"name": "班长", "role": "supervisor", "extension": "2009"},
+    f"/admin/agents/{SUPERVISOR}/disabled": {"disabled": "false"},
+    f"/admin/agents/{SUPERVISOR}/secret": {"kind": "pin", "secret": "135790"},
+    "/admin/phones": {"extension": "3001", "password": "desk-phone-pw.1"},
+    "/admin/phones/3009/password": {"password": "desk-phone-pw.1"},
+    f"/wallboard/agents/{AGENT}/state": {"action": "force_busy"},  # the wallboard
 }
 
 
@@ -76,11 +141,13 @@ async def cookie_of(floor: Floor, visitor: str) -> str:
 async def visit(floor: Floor, visitor: str, method: str, path: str) -> Any:
     key = await cookie_of(floor, visitor)
     name = guard.SIGNIN_COOKIE if visitor == "none" else guard.SESSION_COOKIE
-    form = {**FORMS.get(path, {}), "csrf": guard.csrf_for(key)} if method == "POST" else None
+    concrete = CONCRETE.get(path, path)
+    body = FORMS.get(concrete, {})
+    form = {**body, "csrf": guard.csrf_for(key)} if method == "POST" else None
     floor.client.session.cookie_jar.clear()
     return await floor.client.request(
         method,
-        CONCRETE.get(path, path),
+        concrete,
         headers={"Cookie": f"{name}={key}"},
         data=form,
         allow_redirects=False,

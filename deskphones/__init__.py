@@ -1,0 +1,1 @@
+"""Desk phones an admin adds, published to Asterisk (issue 12)."""
