@@ -1,10 +1,11 @@
 """The callback API's operations, each a checklist: who may, then what happens.
 
 An agent sees and works their own callbacks (owned by them, or the one they are
-working); a supervisor sees and works every callback, and alone reassigns, cancels and
-reads the figures. Views (``callback/views.py``) parse and shape JSON; the store
-(``callback/repo.py``) steps the callback through the transition table under a row
-lock, so an illegal change (``callback.illegal_transition``) is refused there.
+working); a supervisor sees and works every callback, and alone reassigns and cancels;
+supervisors and admins read the figures (``core.actor.FIGURE_READERS``). Views
+(``callback/views.py``) parse and shape JSON; the store (``callback/repo.py``) steps
+the callback through the transition table under a row lock, so an illegal change
+(``callback.illegal_transition``) is refused there.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from callback.model import (
 )
 from callback.spool import Spool
 from calls import repo as calls_repo
-from core.actor import Actor, Role
+from core.actor import FIGURE_READERS, Actor, Role
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
 
@@ -178,7 +179,9 @@ class CallbackService:
         return path
 
     def may_read_figures(self, actor: Actor) -> None:
-        _supervisor(actor, "reads the callback figures")
+        """The one rule for every figure (``core.actor.FIGURE_READERS``)."""
+        if actor.role not in FIGURE_READERS:
+            raise Forbidden("only supervisors and admins read the callback figures")
 
     async def figures(self, actor: Actor, start: datetime, end: datetime) -> list[dict[str, Any]]:
         self.may_read_figures(actor)

@@ -2,8 +2,9 @@
 
 GET  /api/callbacks                  supervisor: state, kind, owner, number, overdue, limit
 GET  /api/callbacks/mine             the actor's live callbacks (owned or being worked)
-GET  /api/callbacks/figures          supervisor: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days): per
-                                     day and kind; R13 suggestions and complaints per department
+GET  /api/callbacks/figures          supervisor, admin: ?from=YYYY-MM-DD&to=YYYY-MM-DD (local
+                                     days): per day and kind; R13 suggestions and complaints
+                                     per department
 POST /api/callbacks/escalations      {call, category, question, owner?, due_at?, department?}
                                      the same call again: its details updated (200)
 POST /api/callbacks/return-visits    {number, at, question, owner?, category?}

@@ -23,3 +23,10 @@ class Actor:
     @property
     def is_supervisor(self) -> bool:
         return self.role is Role.SUPERVISOR
+
+
+# Who reads the centre's figures — the quality report, the callback figures (R13's
+# suggestions and complaints among them) and the staffing advice — in the API and on the
+# pages alike: supervisors, who run the floor, and admins, who staff and configure it.
+# Counts only, no citizen's number; agents do not (their own calls are on the console).
+FIGURE_READERS = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -27,6 +27,7 @@ ADMINS: Roles = frozenset({Role.ADMIN})
 STAFF: Roles = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 PAGE_ROLES: dict[Key, Roles] = {
+    ("GET", "/"): OPEN,  # to the role's home (HOME), or to log in
     ("GET", "/signin"): OPEN,
     ("POST", "/signin"): OPEN,
     ("GET", "/lang/{code}"): OPEN,
@@ -84,7 +85,9 @@ PAGE_ROLES: dict[Key, Roles] = {
     ("POST", "/admin/categories"): ADMINS,
     #
     # ---- reports (reports_pages.py) ----
-    #
+    # the figures' one rule, as the API's (core.actor.FIGURE_READERS: tests/pure checks)
+    ("GET", "/reports"): STAFF,
+    ("GET", "/reports/quality.csv"): STAFF,
 }
 
 # the links at the top of every page, per role: (path, message id)
@@ -104,7 +107,11 @@ NAV: dict[Role, tuple[tuple[str, str], ...]] = {
 }
 
 # where each role lands after logging in
-HOME: dict[Role, str] = {Role.AGENT: "/agent", Role.SUPERVISOR: "/home", Role.ADMIN: "/home"}
+HOME: dict[Role, str] = {
+    Role.AGENT: "/agent",
+    Role.SUPERVISOR: "/wallboard",
+    Role.ADMIN: "/admin/agents",
+}
 
 
 def roles_for(method: str, path: str) -> tuple[bool, Roles]:

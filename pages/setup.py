@@ -24,6 +24,7 @@ from ivr.prompt_service import PromptService
 from pages import admin_plans, guard, routes, views
 from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
+from pages.reports_pages import ReportPages
 from pages.wallboard import add_wallboard
 from reports.service import ReportService
 
@@ -75,3 +76,4 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     routes.register(app, admin_plans.handlers(services, settings.timezone))
 
     # ---- reports ----
+    routes.register(app, ReportPages(services.reports, services.callbacks).handlers())

@@ -1,5 +1,5 @@
-"""The pages everyone shares: logging in and out, the language switch, the style sheet
-and script, and a home page.
+"""The pages everyone shares: ``/`` (to the role's home), logging in and out, the
+language switch, the style sheet and script, and a landing page.
 
 Logging in: agents with 工号 + PIN, supervisors and admins with 工号 + password — the
 same checks and the same lockout as ``POST /api/sessions`` (``web.auth``): wrong PINs or
@@ -19,7 +19,7 @@ from aiohttp import web
 from core import inputs
 from core.actor import Actor, Role
 from core.errors import HotlineError, NotFound
-from core.request_actor import actor_of
+from core.request_actor import ACTOR, actor_of
 from pages import guard, i18n, routes
 from web.auth import PASSWORD_SIGN_INS, SESSIONS, SIGN_INS
 from web.errors import status_for
@@ -118,8 +118,14 @@ async def static(request: web.Request) -> web.Response:
     )
 
 
+async def root(request: web.Request) -> web.Response:
+    """``/``: a browser goes to its role's first page (``routes.HOME``), or to log in."""
+    actor = request.get(ACTOR)
+    return see_other(routes.HOME[actor.role] if actor is not None else "/signin")
+
+
 async def home(request: web.Request) -> web.Response:
-    """Where supervisors and admins land (their pages are still to come)."""
+    """A plain landing page: who is logged in, and the links of the role's pages."""
     return render(request, "home.html", {"home": routes.HOME[actor_of(request).role]})
 
 
@@ -145,4 +151,5 @@ def handlers() -> dict[routes.Key, routes.Handler]:
         ("GET", "/lang/{code}"): switch_language,
         ("GET", "/static/{name}"): static,
         ("GET", "/home"): home,
+        ("GET", "/"): root,
     }

@@ -125,29 +125,6 @@ async def calls(request: web.Request) -> web.Response:
     return call_views.json_response(body)
 
 
-async def index(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    members = sorted(request.app[AGENTS].members.values(), key=lambda m: m.job_number)
-    rows = "".join(
-        f"<tr><td>{m.job_number}</td><td>{_escape(m.name)}</td><td>{m.extension}</td></tr>"
-        for m in members
-    )
-    html = (
-        "<!doctype html><meta charset=utf-8><title>12333 hotline</title>"
-        f"<h1>12333 hotline</h1><p>Entry number {settings.entry_number}, queue "
-        f"{settings.queue}. <a href=/healthz>/healthz</a> · <a href=/metrics>/metrics</a> · "
-        "<a href=/api/calls>/api/calls</a></p>"
-        f"<table><tr><th>工号 job number</th><th>name</th><th>extension</th></tr>{rows}</table>"
-    )
-    return web.Response(text=html, content_type="text/html")
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
 async def _load_phones(app: web.Application) -> None:
     await app[PHONES].load()  # the published phones join the accounts' and desks' lists
 
@@ -186,7 +163,6 @@ def init_app(
     if writes is not None:
         app[WRITES] = writes
     app[PROMPTS] = prompts or PromptService.from_settings(settings, pool)
-    app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     if agents is None:  # a standby (hotline/standby.py): health only, no domain routes

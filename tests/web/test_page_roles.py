@@ -5,6 +5,7 @@ tests of its own: ``test_pages.py``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ WHO["admin"] = (ADMIN, Role.ADMIN)
 
 # none (no session: GET pages send it to /signin), agent, supervisor, admin
 TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
+    ("GET", "/"): (303, 303, 303, 303),  # to log in, or to the role's home (LANDS)
     ("GET", "/signin"): (200, 200, 200, 200),
     ("POST", "/signin"): (303, 303, 303, 303),
     ("GET", "/lang/{code}"): (303, 303, 303, 303),
@@ -79,7 +81,14 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/admin/categories"): (401, 403, 403, 400),
     #
     # ---- reports ----
-    #
+    ("GET", "/reports"): (303, 403, 200, 200),
+    ("GET", "/reports/quality.csv"): (303, 403, 400, 400),  # no from/to here
+}
+# where a GET page that answers 303 sends each visitor (otherwise: to log in)
+LANDS = {
+    ("/", "agent"): "/agent",
+    ("/", "supervisor"): "/wallboard",
+    ("/", "admin"): "/admin/agents",
 }
 CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/pages.css"}
 # the admin's pages act on the supervisor's account (signed out) and on phone 3009 (none)
@@ -152,7 +161,7 @@ async def test_each_visitor_gets_exactly_its_pages(floor: Floor, method: str, pa
         response = await visit(floor, visitor, method, path)
         got.append(response.status)
         if response.status == 303 and method == "GET" and path not in CONCRETE:
-            assert response.headers["Location"] == "/signin"
+            assert response.headers["Location"] == LANDS.get((path, visitor), "/signin")
         response.close()  # the stream: its status is all we need
     assert tuple(got) == TABLE[(method, path)], dict(zip(VISITORS, got, strict=True))
 
@@ -164,3 +173,45 @@ async def test_a_wrong_role_sees_the_refusal_as_a_page_with_its_code(floor: Floo
     page = await response.text()
     assert 'id="error-code">auth.forbidden<' in page
     assert "您的角色无权访问此页面" in page
+
+
+PARAMETER = re.compile(r"\{[^}]*\}")
+
+
+def allowed_visitor(roles: frozenset[Role] | None) -> str:
+    """A visitor the row lets in (nobody, for an open page)."""
+    if roles is None:
+        return "none"
+    return next(v for v in ("agent", "supervisor", "admin") if WHO[v][1] in roles)
+
+
+async def test_every_form_post_of_the_table_without_its_csrf_token_is_refused(
+    floor: Floor,
+) -> None:
+    """Every page route that changes something (any method but GET/HEAD), as a visitor
+    its row lets in, with its form but no token, then with another cookie's token: 403
+    ``auth.csrf_invalid``. A form any area adds to ``PAGE_ROLES`` is walked too
+    (a ``{parameter}`` of its path is ``1``)."""
+    posts = sorted(key for key in PAGE_ROLES if key[0] not in guard.SAFE_METHODS)
+    assert ("POST", "/signin") in posts and ("POST", "/agent/state") in posts
+    refused = {}
+    for method, path in posts:
+        visitor = allowed_visitor(PAGE_ROLES[(method, path)])
+        key = await cookie_of(floor, visitor)
+        name = guard.SIGNIN_COOKIE if visitor == "none" else guard.SESSION_COOKIE
+        for token in (None, guard.csrf_for("another cookie")):
+            form = {**FORMS.get(path, {}), **({"csrf": token} if token else {})}
+            floor.client.session.cookie_jar.clear()
+            response = await floor.client.request(
+                method,
+                PARAMETER.sub("1", path),
+                headers={"Cookie": f"{name}={key}"},
+                data=form,
+                allow_redirects=False,
+            )
+            page = await response.text()
+            refused[(method, path, token)] = (
+                response.status,
+                'id="error-code">auth.csrf_invalid<' in page,
+            )
+    assert set(refused.values()) == {(403, True)}, refused

@@ -2,7 +2,8 @@
 role gets exactly its routes (a new route without a row here fails the first test).
 
 An admin is not a supervisor (least privilege): it manages accounts (and, with issue 10,
-dial plans) and reads what any signed-in person reads, but it forces no agent busy,
+dial plans), reads what any signed-in person reads and every figure (the reports, the
+callback figures: ``core.actor.FIGURE_READERS``), but it forces no agent busy,
 signs nobody out, lifts no lockout and reads no other agent's audit. Only an admin
 uses ``/api/admin/...``."""
 
@@ -60,7 +61,6 @@ NEW_ACCOUNT = {"job_number": "1050", "name": "新主管", "role": "supervisor", 
 SCHEDULE = {"entries": [{"weekday": 1, "at": "12:00", "label": "noon_break"}]}
 
 TABLE: dict[tuple[str, str], Row] = {
-    ("GET", "/"): Row((200, 200, 200, 200, 200)),
     ("GET", "/healthz"): Row((503, 503, 503, 503, 503)),  # AMI is not connected in this tier
     ("GET", "/metrics"): Row((200, 200, 200, 200, 200)),
     ("POST", "/api/sessions"): Row(
@@ -145,10 +145,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/admin/prompts/{language}/{name}"): Row((401, 403, 403, 403, 409)),
     ("GET", "/api/admin/prompts/{language}/{name}/history"): Row((401, 403, 403, 403, 200)),
     # callbacks (issue 11): agents and supervisors; an agent sees and works their own, a
-    # supervisor every one and alone lists all, reads the figures, reassigns and cancels
+    # supervisor every one and alone lists all, reassigns and cancels; the figures are read
+    # by supervisors and admins, as every figure (core.actor.FIGURE_READERS)
     ("GET", "/api/callbacks"): Row((401, 403, 403, 200, 403)),
     ("GET", "/api/callbacks/mine"): Row((401, 200, 200, 200, 403)),
-    ("GET", "/api/callbacks/figures"): Row((401, 403, 403, 400, 403)),  # no from/to here
+    ("GET", "/api/callbacks/figures"): Row((401, 403, 403, 400, 400)),  # no from/to here
     ("POST", "/api/callbacks/escalations"): Row(
         (401, 201, 409, 201, 403),
         lambda role: {"call": CALL_OF[ACTS_ON[role]], "category": "建议投诉", "question": "问"},
