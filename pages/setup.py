@@ -17,11 +17,13 @@ from callback.service import CallbackService
 from callback.views import CallbackViews
 from calls.classification import Classifier
 from core.settings import Settings
+from departments.service import DepartmentService
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.agent_console import AgentConsole
+from pages.casework import CaseWork
 from reports.service import ReportService
 
 
@@ -42,6 +44,7 @@ class PageServices:
     callbacks: CallbackService
     callback_views: CallbackViews  # the case a call or an offer carries
     reports: ReportService
+    departments: DepartmentService  # case work: department numbers, transfers (R11b)
 
 
 def add_pages(app: web.Application, settings: Settings, services: PageServices) -> None:
@@ -60,6 +63,7 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
     # ---- case work ----
+    CaseWork(services, settings).add(app)
 
     # ---- the wallboard ----
 

@@ -30,6 +30,8 @@ from calls.classification import Classifier
 from core.errors import ConfigError
 from core.settings import Settings
 from db.durable import DurableWrites
+from departments.service import DepartmentService
+from departments.views import DepartmentViews
 from dialplan.assembly import dial_plan_service
 from dialplan.service import DialPlanService
 from dialplan.views import DialPlanViews
@@ -224,6 +226,8 @@ def init_app(
         target=settings.staffing_target,
     )
     ReportViews(reports).add_routes(app)
+    departments = DepartmentService(pool, ami, agents)
+    DepartmentViews(departments).add_routes(app)
     services = PageServices(
         pool=pool,
         ami=ami,
@@ -237,6 +241,7 @@ def init_app(
         callbacks=callbacks,
         callback_views=callback_views,
         reports=reports,
+        departments=departments,
     )
     add_pages(app, settings, services)  # pages/: the same sessions, in a cookie
     return app

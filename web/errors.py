@@ -44,6 +44,7 @@ STATUS_BY_CODE_PREFIX = (
     ("callback.idempotency_key_reused", 422),  # the same Idempotency-Key, another request
     ("callback.recording_removed", 410),  # the message went after its retention time
     ("callback.", 409),  # illegal_transition, stale attempt, not your call, no number
+    ("department.", 409),  # name taken, disabled, the agent on no call (departments/)
     ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
     ("prompt.in_use", 409),  # built in, or the live dial plan plays it
     ("prompt.", 503),  # the audio tools or the prompts folder (tool_failed, unwritable)

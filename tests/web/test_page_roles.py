@@ -35,6 +35,16 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # ---- the console's calls ----
     #
     # ---- case work ----
+    ("GET", "/agent/escalate"): (303, 200, 403, 403),
+    ("POST", "/agent/escalate"): (401, 400, 403, 403),  # no question, no category
+    ("POST", "/agent/transfer"): (401, 400, 403, 403),  # no department chosen
+    ("GET", "/agent/callbacks"): (303, 200, 403, 403),
+    ("GET", "/agent/callbacks/{id}/recording"): (303, 400, 403, 403),  # "{id}": no UUID
+    ("POST", "/agent/callbacks/{id}/outcome"): (401, 400, 403, 403),
+    ("GET", "/admin/departments"): (303, 403, 403, 200),
+    ("POST", "/admin/departments"): (401, 403, 403, 303),
+    ("POST", "/admin/departments/{id}"): (401, 403, 403, 400),  # "{id}": no whole number
+    ("POST", "/admin/departments/{id}/disable"): (401, 403, 403, 400),
     #
     # ---- the wallboard ----
     #
@@ -49,6 +59,7 @@ CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/p
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
+    "/admin/departments": {"name": "社保科", "number": "88881234"},
 }
 
 
