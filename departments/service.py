@@ -95,8 +95,19 @@ class DepartmentService:
         if agent is None or agent.state is not State.ON_CALL:
             return None
         phone = self.agents.seated(job_number).phone
+        return await self.caller_at(phone)
+
+    async def caller_at(self, phone: str) -> model.Channel | None:
+        """The caller's channel of the call desk phone ``phone`` is in, through AMI."""
         reply = await self.ami.send(ChannelStatus())
         return model.caller_channel(model.channels_from(e.raw for e in reply.events), phone)
+
+    async def redirect(self, caller: model.Channel, number: str) -> None:
+        """The caller's channel leaves its bridge for ``names.TRANSFER``, which dials
+        ``number`` (checked again here: digits only) through the outbound trunk."""
+        checked = model.draft("-", number).number
+        await self.ami.send(Setvar(names.TRANSFER_NUMBER_VAR, checked, caller.name))
+        await self.ami.send(Redirect(caller.name, names.TRANSFER))
 
     # ---- R11b: transfer the caller ------------------------------------------------------
 
@@ -111,9 +122,7 @@ class DepartmentService:
         caller = await self.caller_of(actor.job_number)
         if caller is None:
             raise model.NotOnCall(f"agent {actor.job_number} is in no call with a caller now")
-        number = model.draft(department.name, department.number).number  # checked again
-        await self.ami.send(Setvar(names.TRANSFER_NUMBER_VAR, number, caller.name))
-        await self.ami.send(Redirect(caller.name, names.TRANSFER))
+        await self.redirect(caller, department.number)
         await repo.record_transfer(
             self.pool, caller.linkedid, department, actor.job_number, self.clock()
         )
