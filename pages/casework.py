@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
-from callback.model import Outcome
+from callback.model import Outcome, State
 from callback.service import NotYourCallToEscalate, script_for
 from callback.views import QUESTION_MAX, parse_when
 from calls import repo as calls_repo
@@ -144,6 +144,12 @@ def read_outcome(form: Mapping[str, Any], tz: ZoneInfo) -> OutcomeForm:
     note = _field(form, "note")[:NOTE_MAX]
     inputs.check_text("note", note, multiline=True)
     return OutcomeForm(outcome, note, _when(_field(form, "follow_up_at"), tz))
+
+
+def takes_outcome(state: State) -> bool:
+    """An outcome is recorded once the citizen was reached (the model's transition
+    table: in progress → done, or open again for a follow-up)."""
+    return state is State.IN_PROGRESS
 
 
 def read_department(form: Mapping[str, Any]) -> model.Draft:
@@ -309,6 +315,7 @@ class CaseWork:
             "due_at": local(c.due_at),
             "overdue": bool(c.due_at and c.due_at <= now),
             "recording": any(r.msg_id for r in c.reasons if r.kind.value == "voicemail"),
+            "takes_outcome": takes_outcome(c.state),
         }
 
     async def recording(self, request: web.Request) -> web.FileResponse:

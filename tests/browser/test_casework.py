@@ -44,7 +44,12 @@ async def _seed(base: Settings) -> None:
         visit = Request(
             Kind.RETURN_VISIT, "13800000001", Reason(Kind.RETURN_VISIT, AT), AT, AT, owner=JOB
         )
-        await callback_repo.open_callback(conn, visit, AT)
+        opened = await callback_repo.open_callback(conn, visit, AT)
+        await conn.execute(  # the citizen reached: its outcome is due
+            "UPDATE callbacks SET state = 'in_progress', agent = $1 WHERE id = $2",
+            JOB,
+            opened.callback.id,
+        )
     finally:
         await conn.close()
 

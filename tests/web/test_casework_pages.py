@@ -158,6 +158,15 @@ async def test_my_callbacks_with_the_script_and_the_outcome(floor: Floor) -> Non
     assert f"我是{AGENT}号咨询员" in text  # R12's script with the agent's job number
     csrf = await csrf_of(page)
     url = f"/agent/callbacks/{callback_id}/outcome"
+    form = {"outcome": "resolved", "csrf": csrf}
+    early = await floor.client.post(url, data=form)  # the citizen not reached yet
+    assert early.status == 409
+    assert 'id="error-outcome" data-code="callback.illegal_transition"' in await early.text()
+    await floor.pool.execute(
+        "UPDATE callbacks SET state = 'in_progress', agent = $1 WHERE id = $2::uuid",
+        AGENT,
+        callback_id,
+    )
     form = {"outcome": "follow_up", "note": "再联系", "csrf": csrf}  # no follow-up time
     refused = await floor.client.post(url, data=form)
     assert refused.status == 400
@@ -166,7 +175,7 @@ async def test_my_callbacks_with_the_script_and_the_outcome(floor: Floor) -> Non
     refused = await floor.client.post(url, data=form)
     assert 'id="error-follow_up_at" data-code="input.casework_time"' in await refused.text()
     [still] = await callback_repo.listing(floor.pool, callback_repo.Filter())
-    assert still.state is State.OPEN and still.outcome is None
+    assert still.state is State.IN_PROGRESS and still.outcome is None
     done = await floor.client.post(
         url, data={"outcome": "resolved", "csrf": csrf}, allow_redirects=False
     )
