@@ -7,8 +7,12 @@ receives the INVITE for the department's number."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 
 from ami import AmiClient
+from ami.errors import AmiActionFailed
+from ami.events import Event as AmiEvent
 from asterisk_conf.sandbox.sipp import Sipp
 from core import names
 from core.settings import Settings
@@ -56,14 +60,20 @@ async def test_the_caller_is_transferred_to_the_departments_number(
         caller = await service.caller_at(AGENT_EXT)
         assert caller is not None and caller.name.startswith(f"PJSIP/{CALLER_EXT}-")
         await service.redirect(caller, DEPARTMENT)
-        dial = await observer.wait_for(
-            lambda e: e.name == "DialBegin" and e.get("Uniqueid") == caller.uniqueid, timeout=10
-        )
-        await observer.wait_for(
-            lambda e: e.name == "DialEnd" and e.get("Uniqueid") == caller.uniqueid, timeout=10
-        )
-        await service_ami.action("Hangup", {"Channel": caller.name})  # ends the department's call
+
+        def on_trunk(name: str) -> Callable[[AmiEvent], bool]:
+            return lambda e: (
+                e.name == name
+                and e.get("Uniqueid") == caller.uniqueid
+                and (e.get("DestChannel") or "").startswith(f"PJSIP/{names.OUTBOUND_TRUNK}-")
+            )
+
+        dial = await observer.wait_for(on_trunk("DialBegin"), timeout=10)
+        answered = await observer.wait_for(on_trunk("DialEnd"), timeout=10)
+        with contextlib.suppress(AmiActionFailed):  # ends the department's call
+            await service_ami.action("Hangup", {"Channel": caller.name})
         result = await asyncio.wait_for(uas, 30)
+    assert answered.get("DialStatus") == "ANSWER", answered.raw
     assert dial.get("DialString") == f"{DEPARTMENT}@{names.OUTBOUND_TRUNK}"
     assert result.successful == 1, result.output[-1500:]
     # the caller's own channel dials, from the transfer context (the desk phone does not)
