@@ -56,6 +56,16 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     #
 }
 CONCRETE = {"/lang/{code}": "/lang/en?next=/agent", "/static/{name}": "/static/pages.css"}
+# case work: an {id} that is no callback's UUID nor a department's number (400 for the role)
+CONCRETE |= {
+    p: p.replace("{id}", "x")
+    for p in (
+        "/agent/callbacks/{id}/recording",
+        "/agent/callbacks/{id}/outcome",
+        "/admin/departments/{id}",
+        "/admin/departments/{id}/disable",
+    )
+}
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
