@@ -227,6 +227,26 @@ class Hangup(Action):
 
 
 @dataclass(frozen=True)
+class Redirect(Action):
+    """Send a channel on to ``context``,``exten``,``priority`` (out of its bridge: a
+    caller transferred to a department, R11b). Privilege ``call``."""
+
+    NAME = "Redirect"
+    channel: str
+    context: str
+    exten: str = "s"
+    priority: int = 1
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {
+            "Channel": self.channel,
+            "Context": self.context,
+            "Exten": self.exten,
+            "Priority": str(self.priority),
+        }
+
+
+@dataclass(frozen=True)
 class Originate(Action):
     """Always asynchronous, always with our own ``ChannelId`` (asterisk.md §7.2), so a
     timed-out Originate can be reconciled by that id and is never sent twice."""

@@ -22,6 +22,9 @@ LOOPBACK_ONLY = "127.0.0.1/255.255.255.255"
 # the longest a callback's confirm wait or ring time may be (also the dialplan's cap on
 # the Originate's names.CALLBACK_CONFIRM_S_VAR / CALLBACK_RING_S_VAR)
 MAX_CALLBACK_WAIT_S = 600
+# how long a department's number rings when an agent transfers a caller (R11b); the
+# same as a dial plan's transfer node (dialplan.compiler.CompileOptions)
+TRANSFER_TIMEOUT_S = 30
 _DTMF_CODE = re.compile(r"[0-9*#]{1,8}")
 PUBLISH_READ = "system"
 PUBLISH_WRITE = "command"

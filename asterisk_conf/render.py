@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from asterisk_conf.model import MAX_CALLBACK_WAIT_S, AsteriskConf
+from asterisk_conf.model import MAX_CALLBACK_WAIT_S, TRANSFER_TIMEOUT_S, AsteriskConf
 from core import names
 
 FILES = (
@@ -46,6 +46,7 @@ def render(conf: AsteriskConf) -> dict[str, str]:
     context["hold_music_dir"] = conf.hold_music_dir
     context["max_callback_wait_s"] = MAX_CALLBACK_WAIT_S
     context["bench_phone_range"] = conf.bench_phone_range
+    context["transfer_timeout_s"] = TRANSFER_TIMEOUT_S
     return {name: _ENV.get_template(name + ".j2").render(context) for name in FILES}
 
 

@@ -35,6 +35,9 @@ from callback.model import (
 )
 from callback.spool import Spool
 from calls import repo as calls_repo
+from calls.model import CallRecord, HungUp
+from calls.model import Outcome as CallOutcome
+from calls.model import Source as CallSource
 from core.actor import FIGURE_READERS, Actor, Role
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
@@ -274,13 +277,19 @@ class CallbackService:
         owner: str | None = None,
         due_at: datetime | None = None,
         department: str | None = None,
+        live_caller: str | None = None,
     ) -> repo.Opened:
         """R11a (R13 with a department): an agent's own answered call, or any call for a
-        supervisor; the owner is by default the agent who took it. The call escalated
+        supervisor; the owner is by default the agent who took it. ``live_caller``: the
+        agent's call is still going on (not on record yet) and Asterisk has this caller
+        number on it — the agent console found the call at the agent's own desk phone,
+        as the desk phone's escalation key does (``intake.escalate``). The call escalated
         before (by desk phone, which carries no category or question, or here): its
         category, question, department and due time are updated (``_add_details``)."""
         _staff(actor)
         call = await calls_repo.by_linkedid(self.pool, linkedid)
+        if call is None and live_caller is not None and actor.role is Role.AGENT:
+            call = _in_progress(linkedid, live_caller, actor.job_number, self.clock())
         mine = call is not None and call.agent_job_number == actor.job_number
         if call is None or (actor.role is Role.AGENT and not mine):
             raise NotYourCallToEscalate(
@@ -423,6 +432,22 @@ class CallbackService:
     async def _known_category(self, category: str) -> None:
         if category not in await calls_repo.categories(self.pool):
             raise InvalidInput(f"unknown category {category!r}; see GET /api/categories")
+
+
+def _in_progress(linkedid: str, caller: str, job_number: str, now: datetime) -> CallRecord:
+    """What an escalation needs of a call still going on: its caller and its agent."""
+    return CallRecord(
+        linkedid,
+        caller,
+        "",
+        "",
+        now,
+        now,
+        CallOutcome.ANSWERED,
+        HungUp.SYSTEM,
+        CallSource.AMI,
+        agent_job_number=job_number,
+    )
 
 
 def _staff(actor: Actor) -> None:

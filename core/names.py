@@ -92,6 +92,11 @@ ESCALATE_FEATURE = "hl-escalate"
 ESCALATE = "hotline-escalate"  # Gosub'd by ESCALATE_FEATURE: emits EVENT_ESCALATE
 ESCALATE_DURING = "during"  # EVENT_ESCALATE's When: pressed during an answered call
 ESCALATE_AFTER = "after"  # dialled as a feature code after the call
+# R11b: the agent console transfers the caller to a department: the service sets
+# TRANSFER_NUMBER_VAR (digits, checked) on the caller's channel, then redirects it to
+# TRANSFER, which dials that number through OUTBOUND_TRUNK
+TRANSFER = "hotline-department-transfer"
+TRANSFER_NUMBER_VAR = "HL_DEPT_NUMBER"
 # keep your place: Gosub'd with the caller's number, reads it back digit by digit
 KEEP_PLACE_CONFIRM = "hotline-keep-place"
 QUEUE_JOINED_VAR = "HL_QUEUED_AT"  # epoch seconds the caller joined the queue node

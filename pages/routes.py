@@ -42,6 +42,16 @@ PAGE_ROLES: dict[Key, Roles] = {
     # ---- the console's calls: screen pop, wrap-up, hold (agent_console.py) ----
     #
     # ---- case work: escalate, transfer, my callbacks, departments (casework.py) ----
+    ("GET", "/agent/escalate"): AGENTS,
+    ("POST", "/agent/escalate"): AGENTS,
+    ("POST", "/agent/transfer"): AGENTS,
+    ("GET", "/agent/callbacks"): AGENTS,
+    ("GET", "/agent/callbacks/{id}/recording"): AGENTS,
+    ("POST", "/agent/callbacks/{id}/outcome"): AGENTS,
+    ("GET", "/admin/departments"): ADMINS,
+    ("POST", "/admin/departments"): ADMINS,
+    ("POST", "/admin/departments/{id}"): ADMINS,
+    ("POST", "/admin/departments/{id}/disable"): ADMINS,
     #
     # ---- the wallboard (wallboard.py) ----
     ("GET", "/wallboard"): SUPERVISORS,

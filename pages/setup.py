@@ -17,6 +17,7 @@ from callback.service import CallbackService
 from callback.views import CallbackViews
 from calls.classification import Classifier
 from core.settings import Settings
+from departments.service import DepartmentService
 from deskphones.service import PhoneService
 from dialplan.service import DialPlanService
 from ivr.calendar_service import Calendar
@@ -24,6 +25,7 @@ from ivr.prompt_service import PromptService
 from pages import admin_plans, guard, routes, views
 from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
+from pages.casework import CaseWork
 from pages.reports_pages import ReportPages
 from pages.wallboard import add_wallboard
 from reports.service import ReportService
@@ -47,6 +49,7 @@ class PageServices:
     callback_views: CallbackViews  # the case a call or an offer carries
     reports: ReportService
     phones: PhoneService  # the desk phones admins publish
+    departments: DepartmentService  # case work: department numbers, transfers (R11b)
 
 
 def add_pages(app: web.Application, settings: Settings, services: PageServices) -> None:
@@ -65,6 +68,7 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
     # ---- case work ----
+    CaseWork(services, settings).add(app)
 
     # ---- the wallboard ----
     add_wallboard(app, settings, services)

@@ -30,6 +30,8 @@ from calls.classification import Classifier
 from core.errors import ConfigError
 from core.settings import Settings
 from db.durable import DurableWrites
+from departments.service import DepartmentService
+from departments.views import DepartmentViews
 from deskphones.assembly import phone_service
 from deskphones.service import PhoneService
 from deskphones.views import PhoneViews
@@ -211,6 +213,8 @@ def init_app(
         target=settings.staffing_target,
     )
     ReportViews(reports).add_routes(app)
+    departments = DepartmentService(pool, ami, agents)
+    DepartmentViews(departments).add_routes(app)
     services = PageServices(
         pool=pool,
         ami=ami,
@@ -225,6 +229,7 @@ def init_app(
         callback_views=callback_views,
         reports=reports,
         phones=app[PHONES],
+        departments=departments,
     )
     add_pages(app, settings, services)  # pages/: the same sessions, in a cookie
     return app

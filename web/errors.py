@@ -46,6 +46,7 @@ STATUS_BY_CODE_PREFIX = (
     ("callback.", 409),  # illegal_transition, stale attempt, not your call, no number
     ("phones.publish_failed", 502),  # Asterisk did not take the desk phones; none changed
     ("phones.conflict", 409),  # the extension has a phone, or an agent is signed in there
+    ("department.", 409),  # name taken, disabled, the agent on no call (departments/)
     ("account.conflict", 409),  # job number or extension taken; signed in: sign out first
     ("prompt.in_use", 409),  # built in, or the live dial plan plays it
     ("prompt.", 503),  # the audio tools or the prompts folder (tool_failed, unwritable)

@@ -37,6 +37,16 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     # ---- the console's calls ----
     #
     # ---- case work ----
+    ("GET", "/agent/escalate"): (303, 200, 403, 403),
+    ("POST", "/agent/escalate"): (401, 400, 403, 403),  # no question, no category
+    ("POST", "/agent/transfer"): (401, 400, 403, 403),  # no department chosen
+    ("GET", "/agent/callbacks"): (303, 200, 403, 403),
+    ("GET", "/agent/callbacks/{id}/recording"): (303, 400, 403, 403),  # "{id}": no UUID
+    ("POST", "/agent/callbacks/{id}/outcome"): (401, 400, 403, 403),
+    ("GET", "/admin/departments"): (303, 403, 403, 200),
+    ("POST", "/admin/departments"): (401, 403, 403, 303),
+    ("POST", "/admin/departments/{id}"): (401, 403, 403, 400),  # "{id}": no whole number
+    ("POST", "/admin/departments/{id}/disable"): (401, 403, 403, 400),
     #
     # ---- the wallboard ----
     ("GET", "/wallboard"): (303, 403, 200, 403),
@@ -108,6 +118,16 @@ CONCRETE |= {
     if path.startswith("/admin/dialplan/")
 }
 CONCRETE["/admin/prompts/{language}/{name}/audio"] = "/admin/prompts/zh/x/audio"
+# case work: an {id} that is no callback's UUID nor a department's number (400 for the role)
+CONCRETE |= {
+    p: p.replace("{id}", "x")
+    for p in (
+        "/agent/callbacks/{id}/recording",
+        "/agent/callbacks/{id}/outcome",
+        "/admin/departments/{id}",
+        "/admin/departments/{id}/disable",
+    )
+}
 FORMS: dict[str, dict[str, str]] = {
     "/signin": {"job_number": AGENT, "kind": "pin", "secret": PIN},
     "/agent/state": {"action": "sign_in", "pin": PIN},
@@ -123,6 +143,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/admin/phones": {"extension": "3001", "password": "desk-phone-pw.1"},
     "/admin/phones/3009/password": {"password": "desk-phone-pw.1"},
     f"/wallboard/agents/{AGENT}/state": {"action": "force_busy"},  # the wallboard
+    "/admin/departments": {"name": "社保科", "number": "88881234"},
 }
 
 

@@ -187,6 +187,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "/api/admin/phones/{extension}/active"): Row(
         (401, 403, 403, 403, 404), lambda role: {"active": False}
     ),
+    # department numbers (issue 12, case work): admins only, refused before the body
+    ("GET", "/api/admin/departments"): Row((401, 403, 403, 403, 200)),
+    ("POST", "/api/admin/departments"): Row(
+        (401, 403, 403, 403, 201), lambda role: {"name": "社保科", "number": "88881234"}
+    ),
+    ("PUT", "/api/admin/departments/{id}"): Row((401, 403, 403, 403, 400)),  # "{id}"
+    ("POST", "/api/admin/departments/{id}/disable"): Row((401, 403, 403, 403, 400)),
     # reports (issue 12): supervisors and admins read them; no from/to here
     ("GET", "/api/reports/quality"): Row((401, 403, 403, 400, 400)),
     ("GET", "/api/reports/quality.csv"): Row((401, 403, 403, 400, 400)),

@@ -1,0 +1,1 @@
+"""Department numbers (R11b, R13): the admin's list, and transferring a caller to one."""
