@@ -111,7 +111,7 @@ async def test_wrap_up_holds_waiting_callers_until_the_deadline(
     ):
         assert service.agents is not None
         await service.agents.sign_in("1002", PIN, source=Source.WEB)
-        # the second caller is still in the greeting when the first call ends, then waits
+        # the second caller joins the queue while the first call is on, then waits
         result = await sipp.calls(
             settings.entry_number,
             ["13600000002", "13600000003"],
