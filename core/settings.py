@@ -151,6 +151,10 @@ class Settings:
     # "always" (no time switch: a 24-hour centre; the tests, which must not depend on
     # the hour they run at)
     working_hours: str = "mon-fri 09:00-13:00 15:30-19:30"
+    # The prompt the default plan's R6 greeting plays: the standard's greeting. The tests
+    # name the sandbox's 2-second stand-in (greeting-short), so that a test call reaches
+    # the queue in 2 s, not after the ~10 s greeting; one test plays the real one in full
+    greeting_prompt: str = "greeting"
     # Dial plans (issue 10): besides the live version, this many versions that were live
     # before stay loaded, so a caller mid-menu finishes in the version they began in
     dialplan_keep_versions: int = 2

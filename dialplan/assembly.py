@@ -22,6 +22,13 @@ from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 
 
+def settings_default_plan(settings: Settings) -> Plan:
+    """The shipped plan (``dialplan.default_plan``) as the settings shape it."""
+    return default_plan(
+        settings.entry_number, settings.queue, settings.working_hours, settings.greeting_prompt
+    )
+
+
 def plan_settings(settings: Settings, default: Plan) -> PlanSettings:
     return PlanSettings(
         compile=CompileOptions(prompts_dir=settings.prompts_dir, timezone=settings.timezone),
@@ -71,9 +78,7 @@ def dial_plan_service(
     service = DialPlanService(
         pool,
         publisher or SessionPublisher(settings),
-        settings=plan_settings(
-            settings, default_plan(settings.entry_number, settings.queue, settings.working_hours)
-        ),
+        settings=plan_settings(settings, settings_default_plan(settings)),
         prompts=library,
         calendar=days,
     )
@@ -87,7 +92,7 @@ async def live_files(pool: Any, settings: Settings, now: datetime) -> dict[str, 
     """What ``hotline sandbox up`` writes into ``names.PLANS_DIR``: the live version and
     those kept with it, from PostgreSQL (the default plan while nothing was published),
     the entry numbers and the calendar (with the admins' overrides and notices)."""
-    default = default_plan(settings.entry_number, settings.queue, settings.working_hours)
+    default = settings_default_plan(settings)
     options = plan_settings(settings, default)
     calendar = Calendar(pool)
     release = await live_release(

@@ -101,9 +101,16 @@ def parse_working_hours(text: str) -> tuple[tuple[Weekday, tuple[Hours, ...]], .
 WORKING_HOURS = "mon-fri 09:00-13:00 15:30-19:30"  # the setting's default
 
 
-def default_plan(entry_number: str, queue: str, working_hours: str = WORKING_HOURS) -> Plan:
+def default_plan(
+    entry_number: str,
+    queue: str,
+    working_hours: str = WORKING_HOURS,
+    greeting: str = PROMPT_GREETING,
+) -> Plan:
     """The shipped plan for callers of ``entry_number``, served by ``queue``, open in
-    ``working_hours`` (``parse_working_hours``; ``always``: no time switch)."""
+    ``working_hours`` (``parse_working_hours``; ``always``: no time switch), greeting
+    with the prompt ``greeting`` (setting ``greeting_prompt``: the standard's R6
+    greeting; the tests' short stand-in)."""
     hours = parse_working_hours(working_hours)
     after_greeting = "queue" if hours is None else "working_hours"
     switch = (
@@ -125,7 +132,7 @@ def default_plan(entry_number: str, queue: str, working_hours: str = WORKING_HOU
         start="greeting",
         name="default",
         nodes=(
-            Play("greeting", PROMPT_GREETING, next="holiday_greeting"),
+            Play("greeting", greeting, next="holiday_greeting"),
             HolidayGreeting(
                 "holiday_greeting",
                 greetings=tuple(

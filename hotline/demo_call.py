@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import wave
 from collections.abc import Callable
 
 import aiohttp
@@ -88,6 +89,17 @@ class Journey:
             self.ended.set()
 
 
+def greeting_s(sandbox: Sandbox, settings: Settings) -> float:
+    """How long the default plan's greeting plays (setting ``greeting_prompt``): the
+    caller talks that long and 5 s more (10 s when the file cannot be read)."""
+    inside = f"{settings.prompts_dir}/{names.PROMPT_DEFAULT_LANGUAGE}/{settings.greeting_prompt}"
+    try:
+        with wave.open(str(sandbox.root / f"{inside}.wav".lstrip("/")), "rb") as wav:
+            return float(wav.getnframes() / wav.getframerate())
+    except (OSError, wave.Error, EOFError):
+        return 10.0
+
+
 async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> int:
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
@@ -128,7 +140,7 @@ async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> i
             settings.entry_number,
             caller=CALLER,
             caller_name="演示来电",
-            talk_ms=15_000,
+            talk_ms=int(greeting_s(sandbox, settings) * 1000) + 5000,
             trunk_port=settings.trunk_port,
             timeout_s=60,
         )

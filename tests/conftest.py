@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from asterisk_conf.sandbox.sandbox import Sandbox
+from asterisk_conf.sandbox.sandbox import SHORT_GREETING, Sandbox
 from core.settings import Settings, load_settings
 from db.migrate import migrate
 from dialplan.default_plan import ALWAYS
@@ -37,12 +37,15 @@ def settings() -> Settings:
     19:30 sign-outs (R2c) would otherwise fire in whichever test runs then (the
     schedule's own test calls its check directly), and the default plan's working hours
     would send callers to the after-hours message at night (the time switch has tests of
-    its own, with a calendar and a clock they choose); no callbacks dispatched; and
-    passwords hashed cheaply."""
+    its own, with a calendar and a clock they choose); no callbacks dispatched;
+    passwords hashed cheaply; and the default plan greets with the sandbox's 2 s
+    stand-in, not the ~10 s greeting every call would sit through (one test,
+    ``tests/e2e/test_call_path.py``, hears the real one in full)."""
     return dataclasses.replace(
         load_settings(os.environ),
         schedule_tick_s=NO_SCHEDULE_TICK_S,
         working_hours=ALWAYS,
+        greeting_prompt=SHORT_GREETING,
         # nobody is called back but in the callback tests, which turn it on: a callback
         # left by one test (or a message in the sandbox's spool) would take the idle
         # agent another test is waiting for

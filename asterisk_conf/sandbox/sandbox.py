@@ -65,6 +65,11 @@ OBSERVER_USER = "observer"
 HOLD_WAIT_FILE = "00-wait.wav"
 HOLD_REMINDER_FILE = "01-reminder.wav"
 PUBLISH_USER = "hotline-publish"
+# The tests' greeting (setting greeting_prompt): a tone of this length in place of the
+# standard's ~10 s greeting, so that a test call reaches the queue in seconds
+SHORT_GREETING = "greeting-short"
+SHORT_GREETING_S = 2.0
+SHORT_GREETING_HZ = 440
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class Sandbox:
                 migrated = asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
             self._install_prompts()
+            self._install_short_greeting()
             self._install_hold_music()
             was_running = self.asterisk.pid() is not None
             if was_running and "modules.conf" in changed:
@@ -334,6 +340,42 @@ class Sandbox:
         made = asyncio.run(library.ensure_defaults(default_prompts()))
         if made:
             log.info("prompts generated", count=len(made))
+
+    def reload_plans(self) -> bool:
+        """The live plan files again, as these settings compile them (a test switches
+        the default plan's greeting so), and Asterisk's dialplan reloaded when they
+        changed; whether they did."""
+        secrets = self.ensure_secrets()
+        gid = root_user(self.root, "asterisk").gid
+        with self._lock():
+            changed = self._install_plans(gid, secrets)
+            if changed:
+                self.asterisk.cli("dialplan reload")
+        return changed
+
+    def _install_short_greeting(self) -> None:
+        """The tests' stand-in greeting (``SHORT_GREETING``): a tone Asterisk plays like
+        any prompt; made again only when its length changed."""
+        inside = f"{self.settings.prompts_dir}/{names.PROMPT_DEFAULT_LANGUAGE}"
+        target = self.root / f"{inside}/{SHORT_GREETING}.wav".lstrip("/")
+        stamp = target.with_name(f".{SHORT_GREETING}.seconds")
+        wanted = f"{SHORT_GREETING_S:g}"
+        if target.exists() and stamp.exists() and stamp.read_text() == wanted:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        host.run(
+            [
+                "chroot",
+                str(self.root),
+                *generated_command(
+                    f"{inside}/{SHORT_GREETING}.wav", SHORT_GREETING_S, tone_hz=SHORT_GREETING_HZ
+                ),
+            ],
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        target.chmod(0o644)
+        stamp.write_text(wanted)
 
     def _install_hold_music(self) -> None:
         """R9: the hold class's folder: ``hold_reminder_s`` of silence, then the reminder

@@ -148,6 +148,7 @@ def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HOTLINE_SCHEDULE_TICK_S": str(settings.schedule_tick_s),
         "HOTLINE_CALLBACK_DISPATCH": str(settings.callback_dispatch).lower(),
         "HOTLINE_VOICEMAIL_SPOOL_DIR": settings.voicemail_spool_dir,
+        "HOTLINE_GREETING_PROMPT": settings.greeting_prompt,
         "HOTLINE_LOG_FORMAT": "json",
         "HOTLINE_SANDBOX_DIR": str(settings.sandbox_dir),
         **extra,

@@ -24,7 +24,7 @@ from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueAdd, QueuePause, QueueRemove, QueueStatus
 from ami.events import Event as AmiEvent
 from ami.events import QueueMember
-from asterisk_conf.sandbox.sandbox import Sandbox
+from asterisk_conf.sandbox.sandbox import SHORT_GREETING_S, Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from calls import repo
 from calls.cel import record_from_cel
@@ -43,7 +43,10 @@ def unique_number() -> str:
     return "139" + str(random.randrange(10**8)).zfill(8)
 
 
-GREETING_S = 10.0  # the generated greeting's length, give or take
+# the tests' greeting (the sandbox's stand-in, setting greeting_prompt) lasts
+# SHORT_GREETING_S: a caller who hangs up before it ends abandons in the greeting
+GREETING_S = SHORT_GREETING_S
+IN_THE_GREETING_MS = 1000  # a caller's talk that ends inside the greeting
 
 
 @pytest.fixture
@@ -194,7 +197,7 @@ async def test_answered_call_where_the_caller_hangs_up_first(
             settings.entry_number,
             caller=number,
             caller_name="张三丰",
-            talk_ms=14_000,
+            talk_ms=int(GREETING_S * 1000) + 4000,  # the greeting, ~0.6 s ring, ~3 s talk
             timeout_s=60,
         )
     assert result.ok, result.output[-1500:]
@@ -208,7 +211,7 @@ async def test_answered_call_where_the_caller_hangs_up_first(
     assert row.caller_name == "张三丰"  # stored exactly, UTF-8 end to end
     assert row.entry_number == "12333" and row.queue == "12333"
     assert row.greeting_done_at is not None and row.queue_joined_at is not None
-    assert abs((row.greeting_done_at - row.entered_at).total_seconds() - GREETING_S) < 1.5
+    assert abs((row.greeting_done_at - row.entered_at).total_seconds() - GREETING_S) < 0.5
     assert row.entered_at <= row.greeting_done_at <= row.queue_joined_at
     assert row.queue_joined_at <= row.agent_offered_at <= row.agent_answered_at <= row.ended_at
     assert row.ring_s is not None and 0.4 <= row.ring_s <= 3
@@ -275,7 +278,12 @@ async def test_a_hold_by_the_agents_phone_lands_on_the_call_record(
         calls=1,
         hold_ms=(1500, 2500),
     ):
-        result = await sipp.call(settings.entry_number, caller=number, talk_ms=17_000, timeout_s=60)
+        result = await sipp.call(  # the greeting, then ~6.5 s talking: the hold inside it
+            settings.entry_number,
+            caller=number,
+            talk_ms=int(GREETING_S * 1000) + 7000,
+            timeout_s=60,
+        )
     assert result.ok, result.output[-1500:]
     row = await row_for(db, number)
     assert row.source is Source.AMI and row.agent_job_number == "1005"
@@ -294,12 +302,12 @@ async def test_call_abandoned_during_the_greeting(
     service: Service, sipp: Sipp, db: asyncpg.Connection, settings: Settings
 ) -> None:
     number = unique_number()
-    result = await sipp.call(settings.entry_number, caller=number, talk_ms=2000)
+    result = await sipp.call(settings.entry_number, caller=number, talk_ms=IN_THE_GREETING_MS)
     assert result.ok, result.output[-1500:]
     row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_GREETING, HungUp.CALLER)
     assert row.greeting_done_at is None and row.queue is None and row.agent_job_number is None
-    assert 1.5 <= (row.ended_at - row.entered_at).total_seconds() <= 4
+    assert 0.8 <= (row.ended_at - row.entered_at).total_seconds() < GREETING_S
     assert_same_call(row, await cel_record(db, row.linkedid))
 
 
@@ -312,7 +320,9 @@ async def test_call_abandoned_in_the_queue(
 ) -> None:
     number = unique_number()
     async with waiting_member(empty_queue, settings.queue):  # a signed-in, busy agent
-        result = await sipp.call(settings.entry_number, caller=number, talk_ms=13_000)
+        result = await sipp.call(  # the greeting, then ~3 s waiting
+            settings.entry_number, caller=number, talk_ms=int(GREETING_S * 1000) + 3000
+        )
     assert result.ok, result.output[-1500:]
     row = await row_for(db, number)
     assert (row.outcome, row.hung_up_first) == (Outcome.ABANDONED_QUEUE, HungUp.CALLER)
@@ -338,10 +348,10 @@ async def test_calls_cut_by_an_asterisk_restart_are_nobodys_hang_up(
         empty_queue, sipp, secrets, settings.queue, "1004", "2004", 5074, ring_ms=300, calls=1
     ):
         callers = asyncio.create_task(
-            sipp.calls(  # one SIPp (the trunk's port): the second call 12 s after the first
+            sipp.calls(  # one SIPp (the trunk's port): the second call once the first talks
                 settings.entry_number,
                 [talking, greeting],
-                every_ms=12_000,
+                every_ms=int(GREETING_S * 1000) + 1000,
                 until_far_end_hangs_up=True,
                 timeout_s=60,
             )
@@ -374,7 +384,9 @@ async def test_calls_made_while_the_service_is_down_are_backfilled_once(
     callers = [unique_number() for _ in range(3)]
     results = []
     for caller in callers:  # the service is not running
-        results.append(await sipp.call(settings.entry_number, caller=caller, talk_ms=1200))
+        results.append(
+            await sipp.call(settings.entry_number, caller=caller, talk_ms=IN_THE_GREETING_MS)
+        )
     assert all(r.ok for r in results)
     assert (
         await db.fetchval("SELECT count(*) FROM calls WHERE caller_number = ANY($1)", callers) == 0
@@ -450,7 +462,7 @@ async def test_metrics_parse_as_prometheus_text(
     service: Service, sipp: Sipp, settings: Settings
 ) -> None:
     number = unique_number()
-    await sipp.call(settings.entry_number, caller=number, talk_ms=1000)
+    await sipp.call(settings.entry_number, caller=number, talk_ms=IN_THE_GREETING_MS)
     assert await eventually(
         lambda: service.metrics.calls.labels("abandoned_greeting")._value.get() >= 1, 10
     )

@@ -27,6 +27,7 @@ from core.settings import Settings
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import ANNOUNCE_PROMPTS, empty, ensure_test_prompts, originate_into_queue
 from tests.e2e.test_call_records import idle_agent
+from tests.e2e.test_callback_intake import announcement_s
 from tests.e2e.test_job_number_announce import (
     AGENT_EXT,
     AGENT_JOB,
@@ -36,7 +37,7 @@ from tests.e2e.test_job_number_announce import (
 )
 
 REMINDER_S = 5  # the test's hold_reminder_s
-HOLD_AFTER_MS = 12000  # past the R8 announcement (about 8 s with the generated prompts)
+HOLD_AFTER_S = 1.5  # the agent holds this long after R8's announcement (about 7 s) ends
 HOLD_MS = 9000  # past the wait and the reminder
 MOH_LOG = "hotline-moh-test.log"
 
@@ -56,9 +57,10 @@ def short_reminder(sandbox: Sandbox, settings: Settings) -> Iterator[Settings]:
         Sandbox(settings).up()
 
 
-def hold_scenario(sipp: Sipp) -> str:
+def hold_scenario(sipp: Sipp, announced_s: float) -> str:
+    hold_after_ms = int((announced_s + HOLD_AFTER_S) * 1000)
     text = sipp.scenario_text("phone-hold-hangup.xml")
-    text = text.replace('"HOLD_AFTER_MS"', f'"{HOLD_AFTER_MS}"').replace(
+    text = text.replace('"HOLD_AFTER_MS"', f'"{hold_after_ms}"').replace(
         '"HOLD_MS"', f'"{HOLD_MS}"'
     )
     return sipp.write_scenario("phone-hold-test.xml", text)
@@ -89,7 +91,7 @@ async def test_a_held_caller_hears_the_reminder_class(
         AGENT_PORT,
         ring_ms=300,
         calls=1,
-        scenario=hold_scenario(sipp),
+        scenario=hold_scenario(sipp, announcement_s(sandbox, settings, AGENT_JOB)),
     ) as desk:
         await originate_into_queue(service_ami, CALLER_EXT, settings.queue, {})
         hold = await observer.wait_for(

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import InvalidInput
-from dialplan.default_plan import WorkingHoursError, default_plan, parse_working_hours
+from core.settings import Settings
+from dialplan.default_plan import (
+    PROMPT_GREETING,
+    WorkingHoursError,
+    default_plan,
+    parse_working_hours,
+)
 from dialplan.model import Language, Plan
 from dialplan.plan_json import parse_plan
 from dialplan.simulate import Walk, simulate
@@ -255,6 +261,19 @@ def test_the_default_plan() -> None:
     w = simulate(plan, "", datetime(2026, 10, 1, 10, 0, tzinfo=TZ), day_of)
     assert w.steps[1].heard == ("holiday-national_day",)
     assert path(w)[-2:] == ["after_hours", "voicemail"]
+
+
+def test_the_default_plan_greets_with_the_standards_greeting_unless_told_otherwise() -> None:
+    """R6: the shipped plan plays ``greeting`` first; the setting ``greeting_prompt``
+    (the tests' short stand-in) changes the prompt, not the path."""
+    assert Settings().greeting_prompt == PROMPT_GREETING
+    w = simulate(default_plan("12333", "hotline"), "", MONDAY_10, day_of)
+    assert w.steps[0].heard == (PROMPT_GREETING,)
+    w = simulate(
+        default_plan("12333", "hotline", "always", "greeting-short"), "", MONDAY_10, day_of
+    )
+    assert w.steps[0].heard == ("greeting-short",)
+    assert path(w) == ["greeting", "holiday_greeting", "queue"]
 
 
 def test_the_centres_working_hours_setting_shapes_the_default_plan() -> None:
