@@ -22,6 +22,7 @@ from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
 from pages import guard, routes, views
 from pages.agent_console import AgentConsole
+from pages.console_calls import make_console_calls as console_calls
 from reports.service import ReportService
 
 
@@ -56,7 +57,9 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     )
     app[guard.PAGE_SETTINGS] = settings
     routes.register(app, views.handlers())
-    console = AgentConsole(services.agents, settings.sse_keepalive_s)
+    console = AgentConsole(
+        services.agents, settings.sse_keepalive_s, console_calls(services, settings)
+    )
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
     # ---- case work ----
