@@ -155,7 +155,7 @@ def pop_json(
         "shown": shown,
         "call": call or "",
         "number": facts.number,
-        "path": " → ".join(facts.path),
+        "path": " → ".join(facts.path) or i18n.t(lang, "console.pop.no_path"),
         "earlier": [
             {
                 "when": when(e.entered_at),
