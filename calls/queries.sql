@@ -134,3 +134,12 @@ FROM calls c
 WHERE c.agent_job_number = $1 AND c.agent_answered_at IS NOT NULL
 ORDER BY c.entered_at DESC
 LIMIT 1;
+
+-- name: earlier_calls_of
+-- The console's screen pop: a caller's last calls but this one, newest first, with what
+-- came of each and the category the agent gave it (R5).
+SELECT linkedid, entered_at, outcome, category, agent_job_number
+FROM calls
+WHERE caller_number = $1 AND linkedid <> $2
+ORDER BY entered_at DESC
+LIMIT $3;

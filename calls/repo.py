@@ -215,3 +215,29 @@ async def classify(
         await conn.fetchval(Q["classify_call"], linkedid, category, summary, job_number, at)
         is not None
     )
+
+
+@dataclass(frozen=True)
+class EarlierCall:
+    """One of a caller's earlier calls, as the console's screen pop lists it."""
+
+    linkedid: str
+    entered_at: datetime
+    outcome: Outcome
+    category: str | None
+    agent_job_number: str | None
+
+
+async def earlier_calls_of(conn: Any, number: str, *, but: str, limit: int) -> list[EarlierCall]:
+    """``number``'s last ``limit`` calls other than ``but`` (the call going on), newest first."""
+    rows = await conn.fetch(Q["earlier_calls_of"], number, but, limit)
+    return [
+        EarlierCall(
+            linkedid=r["linkedid"],
+            entered_at=r["entered_at"],
+            outcome=Outcome(r["outcome"]),
+            category=r["category"],
+            agent_job_number=r["agent_job_number"],
+        )
+        for r in rows
+    ]

@@ -28,6 +28,7 @@ from core.encoding import json_dumps
 from core.errors import HotlineError
 from core.request_actor import actor_of
 from pages import guard, i18n, routes, views
+from pages.console_calls import ConsoleCalls
 from web.errors import status_for
 
 ACTIONS = ("sign_in", "idle", "busy", "sign_out")
@@ -36,9 +37,12 @@ WORD_MAX = 20
 
 
 class AgentConsole:
-    def __init__(self, agents: AgentService, keepalive_s: float) -> None:
+    def __init__(
+        self, agents: AgentService, keepalive_s: float, calls: ConsoleCalls | None = None
+    ) -> None:
         self.agents = agents
         self.keepalive_s = keepalive_s
+        self.calls = calls  # the call half: screen pop, wrap-up, hold (console_calls.py)
         # the open streams, each woken to end when the app shuts down (a stream waits
         # up to keepalive_s between writes, and would hold the shutdown up that long)
         self._streams: set[asyncio.Event] = set()
@@ -53,10 +57,14 @@ class AgentConsole:
         return self.agents.agents.get(job) or Agent(job)
 
     async def page(self, request: web.Request) -> web.Response:
-        return self._render(request, {})
+        return await self._render(request, {})
 
-    def _render(
-        self, request: web.Request, errors: dict[str, tuple[str, str]], status: int = 200
+    async def _render(
+        self,
+        request: web.Request,
+        errors: dict[str, tuple[str, str]],
+        status: int = 200,
+        form: dict[str, str] | None = None,
     ) -> web.Response:
         job = actor_of(request).job_number
         agent = self._agent(job)
@@ -69,7 +77,10 @@ class AgentConsole:
             "live": state_json(lang, agent),
             "signed_in": agent.state is not State.LOGGED_OUT,
             "busy_reasons": BUSY_REASONS,
+            "wrap_form": form or {},  # the wrap-up form as posted, shown again
         }
+        if self.calls is not None:
+            context.update(await self.calls.context(lang, agent))
         return views.render(request, "agent.html", context, status=status)
 
     async def change(self, request: web.Request) -> web.Response:
@@ -91,7 +102,7 @@ class AgentConsole:
                 await self.agents.request(actor, actor.job_number, event)
         except HotlineError as exc:
             text = i18n.error_text(guard.language_of(request), exc.code)
-            return self._render(request, {field: (exc.code, text)}, status_for(exc.code))
+            return await self._render(request, {field: (exc.code, text)}, status_for(exc.code))
         return views.see_other("/agent")
 
     async def events(self, request: web.Request) -> web.StreamResponse:
@@ -108,6 +119,7 @@ class AgentConsole:
                 changed.set()
 
         unsubscribe = self.agents.subscribe(deliver)
+        unwatch = self.calls.watch(job, changed.set) if self.calls else lambda: None
         self._streams.add(changed)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -125,18 +137,24 @@ class AgentConsole:
                     break
                 body = json_dumps(state_json(lang, latest[0]))
                 await response.write(f"event: state\ndata: {body}\n\n".encode())
+                if self.calls is not None:
+                    call = json_dumps(await self.calls.live_json(lang, latest[0]))
+                    await response.write(f"event: call\ndata: {call}\n\n".encode())
         except ConnectionResetError:
             pass
         finally:
             unsubscribe()
+            unwatch()
             self._streams.discard(changed)
         return response
 
     def handlers(self) -> dict[routes.Key, routes.Handler]:
+        calls = self.calls.handlers(self._render) if self.calls else {}
         return {
             ("GET", "/agent"): self.page,
             ("GET", "/agent/events"): self.events,
             ("POST", "/agent/state"): self.change,
+            **calls,
         }
 
 

@@ -40,6 +40,7 @@ PAGE_ROLES: dict[Key, Roles] = {
     ("POST", "/agent/state"): AGENTS,
     #
     # ---- the console's calls: screen pop, wrap-up, hold (agent_console.py) ----
+    ("POST", "/agent/wrap-up"): AGENTS,  # console_calls.py: R5, then 示闲 or 置忙
     #
     # ---- case work: escalate, transfer, my callbacks, departments (casework.py) ----
     ("GET", "/agent/escalate"): AGENTS,

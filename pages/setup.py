@@ -26,6 +26,7 @@ from pages import admin_plans, guard, routes, views
 from pages.admin_agents import AdminAgents
 from pages.agent_console import AgentConsole
 from pages.casework import CaseWork
+from pages.console_calls import make_console_calls as console_calls
 from pages.reports_pages import ReportPages
 from pages.wallboard import add_wallboard
 from reports.service import ReportService
@@ -64,7 +65,9 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     )
     app[guard.PAGE_SETTINGS] = settings
     routes.register(app, views.handlers())
-    console = AgentConsole(services.agents, settings.sse_keepalive_s)
+    console = AgentConsole(
+        services.agents, settings.sse_keepalive_s, console_calls(services, settings)
+    )
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
     # ---- case work ----

@@ -19,6 +19,7 @@
   sync(duration.dataset.now);
   setInterval(tick, 1000);
   const events = new EventSource("/agent/events");
+  window.consoleEvents = events; // the call half (console_calls.js) listens to it too
   events.addEventListener("state", function (e) {
     const live = JSON.parse(e.data);
     sync(live.now);

@@ -35,6 +35,7 @@ TABLE: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("POST", "/agent/state"): (401, 303, 403, 403),
     #
     # ---- the console's calls ----
+    ("POST", "/agent/wrap-up"): (401, 400, 403, 403),  # the agent's: no call to file (400)
     #
     # ---- case work ----
     ("GET", "/agent/escalate"): (303, 200, 403, 403),
