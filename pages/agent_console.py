@@ -15,6 +15,7 @@ slow client skips to the newest and never falls behind.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,10 @@ from pages import guard, i18n, routes, views
 from pages.console_calls import ConsoleCalls
 from web.errors import status_for
 
+# another module's part of the console page: its template context (e.g. case work's
+# escalate and transfer choices, ``casework.CaseWork.console_context``)
+Section = Callable[[], Awaitable[Mapping[str, object]]]
+
 ACTIONS = ("sign_in", "idle", "busy", "sign_out")
 BUSY_REASONS = tuple(requests.AGENT_BUSY_REASONS)  # manual, break
 WORD_MAX = 20
@@ -38,11 +43,16 @@ WORD_MAX = 20
 
 class AgentConsole:
     def __init__(
-        self, agents: AgentService, keepalive_s: float, calls: ConsoleCalls | None = None
+        self,
+        agents: AgentService,
+        keepalive_s: float,
+        calls: ConsoleCalls | None = None,
+        sections: Sequence[Section] = (),
     ) -> None:
         self.agents = agents
         self.keepalive_s = keepalive_s
         self.calls = calls  # the call half: screen pop, wrap-up, hold (console_calls.py)
+        self.sections = tuple(sections)  # other modules' parts of the page (casework.py)
         # the open streams, each woken to end when the app shuts down (a stream waits
         # up to keepalive_s between writes, and would hold the shutdown up that long)
         self._streams: set[asyncio.Event] = set()
@@ -81,6 +91,8 @@ class AgentConsole:
         }
         if self.calls is not None:
             context.update(await self.calls.context(lang, agent))
+        for section in self.sections:
+            context.update(await section())
         return views.render(request, "agent.html", context, status=status)
 
     async def change(self, request: web.Request) -> web.Response:

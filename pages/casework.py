@@ -4,8 +4,8 @@
   (R11a) — the call at the agent's desk phone now, else the agent's last answered call —
   through ``CallbackService.escalate`` (the API's ``POST /api/callbacks/escalations``),
   and transfer the caller to a department (R11b) through ``DepartmentService.transfer``.
-  The console's handler is not this module's: a middleware puts the section's choices
-  (categories, active departments) in the template context of ``GET /agent``.
+  The console's handler is not this module's: it asks ``console_context`` for the
+  section's choices (categories, active departments).
 - ``/agent/callbacks``: the agent's own callbacks (``CallbackService.mine``), each with
   the R12 script in their job number, the voicemail to listen to (served here under the
   cookie session: ``CallbackService.recording``, the same rule as the API's) and the
@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from callback.model import Outcome, State
@@ -45,7 +44,6 @@ from web.errors import status_for
 
 Errors = dict[str, tuple[str, str]]
 NOTE_MAX = 1000
-CONSOLE = ("GET", "/agent")
 
 
 class BadQuestion(InvalidInput):
@@ -170,7 +168,6 @@ class CaseWork:
 
     def add(self, app: web.Application) -> None:
         routes.register(app, self.handlers())
-        app.middlewares.append(self.console_choices)
 
     def handlers(self) -> dict[routes.Key, routes.Handler]:
         return {
@@ -194,16 +191,10 @@ class CaseWork:
             "departments": await self.departments.active(),
         }
 
-    @web.middleware
-    async def console_choices(
-        self, request: web.Request, handler: routes.Handler
-    ) -> web.StreamResponse:
-        """The console's page gets the case-work section's choices (its handler is the
-        console's, ``agent_console.py``)."""
-        if (request.method, request.path) == CONSOLE:
-            context = request.setdefault(aiohttp_jinja2.REQUEST_CONTEXT_KEY, {})
-            context["casework"] = {**await self._choices(), "errors": {}, "values": {}}
-        return await handler(request)
+    async def console_context(self) -> dict[str, object]:
+        """The console page's case-work section (``agent_console.AgentConsole``'s
+        ``sections``): its choices, no error yet."""
+        return {"casework": {**await self._choices(), "errors": {}, "values": {}}}
 
     async def _section(
         self, request: web.Request, errors: Errors, values: Mapping[str, str], status: int = 200

@@ -65,13 +65,17 @@ def add_pages(app: web.Application, settings: Settings, services: PageServices) 
     )
     app[guard.PAGE_SETTINGS] = settings
     routes.register(app, views.handlers())
+    casework = CaseWork(services, settings)  # escalate, transfer: a section of the console
     console = AgentConsole(
-        services.agents, settings.sse_keepalive_s, console_calls(services, settings)
+        services.agents,
+        settings.sse_keepalive_s,
+        console_calls(services, settings),
+        sections=(casework.console_context,),
     )
     routes.register(app, console.handlers())
     app.on_shutdown.append(console.close_streams)
     # ---- case work ----
-    CaseWork(services, settings).add(app)
+    casework.add(app)
 
     # ---- the wallboard ----
     add_wallboard(app, settings, services)
