@@ -227,23 +227,21 @@ class Hangup(Action):
 
 
 @dataclass(frozen=True)
-class Redirect(Action):
-    """Send a channel on to ``context``,``exten``,``priority`` (out of its bridge: a
-    caller transferred to a department, R11b). Privilege ``call``."""
+class BlindTransfer(Action):
+    """``channel`` (the transferer) leaves its bridge and hangs up; the other party of
+    that bridge goes on to ``context``,``exten``,1 (R11b: the agent's member leg
+    transfers the caller to a department). Unlike ``Redirect`` of the caller, app_queue
+    sees a transfer: ``AgentComplete`` says ``Reason: transfer``. The transferee must be
+    running the dial plan (an Originate's application has none to go on with).
+    Privilege ``call``."""
 
-    NAME = "Redirect"
+    NAME = "BlindTransfer"
     channel: str
     context: str
     exten: str = "s"
-    priority: int = 1
 
     def headers(self) -> dict[str, HeaderValue]:
-        return {
-            "Channel": self.channel,
-            "Context": self.context,
-            "Exten": self.exten,
-            "Priority": str(self.priority),
-        }
+        return {"Channel": self.channel, "Context": self.context, "Exten": self.exten}
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class Channel:
     uniqueid: str
     linkedid: str
     caller_number: str = ""
+    bridge_id: str = ""
 
 
 def phone_channel(channels: Iterable[Channel], extension: str) -> Channel | None:
@@ -93,6 +94,18 @@ def caller_channel(channels: Iterable[Channel], extension: str) -> Channel | Non
     return next((c for c in listed if c.uniqueid == phone.linkedid and c.name != phone.name), None)
 
 
+def bridge_partner(channels: Iterable[Channel], caller: Channel) -> Channel | None:
+    """The channel in the caller's bridge that is not the caller: in a queue call, the
+    agent's member leg (``Local/<extension>@...;1``), which transfers the caller."""
+    listed = list(channels)
+    now = next((c for c in listed if c.uniqueid == caller.uniqueid), None)
+    if now is None or not now.bridge_id:
+        return None
+    return next(
+        (c for c in listed if c.bridge_id == now.bridge_id and c.uniqueid != now.uniqueid), None
+    )
+
+
 def channels_from(events: Iterable[Mapping[str, str]]) -> list[Channel]:
     return [
         Channel(
@@ -100,6 +113,7 @@ def channels_from(events: Iterable[Mapping[str, str]]) -> list[Channel]:
             e.get("Uniqueid", ""),
             e.get("Linkedid", ""),
             e.get("CallerIDNum", ""),
+            e.get("BridgeID", ""),
         )
         for e in events
         if e.get("Channel")

@@ -4,9 +4,12 @@ the call at their desk phone to one (R11b).
 A transfer moves the CALLER's channel: the service finds it through AMI (``Status``:
 the desk phone's channel, then the channel whose Uniqueid is the call's Linkedid), sets
 ``names.TRANSFER_NUMBER_VAR`` on it to the department's number (3 to 20 digits, checked
-here and filtered again by the dialplan) and redirects it to ``names.TRANSFER``, which
+here and filtered again by the dialplan), then the agent's member leg (the caller's
+partner in the queue's bridge) blind-transfers the caller to ``names.TRANSFER``, which
 dials the number through the outbound trunk. The number is never dialplan code: it
-travels as a variable's value. The agent's leg ends as the caller leaves the bridge.
+travels as a variable's value. A blind transfer, not a ``Redirect`` of the caller: after
+a Redirect app_queue reports no ``AgentComplete`` at all, so the call would not be
+recorded as transferred; after the transfer it says ``Reason: transfer``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from agent_state.model import State
 from agent_state.service import AgentService
 from ami import AmiClient
-from ami.actions import ChannelStatus, Redirect, Setvar
+from ami.actions import BlindTransfer, ChannelStatus, Setvar
 from core import names
 from core.actor import Actor, Role
 from core.errors import Forbidden, NotFound
@@ -99,15 +102,23 @@ class DepartmentService:
 
     async def caller_at(self, phone: str) -> model.Channel | None:
         """The caller's channel of the call desk phone ``phone`` is in, through AMI."""
-        reply = await self.ami.send(ChannelStatus())
-        return model.caller_channel(model.channels_from(e.raw for e in reply.events), phone)
+        return model.caller_channel(await self._channels(), phone)
 
-    async def redirect(self, caller: model.Channel, number: str) -> None:
-        """The caller's channel leaves its bridge for ``names.TRANSFER``, which dials
-        ``number`` (checked again here: digits only) through the outbound trunk."""
+    async def _channels(self) -> list[model.Channel]:
+        reply = await self.ami.send(ChannelStatus())
+        return model.channels_from(e.raw for e in reply.events)
+
+    async def hand_over(self, caller: model.Channel, number: str) -> None:
+        """The caller goes on to ``names.TRANSFER``, which dials ``number`` (checked
+        again here: digits only) through the outbound trunk. The agent's member leg,
+        the caller's partner in the queue's bridge, blind-transfers the caller: app_queue
+        then reports the call as transferred, and the agent's leg ends."""
         checked = model.draft("-", number).number
+        partner = model.bridge_partner(await self._channels(), caller)
+        if partner is None:
+            raise model.NotOnCall(f"the caller {caller.name} is in no bridge now")
         await self.ami.send(Setvar(names.TRANSFER_NUMBER_VAR, checked, caller.name))
-        await self.ami.send(Redirect(caller.name, names.TRANSFER))
+        await self.ami.send(BlindTransfer(partner.name, names.TRANSFER))
 
     # ---- R11b: transfer the caller ------------------------------------------------------
 
@@ -122,7 +133,7 @@ class DepartmentService:
         caller = await self.caller_of(actor.job_number)
         if caller is None:
             raise model.NotOnCall(f"agent {actor.job_number} is in no call with a caller now")
-        await self.redirect(caller, department.number)
+        await self.hand_over(caller, department.number)
         await repo.record_transfer(
             self.pool, caller.linkedid, department, actor.job_number, self.clock()
         )

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ami.actions import Redirect
+from ami.actions import BlindTransfer
 from callback.model import Outcome
 from departments import model
 from departments.model import Channel
@@ -69,18 +69,48 @@ def test_the_callers_channel_is_the_calls_first(
 
 def test_channels_from_status_events() -> None:
     events = [
-        {"Channel": "PJSIP/2010-1", "Uniqueid": "1.1", "Linkedid": "1.1", "CallerIDNum": "2010"},
+        {
+            "Channel": "PJSIP/2010-1",
+            "Uniqueid": "1.1",
+            "Linkedid": "1.1",
+            "CallerIDNum": "2010",
+            "BridgeID": "b1",
+        },
         {"Event": "StatusComplete"},
     ]
-    assert model.channels_from(events) == [Channel("PJSIP/2010-1", "1.1", "1.1", "2010")]
+    assert model.channels_from(events) == [Channel("PJSIP/2010-1", "1.1", "1.1", "2010", "b1")]
 
 
-def test_the_redirect_names_the_transfer_context() -> None:
-    assert Redirect("PJSIP/2010-1", "hotline-department-transfer").headers() == {
-        "Channel": "PJSIP/2010-1",
+CALLER = Channel("PJSIP/pstn-trunk-7", "1.1", "1.1", "139", "b1")
+MEMBER = Channel("Local/2009@agents-local-3;1", "1.2", "1.1", "", "b1")
+ANNOUNCER = Channel("Local/2009@agents-local-3;2", "1.3", "1.1", "", "b2")
+PHONE = Channel("PJSIP/2009-8", "1.4", "1.1", "", "b2")
+
+
+@pytest.mark.parametrize(
+    ("channels", "expected"),
+    [
+        # the caller's partner in the queue's bridge is the member leg (;1), never the
+        # desk phone nor the announcing half, which share another bridge
+        ([PHONE, ANNOUNCER, CALLER, MEMBER], MEMBER),
+        ([CALLER, PHONE, ANNOUNCER], None),  # the member leg is gone
+        ([Channel(CALLER.name, "1.1", "1.1", "139", ""), MEMBER], None),  # left its bridge
+        ([MEMBER, PHONE], None),  # the caller is gone
+    ],
+)
+def test_the_member_leg_transfers_the_caller(
+    channels: list[Channel], expected: Channel | None
+) -> None:
+    assert model.bridge_partner(channels, CALLER) == expected
+
+
+def test_the_blind_transfer_names_the_transfer_context() -> None:
+    assert BlindTransfer(
+        "Local/2009@agents-local-3;1", "hotline-department-transfer"
+    ).headers() == {
+        "Channel": "Local/2009@agents-local-3;1",
         "Context": "hotline-department-transfer",
         "Exten": "s",
-        "Priority": "1",
     }
 
 
