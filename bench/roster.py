@@ -24,7 +24,7 @@ from db.migrate import migrate
 
 FIRST_JOB = 500000
 PIN = "2468"
-SIGN_IN_CONCURRENCY = 16
+SIGN_IN_CONCURRENCY = 4  # below HOTLINE_SIGN_IN_PENDING_MAX (two PIN checks each)
 
 
 def job_number(i: int) -> str:
@@ -67,16 +67,28 @@ async def add_queue_rows(url: str, queue: str, agents: int) -> None:
         await conn.close()
 
 
+async def _post(
+    http: aiohttp.ClientSession, url: str, body: dict[str, str], token: str | None = None
+) -> dict[str, object]:
+    """POST, again after the pause the service asks for while its PIN checks are full
+    (429 ``agent.sign_in_overloaded``: the sign-in's load shedding, not a failure)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for _ in range(60):
+        async with http.post(url, headers=headers, json=body) as r:
+            if r.status == 429:
+                await asyncio.sleep(float((await r.json()).get("retry_after_s", 1)))
+                continue
+            if not r.ok:
+                raise RuntimeError(f"{url} {body.get('state', '')}: {r.status} {await r.text()}")
+            answer: dict[str, object] = await r.json()
+            return answer
+    raise RuntimeError(f"{url}: still refused as overloaded after a minute")
+
+
 async def _state(
     http: aiohttp.ClientSession, api: str, token: str, job: str, what: str, **extra: str
 ) -> None:
-    async with http.post(
-        f"{api}/agents/{job}/state",
-        headers={"Authorization": f"Bearer {token}"},
-        json={"state": what, **extra},
-    ) as r:
-        if r.status != 200:
-            raise RuntimeError(f"{what} for {job}: {r.status} {await r.text()}")
+    await _post(http, f"{api}/agents/{job}/state", {"state": what, **extra}, token)
 
 
 async def sign_in(api: str, agents: int, idle: int) -> dict[str, str]:
@@ -88,10 +100,8 @@ async def sign_in(api: str, agents: int, idle: int) -> dict[str, str]:
     async def one(http: aiohttp.ClientSession, i: int) -> None:
         job = job_number(i)
         async with gate:
-            async with http.post(f"{api}/sessions", json={"job_number": job, "pin": PIN}) as r:
-                if not r.ok:
-                    raise RuntimeError(f"session for {job}: {r.status} {await r.text()}")
-                tokens[job] = (await r.json())["token"]
+            session = await _post(http, f"{api}/sessions", {"job_number": job, "pin": PIN})
+            tokens[job] = str(session["token"])
             await _state(http, api, tokens[job], job, "sign_in", pin=PIN)
             await _state(http, api, tokens[job], job, "idle" if i < idle else "busy")
 
