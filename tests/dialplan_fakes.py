@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from dialplan.compiler import Compiled, CompileOptions
+from dialplan.default_plan import DEFAULT_PROMPT_TEXTS
 from dialplan.model import DEFAULT_LANGUAGE, Language
 from dialplan.plan_json import parse_plan
 from dialplan.problems import AGENT_GREETING_PROMPTS
@@ -24,6 +25,8 @@ from ivr.calendar import day_of as calendar_day_of
 QUEUE = "12333"
 # the plan's prompts, and R8's (the job-number greeting) that every queue needs
 PROMPTS = frozenset({"welcome", "menu-main", "voicemail-intro", "goodbye", *AGENT_GREETING_PROMPTS})
+# the shipped plan's prompts (dialplan.default_plan), which the prompts work generates
+SHIPPED_PROMPTS = PROMPTS | frozenset(DEFAULT_PROMPT_TEXTS)
 TZ = "Asia/Shanghai"
 
 

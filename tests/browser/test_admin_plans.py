@@ -1,10 +1,12 @@
 """The admin's dial-plan editor in a real browser, against the real service, PostgreSQL
 and Asterisk: an admin changes a menu key's target (first to a node that does not
-exist: the error shows at the node), publishes, and a SIPp caller pressing that key
-then goes where the page said. Screenshots of the admin_plans pages, in Chinese.
+exist: the error shows at the node; then to hang-up, removing the menu no caller
+reaches any more), publishes, and a SIPp caller pressing that key then goes where the
+page said. Screenshots of the admin_plans pages, in Chinese.
 
 Reuses ``tests/e2e/test_dialplan_admin.py``'s ``admin`` fixture: the service on a fresh
-database with an admin, the plan's silent prompts, the plans folder put back after."""
+database with an admin, the plan's silent prompts, the plans folder put back after; the
+plan is ``tests/dialplan_examples.py``'s."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from playwright.async_api import Browser, expect
 from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
 from tests.browser.conftest import open_page, screenshot
+from tests.dialplan_examples import plan_json
 from tests.e2e.agents import keyed_call
 from tests.e2e.conftest import EventLog, observer, service_ami  # noqa: F401
 from tests.e2e.test_dialplan_admin import (  # noqa: F401
@@ -21,7 +24,6 @@ from tests.e2e.test_dialplan_admin import (  # noqa: F401
     PASSWORD,
     AdminApi,
     admin,
-    plan_json,
 )
 from tests.e2e.test_dialplan_publish import path_of
 
@@ -57,10 +59,16 @@ async def test_an_admin_changes_a_menu_key_publishes_and_a_call_follows_it(
         )
         await screenshot(page, "admin-dialplan-error")
 
-        # key 3 now hangs up at once; the simulation says so, then publish
+        # key 3 now hangs up at once: the second menu, which no caller reaches any more,
+        # is an error at its node until it is removed; the simulation says so, publish
         await page.locator("#f-main-choices").fill("1=agents\n2=dept\n3=bye")
         await page.click("#save-main")
         await expect(main.locator(".problem.error")).to_have_count(0)
+        sub = page.locator("#node-sub")
+        await expect(sub.locator('[data-code="unreachable_node"]')).to_be_visible()
+        await page.click("#remove-sub")
+        await expect(sub).to_have_count(0)
+        await expect(page.locator(".problem.error")).to_have_count(0)
         await page.fill("#sim-keys", "13")
         await page.click("#do-simulate")
         await expect(page.locator("#walk")).to_have_attribute("data-node", "bye")

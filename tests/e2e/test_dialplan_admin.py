@@ -34,6 +34,7 @@ from asterisk_conf.sandbox.sipp import Sipp, SippResult
 from core import names
 from core.settings import Settings
 from dialplan.publish import read_folder, write_folder
+from tests.dialplan_examples import SILENT, WISH, plan_json
 from tests.e2e.agents import keyed_call, make_roster, running_service, service_settings
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import empty
@@ -43,76 +44,8 @@ from tests.e2e.test_outbound_trunk import department
 HTTP_PORT = 18095
 ADMIN, PASSWORD = "1099", "e2e admin passphrase"
 DIALPLAN = "/api/admin/dialplan"
-DEPARTMENT = "88881234"
-SILENT = ("e2e-lang", "e2e-main", "e2e-sub", "e2e-closed", "e2e-vm", "e2e-bye")
-WISH = "e2e-holiday"  # generated from text through the API, in each language
 WISH_TEXT = {"zh": "国庆节快乐", "ug": "bayram"}
 TALK = "/var/lib/hotline/sipp/e2e-talk.alaw"  # inside the root: a caller's voice
-
-
-def plan_json(settings: Settings, start: str = "lang") -> dict[str, Any]:
-    """Language → time switch (open all day, every day; a holiday greets, then hangs
-    up) → main menu: 1 the queue (nobody: after hours, then voicemail), 2 a department,
-    3 a second menu whose 1 hangs up."""
-
-    def menu(ident: str, prompt: str, choices: dict[str, str], after: str) -> dict[str, Any]:
-        return {
-            "kind": "menu",
-            "id": ident,
-            "prompt": prompt,
-            "choices": choices,
-            "after_retries": after,
-            "timeout_s": 4,
-            "retries": 1,
-        }
-
-    all_day = {
-        day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    }
-    return {
-        "name": f"端到端 {start}",
-        "entry_numbers": [settings.entry_number],
-        "start": start,
-        "nodes": [
-            menu(start, "e2e-lang", {"1": "set_zh", "2": "set_ug"}, "set_zh"),
-            {"kind": "language", "id": "set_zh", "language": "zh", "next": "hours"},
-            {"kind": "language", "id": "set_ug", "language": "ug", "next": "hours"},
-            {
-                "kind": "time_switch",
-                "id": "hours",
-                "hours": all_day,
-                "open": "main",
-                "closed": "after_hours",
-                "holiday": "holiday",
-            },
-            {
-                "kind": "holiday_greeting",
-                "id": "holiday",
-                "greetings": {"national_day": WISH},
-                "next": "bye",
-            },
-            menu("main", "e2e-main", {"1": "agents", "2": "dept", "3": "sub"}, "bye"),
-            {
-                "kind": "queue",
-                "id": "agents",
-                "queue": settings.queue,
-                "when_nobody": "after_hours",
-                "max_wait_s": 5,
-                "on_max_wait": "after_hours",
-            },
-            {"kind": "play", "id": "after_hours", "prompt": "e2e-closed", "next": "leave_message"},
-            {"kind": "voicemail", "id": "leave_message", "prompt": "e2e-vm"},
-            {
-                "kind": "transfer",
-                "id": "dept",
-                "department": "劳动监察",
-                "number": DEPARTMENT,
-                "on_failure": "after_hours",
-            },
-            menu("sub", "e2e-sub", {"1": "bye"}, "bye"),
-            {"kind": "hang_up", "id": "bye", "prompt": "e2e-bye"},
-        ],
-    }
 
 
 @dataclasses.dataclass

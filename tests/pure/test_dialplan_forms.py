@@ -12,14 +12,14 @@ from dialplan.model import PlanError
 from dialplan.plan_json import parse_plan, plan_to_json
 from dialplan.validate import Problem
 from pages import dialplan_forms as forms
-from tests.e2e.test_dialplan_admin import plan_json
+from tests.dialplan_examples import plan_json
 
 
 class _Settings:
     entry_number, queue = "12333", "hotline"
 
 
-EXAMPLE = plan_json(_Settings())  # type: ignore[arg-type]
+EXAMPLE = plan_json(_Settings())
 
 
 def test_the_tree_walks_from_the_start_depth_first_with_the_way_taken() -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aiohttp import ClientResponse, FormData
 
 from core.actor import Actor, Role
 from dialplan.service import DialPlanService
 from pages import guard
+from tests.dialplan_fakes import SHIPPED_PROMPTS, FakePrompts, FakePublisher
 from tests.web.conftest import ADMIN, Floor
 from web.app import DIALPLAN
 from web.sessions import Sessions
@@ -57,6 +59,16 @@ async def draft_plan(floor: Floor, draft: int) -> dict[str, Any]:
 
 def _service(floor: Floor) -> DialPlanService:
     return floor.app[DIALPLAN]
+
+
+@pytest.fixture
+def publisher(floor: Floor) -> FakePublisher:
+    """Asterisk's side played by a recorder (as in test_dialplan_api.py); the shipped
+    plan's prompts, which a draft starts from, taken as recorded."""
+    recorder = FakePublisher()
+    _service(floor).publisher = recorder
+    _service(floor).prompts = FakePrompts(SHIPPED_PROMPTS)
+    return recorder
 
 
 def node_section(page: str, node: str) -> str:
@@ -124,7 +136,9 @@ async def test_the_validators_problems_are_shown_at_their_node_and_block_publish
     assert 'data-code="dialplan.draft_changed"' in node_section(await stale.text(), "greeting")
 
 
-async def test_adding_removing_simulating_publishing_diff_and_rollback(floor: Floor) -> None:
+async def test_adding_removing_simulating_publishing_diff_and_rollback(
+    floor: Floor, publisher: FakePublisher
+) -> None:
     admin = await admin_of(floor)
     draft = await new_draft(admin)
     base = f"/admin/dialplan/drafts/{draft}"
@@ -141,20 +155,27 @@ async def test_adding_removing_simulating_publishing_diff_and_rollback(floor: Fl
     bad_keys = await admin.get(f"{base}?keys=12a&at=2026-10-08T10%3A00")
     assert bad_keys.status == 400 and 'id="error-simulate-keys"' in await bad_keys.text()
 
+    # greeting → main cut the holiday greeting, the queue and "all busy" off: key 2 to them
+    menu = {"revision": "3", "prompt": "greeting", "after_retries": "after_hours"}
+    reach = {**menu, "choices": "1=after_hours\n2=holiday_greeting"}
+    assert (await admin.post(f"{base}/nodes/main", reach)).status == 303
     assert (await admin.post(f"{base}/publish", {})).status == 303
+    assert publisher.handed == [(1, 0)]
     second = await new_draft(admin, "草稿 二")
     removed = await admin.post(
         f"/admin/dialplan/drafts/{second}/nodes/all_busy/remove", {"revision": "1"}
     )
     assert removed.status == 303
     assert (await admin.post(f"/admin/dialplan/drafts/{second}/publish", {})).status == 422
-    versions = await _service(floor).history()
-    assert [v.version for v in versions] == [1]
-    diff = await (await admin.get("/admin/dialplan?from=1&to=1")).text()
+    assert [v.version for v in await _service(floor).history()] == [1]
+    assert (await admin.post(f"{base}/publish", {})).status == 303  # version 2
+    diff = await (await admin.get("/admin/dialplan?from=1&to=2")).text()
     assert 'id="diff-result"' in diff
-    assert (await admin.post("/admin/dialplan/versions/1/rollback", {})).status == 409
+    assert (await admin.post("/admin/dialplan/versions/1/rollback", {})).status == 303
     index = await (await admin.get("/admin/dialplan")).text()
-    assert 'data-version="1" data-state="live"' in index
+    assert 'data-version="3" data-state="live"' in index
+    assert 'data-version="1" data-state="previous"' in index
+    assert [handed[0] for handed in publisher.handed] == [1, 2, 3]
 
 
 async def test_dial_plan_forms_need_their_csrf_token(floor: Floor) -> None:
