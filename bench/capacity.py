@@ -115,7 +115,11 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     began = time.monotonic()
     run = await ctx.callers.run(rate, count, timeout_s=args.step_s + 10 + args.talk_s + 60)
     wall = time.monotonic() - began
-    await asyncio.sleep(2)  # the service writes a call's row at its hang-up
+    attempted = run.result.successful + run.result.failed
+    if ctx.service_db:  # the service writes a call's row at its hang-up: wait for them
+        await roster.settle(ctx.service_db, rows_sql, rows0 + attempted, within_s=10.0)
+    else:
+        await asyncio.sleep(2)  # Asterisk's CEL rows of the last hang-ups
     seen = ctx.observer.take()
     ast_cpu = roster.cpu_s(ast_pid) - ast0
     svc_cpu = roster.cpu_s(ctx.service_pid) - svc0
@@ -132,7 +136,6 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
         rss = _rss_mb(ctx.service_pid)
     rows = await roster.count(ctx.service_db, rows_sql) - rows0 if ctx.service_db else 0
     cel = await roster.count(ctx.url, "SELECT count(*) FROM cel") - cel0
-    attempted = run.result.successful + run.result.failed
     print(
         f"{setup:6} {rate:5.0f} {attempted:5d} {answered:5d} {run.result.failed:4d} "
         f"{achieved:6.1f} {percentile(run.setup_ms, 50):6.1f} {percentile(run.setup_ms, 99):6.1f} "

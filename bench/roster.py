@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -196,3 +197,13 @@ async def count(url: str, sql: str) -> int:
         return int(value or 0)
     finally:
         await conn.close()
+
+
+async def settle(url: str, sql: str, wanted: int, *, within_s: float) -> int:
+    """``sql``'s count once it reaches ``wanted``, or what it is after ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while True:
+        got = await count(url, sql)
+        if got >= wanted or time.monotonic() >= deadline:
+            return got
+        await asyncio.sleep(0.2)
