@@ -44,19 +44,8 @@ WHERE s.eventtype = 'CHAN_START'
 ORDER BY s.eventtime, s.linkedid
 LIMIT $4;
 
--- name: cel_rows
-SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
-       coalesce(channame, '') AS channame, coalesce(context, '') AS context,
-       coalesce(exten, '') AS exten, coalesce(cid_num, '') AS cid_num,
-       coalesce(cid_name, '') AS cid_name, coalesce(appname, '') AS appname,
-       coalesce(appdata, '') AS appdata, coalesce(userdeftype, '') AS userdeftype,
-       coalesce(peer, '') AS peer, coalesce(extra, '') AS extra, id AS seq
-FROM cel
-WHERE linkedid = $1
-ORDER BY eventtime, id;
-
 -- name: cel_rows_of
--- The rows of many calls at once (the backfill's page).
+-- The rows of the calls $1, each call's in order (the backfill's page: one query).
 SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
        coalesce(channame, '') AS channame, coalesce(context, '') AS context,
        coalesce(exten, '') AS exten, coalesce(cid_num, '') AS cid_num,

@@ -107,19 +107,16 @@ async def unrecorded_cel_calls(
     return CelPage([r["linkedid"] for r in rows], cursor)
 
 
-def _cel_row(r: Any) -> CelRow:
-    return CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)})
-
-
 async def cel_rows(conn: Any, linkedid: str) -> list[CelRow]:
-    return [_cel_row(r) for r in await conn.fetch(Q["cel_rows"], linkedid)]
+    return (await cel_rows_of(conn, [linkedid]))[linkedid]
 
 
 async def cel_rows_of(conn: Any, linkedids: Sequence[str]) -> dict[str, list[CelRow]]:
     """The CEL rows of each call (one query for all), in order."""
     calls: dict[str, list[CelRow]] = {linkedid: [] for linkedid in linkedids}
     for r in await conn.fetch(Q["cel_rows_of"], list(linkedids)):
-        calls[r["linkedid"]].append(_cel_row(r))
+        row = CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)})
+        calls[row.linkedid].append(row)
     return calls
 
 
