@@ -15,6 +15,8 @@ from aiohttp import web
 
 from accounts import openapi as accounts_doc
 from core.encoding import json_dumps
+from departments import openapi as departments_doc
+from deskphones import openapi as deskphones_doc
 from dialplan import openapi as dialplan_doc
 from ivr import openapi as ivr_doc
 
@@ -23,6 +25,8 @@ Part = tuple[Mapping[str, Any], Mapping[str, Any]]  # (paths, schemas)
 # one line per package that serves admin routes
 CONTRIBUTIONS: tuple[Part, ...] = (
     (accounts_doc.PATHS, accounts_doc.SCHEMAS),
+    (departments_doc.PATHS, departments_doc.SCHEMAS),
+    (deskphones_doc.PATHS, deskphones_doc.SCHEMAS),
     (dialplan_doc.PATHS, dialplan_doc.SCHEMAS),
     (ivr_doc.PATHS, ivr_doc.SCHEMAS),
 )

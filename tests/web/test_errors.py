@@ -43,6 +43,7 @@ def _concrete(path: str) -> str:
         ("{year}", "2027"),
         ("{draft}", "1"),
         ("{version}", "1"),
+        ("{extension}", "3009"),  # a desk phone (none): the body is read first
         ("{id}", "00000000-0000-4000-8000-000000000001"),  # a callback: the body is read first
     ):
         path = path.replace(name, value)
