@@ -110,6 +110,8 @@ async def _every_route_answers_json(service: Service, port: int, token: str) -> 
         "year": "2027",
         "draft": "1",
         "version": "1",
+        "node": "x",
+        "extension": "3009",
         "language": "zh",
         "name": "greeting",
         "id": "00000000-0000-4000-8000-000000000001",  # a callback
