@@ -350,6 +350,12 @@ class Dispatcher:
             attempt.confirmed = True
             attempt.log.info("callback confirmed; dialling the citizen")
         elif report.step is Step.RESULT:
+            if attempt.agent is None and report.agent.isdigit():
+                # the agent step came while no service listened (a crash, then adopted):
+                # the result carries the agent too, so the callback is still theirs
+                attempt.agent = report.agent
+                attempt.log = attempt.log.bind(agent=report.agent)
+                self._spawn(self._apply(attempt, AgentAnswered(report.agent)))
             result = step_result(report, self.result_of)
             self._spawn(self._settle(attempt, result, cause=report.cause or None))
         elif report.step is Step.LEFT:

@@ -316,6 +316,23 @@ async def test_a_reclaimed_attempt_whose_channel_lives_is_adopted_not_dialled(
     assert fake.named("Originate") == []
 
 
+async def test_an_adopted_attempt_learns_its_agent_from_the_result(
+    fake: FakeAmi, make: Make
+) -> None:
+    """The agent step came while no service listened (killed, then adopted): the
+    result step carries the agent too, so the callback is still the agent's."""
+    live_channels(fake, {"0d-1": "Local/0d-1@hotline-callback-queue-0001;1"})
+    dispatcher, store = await make([claimed("e0-1", previous="0d-1")])
+    assert await dispatcher.dispatch_once() == 1
+    await callback_step(fake, "0d-1", "result", DialStatus="ANSWER", Cause="16", Agent="1007")
+    assert await eventually(
+        lambda: (
+            store.applied() == [(AgentAnswered("1007"), "e0-1"), (AttemptEnded(R.ANSWERED), "e0-1")]
+        )
+    )
+    assert store.ended() == [("0d-1", R.ANSWERED, "1007")]
+
+
 async def test_a_reclaimed_attempt_that_reached_the_citizen_is_never_dialled_again(
     fake: FakeAmi, make: Make
 ) -> None:

@@ -145,7 +145,7 @@ async def test_the_agent_confirms_and_the_citizen_is_called_from_the_entry_numbe
     assert words == [
         (names.CALLBACK_STEP_AGENT, JOB, ""),
         (names.CALLBACK_STEP_CONFIRMED, "", "key"),
-        (names.CALLBACK_STEP_RESULT, "", ""),
+        (names.CALLBACK_STEP_RESULT, JOB, ""),  # the agent again, for an adopter
     ]
     assert result.get("DialStatus") == "ANSWER"
     # Asterisk's own record (CEL) says whom it reached and which agent took it: what a
