@@ -31,6 +31,16 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def json_fields(raw: bytes, allowed: frozenset[str]) -> dict[str, Any]:
+    """The request body as a JSON object holding no field but ``allowed``."""
+    body = json_object(raw)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise InvalidInput(f"unknown fields {shown}: use {', '.join(sorted(allowed))}")
+    return body
+
+
 def check_text(key: str, value: str, *, multiline: bool = False) -> str:
     """Refuse control characters (PostgreSQL cannot even store NUL); a summary may keep
     its line breaks and tabs."""
