@@ -13,7 +13,11 @@ Then:
    row to last), how long until all N are written, and the live p50 / p99 / max
    during it; the service's CPU and RSS.
 
-Goal: >= 500 calls/s rebuilt; the live p99 during the rebuild as at rest.
+In both, the service's AMI event lag p99 (its ``hotline_ami_event_lag`` histogram in
+/metrics: its clock minus Asterisk's ``Timestamp`` for every event it read, here the
+member's pause events the live requests cause).
+
+Goal: >= 500 calls/s rebuilt; the live event lag p99 during the rebuild as at rest.
 
     sudo .venv/bin/python bench/backfill.py [--calls 10000]
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import statistics
 import sys
@@ -42,13 +47,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
+from bench import roster
 from bench.agent_states import leave_no_member, make_roster, sign_in_all, state
+from bench.figures import bucket_delta, histogram_buckets, histogram_quantile
 from bench.serving import Usage, serve
 from core.logging import configure_logging
 from core.settings import load_settings
 from tests import cel_fixtures
 
 HTTP_PORT = 18091
+LAG = "hotline_ami_event_lag"
 
 
 async def toggle(http: aiohttp.ClientSession, api: str, token: str, job: str) -> float:
@@ -61,12 +69,14 @@ async def toggle(http: aiohttp.ClientSession, api: str, token: str, job: str) ->
     return worst
 
 
-def figures(label: str, ms: list[float]) -> None:
+def figures(label: str, ms: list[float], before: dict[str, float], after: dict[str, float]) -> None:
     ms = sorted(ms)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(before, LAG))
     print(
         f"  {label}: {len(ms)} live requests, p50 {statistics.median(ms):.1f} ms,"
-        f" p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+        f" p99 {p99:.1f} ms, max {ms[-1]:.1f} ms; AMI event lag p99"
+        f" {histogram_quantile(0.99, lag) * 1000:.1f} ms over {lag.get(math.inf, 0):.0f} events"
     )
 
 
@@ -134,11 +144,14 @@ async def run(count: int, samples: int) -> None:
             usage = Usage(proc.pid)
             print(f"hotline serve pid {proc.pid}, info log in {log}")
             token = (await sign_in_all(http, api, jobs))[job]
-            figures("at rest", [await toggle(http, api, token, job) for _ in range(samples)])
+            before = await roster.scrape(HTTP_PORT)
+            rest = [await toggle(http, api, token, job) for _ in range(samples)]
+            figures("at rest", rest, before, await roster.scrape(HTTP_PORT))
 
             copy_s = await put_missed_calls(url, count)
             print(f"  {count} missed calls' CEL rows written in {copy_s:.1f} s (one COPY)")
             cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+            before = await roster.scrape(HTTP_PORT)
             live, seen = await rebuild(http, api, token, job, url=url, count=count)
             first = next((at for at, rows in seen if rows > 0), wall0)
             done = seen[-1][0]
@@ -147,7 +160,7 @@ async def run(count: int, samples: int) -> None:
                 f"  rebuilt {seen[-1][1]} of {count} calls: all written {done - wall0:.1f} s"
                 f" after the COPY, {rate:.0f} calls/s from the first row to the last"
             )
-            figures("during the rebuild", live)
+            figures("during the rebuild", live, before, await roster.scrape(HTTP_PORT))
             cpu = (usage.cpu_s() - cpu0) / max(done - wall0, 1e-3) * 100
             print(f"  service CPU {cpu:.0f} % of a core, RSS {usage.rss_mb():.0f} MB")
             await state(http, api, token, job, "sign_out")

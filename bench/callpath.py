@@ -3,12 +3,17 @@
 - ``bench_sandbox``: the sandbox rendered with the bench phones (asterisk_conf
   ``bench_phones``: static contacts on one SIPp that answers them all) for the run, and
   rendered without them afterwards, whatever happened;
-- ``Phones``: that one answering SIPp (talks a set time from its answer, then hangs up);
+- ``answering``: who answers the members' calls — the dialplan (``hl-bench-answer``:
+  answer, wait the talk time, hang up; no SIP on the member side, the default) or
+  ``Phones``, that one answering SIPp (talks a set time from its answer, then hangs up);
+- ``clear_members``: every bench member still in a queue removed (an interrupted run
+  leaves the service's members behind: nobody signed them out);
 - ``Callers``: SIPp callers from the trunk to the entry number at a rate, SIP setup
   times (INVITE -> 200) from SIPp's response-time trace;
 - ``Observer``: a separate AMI session (the sandbox's observer user) that times
   ``QueueCallerJoin -> AgentConnect`` by Asterisk's Timestamps, counts events, and
-  counts misroutes (an ``AgentCalled`` for a member last seen paused);
+  counts misroutes (an ``AgentCalled`` for a member last seen paused, or for one still
+  in a call: connected and not yet complete);
 - ``cel_off`` / ``queue_wrapuptime``: the "Asterisk alone" set-up's config, restored.
 """
 
@@ -24,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ami import AmiClient
+from ami.actions import QueueRemove
 from ami.events import Event
-from asterisk_conf.model import BENCH_FIRST_PHONE
+from asterisk_conf.model import BENCH_FIRST_PHONE, BENCH_MAX_PHONES
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import SCENARIO_DIR, Sipp, SippResult, udp_bound
 from core import names
@@ -35,6 +41,7 @@ PHONE_PORT = 5090  # the bench phones' one SIPp (AsteriskConf.bench_phone_port)
 PHONE_MEDIA_PORT = 16000
 CALLER_MEDIA_PORT = 17000
 BENCH_CALLER = "bench-caller.xml"
+ANSWERERS = ("dialplan", "sipp")
 _PCAP = re.compile(r"<nop>\s*<action>\s*<exec play_pcap_audio=[^>]*/>\s*</action>\s*</nop>")
 
 
@@ -52,13 +59,75 @@ def alone_interface(extension: str) -> str:
 async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbox]:
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
-    its own event loop, so in a thread here)."""
+    its own event loop, so in a thread here); no bench member is left in a queue."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
     try:
         yield box
     finally:
-        await asyncio.to_thread(Sandbox(settings).up)
+        try:
+            await clear_members(settings, box)
+        finally:
+            await asyncio.to_thread(Sandbox(settings).up)
+
+
+async def clear_members(settings: Settings, box: Sandbox) -> int:
+    """Remove every bench phone's member from every queue (over AMI, as the service's
+    user); returns how many were left behind."""
+    first, last = BENCH_FIRST_PHONE, BENCH_FIRST_PHONE + BENCH_MAX_PHONES - 1
+    ami = AmiClient(
+        settings.ami_host,
+        settings.ami_port,
+        settings.ami_username,
+        box.ensure_secrets()["ami_service"],
+    )
+    await ami.start()
+    left = 0
+    try:
+        for queue, interface in _bench_members(box.asterisk.cli("queue show"), first, last):
+            left += 1
+            with contextlib.suppress(Exception):
+                await ami.send(QueueRemove(queue, interface))
+    finally:
+        await ami.close()
+    if left:
+        print(f"  removed {left} bench members left in the queues", flush=True)
+    return left
+
+
+_QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
+_MEMBER = re.compile(r"^\s+\S.*?\((Local/(\d+)@[\w-]+/n)\b")
+
+
+def _bench_members(text: str, first: int, last: int) -> list[tuple[str, str]]:
+    """(queue, interface) of each bench member in ``queue show``'s text."""
+    found, queue = [], ""
+    for line in text.splitlines():
+        if head := _QUEUE_LINE.match(line):
+            queue = head.group(1)
+        elif (member := _MEMBER.match(line)) and first <= int(member.group(2)) <= last:
+            found.append((queue, member.group(1)))
+    return found
+
+
+def set_answering(box: Sandbox, how: str, talk_s: float) -> None:
+    """The bench globals the members' dialplan reads (extensions.conf's bench block);
+    set again before each use: a dialplan reload may clear globals."""
+    box.asterisk.cli(f"dialplan set global HL_BENCH_ANSWER {how}")
+    box.asterisk.cli(f"dialplan set global HL_BENCH_TALK_S {talk_s:g}")
+
+
+@contextlib.asynccontextmanager
+async def answering(box: Sandbox, sipp: Sipp, how: str, talk_s: float) -> AsyncIterator[None]:
+    """The members' calls answered by ``how``: "dialplan" or "sipp" (the one SIPp)."""
+    if how not in ANSWERERS:
+        raise ValueError(f"answered by {how!r}: one of {ANSWERERS}")
+    set_answering(box, how, talk_s)
+    if how == "sipp":
+        async with Phones(sipp, talk_ms=int(talk_s * 1000)):
+            yield
+    else:
+        yield
 
 
 @contextlib.contextmanager
@@ -236,6 +305,7 @@ class Observer:
         self.ami = AmiClient(settings.ami_host, settings.ami_port, OBSERVER_USER, secret)
         self.ami.on_event("*", self._on_event)
         self.paused: dict[str, bool] = {}
+        self.in_call: set[str] = set()  # members between AgentConnect and AgentComplete
         self.window = Window()
 
     async def __aenter__(self) -> Observer:
@@ -265,9 +335,13 @@ class Observer:
             w.joins[event.get("Uniqueid")] = event.timestamp
         elif name == "AgentCalled":
             w.called += 1
-            if self.paused.get(event.get("Interface")):
+            interface = event.get("Interface")
+            if self.paused.get(interface) or interface in self.in_call:
                 w.misroutes += 1
+        elif name == "AgentComplete":
+            self.in_call.discard(event.get("Interface"))
         elif name == "AgentConnect":
+            self.in_call.add(event.get("Interface"))
             w.connect_at.append(event.timestamp)
             joined = w.joins.pop(event.get("Uniqueid"), None)
             if joined is not None and event.timestamp:

@@ -1,11 +1,13 @@
 """Benchmark: the real call path at Asterisk's limit, three set-ups side by side (issue 13).
 
 SIPp callers from the trunk dial the entry number: the default plan's greeting (the
-real ~10 s one), then the real queue, answered by bench phones (one SIPp answering
-``bench_phones`` PJSIP endpoints with static contacts, rendered for the run) through
-the real member path (``Local/<ext>@agents-local``: the R8 announcement of the job
-number, then the bridge); each phone hangs up ``--talk-s`` after answering. Steps of
-calls/s, each ``--step-s`` long, then drained; the same ramp in three set-ups:
+real ~10 s one), then the real queue, answered through the real member path
+(``Local/<ext>@agents-local``: the R8 announcement of the job number, then the bridge)
+by the bench phones ``bench_phones`` rendered for the run; ``--answer dialplan`` (the
+default) answers them in a bench-only context (no SIP on the member side), ``--answer
+sipp`` on one SIPp with a static contact for each; either hangs up ``--talk-s`` after
+answering. Steps of calls/s, each ``--step-s`` long, then drained; the same ramp in
+three set-ups:
 
 - ``alone``: Asterisk alone: the service stopped, CEL off (``enable = no``), members
   added over AMI without the wrap-up pause, app_queue's ``wrapuptime`` in its place;
@@ -16,13 +18,16 @@ calls/s, each ``--step-s`` long, then drained; the same ramp in three set-ups:
 Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved calls/s
 (answered over the span of their AgentConnects), SIP setup (INVITE -> 200) p50/p99,
 QueueCallerJoin -> AgentConnect p50/p99 (Asterisk's Timestamps, observer session),
-CPU of Asterisk / the service / PostgreSQL (% of one core, and ms per answered call),
-the service's RSS, AMI events/s (all events, observer), the service's event lag p99
-(its /metrics histogram), ``calls`` rows vs calls made, CEL rows, misroutes. Then the
-knee of each set-up and the ratios.
+CPU of Asterisk / the service / PostgreSQL / SIPp (% of one core, and Asterisk's ms
+per answered call), the service's RSS, AMI events/s (all events, observer), the
+service's event lag p99 (its /metrics histogram), ``calls`` rows vs calls made, CEL
+rows, misroutes, and Asterisk's two deepest task-processor queues during the step
+(``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
+set-up and the ratios.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
-        [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000]
+        [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
+        [--answer dialplan|sipp] [--sipp-core 1]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -35,6 +40,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -48,7 +54,16 @@ from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
-from bench.callpath import Callers, Observer, Phones, bench_sandbox, cel_off, queue_wrapuptime
+from bench.callpath import (
+    ANSWERERS,
+    Callers,
+    Observer,
+    answering,
+    bench_sandbox,
+    cel_off,
+    queue_wrapuptime,
+    set_answering,
+)
 from bench.figures import (
     StepRate,
     bucket_delta,
@@ -59,6 +74,7 @@ from bench.figures import (
     ratio,
 )
 from bench.serving import serve
+from bench.taskprocessors import Sampler, deepest
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
 from dialplan.default_plan import ALWAYS
@@ -77,6 +93,7 @@ class Args:
     agents: int
     setups: tuple[str, ...]
     sipp_core: int | None
+    answer: str
 
 
 @dataclass
@@ -86,6 +103,7 @@ class Context:
     callers: Callers
     observer: Observer
     url: str  # the sandbox's database (CEL)
+    processors: Sampler
     service_pid: int | None = None
     service_db: str = ""
 
@@ -94,8 +112,8 @@ def header() -> str:
     return (
         f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
-        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'ev/s':>6} {'lag99':>6} "
-        f"{'rows':>5} {'cel':>6} {'mis':>3}  load"
+        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'sipp%':>5} {'ev/s':>6} {'lag99':>6} "
+        f"{'rows':>5} {'cel':>6} {'mis':>3}  load / deepest task-processor queues"
     )
 
 
@@ -106,12 +124,15 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     rows0 = await roster.count(ctx.service_db, rows_sql) if ctx.service_db else 0
     cel0 = await roster.count(ctx.url, "SELECT count(*) FROM cel")
     ast_pid = ctx.box.asterisk.pid()
-    ast0, svc0, pg0 = (
+    set_answering(ctx.box, args.answer, args.talk_s)
+    ast0, svc0, pg0, sipp0 = (
         roster.cpu_s(ast_pid),
         roster.cpu_s(ctx.service_pid),
         roster.postgres_cpu_s(),
+        _children_cpu_s(),
     )
     ctx.observer.take()
+    ctx.processors.take()
     began = time.monotonic()
     run = await ctx.callers.run(rate, count, timeout_s=args.step_s + 10 + args.talk_s + 60)
     wall = time.monotonic() - began
@@ -124,6 +145,8 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     ast_cpu = roster.cpu_s(ast_pid) - ast0
     svc_cpu = roster.cpu_s(ctx.service_pid) - svc0
     pg_cpu = roster.postgres_cpu_s() - pg0
+    sipp_cpu = _children_cpu_s() - sipp0  # the callers' SIPp, reaped by now
+    queues = deepest(ctx.processors.take())
     answered = len(seen.connect_wait_ms)
     span = (max(seen.connect_at) - min(seen.connect_at)) if answered > 1 else 0.0
     achieved = answered / (span + 1 / rate) if answered else 0.0
@@ -142,12 +165,18 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
         f"{percentile(seen.connect_wait_ms, 50):7.1f} {percentile(seen.connect_wait_ms, 99):7.1f} "
         f"{100 * ast_cpu / wall:6.1f} {1000 * ratio(ast_cpu, answered):5.1f} "
         f"{100 * svc_cpu / wall:5.1f} {rss:5.0f} {100 * pg_cpu / wall:5.1f} "
+        f"{100 * sipp_cpu / wall:5.1f} "
         f"{seen.events / wall:6.0f} {lag99:6.1f} "
         f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "
-        f"{roster.load_average()}",
+        f"{roster.load_average()} / {queues}",
         flush=True,
     )
     return StepRate(rate, achieved, attempted, run.result.failed)
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss_mb(pid: int) -> float:
@@ -224,10 +253,11 @@ async def run(args: Args) -> None:
         callers.taskset = sipp_cmd
         url = box.database_url(secrets)
         async with (
-            Phones(sipp, talk_ms=int(args.talk_s * 1000)),
+            answering(box, sipp, args.answer, args.talk_s),
             Observer(settings, secrets["ami_observer"]) as observer,
+            Sampler(box.asterisk.cli) as processors,
         ):
-            ctx = Context(settings, box, callers, observer, url)
+            ctx = Context(settings, box, callers, observer, url, processors)
             print(f"load average before: {roster.load_average()} ({os.cpu_count()} cores)")
             print(header(), flush=True)
             for setup in args.setups:
@@ -263,6 +293,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000, help="bench phones and members")
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--sipp-core", type=int, default=None, help="taskset SIPp callers")
+    parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
     a = parser.parse_args()
     steps = (
         tuple(float(x) for x in a.steps.split(","))
@@ -280,6 +311,7 @@ def main() -> None:
                 a.agents,
                 tuple(x for x in a.setups.split(",") if x),
                 a.sipp_core,
+                a.answer,
             )
         )
     )

@@ -3,8 +3,10 @@
 ``hotline serve`` as users run it with ``--agents`` agents signed in over HTTP (their
 members in the queue), ``--answering`` of them idle and the rest busy; SIPp callers
 from the trunk at a steady ``--rate`` calls/s through the real greeting and queue to
-the bench phones (bench/callpath.py), which talk ``--talk-s`` (the R8 announcement of
-the job number is part of it) and hang up; the service's wrap-up is ``--wrap-s``.
+the bench phones (bench/callpath.py: ``--answer dialplan``, the default, answers them
+in a bench-only context, ``sipp`` on one SIPp), which talk ``--talk-s`` (the R8
+announcement of the job number is part of it) and hang up; the service's wrap-up is
+``--wrap-s``.
 Every ``--sample-s`` (a minute) it samples the service's RSS, open descriptors, asyncio
 tasks (``hotline_asyncio_tasks`` in /metrics), database pool connections
 (``hotline_db_pool_connections``), and its AMI event lag p99 over the minute (the
@@ -15,9 +17,11 @@ end, the growth of RSS, descriptors and tasks after the first 10 samples.
         [--minutes 60] [--rate 20] [--agents 2000] [--answering 200] [--csv soak.csv]
 
 Needs the sandbox and nobody else on it (take the e2e lock); leaves Asterisk's config
-as it found it. Note: 200 answering agents take 20 calls/s only if a call (talk +
-wrap-up) lasts under 10 s; with the ~9 s announcement of a six-digit job number,
-``--talk-s`` 10 and ``--wrap-s`` 3 need ~260 agents: the default answering pool is 300.
+as it found it and no bench member in a queue, also when stopped early (Ctrl-C or
+SIGTERM: the samples so far are reported). Note: 200 answering agents take 20 calls/s
+only if a call (talk + wrap-up) lasts under 10 s; with the ~9 s announcement of a
+six-digit job number, ``--talk-s`` 10 and ``--wrap-s`` 3 need ~260 agents: the default
+answering pool is 300.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import contextlib
 import csv
 import dataclasses
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -37,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
-from bench.callpath import Callers, Observer, Phones, bench_sandbox
+from bench.callpath import ANSWERERS, Callers, Observer, answering, bench_sandbox, set_answering
 from bench.figures import bucket_delta, growth, histogram_buckets, histogram_quantile
 from bench.serving import Usage, serve
 from core.logging import configure_logging
@@ -62,11 +67,15 @@ COLUMNS = (
 WARM_UP_SAMPLES = 10
 
 
+Row = dict[str, float | str]
+
+
 async def sample_loop(
-    args: argparse.Namespace, pid: int, url: str, observer: Observer, out: Path
-) -> list[dict[str, float | str]]:
+    args: argparse.Namespace, pid: int, url: str, observer: Observer, rows: list[Row]
+) -> None:
+    """A row per ``--sample-s`` into ``rows`` (and the CSV) until the minutes are up."""
     usage = Usage(pid)
-    rows: list[dict[str, float | str]] = []
+    out: Path = args.csv
     before = await roster.scrape(HTTP_PORT)
     print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
     with out.open("w", newline="") as fh:
@@ -78,7 +87,7 @@ async def sample_loop(
             now = await roster.scrape(HTTP_PORT)
             lag = bucket_delta(histogram_buckets(now, LAG), histogram_buckets(before, LAG))
             before = now
-            row: dict[str, float | str] = {
+            row: Row = {
                 "minute": minute * args.sample_s / 60,
                 "queued": seen.joined,
                 "answered": len(seen.connect_wait_ms),
@@ -95,10 +104,9 @@ async def sample_loop(
             writer.writerow(row)
             fh.flush()
             print(" ".join(f"{row[c]!s:>10}" for c in COLUMNS), flush=True)
-    return rows
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, rows: list[Row]) -> None:
     settings = dataclasses.replace(load_settings(os.environ), working_hours=ALWAYS)
     log = Path(tempfile.mkdtemp(prefix="hotline-soak-")) / "serve.log"
     calls = max(1, round(args.rate * args.minutes * 60))
@@ -108,7 +116,7 @@ async def run(args: argparse.Namespace) -> None:
         callers = Callers(sipp, settings.entry_number, settings.trunk_port)
         async with (
             roster.bench_database(box.database_url(secrets), args.agents) as url,
-            Phones(sipp, talk_ms=int(args.talk_s * 1000)),
+            answering(box, sipp, args.answer, args.talk_s),
             Observer(settings, secrets["ami_observer"]) as observer,
         ):
             await roster.add_queue_rows(url, settings.queue, args.agents)
@@ -121,6 +129,7 @@ async def run(args: argparse.Namespace) -> None:
             async with serve(settings, url, log, HTTP_PORT, env) as proc:
                 api = f"http://127.0.0.1:{HTTP_PORT}/api"
                 print(f"hotline serve pid {proc.pid}, info log in {log}", flush=True)
+                set_answering(box, args.answer, args.talk_s)  # after its start's reload
                 began = time.monotonic()
                 tokens = await roster.sign_in(api, args.agents, idle=args.answering)
                 print(
@@ -130,23 +139,41 @@ async def run(args: argparse.Namespace) -> None:
                     flush=True,
                 )
                 observer.take()
+                calling = asyncio.create_task(
+                    callers.run(args.rate, calls, timeout_s=args.minutes * 60 + 120)
+                )
                 try:
-                    calling = asyncio.create_task(
-                        callers.run(args.rate, calls, timeout_s=args.minutes * 60 + 120)
-                    )
-                    rows = await sample_loop(args, proc.pid, url, observer, args.csv)
+                    await sample_loop(args, proc.pid, url, observer, rows)
                     result = await calling
                     print(
                         f"SIPp: {result.result.successful} calls ended well, "
                         f"{result.result.failed} failed"
                     )
                 finally:
+                    calling.cancel()  # stopped early: SIPp stops calling (Sipp.run kills it)
+                    with contextlib.suppress(BaseException):
+                        await calling
+                    # members left behind are removed by bench_sandbox (clear_members)
                     with contextlib.suppress(Exception):
-                        await roster.sign_out(api, tokens)
-    report(rows, args.csv)
+                        await asyncio.wait_for(roster.sign_out(api, tokens), 120)
 
 
-def report(rows: list[dict[str, float | str]], out: Path) -> None:
+async def main_task(args: argparse.Namespace) -> None:
+    """The soak, stopped early by SIGTERM as by Ctrl-C: the clean-up runs either way,
+    then the samples so far are reported."""
+    rows: list[Row] = []
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        await run(args, rows)
+    except asyncio.CancelledError:
+        print("stopped early", flush=True)
+    if rows:
+        report(rows, args.csv)
+
+
+def report(rows: list[Row], out: Path) -> None:
     warm = min(WARM_UP_SAMPLES, max(0, len(rows) - 2))
     print(f"\nwritten to {out}; growth from sample {warm + 1} to the last:")
     for column in ("rss_mb", "fds", "tasks"):
@@ -164,9 +191,11 @@ def main() -> None:
     parser.add_argument("--wrap-s", type=int, default=3, help="the service's wrap-up")
     parser.add_argument("--sample-s", type=float, default=60.0)
     parser.add_argument("--csv", type=Path, default=Path("soak.csv"))
+    parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
     args = parser.parse_args()
     configure_logging("console", "warning")
-    asyncio.run(run(args))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main_task(args))
 
 
 if __name__ == "__main__":

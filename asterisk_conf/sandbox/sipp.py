@@ -147,6 +147,10 @@ class Sipp:
             raise SandboxError(
                 f"sipp ran past {deadline_s} s: {out.decode(errors='replace')[-800:]}"
             ) from None
+        finally:  # cancelled (a test's timeout, a bench stopped): no SIPp left calling
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
         return _parse(proc.returncode or 0, out.decode(errors="replace"))
 
     async def call(

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from bench.callpath import _bench_members
 from bench.figures import (
     StepRate,
     bucket_delta,
@@ -17,6 +18,7 @@ from bench.figures import (
     parse_metrics,
     percentile,
 )
+from bench.taskprocessors import deepest, queued
 
 
 @pytest.mark.parametrize(
@@ -103,3 +105,44 @@ def test_bucket_delta_is_what_arrived_between_scrapes() -> None:
 def test_growth_after_the_warm_up() -> None:
     assert growth([50, 100, 100, 104], warm_up=1) == pytest.approx(0.04)
     assert math.isnan(growth([50, 100], warm_up=2))
+
+
+TASKPROCESSORS = """
+Processor Processed In Queue Max Depth Low water High water Low time(us) High time(us)
+app_voicemail 0 0 0 450 500 0 0
+stasis/m:cel:aggregator-000002be 2821 38 108 2700 3000 0 11474
+stasis/m:manager:core-0000000d 70993 3 363 2700 3000 0 3256
+
+1190 taskprocessors
+"""
+
+
+def test_taskprocessor_queues_are_read_from_asterisk_22s_columns() -> None:
+    peaks = queued(TASKPROCESSORS)
+    assert peaks == {
+        "app_voicemail": 0,
+        "stasis/m:cel:aggregator-000002be": 38,
+        "stasis/m:manager:core-0000000d": 3,
+    }
+    assert deepest(peaks) == "stasis/m:cel:aggregator=38,stasis/m:manager:core=3"
+    assert deepest({"app_voicemail": 0}) == "-"
+
+
+QUEUE_SHOW = """12333 has 0 calls (max unlimited) in 'rrmemory' strategy (0s holdtime), W:1, C:0
+   Members:
+      500000 (Local/30000@agents-local/n from PJSIP/30000) (ringinuse disabled) (dynamic) (paused)
+      1001 (Local/2001@agents-local/n from PJSIP/2001) (ringinuse disabled) (dynamic)
+   No Callers
+hotline-owners has 0 calls (max unlimited) in 'rrmemory' strategy
+   Members:
+      500001 (Local/30001@hl-bench-alone/n from PJSIP/30001) (dynamic)
+"""
+
+
+def test_only_bench_members_are_found_to_clear() -> None:
+    """An interrupted bench leaves its members in the queues; the clean-up removes the
+    bench phones' (30000…) and never a real agent's."""
+    assert _bench_members(QUEUE_SHOW, 30000, 39999) == [
+        ("12333", "Local/30000@agents-local/n"),
+        ("hotline-owners", "Local/30001@hl-bench-alone/n"),
+    ]

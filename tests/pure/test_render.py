@@ -175,6 +175,7 @@ def test_bench_phones_only_when_asked() -> None:
     assert "sip:30002@" not in pjsip
     assert "include => hl-bench-local" in extensions
     assert "[hl-bench-alone]" in extensions
+    assert "[hl-bench-answer]" in extensions  # answered in the dialplan unless "sipp"
     plain = render(CONF)
     assert "30000" not in plain["pjsip.conf"] and "hl-bench" not in plain["extensions.conf"]
     with pytest.raises(UnsafeValueError):
