@@ -15,6 +15,11 @@ AMI fold (``calls.model``) would have produced:
   source — nobody sent a BYE, Asterisk tore the channels down — and the call was in
   the greeting, with an agent, or in the queue without app_queue giving up on it
   (an empty ``queuestatus`` in HOTLINE_CALL_END; a queue timeout sets one);
+- transferred: the agent's side blind-transferred the caller's channel out of the
+  queue's bridge after the agent answered (BLINDTRANSFER, its ``transferee_channel_uniqueid``
+  the caller's; the department transfer, R11b) — what app_queue's ``AgentComplete``
+  ``Reason: transfer`` tells the live recorder. It outranks a hang-up without a source:
+  whatever ends the call after the transfer is the department's leg, not the hotline's;
 - the agent's job number: USER_DEFINED ``HOTLINE_CALL_END`` (``member=``), written by
   the caller's hangup handler from app_queue's MEMBERNAME;
 - the menu path, plan version, language and the node the call ended in: USER_DEFINED
@@ -86,13 +91,28 @@ def _call_end(row: CelRow | None) -> dict[str, list[str]]:
     return parse_qs(str(_extra(row).get("extra", "")), keep_blank_values=True)
 
 
+def _transferred(rows: Sequence[CelRow], caller_id: str) -> bool:
+    """The caller's channel was blind-transferred out of the bridge it shared with the
+    agent's member leg (the row is the transferer's: the member leg)."""
+    return any(
+        r.eventtype == "BLINDTRANSFER" and _extra(r).get("transferee_channel_uniqueid") == caller_id
+        for r in rows
+    )
+
+
 def _outcome(
     rows: Sequence[CelRow],
     caller: str,
     answered: CelRow | None,
     queue_start: CelRow | None,
     handler: dict[str, list[str]],
+    *,
+    transferred: bool,
 ) -> tuple[Outcome, HungUp]:
+    # The agent handed the caller on (R11b): the call's end is the department leg's,
+    # so no hang-up after it (nor a missing source) says anything about the hotline.
+    if answered is not None and transferred:
+        return Outcome.TRANSFERRED, HungUp.TRANSFER
     # The first hang-up with a known source says who ended the call: when the agent
     # hangs up, the source is lost at the Local channel and the caller's HANGUP has none.
     source = next(
@@ -154,7 +174,9 @@ def record_from_cel(rows: Sequence[CelRow]) -> CallRecord | None:
     call_end = _first(rows, eventtype="USER_DEFINED", userdeftype=CALL_END, uniqueid=me)
     handler = _call_end(call_end)
     member = handler.get("member", [""])[0]
-    outcome, hung_up = _outcome(rows, start.channame, answered, queue_start, handler)
+    outcome, hung_up = _outcome(
+        rows, start.channame, answered, queue_start, handler, transferred=_transferred(rows, me)
+    )
     path = _menu_path(rows, me)
     return CallRecord(
         linkedid=me,

@@ -17,6 +17,7 @@ from typing import Any
 from calls.cel import CelRow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cel"
+INBOUND = "inbound-answered"
 COLUMNS = (
     "eventtype",
     "eventtime",
@@ -41,9 +42,10 @@ INSERT = (
 
 
 def recorded(name: str, attempt: str | None = None) -> list[dict[str, Any]]:
-    """The rows of ``<name>.json`` (eventtime a naive UTC datetime, as in the table)."""
+    """The rows of ``<name>.json`` (eventtime a naive UTC datetime, as in the table); an
+    inbound call's file is keyed by its linkedid, a callback attempt's by its id."""
     data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    original: str = data["attempt"]
+    original: str = data.get("attempt", data.get("linkedid"))
     rows: list[dict[str, Any]] = []
     for raw in data["rows"]:
         row = {k: raw[k] for k in COLUMNS}
@@ -72,12 +74,13 @@ async def insert(conn: Any, rows: list[dict[str, Any]]) -> None:
     await conn.executemany(INSERT, [tuple(row[k] for k in COLUMNS) for row in rows])
 
 
-def inbound_call(n: int, start: datetime) -> list[dict[str, Any]]:
-    """The recorded inbound call (``inbound-answered.json``: 12333 → greeting → queue →
-    agent 1001 answered, the agent hung up) as call number ``n``: every channel's
-    uniqueid (and so the linkedid) made its own, the times moved to begin at ``start``
-    (naive UTC, as in the table)."""
-    data = json.loads((FIXTURES / "inbound-answered.json").read_text(encoding="utf-8"))
+def inbound_call(n: int, start: datetime, name: str = INBOUND) -> list[dict[str, Any]]:
+    """A recorded inbound call (by default ``inbound-answered.json``: 12333 → greeting →
+    queue → agent 1001 answered, the agent hung up) as call number ``n``: every
+    channel's uniqueid (and so the linkedid, and a uniqueid named in ``extra``) made its
+    own, the times moved to begin at ``start`` (naive UTC, as in the table)."""
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    ids = {raw["uniqueid"] for raw in data["rows"]}
     rows: list[dict[str, Any]] = []
     first: datetime | None = None
     for raw in data["rows"]:
@@ -87,10 +90,12 @@ def inbound_call(n: int, start: datetime) -> list[dict[str, Any]]:
         row["eventtime"] = start + (at - first)
         for key in ("uniqueid", "linkedid"):
             row[key] = f"{row[key]}-{n}"
+        for uniqueid in ids:
+            row["extra"] = row["extra"].replace(f'"{uniqueid}"', f'"{uniqueid}-{n}"')
         rows.append(row)
     return rows
 
 
-def inbound_linkedid(n: int) -> str:
-    data = json.loads((FIXTURES / "inbound-answered.json").read_text(encoding="utf-8"))
+def inbound_linkedid(n: int, name: str = INBOUND) -> str:
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     return f"{data['linkedid']}-{n}"

@@ -1,8 +1,9 @@
 """The CEL backfill catches up in one run: page after page until no call is left, one
 query for a page's CEL rows, and a call CEL cannot rebuild never stops it.
 
-The calls are one real recorded inbound call (``tests/fixtures/cel/inbound-answered.json``)
-copied under linkedids of their own, in the ``cel`` table as cel_pgsql writes it."""
+The calls are real recorded inbound calls (``tests/fixtures/cel/inbound-answered.json``,
+and ``inbound-transferred.json``) copied under linkedids of their own, in the ``cel``
+table as cel_pgsql writes it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from calls.model import Outcome, Source
+from calls.model import HungUp, Outcome, Source
 from calls.service import CallRecorder
 from tests import cel_fixtures
 
@@ -57,3 +58,19 @@ async def test_a_call_cel_cannot_rebuild_is_passed_over(pool: asyncpg.Pool) -> N
     assert await recorder(pool, batch=2).backfill() == 3
     got = {r["linkedid"] for r in await pool.fetch("SELECT linkedid FROM calls")}
     assert got == {cel_fixtures.inbound_linkedid(n) for n in range(10, 13)}
+
+
+async def test_a_call_the_agent_transferred_is_rebuilt_as_transferred(pool: asyncpg.Pool) -> None:
+    """The recorded department transfer (``inbound-transferred.json``) among answered
+    calls: CEL's BLINDTRANSFER makes it transferred, as the live recorder writes it."""
+    await put_calls(pool, 2)
+    name = "inbound-transferred"
+    async with pool.acquire() as conn:
+        await cel_fixtures.insert(conn, cel_fixtures.inbound_call(9, AN_HOUR_AGO, name))
+    assert await recorder(pool, batch=10).backfill() == 3
+    row = await pool.fetchrow(
+        "SELECT outcome, hung_up_first, agent_job_number, queue FROM calls WHERE linkedid = $1",
+        cel_fixtures.inbound_linkedid(9, name),
+    )
+    assert row is not None
+    assert tuple(row) == (Outcome.TRANSFERRED.value, HungUp.TRANSFER.value, "1009", "12333")

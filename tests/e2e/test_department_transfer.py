@@ -5,7 +5,8 @@ finds the caller's channel through AMI as its own least-privilege user, sets the
 on it and blind-transfers it to ``names.TRANSFER`` — and the outbound trunk's SIPp UAS
 (the department) answers the INVITE for the department's number. The call recorder of
 the running service writes the call as transferred (app_queue's ``AgentComplete``
-says ``Reason: transfer``), not as one the agent hung up (R10).
+says ``Reason: transfer``), not as one the agent hung up (R10); the CEL backfill rebuilds
+it the same from Asterisk's BLINDTRANSFER row.
 
 The caller must be a real dial-plan caller: a channel that runs ``Queue`` as an
 Originate's application has no dial plan to go on with, so any transfer out of the
@@ -33,6 +34,8 @@ from tests.e2e.agents import keyed_call
 from tests.e2e.conftest import EventLog
 from tests.e2e.telephony import empty, publish_keep_place_plan
 from tests.e2e.test_call_records import (  # noqa: F401 - fixtures
+    assert_same_call,
+    cel_record,
     db,
     idle_agent,
     row_for,
@@ -107,3 +110,5 @@ async def test_the_caller_is_transferred_to_the_departments_number(
     record = await row_for(db, number)
     assert (record.outcome, record.hung_up_first) == (Outcome.TRANSFERRED, HungUp.TRANSFER)
     assert record.agent_job_number == AGENT_JOB
+    # and Asterisk's CEL (BLINDTRANSFER) rebuilds the same call after a downtime
+    assert_same_call(record, await cel_record(db, record.linkedid))
