@@ -39,6 +39,9 @@ class AmiUser:
     purpose: str
     permit: str = LOOPBACK_ONLY
     exclude_events: tuple[str, ...] = ()
+    # how long Asterisk waits on a full socket before it drops the session (its default
+    # 100 ms when None); a session that reads every event of a loaded system needs more
+    write_timeout_ms: int | None = None
 
 
 # bench phones (AsteriskConf.bench_phones): five digits from here, matched by _3XXXX
@@ -194,6 +197,9 @@ def _check_ami_user(user: AmiUser) -> None:
             safety.token(f"AMI class of {user.name}", cls)
     for event in user.exclude_events:
         safety.token(f"event filter of {user.name}", event)
+    timeout = user.write_timeout_ms
+    if timeout is not None and not (isinstance(timeout, int) and 100 <= timeout <= 60_000):
+        raise UnsafeValueError(f"writetimeout of {user.name}={timeout!r} not in 100..60000 ms")
 
 
 def _check_cel(cel: CelDatabase) -> None:

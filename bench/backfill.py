@@ -14,8 +14,11 @@ Then:
    during it; the service's CPU and RSS.
 
 In both, the service's AMI event lag p99 (its ``hotline_ami_event_lag`` histogram in
-/metrics: its clock minus Asterisk's ``Timestamp`` for every event it read, here the
-member's pause events the live requests cause).
+/metrics: its clock minus Asterisk's ``Timestamp`` for every event it read). Events
+the live requests cause cannot show a stalled service (no request, no event, while it
+is stalled), so the bench's own AMI session also sends a ``UserEvent`` every
+``--tick-ms`` whatever the service does — Asterisk's events as calls would bring them,
+open loop.
 
 Goal: >= 500 calls/s rebuilt; the live event lag p99 during the rebuild as at rest.
 
@@ -46,6 +49,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ami import AmiClient
+from ami.actions import SendUserEvent
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench import roster
 from bench.agent_states import leave_no_member, make_roster, sign_in_all, state
@@ -78,6 +82,13 @@ def figures(label: str, ms: list[float], before: dict[str, float], after: dict[s
         f" p99 {p99:.1f} ms, max {ms[-1]:.1f} ms; AMI event lag p99"
         f" {histogram_quantile(0.99, lag) * 1000:.1f} ms over {lag.get(math.inf, 0):.0f} events"
     )
+
+
+async def ticks(ami: AmiClient, every_s: float) -> None:
+    """A UserEvent every ``every_s`` to every AMI session, the service's among them."""
+    while True:
+        await ami.send(SendUserEvent("HotlineBenchTick"))
+        await asyncio.sleep(every_s)
 
 
 async def put_missed_calls(url: str, count: int) -> float:
@@ -118,7 +129,35 @@ async def rebuild(
     return live, seen
 
 
-async def run(count: int, samples: int) -> None:
+async def during_rebuild(
+    http: aiohttp.ClientSession,
+    api: str,
+    token: str,
+    job: str,
+    *,
+    url: str,
+    count: int,
+    usage: Usage,
+) -> None:
+    """The missed calls appear; the rebuild's rate, and the live figures meanwhile."""
+    copy_s = await put_missed_calls(url, count)
+    print(f"  {count} missed calls' CEL rows written in {copy_s:.1f} s (one COPY)")
+    cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+    before = await roster.scrape(HTTP_PORT)
+    live, seen = await rebuild(http, api, token, job, url=url, count=count)
+    first = next((at for at, rows in seen if rows > 0), wall0)
+    done = seen[-1][0]
+    rate = count / max(done - first, 1e-3)
+    print(
+        f"  rebuilt {seen[-1][1]} of {count} calls: all written {done - wall0:.1f} s"
+        f" after the COPY, {rate:.0f} calls/s from the first row to the last"
+    )
+    figures("during the rebuild", live, before, await roster.scrape(HTTP_PORT))
+    cpu = (usage.cpu_s() - cpu0) / max(done - wall0, 1e-3) * 100
+    print(f"  service CPU {cpu:.0f} % of a core, RSS {usage.rss_mb():.0f} MB")
+
+
+async def run(count: int, samples: int, tick_s: float) -> None:
     settings = load_settings(os.environ)
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
@@ -133,8 +172,14 @@ async def run(count: int, samples: int) -> None:
     cleanup = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
     )
+    ticker = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
+    )
     jobs: list[str] = []
+    ticking: asyncio.Task[None] | None = None
     try:
+        await ticker.start()
+        ticking = asyncio.create_task(ticks(ticker, tick_s))
         jobs = await make_roster(url, 1)
         job = jobs[0]
         async with (
@@ -148,23 +193,12 @@ async def run(count: int, samples: int) -> None:
             rest = [await toggle(http, api, token, job) for _ in range(samples)]
             figures("at rest", rest, before, await roster.scrape(HTTP_PORT))
 
-            copy_s = await put_missed_calls(url, count)
-            print(f"  {count} missed calls' CEL rows written in {copy_s:.1f} s (one COPY)")
-            cpu0, wall0 = usage.cpu_s(), time.perf_counter()
-            before = await roster.scrape(HTTP_PORT)
-            live, seen = await rebuild(http, api, token, job, url=url, count=count)
-            first = next((at for at, rows in seen if rows > 0), wall0)
-            done = seen[-1][0]
-            rate = count / max(done - first, 1e-3)
-            print(
-                f"  rebuilt {seen[-1][1]} of {count} calls: all written {done - wall0:.1f} s"
-                f" after the COPY, {rate:.0f} calls/s from the first row to the last"
-            )
-            figures("during the rebuild", live, before, await roster.scrape(HTTP_PORT))
-            cpu = (usage.cpu_s() - cpu0) / max(done - wall0, 1e-3) * 100
-            print(f"  service CPU {cpu:.0f} % of a core, RSS {usage.rss_mb():.0f} MB")
+            await during_rebuild(http, api, token, job, url=url, count=count, usage=usage)
             await state(http, api, token, job, "sign_out")
     finally:
+        if ticking is not None:
+            ticking.cancel()
+        await ticker.close()
         if jobs:
             with contextlib.suppress(Exception):
                 await cleanup.start()
@@ -178,9 +212,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=200, help="live requests at rest")
+    parser.add_argument("--tick-ms", type=float, default=20.0, help="open-loop AMI events")
     args = parser.parse_args()
     configure_logging("console", "warning")
-    asyncio.run(run(args.calls, args.samples))
+    asyncio.run(run(args.calls, args.samples, args.tick_ms / 1000))
 
 
 if __name__ == "__main__":

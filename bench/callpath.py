@@ -59,10 +59,12 @@ def alone_interface(extension: str) -> str:
 async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbox]:
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
-    its own event loop, so in a thread here); no bench member is left in a queue."""
+    its own event loop, so in a thread here); no bench member is left in a queue, before
+    or after."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
     try:
+        await clear_members(settings, box)  # an earlier run's, killed before its clean-up
         yield box
     finally:
         try:

@@ -41,6 +41,7 @@ import contextlib
 import dataclasses
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -301,6 +302,8 @@ def main() -> None:
         else tuple(r for r in (10, 20, 40, 60, 80, 100, 120, 140, 160, 200) if r <= a.max_rate)
     )
     configure_logging("console", "warning")
+    # SIGTERM as Ctrl-C: the run is cancelled and its clean-up runs (members, config)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     asyncio.run(
         run(
             Args(

@@ -242,7 +242,10 @@ class Sandbox:
                 secrets["ami_observer"],
                 "all",
                 "user",
-                "sandbox only: tests watch every event through it",
+                "sandbox only: tests and benches watch every event through it",
+                # all events, VarSet and Newexten too: at bench load a 100 ms stall of
+                # the bench's loop would cost it the session
+                write_timeout_ms=5000,
             ),
         )
         phones = tuple(DeskPhone(ext, secrets["phones"][ext]) for ext in SANDBOX_EXTENSIONS)

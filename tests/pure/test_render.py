@@ -180,3 +180,19 @@ def test_bench_phones_only_when_asked() -> None:
     assert "30000" not in plain["pjsip.conf"] and "hl-bench" not in plain["extensions.conf"]
     with pytest.raises(UnsafeValueError):
         render(dataclasses.replace(CONF, bench_phones=10001))
+
+
+def test_an_ami_users_write_timeout_is_rendered_only_when_set_and_checked() -> None:
+    """The sandbox's observer reads every event: it gets a longer writetimeout than
+    Asterisk's 100 ms, so a bench's stalled loop does not cost it the session."""
+    watcher = AmiUser("watcher", "w" * 20, "all", "user", "p", write_timeout_ms=5000)
+    text = render(dataclasses.replace(CONF, ami_users=(*CONF.ami_users, watcher)))["manager.conf"]
+    assert text.count("writetimeout") == 1
+    assert "write = user\nwritetimeout = 5000\n" in text
+    for bad in (0, 99, 60_001, "5000\nread=all"):
+        with pytest.raises(UnsafeValueError):
+            render(
+                dataclasses.replace(
+                    CONF, ami_users=(dataclasses.replace(watcher, write_timeout_ms=bad),)
+                )
+            )
