@@ -304,7 +304,11 @@ class Observer:
     """Every event through the sandbox's observer AMI user, never the service's."""
 
     def __init__(self, settings: Settings, secret: str) -> None:
-        self.ami = AmiClient(settings.ami_host, settings.ami_port, OBSERVER_USER, secret)
+        # a loaded Asterisk answers the keepalive Ping behind its queued events: the
+        # observer waits for it (2 s, the service's, dropped it above the knee)
+        self.ami = AmiClient(
+            settings.ami_host, settings.ami_port, OBSERVER_USER, secret, keepalive_timeout=30.0
+        )
         self.ami.on_event("*", self._on_event)
         self.paused: dict[str, bool] = {}
         self.in_call: set[str] = set()  # members between AgentConnect and AgentComplete

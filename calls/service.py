@@ -20,7 +20,7 @@ from ami import AmiClient, AmiError
 from ami.actions import QueueStatus
 from ami.events import Event, Newchannel, QueueCallerJoin, QueueCallerLeave, QueueParams
 from calls import repo
-from calls.cel import CelRow, record_from_cel
+from calls.cel import record_from_cel
 from calls.model import CallDraft, CallRecord, begin, give_up, starts_call, step
 from core.logging import get_logger
 from db.durable import JOURNALLED, DurableWrites
@@ -189,9 +189,7 @@ class CallRecorder:
             return 0
         async with self.pool.acquire() as conn:
             rows = await repo.cel_rows_of(conn, linkedids)
-            # a page's fold is ~100 ms of Python: in a thread, so live events are not
-            # held behind it (the loop gets the interpreter back every few ms)
-            records = await asyncio.to_thread(_records_from_cel, list(rows.values()))
+            records = [r for r in map(record_from_cel, rows.values()) if r is not None]
             async with conn.transaction():
                 written = [r for r in records if await repo.insert(conn, r)]
         for record in written:
@@ -240,7 +238,3 @@ class QueueWaiting:
         for event in reply.events:
             if isinstance(event, QueueParams):
                 self.waiting[event.queue] = event.calls
-
-
-def _records_from_cel(calls: list[list[CelRow]]) -> list[CallRecord]:
-    return [r for r in map(record_from_cel, calls) if r is not None]

@@ -128,7 +128,23 @@ EVENT_CALLBACK = "HotlineCallback"
 # (ESCALATE_DURING with the call's Linkedid, or ESCALATE_AFTER: the agent's last call)
 EVENT_ESCALATE = "HotlineEscalate"
 
-# ---- CEL user events (``CELGenUserEvent``) ----------------------------------------------
+# ---- CEL -----------------------------------------------------------------------------------
+# the event types cel.conf records: exactly those the readers use (calls/cel.py, the
+# backfill's rebuild; callback/attempts.py, a crashed attempt judged) — each CEL row is an
+# INSERT in Asterisk's one CEL thread, the first thing to fall behind under load
+CEL_EVENTS = (
+    "CHAN_START",
+    "ANSWER",
+    "HANGUP",
+    "BRIDGE_ENTER",
+    "APP_START",
+    "USER_DEFINED",
+    "BLINDTRANSFER",
+    "LINKEDID_END",
+)
+CEL_APPS = ("queue",)  # APP_START of Queue only (the caller joined the queue)
+
+# CEL user events (``CELGenUserEvent``)
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"
 CEL_CALL_END = "HOTLINE_CALL_END"
 CEL_NODE = "HOTLINE_NODE"  # extra: <version>/<node id>/<language>, the menu path's step

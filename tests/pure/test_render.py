@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,16 @@ from asterisk_conf.model import (
     SERVICE_WRITE,
     AmiUser,
     AsteriskConf,
+    CelDatabase,
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, SANDBOX_EXTENSIONS, Sandbox
+from core import names
 from core.errors import UnsafeValueError
 from core.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 GOLDEN = Path(__file__).parent.parent / "golden" / "asterisk"
 
 CONF = AsteriskConf(
@@ -196,3 +200,19 @@ def test_an_ami_users_write_timeout_is_rendered_only_when_set_and_checked() -> N
                     CONF, ami_users=(dataclasses.replace(watcher, write_timeout_ms=bad),)
                 )
             )
+
+
+def test_cel_records_exactly_the_event_types_its_readers_use() -> None:
+    """Every event type the CEL readers compare against is recorded (a type read but not
+    recorded would rebuild every call wrong), and nothing else is (each row costs
+    Asterisk's CEL thread an INSERT)."""
+    read = set()
+    for module in ("calls/cel.py", "callback/attempts.py"):
+        text = (ROOT / module).read_text()
+        read |= set(re.findall(r"eventtype\s*(?:==|=)\s*\"([A-Z_]+)\"", text))
+    read |= set(re.findall(r"eventtype = '([A-Z_]+)'", (ROOT / "calls/queries.sql").read_text()))
+    assert read == set(names.CEL_EVENTS)
+    cel = CelDatabase("127.0.0.1", 5432, "hotline", "asterisk_cel", "p" * 20)
+    conf = render(dataclasses.replace(CONF, cel_database=cel))
+    assert f"events = {','.join(names.CEL_EVENTS)}\n" in conf["cel.conf"]
+    assert "apps = queue\n" in conf["cel.conf"]
