@@ -60,7 +60,7 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
     its own event loop, so in a thread here); no bench member is left in a queue, before
-    or after."""
+    or after, and no call (the sandbox is the bench's alone: it holds the e2e lock)."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
     try:
@@ -68,6 +68,8 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
         yield box
     finally:
         try:
+            # a run stopped early leaves callers in the queue (SIPp gone without a BYE)
+            await asyncio.to_thread(box.asterisk.cli, "channel request hangup all")
             await clear_members(settings, box)
         finally:
             await asyncio.to_thread(Sandbox(settings).up)

@@ -25,6 +25,9 @@ from calls.model import CallDraft, CallRecord, begin, give_up, starts_call, step
 from core.logging import get_logger
 from db.durable import JOURNALLED, DurableWrites
 
+# calls folded between two turns of the event loop during a backfill page
+FOLD_CHUNK = 10
+
 log = get_logger("calls")
 
 RecordedHook = Callable[[CallRecord], None]
@@ -189,7 +192,12 @@ class CallRecorder:
             return 0
         async with self.pool.acquire() as conn:
             rows = await repo.cel_rows_of(conn, linkedids)
-            records = [r for r in map(record_from_cel, rows.values()) if r is not None]
+            records = []
+            for n, call in enumerate(rows.values(), 1):
+                if (record := record_from_cel(call)) is not None:
+                    records.append(record)
+                if n % FOLD_CHUNK == 0:
+                    await asyncio.sleep(0)  # live events between: a page's fold is ~100 ms
             async with conn.transaction():
                 written = [r for r in records if await repo.insert(conn, r)]
         for record in written:
