@@ -44,7 +44,7 @@ from ami import AmiClient
 from ami.actions import QueueRemove, QueueStatus
 from ami.events import Event, QueueMember, QueueMemberPause
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
-from bench.serving import Usage, serve
+from bench.serving import Usage, serve, service_ami
 from core.logging import configure_logging
 from core.settings import load_settings
 from db.migrate import migrate
@@ -212,9 +212,7 @@ async def run(agents: int, samples: int, rate: float) -> None:
         settings.ami_host, settings.ami_port, OBSERVER_USER, secrets["ami_observer"]
     )
     observer.on_event("QueueMemberPause", unpauses.on_event)
-    cleanup = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
-    )
+    cleanup = service_ami(settings, secrets)
     jobs: list[str] = []
     try:
         jobs = await make_roster(url, agents)

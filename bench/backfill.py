@@ -54,7 +54,7 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from bench import roster
 from bench.agent_states import leave_no_member, make_roster, sign_in_all, state
 from bench.figures import bucket_delta, histogram_buckets, histogram_quantile
-from bench.serving import Usage, serve
+from bench.serving import Usage, serve, service_ami
 from core.logging import configure_logging
 from core.settings import load_settings
 from tests import cel_fixtures
@@ -169,12 +169,8 @@ async def run(count: int, samples: int, tick_s: float) -> None:
     log = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "serve.log"
     api = f"http://127.0.0.1:{HTTP_PORT}/api"
     env = {"HOTLINE_AMI_SECRET": secrets["ami_service"], "HOTLINE_BACKFILL_EVERY_S": "1"}
-    cleanup = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
-    )
-    ticker = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
-    )
+    cleanup = service_ami(settings, secrets)
+    ticker = service_ami(settings, secrets)
     jobs: list[str] = []
     ticking: asyncio.Task[None] | None = None
     try:

@@ -34,6 +34,7 @@ from ami.events import Event
 from asterisk_conf.model import BENCH_FIRST_PHONE, BENCH_MAX_PHONES
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import SCENARIO_DIR, Sipp, SippResult, udp_bound
+from bench.serving import service_ami
 from core import names
 from core.settings import Settings
 
@@ -79,12 +80,7 @@ async def clear_members(settings: Settings, box: Sandbox) -> int:
     """Remove every bench phone's member from every queue (over AMI, as the service's
     user); returns how many were left behind."""
     first, last = BENCH_FIRST_PHONE, BENCH_FIRST_PHONE + BENCH_MAX_PHONES - 1
-    ami = AmiClient(
-        settings.ami_host,
-        settings.ami_port,
-        settings.ami_username,
-        box.ensure_secrets()["ami_service"],
-    )
+    ami = service_ami(settings, box.ensure_secrets())
     await ami.start()
     left = 0
     try:

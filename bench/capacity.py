@@ -51,7 +51,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
@@ -74,7 +73,7 @@ from bench.figures import (
     percentile,
     ratio,
 )
-from bench.serving import serve
+from bench.serving import serve, service_ami
 from bench.taskprocessors import Sampler, deepest
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
@@ -200,7 +199,7 @@ async def ramp(ctx: Context, setup: str, args: Args) -> list[StepRate]:
 async def setup_alone(ctx: Context, args: Args, cel: bool) -> AsyncIterator[None]:
     secrets = ctx.box.ensure_secrets()
     s = ctx.settings
-    ami = AmiClient(s.ami_host, s.ami_port, s.ami_username, secrets["ami_service"])
+    ami = service_ami(s, secrets)
     await ami.start()
     try:
         with contextlib.ExitStack() as stack:

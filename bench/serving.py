@@ -17,7 +17,15 @@ from typing import Any
 
 import aiohttp
 
+from ami import AmiClient
 from core.settings import Settings
+
+
+def service_ami(settings: Settings, secrets: Mapping[str, Any]) -> AmiClient:
+    """An AMI session as the service's own user (the benches' set-ups and clean-ups)."""
+    return AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
+    )
 
 
 @contextlib.asynccontextmanager

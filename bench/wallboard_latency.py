@@ -40,7 +40,6 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent_state.pins import hash_pin
-from ami import AmiClient
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench.agent_states import (
     PIN,
@@ -51,7 +50,7 @@ from bench.agent_states import (
     sign_in_all,
     state,
 )
-from bench.serving import Usage, serve
+from bench.serving import Usage, serve, service_ami
 from core.actor import Actor, Role
 from core.logging import configure_logging
 from core.settings import load_settings
@@ -237,9 +236,7 @@ async def run(agents: int, clients: int, samples: int, rate: float) -> None:
     log = Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "serve.log"
     base = f"http://127.0.0.1:{HTTP_PORT}"
     api = f"{base}/api"
-    cleanup = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_username, secrets["ami_service"]
-    )
+    cleanup = service_ami(settings, secrets)
     jobs: list[str] = []
     tasks: list[asyncio.Task[None]] = []
     try:

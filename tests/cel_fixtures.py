@@ -17,6 +17,26 @@ from typing import Any
 from calls.cel import CelRow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cel"
+# what a call rebuilt from CEL has as the live recorder wrote it: these fields equal, these
+# times within a few ms (and the outcome, who hung up, the menu path and its language)
+REBUILT_FIELDS = (
+    "linkedid",
+    "caller_number",
+    "caller_name",
+    "entry_number",
+    "queue",
+    "agent_job_number",
+    "plan_version",
+    "ended_node",
+)
+REBUILT_TIMES = (
+    "entered_at",
+    "greeting_done_at",
+    "queue_joined_at",
+    "agent_offered_at",
+    "agent_answered_at",
+    "ended_at",
+)
 INBOUND = "inbound-answered"
 COLUMNS = (
     "eventtype",

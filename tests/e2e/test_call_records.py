@@ -31,6 +31,7 @@ from calls.cel import record_from_cel
 from calls.model import CallRecord, HungUp, Outcome, Source
 from core.settings import Settings
 from hotline.serve import Service
+from tests import cel_fixtures
 from tests.adapter.conftest import eventually
 from tests.e2e.agents import waiting_member
 from tests.e2e.conftest import EventLog
@@ -152,29 +153,15 @@ def assert_same_call(live: CallRecord, cel: CallRecord) -> None:
     """The CEL backfill rebuilds what the live recorder wrote (times within 50 ms), but
     the holds: CEL has no hold events, so a rebuilt call's holds are not known (None)."""
     for name in (
-        "linkedid",
-        "caller_number",
-        "caller_name",
-        "entry_number",
+        *cel_fixtures.REBUILT_FIELDS,
         "outcome",
         "hung_up_first",
-        "queue",
-        "agent_job_number",
-        "plan_version",
         "menu_path",
         "language",
-        "ended_node",
     ):
         assert getattr(live, name) == getattr(cel, name), name
     assert live.holds is not None and cel.holds is None
-    for name in (
-        "entered_at",
-        "greeting_done_at",
-        "queue_joined_at",
-        "agent_offered_at",
-        "agent_answered_at",
-        "ended_at",
-    ):
+    for name in cel_fixtures.REBUILT_TIMES:
         a, b = getattr(live, name), getattr(cel, name)
         assert (a is None) == (b is None), name
         if a is not None:

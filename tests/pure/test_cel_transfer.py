@@ -17,24 +17,6 @@ from calls.model import HungUp, Outcome
 from tests import cel_fixtures
 
 NAME = "inbound-transferred"
-FIELDS = (
-    "linkedid",
-    "caller_number",
-    "caller_name",
-    "entry_number",
-    "queue",
-    "agent_job_number",
-    "plan_version",
-    "ended_node",
-)
-TIMES = (
-    "entered_at",
-    "greeting_done_at",
-    "queue_joined_at",
-    "agent_offered_at",
-    "agent_answered_at",
-    "ended_at",
-)
 
 
 def live() -> dict[str, Any]:
@@ -53,11 +35,11 @@ def test_the_transferred_call_is_rebuilt_as_the_live_recorder_wrote_it() -> None
         written["outcome"],
         written["hung_up_first"],
     )
-    for name in FIELDS:
+    for name in cel_fixtures.REBUILT_FIELDS:
         assert getattr(record, name) == written[name], name
     assert list(record.menu_path) == written["menu_path"]
     assert record.language is not None and record.language.value == written["language"]
-    for name in TIMES:
+    for name in cel_fixtures.REBUILT_TIMES:
         at = datetime.fromisoformat(written[name]).replace(tzinfo=UTC)
         assert abs(getattr(record, name) - at) < timedelta(milliseconds=50), name
 
