@@ -1,0 +1,249 @@
+"""What grows in the running service's heap: a report on demand (``kill -USR1 <pid>``).
+
+Each report counts the live objects by type (``gc.get_objects()``, after a
+``gc.collect()``) and, when the process was started with ``PYTHONTRACEMALLOC=N``
+(Python's own variable: trace every allocation, keep N frames), the traced bytes by
+allocation site; then logs ONE structlog line, event ``"heap report"``, with what grew
+most since the previous report (``types``, ``sites``) and since the first report of
+the process (``types_since_first``, ``sites_since_first``), and the RSS. Only
+gc-tracked objects are counted (containers and instances: not ``str``, ``bytes``,
+``int``); a leak of those shows in the sites only.
+
+The counting, diffing and ranking are pure (tested in tests/pure/test_heap.py); the
+``gc``/``tracemalloc``/``/proc`` calls are the thin shell ``look()``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import site
+import sysconfig
+import time
+import tracemalloc
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.logging import get_logger
+
+log = get_logger("hotline.heap")
+
+TOP = 15  # lines per list in a report
+FRAMES_SHOWN = 3  # of a site's traceback, the allocation's own frame first
+# frames that say nothing about the service: tracemalloc itself, the import machinery
+HIDDEN_FRAMES = ("<frozen importlib", "<unknown>", "/importlib/", tracemalloc.__file__)
+
+Frame = tuple[str, int]  # file name, line number
+
+
+@dataclass(frozen=True)
+class Alloc:
+    """Traced memory at one site: bytes and blocks."""
+
+    size: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Heap:
+    """One look at the heap: live objects by type name, traced allocations by site
+    (``None`` when tracemalloc is not tracing), traced and resident bytes."""
+
+    objects: int
+    types: Mapping[str, int]
+    sites: Mapping[str, Alloc] | None
+    traced_bytes: int
+    rss_bytes: int
+
+
+@dataclass(frozen=True)
+class Growth:
+    """A key whose quantity grew: what it is now and by how much."""
+
+    key: str
+    now: int
+    delta: int
+
+
+# --- pure: counting, diffing, ranking ------------------------------------------------
+
+
+def type_name(cls: type) -> str:
+    """``dict`` for builtins, ``module.Qualified.name`` for everything else."""
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def count_types(objects: Iterable[object]) -> dict[str, int]:
+    """Live objects counted by type name."""
+    by_type: dict[type, int] = {}
+    for obj in objects:
+        cls = type(obj)
+        by_type[cls] = by_type.get(cls, 0) + 1
+    counts: dict[str, int] = {}
+    for cls, n in by_type.items():  # two classes may share a name (a local class)
+        name = type_name(cls)
+        counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def grown(before: Mapping[str, int], after: Mapping[str, int], top: int = TOP) -> list[Growth]:
+    """The ``top`` keys that grew most from ``before`` to ``after`` (new keys grew from
+    0), largest growth first, ties by key; nothing that stayed or shrank."""
+    growths = [Growth(k, n, n - before.get(k, 0)) for k, n in after.items()]
+    ranked = sorted((g for g in growths if g.delta > 0), key=lambda g: (-g.delta, g.key))
+    return ranked[:top]
+
+
+def short_path(filename: str, roots: Sequence[str]) -> str:
+    """A file name relative to the longest root it lies under (site-packages, the
+    standard library, the repository); else its last two parts — never a whole path."""
+    for root in sorted(roots, key=len, reverse=True):
+        prefix = root.rstrip("/") + "/"
+        if filename.startswith(prefix):
+            return filename[len(prefix) :]
+    if filename.startswith("<"):
+        return filename
+    return "/".join(Path(filename).parts[-2:])
+
+
+def site_key(frames: Sequence[Frame], roots: Sequence[str], shown: int = FRAMES_SHOWN) -> str:
+    """``"a.py:3 < b.py:9"``: the allocating frame first, then its callers (``frames``
+    oldest first, as tracemalloc gives them); hidden frames left out; "" if none left."""
+    kept = [f for f in frames if not any(h in f[0] for h in HIDDEN_FRAMES)]
+    return " < ".join(f"{short_path(name, roots)}:{line}" for name, line in kept[::-1][:shown])
+
+
+def sites(
+    traces: Iterable[tuple[Sequence[Frame], int, int]],
+    roots: Sequence[str],
+    shown: int = FRAMES_SHOWN,
+) -> dict[str, Alloc]:
+    """Traced (frames, bytes, blocks) summed by site key; traces with only hidden
+    frames left out."""
+    out: dict[str, Alloc] = {}
+    for frames, size, count in traces:
+        key = site_key(frames, roots, shown)
+        if key:
+            was = out.get(key, Alloc(0, 0))
+            out[key] = Alloc(was.size + size, was.count + count)
+    return out
+
+
+def _types(now: Heap, then: Heap) -> list[dict[str, Any]]:
+    return [{"type": g.key, "count": g.now, "delta": g.delta} for g in grown(then.types, now.types)]
+
+
+def _sites(now: Heap, then: Heap) -> list[dict[str, Any]]:
+    if now.sites is None or then.sites is None:
+        return []
+    before = {k: a.size for k, a in then.sites.items()}
+    after = {k: a.size for k, a in now.sites.items()}
+    out = []
+    for g in grown(before, after):
+        blocks = now.sites[g.key].count - then.sites.get(g.key, Alloc(0, 0)).count
+        out.append(
+            {
+                "site": g.key,
+                "kb": round(g.now / 1024, 1),
+                "kb_delta": round(g.delta / 1024, 1),
+                "blocks_delta": blocks,
+            }
+        )
+    return out
+
+
+def report_fields(now: Heap, previous: Heap | None, first: Heap | None) -> dict[str, Any]:
+    """The report's fields: totals now, growth since the previous and the first report
+    (none on the first report itself)."""
+    fields: dict[str, Any] = {
+        "rss_mb": round(now.rss_bytes / 2**20, 1),
+        "objects": now.objects,
+        "tracing": now.sites is not None,
+    }
+    if now.sites is not None:
+        fields["traced_mb"] = round(now.traced_bytes / 2**20, 1)
+    for suffix, then in (("", previous), ("_since_first", first)):
+        if then is None:
+            continue
+        fields[f"rss_mb_delta{suffix}"] = round((now.rss_bytes - then.rss_bytes) / 2**20, 1)
+        fields[f"objects_delta{suffix}"] = now.objects - then.objects
+        fields[f"types{suffix}"] = _types(now, then)
+        if now.sites is not None:
+            fields[f"sites{suffix}"] = _sites(now, then)
+    return fields
+
+
+# --- the shell: gc, tracemalloc, /proc -----------------------------------------------
+
+
+def rss_bytes() -> int:
+    """Resident set size from /proc/self/statm (0 where there is no /proc)."""
+    try:
+        resident = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return resident * os.sysconf("SC_PAGE_SIZE")
+
+
+def path_roots() -> list[str]:
+    """Where code lives: site-packages, the standard library, this repository."""
+    paths = sysconfig.get_paths()
+    found = [*site.getsitepackages(), paths["purelib"], paths["platlib"], paths["stdlib"]]
+    found.append(str(Path(__file__).resolve().parent.parent))
+    return [p for p in dict.fromkeys(found) if p]
+
+
+def look(roots: Sequence[str]) -> tuple[Heap, int]:
+    """The heap now, after a full collection; and what that collection freed."""
+    collected = gc.collect()
+    found: dict[str, Alloc] | None = None
+    traced = 0
+    if tracemalloc.is_tracing():
+        snapshot = tracemalloc.take_snapshot()
+        traced = tracemalloc.get_traced_memory()[0]
+        stats = snapshot.statistics("traceback")
+        del snapshot
+        found = sites(
+            (([(f.filename, f.lineno) for f in s.traceback], s.size, s.count) for s in stats), roots
+        )
+        del stats
+    objects = gc.get_objects()
+    types = count_types(objects)
+    total = len(objects)
+    del objects
+    return Heap(total, types, found, traced, rss_bytes()), collected
+
+
+class HeapReports:
+    """The service's heap reports: keeps the first and the previous look to diff."""
+
+    def __init__(self) -> None:
+        self.first: Heap | None = None
+        self.previous: Heap | None = None
+        self.taken = 0
+        self._roots = path_roots()
+
+    def report(self) -> None:
+        """Look, log one "heap report" line; on the event loop (it blocks it a while)."""
+        began = time.monotonic()
+        try:
+            now, collected = look(self._roots)
+        except Exception:  # an operator's probe never takes the service down
+            log.exception("heap report failed")
+            return
+        self.taken += 1
+        fields = report_fields(now, self.previous, self.first)
+        log.info(
+            "heap report",
+            report=self.taken,
+            collected=collected,
+            took_ms=round((time.monotonic() - began) * 1000),
+            **fields,
+        )
+        self.previous = now
+        if self.first is None:
+            self.first = now
