@@ -6,8 +6,9 @@ Each report counts the live objects by type (``gc.get_objects()``, after a
 allocation site; then logs ONE structlog line, event ``"heap report"``, with what grew
 most since the previous report (``types``, ``sites``) and since the first report of
 the process (``types_since_first``, ``sites_since_first``), and the RSS. Only
-gc-tracked objects are counted (containers and instances: not ``str``, ``bytes``,
-``int``); a leak of those shows in the sites only.
+gc-tracked objects are counted (instances and containers; not ``str``, ``bytes``,
+``int``, nor a dict or tuple holding only such atoms): a leak of those shows in the
+sites only. Under tracing a report takes seconds (``took_ms``), the loop blocked.
 
 The counting, diffing and ranking are pure (tested in tests/pure/test_heap.py); the
 ``gc``/``tracemalloc``/``/proc`` calls are the thin shell ``look()``.
@@ -15,6 +16,7 @@ The counting, diffing and ranking are pure (tested in tests/pure/test_heap.py); 
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import site
@@ -32,18 +34,21 @@ log = get_logger("hotline.heap")
 
 TOP = 15  # lines per list in a report
 FRAMES_SHOWN = 3  # of a site's traceback, the allocation's own frame first
-# frames that say nothing about the service: tracemalloc itself, the import machinery
-HIDDEN_FRAMES = ("<frozen importlib", "<unknown>", "/importlib/", tracemalloc.__file__)
 
 Frame = tuple[str, int]  # file name, line number
+# frames that say nothing about the service (left out of a site): the import machinery
+HIDDEN_FRAMES = ("<frozen importlib", "<unknown>", "/importlib/")
+# what the report itself allocates (its previous looks, tracemalloc's snapshot): not shown
+OWN_FILES = (tracemalloc.__file__, __file__)
 
 
 @dataclass(frozen=True)
-class Alloc:
-    """Traced memory at one site: bytes and blocks."""
+class Sites:
+    """Traced memory by site key: bytes and blocks (flat maps: no object per site, which
+    the next look would count)."""
 
-    size: int
-    count: int
+    size: Mapping[str, int]
+    count: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class Heap:
 
     objects: int
     types: Mapping[str, int]
-    sites: Mapping[str, Alloc] | None
+    sites: Sites | None
     traced_bytes: int
     rss_bytes: int
 
@@ -110,50 +115,55 @@ def short_path(filename: str, roots: Sequence[str]) -> str:
     return "/".join(Path(filename).parts[-2:])
 
 
-def site_key(frames: Sequence[Frame], roots: Sequence[str], shown: int = FRAMES_SHOWN) -> str:
+@functools.lru_cache(maxsize=8192)
+def _shown(filename: str, roots: tuple[str, ...]) -> str | None:
+    """A frame's file as shown; ``None`` for a hidden one (asked once per file)."""
+    if any(hidden in filename for hidden in HIDDEN_FRAMES):
+        return None
+    return short_path(filename, roots)
+
+
+def site_key(frames: Sequence[Frame], roots: tuple[str, ...], shown: int = FRAMES_SHOWN) -> str:
     """``"a.py:3 < b.py:9"``: the allocating frame first, then its callers (``frames``
-    oldest first, as tracemalloc gives them); hidden frames left out; "" if none left."""
-    kept = [f for f in frames if not any(h in f[0] for h in HIDDEN_FRAMES)]
-    return " < ".join(f"{short_path(name, roots)}:{line}" for name, line in kept[::-1][:shown])
+    oldest first, as tracemalloc gives them), hidden frames left out; "" for the
+    report's own allocations and where nothing is left."""
+    if not frames or frames[-1][0] in OWN_FILES:
+        return ""
+    named = ((_shown(name, roots), line) for name, line in reversed(frames))
+    return " < ".join([f"{name}:{line}" for name, line in named if name is not None][:shown])
 
 
 def sites(
     traces: Iterable[tuple[Sequence[Frame], int, int]],
-    roots: Sequence[str],
+    roots: tuple[str, ...],
     shown: int = FRAMES_SHOWN,
-) -> dict[str, Alloc]:
-    """Traced (frames, bytes, blocks) summed by site key; traces with only hidden
-    frames left out."""
-    out: dict[str, Alloc] = {}
-    for frames, size, count in traces:
+) -> Sites:
+    """Traced (frames, bytes, blocks) summed by site key; the report's own and those
+    with only hidden frames left out."""
+    size: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for frames, nbytes, blocks in traces:
         key = site_key(frames, roots, shown)
         if key:
-            was = out.get(key, Alloc(0, 0))
-            out[key] = Alloc(was.size + size, was.count + count)
-    return out
+            size[key] = size.get(key, 0) + nbytes
+            count[key] = count.get(key, 0) + blocks
+    return Sites(size, count)
 
 
 def _types(now: Heap, then: Heap) -> list[dict[str, Any]]:
     return [{"type": g.key, "count": g.now, "delta": g.delta} for g in grown(then.types, now.types)]
 
 
-def _sites(now: Heap, then: Heap) -> list[dict[str, Any]]:
-    if now.sites is None or then.sites is None:
-        return []
-    before = {k: a.size for k, a in then.sites.items()}
-    after = {k: a.size for k, a in now.sites.items()}
-    out = []
-    for g in grown(before, after):
-        blocks = now.sites[g.key].count - then.sites.get(g.key, Alloc(0, 0)).count
-        out.append(
-            {
-                "site": g.key,
-                "kb": round(g.now / 1024, 1),
-                "kb_delta": round(g.delta / 1024, 1),
-                "blocks_delta": blocks,
-            }
-        )
-    return out
+def _sites(now: Sites, then: Sites) -> list[dict[str, Any]]:
+    return [
+        {
+            "site": g.key,
+            "kb": round(g.now / 1024, 1),
+            "kb_delta": round(g.delta / 1024, 1),
+            "blocks_delta": now.count[g.key] - then.count.get(g.key, 0),
+        }
+        for g in grown(then.size, now.size)
+    ]
 
 
 def report_fields(now: Heap, previous: Heap | None, first: Heap | None) -> dict[str, Any]:
@@ -172,8 +182,8 @@ def report_fields(now: Heap, previous: Heap | None, first: Heap | None) -> dict[
         fields[f"rss_mb_delta{suffix}"] = round((now.rss_bytes - then.rss_bytes) / 2**20, 1)
         fields[f"objects_delta{suffix}"] = now.objects - then.objects
         fields[f"types{suffix}"] = _types(now, then)
-        if now.sites is not None:
-            fields[f"sites{suffix}"] = _sites(now, then)
+        if now.sites is not None and then.sites is not None:
+            fields[f"sites{suffix}"] = _sites(now.sites, then.sites)
     return fields
 
 
@@ -189,28 +199,27 @@ def rss_bytes() -> int:
     return resident * os.sysconf("SC_PAGE_SIZE")
 
 
-def path_roots() -> list[str]:
+def path_roots() -> tuple[str, ...]:
     """Where code lives: site-packages, the standard library, this repository."""
     paths = sysconfig.get_paths()
     found = [*site.getsitepackages(), paths["purelib"], paths["platlib"], paths["stdlib"]]
     found.append(str(Path(__file__).resolve().parent.parent))
-    return [p for p in dict.fromkeys(found) if p]
+    return tuple(p for p in dict.fromkeys(found) if p)
 
 
-def look(roots: Sequence[str]) -> tuple[Heap, int]:
+def traced_sites(roots: tuple[str, ...]) -> Sites:
+    """tracemalloc's traces now, by site."""
+    stats = tracemalloc.take_snapshot().statistics("traceback")
+    return sites(
+        (([(f.filename, f.lineno) for f in s.traceback], s.size, s.count) for s in stats), roots
+    )
+
+
+def look(roots: tuple[str, ...]) -> tuple[Heap, int]:
     """The heap now, after a full collection; and what that collection freed."""
     collected = gc.collect()
-    found: dict[str, Alloc] | None = None
-    traced = 0
-    if tracemalloc.is_tracing():
-        snapshot = tracemalloc.take_snapshot()
-        traced = tracemalloc.get_traced_memory()[0]
-        stats = snapshot.statistics("traceback")
-        del snapshot
-        found = sites(
-            (([(f.filename, f.lineno) for f in s.traceback], s.size, s.count) for s in stats), roots
-        )
-        del stats
+    found = traced_sites(roots) if tracemalloc.is_tracing() else None
+    traced = tracemalloc.get_traced_memory()[0]
     objects = gc.get_objects()
     types = count_types(objects)
     total = len(objects)

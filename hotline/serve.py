@@ -37,6 +37,7 @@ from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
 from dialplan.assembly import dial_plan_service
+from hotline.heap import HeapReports
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
@@ -82,6 +83,7 @@ class Service:
         # writes that wait for PostgreSQL while it is away (issue 9); one per database
         self.journal = Journal(settings.journal_file)
         self.writes: DurableWrites | None = None
+        self.heap = HeapReports()  # on SIGUSR1 (serve): what grew since the last report
         self._new_driver()
 
     def _new_driver(self) -> None:
@@ -394,9 +396,11 @@ def desks(s: Settings) -> Desks:
 
 async def serve(settings: Settings) -> None:
     service = Service(settings)
+    loop = asyncio.get_running_loop()
+    # before the start: SIGUSR1's default action would end the process
+    loop.add_signal_handler(signal.SIGUSR1, service.heap.report)
     await service.start()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:

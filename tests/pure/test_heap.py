@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from hotline import heap as heap_module
 from hotline.heap import (
-    Alloc,
     Growth,
     Heap,
     HeapReports,
+    Sites,
     count_types,
     grown,
     report_fields,
@@ -26,7 +27,11 @@ from hotline.heap import (
     type_name,
 )
 
-ROOTS = ("/srv/app", "/srv/app/.venv/lib/python3.11/site-packages", "/usr/lib/python3.11")
+ROOTS: tuple[str, ...] = (
+    "/srv/app",
+    "/srv/app/.venv/lib/python3.11/site-packages",
+    "/usr/lib/python3.11",
+)
 
 
 def test_type_names_are_qualified_outside_builtins() -> None:
@@ -98,14 +103,21 @@ def test_paths_are_shortened(filename: str, expected: str) -> None:
 
 def test_a_site_shows_the_allocating_frame_first_without_import_frames() -> None:
     frames = [
-        ("<frozen importlib._bootstrap>", 1147),
         ("/srv/app/hotline/serve.py", 10),
         ("/srv/app/ami/client.py", 20),
+        ("<frozen importlib._bootstrap_external>", 729),
         ("/srv/app/calls/service.py", 30),
-        (tracemalloc.__file__, 5),
+        ("<frozen importlib._bootstrap>", 1147),
     ]
     assert site_key(frames, ROOTS, shown=2) == "calls/service.py:30 < ami/client.py:20"
-    assert site_key(frames[:1], ROOTS) == ""
+    assert site_key(frames[-1:], ROOTS) == ""
+
+
+@pytest.mark.parametrize(
+    "own", [tracemalloc.__file__, heap_module.__file__], ids=["tracemalloc", "report"]
+)
+def test_the_reports_own_allocations_are_no_site(own: str) -> None:
+    assert site_key([("/srv/app/ami/client.py", 20), (own, 5)], ROOTS) == ""
 
 
 def test_traces_are_summed_by_site_and_hidden_ones_dropped() -> None:
@@ -114,11 +126,16 @@ def test_traces_are_summed_by_site_and_hidden_ones_dropped() -> None:
         ([("/srv/app/x.py", 9), ("/srv/app/b.py", 2)], 50, 2),  # same site, 1 frame shown
         ([("<unknown>", 0)], 999, 9),
     ]
-    assert sites(traces, ROOTS, shown=1) == {"b.py:2": Alloc(150, 3)}
+    assert sites(traces, ROOTS, shown=1) == Sites({"b.py:2": 150}, {"b.py:2": 3})
 
 
-def heap(types: dict[str, int], found: dict[str, Alloc] | None = None, rss: int = 0) -> Heap:
-    return Heap(sum(types.values()), types, found, 0, rss)
+def heap(
+    types: dict[str, int], found: dict[str, tuple[int, int]] | None = None, rss: int = 0
+) -> Heap:
+    traced = None
+    if found is not None:
+        traced = Sites({k: v[0] for k, v in found.items()}, {k: v[1] for k, v in found.items()})
+    return Heap(sum(types.values()), types, traced, 0, rss)
 
 
 def test_the_first_report_has_totals_and_no_growth() -> None:
@@ -127,11 +144,9 @@ def test_the_first_report_has_totals_and_no_growth() -> None:
 
 
 def test_a_report_diffs_against_the_previous_and_the_first() -> None:
-    first = heap({"dict": 10}, {"a.py:1": Alloc(1024, 1)}, rss=100 * 2**20)
-    previous = heap({"dict": 10, "Call": 50}, {"a.py:1": Alloc(4096, 3)}, rss=101 * 2**20)
-    now = heap(
-        {"dict": 12, "Call": 80}, {"a.py:1": Alloc(5120, 4), "b.py:2": Alloc(512, 1)}, 103 * 2**20
-    )
+    first = heap({"dict": 10}, {"a.py:1": (1024, 1)}, rss=100 * 2**20)
+    previous = heap({"dict": 10, "Call": 50}, {"a.py:1": (4096, 3)}, rss=101 * 2**20)
+    now = heap({"dict": 12, "Call": 80}, {"a.py:1": (5120, 4), "b.py:2": (512, 1)}, 103 * 2**20)
     fields = report_fields(now, previous, first)
     assert fields["types"] == [
         {"type": "Call", "count": 80, "delta": 30},
@@ -162,7 +177,7 @@ GROWN = f"{__name__}.Grown"
 def report_of(reports: HeapReports) -> dict[str, Any]:
     with capture_logs() as logs:
         reports.report()
-    [line] = [e for e in logs if e["event"] == "heap report"]
+    [line] = [dict(e) for e in logs if e["event"] == "heap report"]
     return line
 
 
