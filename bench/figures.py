@@ -6,14 +6,18 @@ tests/pure/test_bench_figures.py.
 - ``histogram_quantile``: a quantile from a Prometheus histogram's bucket counts (the
   service's AMI event lag in /metrics), as PromQL's ``histogram_quantile`` does;
 - ``parse_metrics``: the samples of a /metrics text;
-- ``growth``: how much a soak figure grew after its warm-up.
+- ``growth``: how much a soak figure grew after its warm-up;
+- ``heap_reports``, ``heap_lines``, ``heap_baseline``: the service's heap reports
+  (hotline/heap.py) in its JSON log, when the soak asks for them (``--heap``).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # a step is healthy while it delivers this share of the offered rate and fails no more
 HEALTHY_ACHIEVED = 0.95
@@ -132,3 +136,49 @@ def growth(values: Sequence[float], warm_up: int) -> float:
     if len(values) <= warm_up or values[warm_up] == 0:
         return math.nan
     return values[-1] / values[warm_up] - 1
+
+
+HEAP_REPORT = "heap report"  # hotline/heap.py's event
+
+
+def heap_baseline(samples: int, warm_up: int) -> int:
+    """The sample whose heap report is the baseline (the first one asked for): the end
+    of the warm-up, or earlier in a short run so that one report follows it."""
+    return max(1, min(warm_up, samples - 1))
+
+
+def heap_reports(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """The service's heap reports in its JSON log, in order; other lines skipped."""
+    found = []
+    for line in lines:
+        if HEAP_REPORT not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("event") == HEAP_REPORT:
+            found.append(entry)
+    return found
+
+
+def heap_lines(report: Mapping[str, Any]) -> list[str]:
+    """A report's growth since the first report (the baseline), to print."""
+    if "types_since_first" not in report:
+        return [f"heap report {report.get('report')}: the first, nothing to compare"]
+    out = [
+        f"heap report {report['report']} against the first: RSS {report['rss_mb']} MB "
+        f"({report['rss_mb_delta_since_first']:+} MB), {report['objects']:,} gc objects "
+        f"({report['objects_delta_since_first']:+,}), the report took {report['took_ms']:,} ms",
+        "  types grown (delta, now):",
+    ]
+    out += [
+        f"  {t['delta']:>+10,} {t['count']:>10,}  {t['type']}" for t in report["types_since_first"]
+    ]
+    if "sites_since_first" in report:
+        out.append(f"  allocation sites grown (KB, blocks; traced now {report['traced_mb']} MB):")
+        out += [
+            f"  {s['kb_delta']:>+10,.1f} {s['blocks_delta']:>+10,}  {s['site']}"
+            for s in report["sites_since_first"]
+        ]
+    return out

@@ -13,8 +13,16 @@ tasks (``hotline_asyncio_tasks`` in /metrics), database pool connections
 ``hotline_ami_event_lag`` histogram), prints a row and appends it to ``--csv``; at the
 end, the growth of RSS, descriptors and tasks after the first 10 samples.
 
+With ``--heap [FRAMES]`` the service runs with ``PYTHONTRACEMALLOC=FRAMES`` (1) and
+is sent SIGUSR1 at the 10th sample and every one after: each logs a heap report
+(hotline/heap.py) in its JSON log; at the end the last report's growth since the one
+at the 10th sample is printed — gc object types and allocation sites. Tracing costs
+the service memory and CPU, and each report blocks its loop for seconds (``took_ms``):
+RSS and event lag are not the figures of a run without it.
+
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/soak.py \\
-        [--minutes 60] [--rate 20] [--agents 2000] [--answering 200] [--csv soak.csv]
+        [--minutes 60] [--rate 20] [--agents 2000] [--answering 200] [--csv soak.csv] \\
+        [--heap [FRAMES]]
 
 Needs the sandbox and nobody else on it (take the e2e lock); leaves Asterisk's config
 as it found it and no bench member in a queue, also when stopped early (Ctrl-C or
@@ -43,7 +51,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
 from bench.callpath import ANSWERERS, Callers, Observer, answering, bench_sandbox, set_answering
-from bench.figures import bucket_delta, growth, histogram_buckets, histogram_quantile
+from bench.figures import (
+    bucket_delta,
+    growth,
+    heap_baseline,
+    heap_lines,
+    heap_reports,
+    histogram_buckets,
+    histogram_quantile,
+)
 from bench.serving import Usage, serve
 from core.logging import configure_logging
 from core.settings import load_settings
@@ -65,6 +81,7 @@ COLUMNS = (
     "load",
 )
 WARM_UP_SAMPLES = 10
+HEAP_WAIT_S = 120.0  # for the last heap report to be logged
 
 
 Row = dict[str, float | str]
@@ -72,16 +89,20 @@ Row = dict[str, float | str]
 
 async def sample_loop(
     args: argparse.Namespace, pid: int, url: str, observer: Observer, rows: list[Row]
-) -> None:
-    """A row per ``--sample-s`` into ``rows`` (and the CSV) until the minutes are up."""
+) -> int:
+    """A row per ``--sample-s`` into ``rows`` (and the CSV) until the minutes are up;
+    with ``--heap``, a heap report asked for from the baseline sample on (how many)."""
     usage = Usage(pid)
+    samples = int(args.minutes * 60 / args.sample_s)
+    baseline = heap_baseline(samples, WARM_UP_SAMPLES)
+    asked = 0
     out: Path = args.csv
     before = await roster.scrape(HTTP_PORT)
     print(" ".join(f"{c:>10}" for c in COLUMNS), flush=True)
     with out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
-        for minute in range(1, int(args.minutes * 60 / args.sample_s) + 1):
+        for minute in range(1, samples + 1):
             await asyncio.sleep(args.sample_s)
             seen = observer.take()
             now = await roster.scrape(HTTP_PORT)
@@ -104,11 +125,25 @@ async def sample_loop(
             writer.writerow(row)
             fh.flush()
             print(" ".join(f"{row[c]!s:>10}" for c in COLUMNS), flush=True)
+            if args.heap and minute >= baseline:
+                os.kill(pid, signal.SIGUSR1)  # after the row: the report blocks its loop
+                asked += 1
+    return asked
 
 
-async def run(args: argparse.Namespace, rows: list[Row]) -> None:
+async def heap_logged(log: Path, asked: int) -> None:
+    """Until the service has logged the heap reports asked for (or ``HEAP_WAIT_S``)."""
+    deadline = time.monotonic() + HEAP_WAIT_S
+    while time.monotonic() < deadline:
+        with log.open(errors="replace") as fh:
+            if len(heap_reports(fh)) >= asked:
+                return
+        await asyncio.sleep(1)
+    print(f"the service logged fewer than {asked} heap reports; see {log}", flush=True)
+
+
+async def run(args: argparse.Namespace, rows: list[Row], log: Path) -> None:
     settings = dataclasses.replace(load_settings(os.environ), working_hours=ALWAYS)
-    log = Path(tempfile.mkdtemp(prefix="hotline-soak-")) / "serve.log"
     calls = max(1, round(args.rate * args.minutes * 60))
     async with bench_sandbox(settings, args.agents) as box:
         secrets = box.ensure_secrets()
@@ -126,6 +161,8 @@ async def run(args: argparse.Namespace, rows: list[Row]) -> None:
                 "HOTLINE_WORKING_HOURS": ALWAYS,
                 "HOTLINE_CALLBACK_DISPATCH": "false",
             }
+            if args.heap:
+                env["PYTHONTRACEMALLOC"] = str(args.heap)  # Python's own: frames kept
             async with serve(settings, url, log, HTTP_PORT, env) as proc:
                 api = f"http://127.0.0.1:{HTTP_PORT}/api"
                 print(f"hotline serve pid {proc.pid}, info log in {log}", flush=True)
@@ -143,7 +180,9 @@ async def run(args: argparse.Namespace, rows: list[Row]) -> None:
                     callers.run(args.rate, calls, timeout_s=args.minutes * 60 + 120)
                 )
                 try:
-                    await sample_loop(args, proc.pid, url, observer, rows)
+                    asked = await sample_loop(args, proc.pid, url, observer, rows)
+                    if asked:
+                        await heap_logged(log, asked)
                     result = await calling
                     print(
                         f"SIPp: {result.result.successful} calls ended well, "
@@ -162,15 +201,22 @@ async def main_task(args: argparse.Namespace) -> None:
     """The soak, stopped early by SIGTERM as by Ctrl-C: the clean-up runs either way,
     then the samples so far are reported."""
     rows: list[Row] = []
+    log = Path(tempfile.mkdtemp(prefix="hotline-soak-")) / "serve.log"
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        await run(args, rows)
+        await run(args, rows, log)
     except asyncio.CancelledError:
         print("stopped early", flush=True)
     if rows:
         report(rows, args.csv)
+    if args.heap and log.exists():
+        with log.open(errors="replace") as fh:
+            reports = heap_reports(fh)
+        print(f"\n{len(reports)} heap reports in {log}")
+        if reports:
+            print("\n".join(heap_lines(reports[-1])))
 
 
 def report(rows: list[Row], out: Path) -> None:
@@ -192,6 +238,15 @@ def main() -> None:
     parser.add_argument("--sample-s", type=float, default=60.0)
     parser.add_argument("--csv", type=Path, default=Path("soak.csv"))
     parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
+    parser.add_argument(
+        "--heap",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="FRAMES",
+        help="trace allocations (FRAMES frames, 1 if not given) and log heap reports",
+    )
     args = parser.parse_args()
     configure_logging("console", "warning")
     with contextlib.suppress(KeyboardInterrupt):

@@ -3,6 +3,7 @@ knee of a ramp, a quantile from /metrics histogram buckets, growth over a soak."
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -12,6 +13,9 @@ from bench.figures import (
     StepRate,
     bucket_delta,
     growth,
+    heap_baseline,
+    heap_lines,
+    heap_reports,
     histogram_buckets,
     histogram_quantile,
     knee,
@@ -146,3 +150,52 @@ def test_only_bench_members_are_found_to_clear() -> None:
         ("12333", "Local/30000@agents-local/n"),
         ("hotline-owners", "Local/30001@hl-bench-alone/n"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"), [(60, 10), (10, 9), (3, 2), (2, 1), (1, 1), (0, 1)]
+)
+def test_the_heap_baseline_ends_the_warm_up_with_a_report_after_it(
+    samples: int, expected: int
+) -> None:
+    assert heap_baseline(samples, 10) == expected
+
+
+def test_heap_reports_are_read_from_the_services_json_log() -> None:
+    lines = [
+        '{"event": "hotline serving", "level": "info"}',
+        json.dumps({"event": "heap report", "report": 1}),
+        "Traceback (most recent call last): heap report",
+        '{"event": "heap report failed", "level": "error"}',
+        json.dumps({"event": "heap report", "report": 2}),
+    ]
+    assert [r["report"] for r in heap_reports(lines)] == [1, 2]
+
+
+def test_heap_lines_show_the_growth_since_the_first_report() -> None:
+    report = {
+        "event": "heap report",
+        "report": 51,
+        "took_ms": 2100,
+        "rss_mb": 130.2,
+        "rss_mb_delta_since_first": 12.5,
+        "objects": 412345,
+        "objects_delta_since_first": 18003,
+        "traced_mb": 60.1,
+        "types": [{"type": "dict", "count": 9, "delta": 1}],
+        "types_since_first": [{"type": "asyncio.events.Handle", "count": 20123, "delta": 18000}],
+        "sites_since_first": [
+            {
+                "site": "panoramisk/manager.py:123",
+                "kb": 9000.0,
+                "kb_delta": 8123.4,
+                "blocks_delta": 52000,
+            }
+        ],
+    }
+    text = "\n".join(heap_lines(report))
+    assert "RSS 130.2 MB (+12.5 MB)" in text
+    assert "+18,000     20,123  asyncio.events.Handle" in text
+    assert "+8,123.4    +52,000  panoramisk/manager.py:123" in text
+    assert "dict" not in text  # growth since the previous report is not what is printed
+    assert "nothing to compare" in heap_lines({"event": "heap report", "report": 1})[0]

@@ -93,7 +93,7 @@ def test_growth_is_ranked(
         ),
         ("/usr/lib/python3.11/asyncio/events.py", "asyncio/events.py"),
         # elsewhere: the last two parts, never the whole path
-        ("/home/someone/work/x/y.py", "x/y.py"),
+        ("/opt/elsewhere/x/y.py", "x/y.py"),
         ("<string>", "<string>"),
     ],
 )
