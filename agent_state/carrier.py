@@ -5,7 +5,7 @@ the agent's slot (owned escalations, ``core/names.OWNER_QUEUE``): ``Local/<ext>@
 with ``StateInterface=PJSIP/<ext>`` (so ``ringinuse=no`` sees the phone) and
 ``MemberName=<job number>`` (R8), added paused. Idle = unpaused; every other state =
 paused with a whitelisted reason. The BLF lamp is the custom device state
-``Custom:agent<job number>``.
+``Custom:agent<job number>``, set only when the centre uses lamps (``lamps``).
 
 An AMI failure here never raises into the agent's transition (it is stored already):
 it is logged and the agent is queued for reconciliation, which ends busy, never idle.
@@ -39,9 +39,15 @@ log = get_logger("agent_state")
 
 class AsteriskCarrier:
     def __init__(
-        self, ami: AmiClient, on_failure: Callable[[str], None], *, echo_memory: int = 8
+        self,
+        ami: AmiClient,
+        on_failure: Callable[[str], None],
+        *,
+        echo_memory: int = 8,
+        lamps: bool = True,
     ) -> None:
         self.ami = ami
+        self.lamps = lamps
         self.on_failure = on_failure
         self.echo_memory = echo_memory
         # (paused, reason) of our recent pauses/adds/removals per agent, newest last
@@ -87,7 +93,7 @@ class AsteriskCarrier:
         elif isinstance(command, UnpauseMember):
             self._remember(job, False, "")
             await self.ami.send(QueuePause(member.interface, False))
-        elif isinstance(command, SetLamp):
+        elif isinstance(command, SetLamp) and self.lamps:
             await self.ami.send(Setvar(f"DEVICE_STATE({lamp_device(job)})", command.lamp.value))
 
     async def restore(

@@ -289,6 +289,7 @@ class Window:
     """What the observer saw since the last ``take``."""
 
     events: int = 0
+    device_states: int = 0  # DeviceStateChange: each is a walk of every queue member
     called: int = 0
     joined: int = 0
     misroutes: int = 0
@@ -330,7 +331,9 @@ class Observer:
         w = self.window
         w.events += 1
         name = event.name
-        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded"):
+        if name == "DeviceStateChange":
+            w.device_states += 1
+        elif name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded"):
             self.paused[event.get("Interface")] = event.get("Paused") == "1"
         elif name == "QueueMemberRemoved":
             self.paused.pop(event.get("Interface"), None)

@@ -13,13 +13,15 @@ three set-ups:
   added over AMI without the wrap-up pause, app_queue's ``wrapuptime`` in its place;
 - ``cel``: the same with CEL to PostgreSQL (as rendered);
 - ``full``: ``hotline serve`` as users run it, agents signed in over HTTP and idle,
-  each cycling through the service's wrap-up (``HOTLINE_WRAP_UP_S``).
+  each cycling through the service's wrap-up (``HOTLINE_WRAP_UP_S``); ``--lamps off``
+  runs it with ``HOTLINE_BLF_LAMPS=false``.
 
 Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved calls/s
 (answered over the span of their AgentConnects), SIP setup (INVITE -> 200) p50/p99,
 QueueCallerJoin -> AgentConnect p50/p99 (Asterisk's Timestamps, observer session),
 CPU of Asterisk / the service / PostgreSQL / SIPp (% of one core, and Asterisk's ms
-per answered call), the service's RSS, AMI events/s (all events, observer), the
+per answered call), the service's RSS, AMI events/s (all events, observer) and
+device-state changes per answered call (each a walk of every queue member), the
 service's event lag p99 (its /metrics histogram), ``calls`` rows vs calls made, CEL
 rows, misroutes, and Asterisk's two deepest task-processor queues during the step
 (``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
@@ -27,7 +29,7 @@ set-up and the ratios.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
-        [--answer dialplan|sipp] [--sipp-core 1]
+        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -94,6 +96,7 @@ class Args:
     setups: tuple[str, ...]
     sipp_core: int | None
     answer: str
+    lamps: bool
 
 
 @dataclass
@@ -112,7 +115,7 @@ def header() -> str:
     return (
         f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
-        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'sipp%':>5} {'ev/s':>6} {'lag99':>6} "
+        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'sipp%':>5} {'ev/s':>6} {'dev/c':>5} {'lag99':>6} "
         f"{'rows':>5} {'cel':>6} {'mis':>3}  load / deepest task-processor queues"
     )
 
@@ -166,7 +169,7 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
         f"{100 * ast_cpu / wall:6.1f} {1000 * ratio(ast_cpu, answered):5.1f} "
         f"{100 * svc_cpu / wall:5.1f} {rss:5.0f} {100 * pg_cpu / wall:5.1f} "
         f"{100 * sipp_cpu / wall:5.1f} "
-        f"{seen.events / wall:6.0f} {lag99:6.1f} "
+        f"{seen.events / wall:6.0f} {ratio(seen.device_states, answered):5.1f} {lag99:6.1f} "
         f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "
         f"{roster.load_average()} / {queues}",
         flush=True,
@@ -223,6 +226,7 @@ async def setup_full(ctx: Context, args: Args) -> AsyncIterator[None]:
             "HOTLINE_WRAP_UP_S": str(args.wrap_s),
             "HOTLINE_WORKING_HOURS": ALWAYS,
             "HOTLINE_CALLBACK_DISPATCH": "false",
+            "HOTLINE_BLF_LAMPS": "true" if args.lamps else "false",
         }
         async with serve(ctx.settings, url, log, HTTP_PORT, env) as proc:
             print(f"  hotline serve pid {proc.pid}, info log in {log}", flush=True)
@@ -294,6 +298,9 @@ def main() -> None:
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--sipp-core", type=int, default=None, help="taskset SIPp callers")
     parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
+    parser.add_argument(
+        "--lamps", choices=("on", "off"), default="on", help="the full set-up's BLF lamps"
+    )
     a = parser.parse_args()
     steps = (
         tuple(float(x) for x in a.steps.split(","))
@@ -314,6 +321,7 @@ def main() -> None:
                 tuple(x for x in a.setups.split(",") if x),
                 a.sipp_core,
                 a.answer,
+                a.lamps == "on",
             )
         )
     )

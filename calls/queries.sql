@@ -45,7 +45,8 @@ ORDER BY s.eventtime, s.linkedid
 LIMIT $4;
 
 -- name: cel_rows_of
--- The rows of the calls $1, each call's in order (the backfill's page: one query).
+-- The rows of the calls $1, each call's in order (the backfill's page: one query);
+-- the columns are calls.cel.CelRow's fields, in order (repo.cel_rows_of).
 SELECT eventtype, eventtime AT TIME ZONE 'UTC' AS eventtime, uniqueid, linkedid,
        coalesce(channame, '') AS channame, coalesce(context, '') AS context,
        coalesce(exten, '') AS exten, coalesce(cid_num, '') AS cid_num,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from dialplan.model import Language
 
 Q = load_queries("calls")
 
+
+# CEL rows made into CelRows between two turns of the event loop (~1 ms of Python)
+CEL_ROW_CHUNK = 100
 
 RECORD = "call_record"  # the journal's name for a finished call's row (db/durable.py)
 
@@ -112,11 +116,15 @@ async def cel_rows(conn: Any, linkedid: str) -> list[CelRow]:
 
 
 async def cel_rows_of(conn: Any, linkedids: Sequence[str]) -> dict[str, list[CelRow]]:
-    """The CEL rows of each call (one query for all), in order."""
+    """The CEL rows of each call (one query for all), in order. A backfill page is
+    thousands of rows: the event loop runs live events between chunks of them."""
     calls: dict[str, list[CelRow]] = {linkedid: [] for linkedid in linkedids}
-    for r in await conn.fetch(Q["cel_rows_of"], list(linkedids)):
-        row = CelRow(**{**dict(r), "eventtime": r["eventtime"].replace(tzinfo=UTC)})
+    for n, r in enumerate(await conn.fetch(Q["cel_rows_of"], list(linkedids)), 1):
+        eventtype, eventtime, *rest = r  # the query's columns are CelRow's fields, in order
+        row = CelRow(eventtype, eventtime.replace(tzinfo=UTC), *rest)
         calls[row.linkedid].append(row)
+        if n % CEL_ROW_CHUNK == 0:
+            await asyncio.sleep(0)
     return calls
 
 

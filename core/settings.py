@@ -70,6 +70,10 @@ class Settings:
     # web) and its queue member rings that phone for the session; false: only at the
     # agent's own (home) extension, as a centre with fixed seats may want
     hot_desking: bool = True
+    # BLF lamps: each agent-state change sets Custom:agent<job> (4 a call), which desk
+    # phones' BLF keys on the hint agent<job> show. Off where no phone watches them: each
+    # change costs Asterisk a walk of every queue member (app_queue; README "Capacity")
+    blf_lamps: bool = True
     # PostgreSQL
     database_url: str = field(default="", repr=False)
     # SIP as Asterisk listens for it

@@ -175,7 +175,10 @@ class Service:
             ),
         )
         carrier = AsteriskCarrier(
-            self.ami, on_failure=lambda job: self._reconcile_later(), echo_memory=s.echo_memory
+            self.ami,
+            on_failure=lambda job: self._reconcile_later(),
+            echo_memory=s.echo_memory,
+            lamps=s.blf_lamps,
         )
         self.agents = AgentService(
             self.pool,
