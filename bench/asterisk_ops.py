@@ -15,8 +15,13 @@ deepest task-processor queues:
 - ``pause``: ``QueuePause`` of a member in all its queues, paused then unpaused;
 - ``pause-queue``: the same naming the queue.
 
+``--persistent off`` runs it with app_queue's ``persistentmembers = no`` (the rendered
+``yes`` restored after): with it, every pause writes the queue's whole member list to
+AstDB.
+
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/asterisk_ops.py \\
-        [--agents 2000] [--rate 40] [--seconds 20] [--kinds ping,lamp,pause,pause-queue]
+        [--agents 2000] [--owners] [--rate 40] [--seconds 20] [--persistent on|off] \\
+        [--kinds ping,lamp,pause,pause-queue]
 
 Needs the sandbox and nobody else on it (take the e2e lock); leaves no member behind.
 """
@@ -29,7 +34,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +76,24 @@ def actions(kind: str, agents: int, queue: str) -> Callable[[int], Action]:
             member(n // 2), n % 2 == 0, queue=queue, reason="wrap_up" if n % 2 else ""
         )
     raise ValueError(f"kind {kind!r}: one of {KINDS}")
+
+
+@contextlib.contextmanager
+def persistent_members(box: Sandbox, on: bool) -> Iterator[None]:
+    """app_queue's ``persistentmembers`` as asked (queues.conf, ``module reload
+    app_queue``); the rendered file restored afterwards."""
+    path = box.root / "etc/asterisk/queues.conf"
+    before = path.read_text()
+    if on:
+        yield
+        return
+    path.write_text(before.replace("persistentmembers = yes", "persistentmembers = no"))
+    box.asterisk.cli("module reload app_queue")
+    try:
+        yield
+    finally:
+        path.write_text(before)
+        box.asterisk.cli("module reload app_queue")
 
 
 @contextlib.asynccontextmanager
@@ -134,22 +157,31 @@ async def run(args: argparse.Namespace) -> None:
         ami = service_ami(settings, secrets)
         await ami.start()
         try:
-            async with (
-                members(ami, queues, args.agents),
-                Observer(settings, secrets["ami_observer"]) as observer,
-                Sampler(box.asterisk.cli) as processors,
-            ):
-                print(
-                    f"{args.agents} members in {', '.join(queues)}; {args.rate:g} actions/s "
-                    f"for {args.seconds:g} s each; load {roster.load_average()}"
-                )
-                print(f"{'kind':11} {'sent':>6} {'fail':>5} {'*cpu%':>6} {'*ms/a':>7} {'ev/a':>7}")
-                for kind in args.kinds.split(","):
-                    make = actions(kind, args.agents, settings.queue)
-                    bench = Bench(box, ami, observer, processors)
-                    await measure(bench, kind, make, args.rate, args.seconds)
+            with persistent_members(box, args.persistent == "on"):
+                await measure_all(box, ami, queues, args)
         finally:
             await ami.close()
+
+
+async def measure_all(
+    box: Sandbox, ami: AmiClient, queues: tuple[str, ...], args: argparse.Namespace
+) -> None:
+    settings = box.settings
+    async with (
+        members(ami, queues, args.agents),
+        Observer(settings, box.ensure_secrets()["ami_observer"]) as observer,
+        Sampler(box.asterisk.cli) as processors,
+    ):
+        print(
+            f"{args.agents} members in {', '.join(queues)}; {args.rate:g} actions/s for "
+            f"{args.seconds:g} s each; persistentmembers {args.persistent}; "
+            f"load {roster.load_average()}"
+        )
+        print(f"{'kind':11} {'sent':>6} {'fail':>5} {'*cpu%':>6} {'*ms/a':>7} {'ev/a':>7}")
+        bench = Bench(box, ami, observer, processors)
+        for kind in args.kinds.split(","):
+            make = actions(kind, args.agents, settings.queue)
+            await measure(bench, kind, make, args.rate, args.seconds)
 
 
 def main() -> None:
@@ -159,6 +191,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=40.0, help="actions/s")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--persistent", choices=("on", "off"), default="on")
     args = parser.parse_args()
     for kind in args.kinds.split(","):
         actions(kind, 1, "q")  # an unknown kind fails before the sandbox is touched

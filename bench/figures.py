@@ -166,10 +166,12 @@ def heap_lines(report: Mapping[str, Any]) -> list[str]:
     """A report's growth since the first report (the baseline), to print."""
     if "types_since_first" not in report:
         return [f"heap report {report.get('report')}: the first, nothing to compare"]
+    trimmed = report.get("rss_mb_trimmed")
     out = [
         f"heap report {report['report']} against the first: RSS {report['rss_mb']} MB "
         f"({report['rss_mb_delta_since_first']:+} MB), {report['objects']:,} gc objects "
-        f"({report['objects_delta_since_first']:+,}), the report took {report['took_ms']:,} ms",
+        f"({report['objects_delta_since_first']:+,}), the report took {report['took_ms']:,} ms"
+        + ("" if trimmed is None else f"; RSS after malloc_trim {trimmed} MB"),
         "  types grown (delta, now):",
     ]
     out += [

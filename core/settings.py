@@ -74,6 +74,9 @@ class Settings:
     # phones' BLF keys on the hint agent<job> show. Off where no phone watches them: each
     # change costs Asterisk a walk of every queue member (app_queue; README "Capacity")
     blf_lamps: bool = True
+    # glibc's malloc_trim this often (s; 0: never): free pages back to the kernel, or
+    # RSS creeps up under load (README "Capacity", the soak)
+    memory_trim_s: float = 60.0
     # PostgreSQL
     database_url: str = field(default="", repr=False)
     # SIP as Asterisk listens for it

@@ -16,6 +16,8 @@ The counting, diffing and ranking are pure (tested in tests/pure/test_heap.py); 
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import functools
 import gc
 import os
@@ -199,6 +201,41 @@ def rss_bytes() -> int:
     return resident * os.sysconf("SC_PAGE_SIZE")
 
 
+def malloc_trim() -> bool:
+    """glibc's ``malloc_trim(0)``: the free pages the allocator keeps inside its heaps go
+    back to the kernel (a few ms for ~100 MB). False where there is no glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def trimmed_rss_bytes() -> int | None:
+    """RSS after ``malloc_trim`` (None without glibc): what RSS holds beyond it is memory
+    in use, not free memory the allocator kept — a leak shows in both, fragmentation
+    only before the trim."""
+    return rss_bytes() if malloc_trim() else None
+
+
+async def trim_every(seconds: float) -> None:
+    """``malloc_trim`` every ``seconds`` (never when 0), for good. Without it the service's
+    RSS crept up ~0.6 KB a call under load — pages glibc kept after the objects on them
+    were freed, not objects kept (README "Capacity", the soak)."""
+    if seconds <= 0:
+        return
+    while True:
+        await asyncio.sleep(seconds)
+        before = rss_bytes()
+        if not malloc_trim():
+            return
+        log.debug(
+            "memory trimmed",
+            rss_mb=round(rss_bytes() / 2**20, 1),
+            before_mb=round(before / 2**20, 1),
+        )
+
+
 def path_roots() -> tuple[str, ...]:
     """Where code lives: site-packages, the standard library, this repository."""
     paths = sysconfig.get_paths()
@@ -246,6 +283,9 @@ class HeapReports:
             return
         self.taken += 1
         fields = report_fields(now, self.previous, self.first)
+        trimmed = trimmed_rss_bytes()
+        if trimmed is not None:
+            fields["rss_mb_trimmed"] = round(trimmed / 2**20, 1)
         log.info(
             "heap report",
             report=self.taken,

@@ -37,7 +37,7 @@ from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
 from dialplan.assembly import dial_plan_service
-from hotline.heap import HeapReports
+from hotline.heap import HeapReports, trim_every
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
 from ivr.prompt_service import PromptService
@@ -406,11 +406,12 @@ async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    trimming = asyncio.create_task(trim_every(settings.memory_trim_s), name="memory-trim")
     try:
         stopping = asyncio.create_task(stop.wait())
         failing = asyncio.create_task(service.failed.wait())
         await asyncio.wait((stopping, failing), return_when=asyncio.FIRST_COMPLETED)
-        for task in (stopping, failing):
+        for task in (stopping, failing, trimming):
             task.cancel()
         if service.failed.is_set():
             raise ServiceFailed("the service could not take over or step down; see the log")

@@ -3,6 +3,7 @@ the service runs it, in this process, naming a type and a site grown on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tracemalloc
 from collections import OrderedDict
@@ -218,3 +219,30 @@ def test_the_report_names_the_site_that_allocated_when_tracing() -> None:
     assert top["kb_delta"] >= 5000
     assert not any(s["site"].startswith("/") for s in second["sites"])
     assert len(kept) == 5000
+
+
+async def test_memory_is_trimmed_every_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    trims: list[int] = []
+    third = asyncio.Event()
+
+    def trim() -> bool:
+        trims.append(1)
+        if len(trims) == 3:
+            third.set()
+        return True
+
+    monkeypatch.setattr(heap_module, "malloc_trim", trim)
+    task = asyncio.create_task(heap_module.trim_every(0.01))
+    await asyncio.wait_for(third.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert heap_module.malloc_trim() is True  # this machine has glibc: the real call runs
+
+
+async def test_no_trimming_when_turned_off_or_without_glibc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await asyncio.wait_for(heap_module.trim_every(0), 1)  # 0: returns at once
+    monkeypatch.setattr(heap_module, "malloc_trim", lambda: False)
+    await asyncio.wait_for(heap_module.trim_every(0.01), 1)  # no glibc: stops
