@@ -28,6 +28,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
+
 from ami import AmiClient
 from ami.actions import QueueRemove
 from ami.events import Event
@@ -61,9 +63,12 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
     its own event loop, so in a thread here); no bench member is left in a queue, before
-    or after, and no call (the sandbox is the bench's alone: it holds the e2e lock)."""
+    or after, no call, and no CEL row of the run (the sandbox is the bench's alone: it
+    holds the e2e lock; the tests' services would otherwise backfill every bench call)."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
+    url = box.database_url(box.ensure_secrets())
+    mark = await _cel_mark(url)
     try:
         await clear_members(settings, box)  # an earlier run's, killed before its clean-up
         yield box
@@ -73,7 +78,26 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
             await asyncio.to_thread(box.asterisk.cli, "channel request hangup all")
             await clear_members(settings, box)
         finally:
+            await _drop_cel_since(url, mark)
             await asyncio.to_thread(Sandbox(settings).up)
+
+
+async def _cel_mark(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM cel"))
+    finally:
+        await conn.close()
+
+
+async def _drop_cel_since(url: str, mark: int) -> None:
+    """The CEL rows Asterisk wrote since ``mark`` (the run's calls) deleted."""
+    conn = await asyncpg.connect(url)
+    try:
+        status = await conn.execute("DELETE FROM cel WHERE id > $1", mark)
+    finally:
+        await conn.close()
+    print(f"  the run's CEL rows deleted from the sandbox's database ({status})", flush=True)
 
 
 async def clear_members(settings: Settings, box: Sandbox) -> int:

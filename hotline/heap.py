@@ -9,6 +9,10 @@ the process (``types_since_first``, ``sites_since_first``), and the RSS. Only
 gc-tracked objects are counted (instances and containers; not ``str``, ``bytes``,
 ``int``, nor a dict or tuple holding only such atoms): a leak of those shows in the
 sites only. Under tracing a report takes seconds (``took_ms``), the loop blocked.
+Each report then trims glibc's heaps and logs the RSS after it (``rss_mb_trimmed``).
+
+``trim_every`` (started by ``serve``) trims them every ``HOTLINE_MEMORY_TRIM_S``: the
+soak showed RSS creeping with the gc objects flat — free pages glibc kept.
 
 The counting, diffing and ranking are pure (tested in tests/pure/test_heap.py); the
 ``gc``/``tracemalloc``/``/proc`` calls are the thin shell ``look()``.
