@@ -101,6 +101,34 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
     await asyncio.sleep(0)
 
 
+@pytest.mark.parametrize("lamps", [True, False])
+async def test_the_lamp_follows_the_agent_only_where_the_centre_has_lamps(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient, lamps: bool
+) -> None:
+    """HOTLINE_BLF_LAMPS: on, 示闲 and 置忙 set Custom:agent<job> in Asterisk; off, the
+    lamp is left as it was (while the member is still unpaused and paused)."""
+    lamp = f"DEVICE_STATE({names.lamp_device('1006')})"
+
+    async def shown() -> str:
+        reply = await service_ami.action("Getvar", {"Variable": lamp})
+        return str(reply.get("Value", ""))
+
+    await make_roster(base.database_url, {"1006": 0})
+    await service_ami.action("Setvar", {"Variable": lamp, "Value": "RINGINUSE"})
+    async with (
+        phones(sipp, secrets, ["1006"]),
+        running_service(base, blf_lamps=lamps) as service,
+    ):
+        assert service.agents is not None
+        await service.agents.sign_in("1006", PIN, source=Source.WEB)
+        assert not (await members(service_ami))["1006"].paused
+        assert await shown() == ("NOT_INUSE" if lamps else "RINGINUSE")
+        await service.agents.request(me("1006"), "1006", parse("busy", source=Source.WEB))
+        await wait_state(service, "1006", "busy(manual)")
+        assert (await members(service_ami))["1006"].paused
+        assert await shown() == ("BUSY" if lamps else "RINGINUSE")
+
+
 async def test_wrap_up_holds_waiting_callers_until_the_deadline(
     base: Settings, sipp: Sipp, secrets: dict, observer: EventLog
 ) -> None:
