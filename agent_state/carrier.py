@@ -1,7 +1,8 @@
 """Carrying an agent's state into Asterisk: the model's commands as AMI actions.
 
-Signed in = a dynamic member of each of the agent's queues, and of the owners' queue at
-the agent's slot (owned escalations, ``core/names.OWNER_QUEUE``): ``Local/<ext>@agents-local/n``
+Signed in = a dynamic member of each of the agent's queues (and, while an owned callback
+is offered to the agent, of the owners' queue at its slot: ``core/names.OWNER_QUEUE``,
+``join_owners``/``leave_owners``): ``Local/<ext>@agents-local/n``
 with ``StateInterface=PJSIP/<ext>`` (so ``ringinuse=no`` sees the phone) and
 ``MemberName=<job number>`` (R8), added paused. Idle = unpaused; every other state =
 paused with a whitelisted reason. The BLF lamp is the custom device state
@@ -17,7 +18,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from agent_state.interpret import REMOVED, Sent
+from agent_state.interpret import LEFT_OWNERS, REMOVED, Sent
 from agent_state.member import Member
 from agent_state.model import (
     AddMember,
@@ -32,7 +33,7 @@ from agent_state.model import (
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import QueueAdd, QueuePause, QueueRemove, Setvar
 from core.logging import get_logger
-from core.names import lamp_device
+from core.names import OWNER_QUEUE, lamp_device
 
 log = get_logger("agent_state")
 
@@ -84,7 +85,7 @@ class AsteriskCarrier:
             await self.restore(member, command.reason)
         elif isinstance(command, RemoveMember):
             self._remember(job, True, REMOVED)
-            for queue, _ in member.asterisk_queues:
+            for queue in member.possible_queues:
                 with contextlib.suppress(AmiActionFailed):  # not there: nothing to remove
                     await self.ami.send(QueueRemove(queue, member.interface))
         elif isinstance(command, PauseMember):
@@ -119,3 +120,38 @@ class AsteriskCarrier:
                 await self.ami.send(add)
             except AmiActionFailed:  # already there (e.g. kept by Asterisk): pause it
                 await self.ami.send(QueuePause(member.interface, True, queue=queue, reason=reason))
+
+    async def join_owners(self, member: Member, paused: bool, reason: str) -> None:
+        """The member into the owners' queue at its slot, paused as it is in its other
+        queues (added paused, like every add: asterisk#1007; then unpaused there if the
+        agent is idle). The caller holds the agent's lock, so no change of state comes
+        between the two actions."""
+        assert member.owner_slot is not None, "only an agent with a slot owns callbacks"
+        self._remember(member.job_number, True, reason)
+        add = QueueAdd(
+            OWNER_QUEUE,
+            member.interface,
+            member.job_number,
+            member.state_interface,
+            penalty=member.owner_slot,
+            paused=True,
+            reason=reason,
+        )
+        if not paused:
+            self._remember(member.job_number, False, "")
+        try:
+            await self.ami.send(add)
+        except AmiActionFailed:  # already there (kept): paused as it should be
+            reason = reason if paused else ""
+            await self.ami.send(
+                QueuePause(member.interface, paused, queue=OWNER_QUEUE, reason=reason)
+            )
+            return
+        if not paused:
+            await self.ami.send(QueuePause(member.interface, False, queue=OWNER_QUEUE))
+
+    async def leave_owners(self, member: Member) -> None:
+        """The member out of the owners' queue (its owned callback's offer is over)."""
+        self._remember(member.job_number, True, LEFT_OWNERS)
+        with contextlib.suppress(AmiActionFailed):  # not there: nothing to remove
+            await self.ami.send(QueueRemove(OWNER_QUEUE, member.interface))

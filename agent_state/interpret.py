@@ -47,6 +47,7 @@ UNPAUSED_STATES = frozenset({State.IDLE, State.RINGING, State.ON_CALL})
 PHONE_LOST = frozenset({"Unreachable", "Removed"})
 PHONE_BACK = frozenset({"Reachable"})
 REMOVED = "logged_out"  # how a removal is remembered among the sent commands
+LEFT_OWNERS = "left_owners"  # how leaving the owners' queue is (its offer is over)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def _removed(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Readi
     assert isinstance(event, QueueMemberRemoved)
     if agent.state is State.LOGGED_OUT:
         return None
+    if event.queue == names.OWNER_QUEUE and sent.echoes(True, LEFT_OWNERS):
+        return None  # its owned callback's offer is over: the service took it out
     if agent.state is State.IDLE and agent.sign_out_pending:
         return RemoveConfirmed()
     if agent.sign_out_pending or sent.last == (True, REMOVED):

@@ -24,6 +24,9 @@ class Member:
     queues: tuple[tuple[str, int], ...]  # (queue, penalty): the agent's own queues
     owner_slot: int | None = None  # agents.owner_slot: its penalty in the owners' queue
     seat: str | None = None  # the desk phone of this session, when not the home one
+    # an owned callback is being offered to this agent: its member is in the owners' queue
+    # (only then — every member there is walked by app_queue on each device-state change)
+    owner_offer: bool = False
 
     @property
     def phone(self) -> str:
@@ -32,11 +35,19 @@ class Member:
 
     @property
     def asterisk_queues(self) -> tuple[tuple[str, int], ...]:
-        """Every queue Asterisk has this member in while signed in: the agent's own, and
-        the owners' queue at the agent's slot (owned escalations, core/names.py)."""
-        if self.owner_slot is None:
+        """Every queue Asterisk has this member in now: the agent's own and, while an
+        owned callback is offered to it, the owners' queue at its slot (core/names.py)."""
+        if self.owner_slot is None or not self.owner_offer:
             return self.queues
         return (*self.queues, (names.OWNER_QUEUE, self.owner_slot))
+
+    @property
+    def possible_queues(self) -> tuple[str, ...]:
+        """Every queue the member may be in (a sign-out removes it from each): the
+        owners' queue too, wherever the agent has a slot (a restarted service does not
+        know whether an offer had put it there)."""
+        own = tuple(queue for queue, _ in self.queues)
+        return own if self.owner_slot is None else (*own, names.OWNER_QUEUE)
 
     @property
     def interface(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ import structlog
 from agent_state import repo
 from agent_state.carrier import AsteriskCarrier
 from agent_state.durability import may_journal
-from agent_state.interpret import Reading, Reconcile
+from agent_state.interpret import Reading, Reconcile, expects_paused
 from agent_state.member import Member
 from agent_state.model import (
     Agent,
@@ -43,6 +44,7 @@ from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.requests import refusal
 from agent_state.seats import Desks, at_phone, holders, judged_members, seated
 from agent_state.sign_in import LockoutPolicy, phone_origin, web_origin
+from ami import AmiError
 from core.actor import Actor
 from core.errors import Forbidden, HotlineError, InvalidInput, NotFound
 from core.logging import get_logger
@@ -107,6 +109,9 @@ class AgentService:
         self._listeners: set[Listener] = set()
         self._generation: dict[str, int] = {}  # changes applied per agent
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        # owned callbacks being offered to each agent (callback/dispatch.py): while there
+        # is one, the agent's member is in the owners' queue
+        self._owner_offers: dict[str, int] = {}
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -139,6 +144,57 @@ class AgentService:
         if member is None or not self.is_signed_in(job_number):
             return None
         return member.owner_slot
+
+    async def offer_owned(self, job_number: str) -> bool:
+        """An owned callback is about to be offered to its owner alone (in the owners'
+        queue at the owner's slot): the member joins that queue, paused as it is in its
+        others, unless an offer already put it there. False when the owner is not signed
+        in or Asterisk did not take it (the callback is then kept for them)."""
+        async with self._locks.setdefault(job_number, asyncio.Lock()):
+            agent = self.agents.get(job_number)
+            if self.owner_slot(job_number) is None or agent is None:
+                return False
+            offers = self._owner_offers.get(job_number, 0)
+            if offers == 0:
+                self._changed(job_number)  # a reconcile under way judges it next time
+                member = seated(self.member(job_number), agent)
+                try:
+                    await self.carrier.join_owners(
+                        member, expects_paused(agent), agent.pause_reason
+                    )
+                except AmiError as exc:
+                    log.warning(
+                        "owner not seated for an owned callback", agent=job_number, error=exc.code
+                    )
+                    self.carrier.on_failure(job_number)  # the reconcile looks again
+                    return False
+            self._owner_offers[job_number] = offers + 1
+            return True
+
+    async def owned_offer_over(self, job_number: str) -> None:
+        """An owned callback's attempt ended: the member leaves the owners' queue once no
+        other offer holds it there (a signed-out member has left every queue already)."""
+        async with self._locks.setdefault(job_number, asyncio.Lock()):
+            offers = self._owner_offers.pop(job_number, 0) - 1
+            if offers > 0:
+                self._owner_offers[job_number] = offers
+                return
+            agent = self.agents.get(job_number)
+            if (
+                offers < 0
+                or agent is None
+                or agent.state is State.LOGGED_OUT
+                or agent.sign_out_pending
+            ):
+                return
+            self._changed(job_number)
+            try:
+                await self.carrier.leave_owners(seated(self.member(job_number), agent))
+            except AmiError as exc:
+                # left there, paused as the agent is: harmless; gone at sign-out
+                log.warning(
+                    "owner not taken out of the owners' queue", agent=job_number, error=exc.code
+                )
 
     def anyone_idle(self) -> bool:
         """Whether some agent is idle and not on the way out: who app_queue may offer a call."""
@@ -180,11 +236,18 @@ class AgentService:
 
     def seated(self, job_number: str) -> Member:
         """The agent's member as Asterisk has it: at the session's desk phone."""
-        return seated(self.member(job_number), self.agents.get(job_number))
+        return self._offering(seated(self.member(job_number), self.agents.get(job_number)))
 
     def seated_members(self) -> dict[str, Member]:
         """Every member at its session's desk phone (the reconcile compares these)."""
-        return judged_members(self.members, self.agents)
+        judged = judged_members(self.members, self.agents)
+        return {job: self._offering(member) for job, member in judged.items()}
+
+    def _offering(self, member: Member) -> Member:
+        """The member in the owners' queue too while an owned callback is offered to it."""
+        if not self._owner_offers.get(member.job_number):
+            return member
+        return dataclasses.replace(member, owner_offer=True)
 
     def by_extension(self, extension: str) -> Member | None:
         """Who works at this desk phone now: the agent signed in there, else its home
@@ -303,7 +366,7 @@ class AgentService:
                 may_journal=may_journal(event),
             )
             self.agents[job_number] = after
-            self._generation[job_number] = self._generation.get(job_number, 0) + 1
+            self._changed(job_number)
             if after.state is not State.WRAP_UP:
                 self._disarm(job_number)
             if after.label != before.label or after.leaving != before.leaving:
@@ -333,9 +396,13 @@ class AgentService:
                 listener(change)
             # at the session's phone; a sign-out removes the member where it was
             where = after if after.phone else before
-            await self.carrier.carry_out(seated(self.member(job_number), where), after, commands)
+            member = self._offering(seated(self.member(job_number), where))
+            await self.carrier.carry_out(member, after, commands)
             self._wake(job_number, after)
             return after
+
+    def _changed(self, job_number: str) -> None:
+        self._generation[job_number] = self._generation.get(job_number, 0) + 1
 
     def _wake(self, job_number: str, after: Agent) -> None:
         if after.state is State.IDLE and after.leaving:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ami import AmiClient
-from callback.dispatch import Dispatcher
+from callback.dispatch import Dispatcher, Owners
 from callback.intake import Agents, Events, Intake, NumberCheck, parse_due_days
 from callback.numbers import check_number
 from callback.policy import WorkingHours
@@ -88,7 +88,7 @@ def dispatcher(
     pool: Any,
     calendar: Calendar,
     *,
-    owner_slot: Callable[[str], int | None],
+    owners: Owners,
     anyone_idle: Callable[[], bool],
 ) -> Dispatcher:
     """Callbacks into calls: only in the centre's hours on the one calendar."""
@@ -99,6 +99,6 @@ def dispatcher(
         settings,
         is_open=hours.is_open,
         open_at=hours.next_open,
-        owner_slot=owner_slot,
+        owners=owners,
         anyone_idle=anyone_idle,
     )

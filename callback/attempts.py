@@ -317,6 +317,9 @@ class Attempt:
     confirmed: bool = False
     hung_up: bool = False
     settled: bool = False
+    # the owner whose member this attempt's owner-first offer seated in the owners'
+    # queue (``Owners.offer_owned``), until the attempt ends
+    owner_offer: str | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

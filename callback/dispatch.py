@@ -24,7 +24,7 @@ import functools
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import Setvar
@@ -58,6 +58,32 @@ from db.listen import listen as db_listen
 log = get_logger("callback")
 
 OpenAt = Callable[[datetime], datetime | None]
+
+
+class Owners(Protocol):
+    """Agent state's side of an owned callback (``agent_state.service.AgentService``):
+    the owner's slot while signed in, and the owners' queue seat for the offer."""
+
+    def owner_slot(self, job_number: str) -> int | None: ...
+
+    async def offer_owned(self, job_number: str) -> bool: ...
+
+    async def owned_offer_over(self, job_number: str) -> None: ...
+
+
+class NoOwners:
+    """No agent is anyone's owner: every callback goes to anyone."""
+
+    def owner_slot(self, job_number: str) -> int | None:
+        return None
+
+    async def offer_owned(self, job_number: str) -> bool:
+        return False
+
+    async def owned_offer_over(self, job_number: str) -> None:
+        return None
+
+
 ResultOf = Callable[[str, str], AttemptResult]
 Listen = Callable[[Callable[[], None]], Awaitable[None]]
 
@@ -80,7 +106,7 @@ class Dispatcher:
         is_open: Callable[[datetime], bool],
         open_at: OpenAt,
         result_of: ResultOf = attempt_result,
-        owner_slot: Callable[[str], int | None] | None = None,
+        owners: Owners | None = None,
         anyone_idle: Callable[[], bool] = lambda: True,
         store: Any = repo,
         cel_rows: Callable[[Any, str], Awaitable[list[Any]]] = calls_repo.cel_rows,
@@ -99,8 +125,8 @@ class Dispatcher:
             timedelta(seconds=settings.callback_no_agent_retry_s),
         )
         self.result_of = result_of
-        # the owner's slot in the owners' queue while signed in, None while not
-        self.owner_slot = owner_slot or (lambda _job: None)
+        # the owner's slot while signed in (None while not), its seat in the owners' queue
+        self.owners = owners or NoOwners()
         self.anyone_idle = anyone_idle  # agent first: nothing new is claimed without one
         self.store = store
         self.listen = listen or functools.partial(db_listen, pool, repo.CHANNEL)
@@ -237,6 +263,10 @@ class Dispatcher:
             await self._settle(self._follow(callback, bound, started=False), INVALID)
             return
         owner = self._for_owner(callback, now)
+        if owner.slot is not None and not await self._seat_owner(callback):
+            owner = for_owner(
+                callback, now, wait_s=self.settings.callback_owner_wait_s, owner_slot=None
+            )
         if owner.keep_until is not None:
             bound.info(
                 "kept for its owner", owner=callback.owner, until=owner.keep_until.isoformat()
@@ -249,8 +279,23 @@ class Dispatcher:
         await self._originate(callback, bound, now, owner)
 
     def _for_owner(self, callback: Callback, now: datetime) -> ForOwner:
-        slot = None if callback.owner is None else self.owner_slot(callback.owner)
+        slot = None if callback.owner is None else self.owners.owner_slot(callback.owner)
         return for_owner(callback, now, wait_s=self.settings.callback_owner_wait_s, owner_slot=slot)
+
+    async def _seat_owner(self, callback: Callback) -> bool:
+        """The owner's member into the owners' queue for this offer; False when that
+        did not happen (signed out meanwhile, AMI away)."""
+        assert callback.owner is not None
+        return await self.owners.offer_owned(callback.owner)
+
+    async def _offer_over(self, attempt: Attempt) -> None:
+        """The attempt's owner-first offer is over: its seat in the owners' queue goes."""
+        owner, attempt.owner_offer = attempt.owner_offer, None
+        if owner is not None:
+            try:
+                await self.owners.owned_offer_over(owner)
+            except Exception:  # left there, paused as the agent is; gone at sign-out
+                attempt.log.exception("owner's seat not given up", owner=owner)
 
     def _follow(self, callback: Callback, bound: Any, *, started: bool = True) -> Attempt:
         """The claim's own attempt; followed (and counted in flight) once it is started."""
@@ -276,10 +321,13 @@ class Dispatcher:
             owner=owner,
         )
         attempt = self._follow(callback, bound)
+        if owner.slot is not None:
+            attempt.owner_offer = callback.owner  # seated by _take: given up as it ends
         try:
             await self.store.attempt_started(self.pool, callback.id, attempt.channel_id, now)
         except BaseException:
             del self.attempts[attempt.channel_id]  # never sent: the next claim dials it
+            self._spawn(self._offer_over(attempt))
             raise
         try:
             await self.ami.send(action)
@@ -406,6 +454,7 @@ class Dispatcher:
                 await self._apply_locked(attempt, AttemptEnded(result, retry))
             finally:
                 self.attempts.pop(attempt.channel_id, None)
+                await self._offer_over(attempt)
                 self.figures.results[result.value] += 1
                 attempt.log.info(
                     "callback attempt ended",

@@ -67,8 +67,9 @@ CALLBACK_RING_S_VAR = "HL_CB_RING_S"
 # the Originate's Channel: a fixed extension, so no id is ever matched as a dialplan
 # pattern (the attempt id travels in CALLBACK_ATTEMPT_VAR and as the ChannelId)
 CALLBACK_CHANNEL = f"Local/s@{CALLBACK_QUEUE}/n"
-# A callback with an owner is offered to its owner first: every signed-in agent's member is
-# also in OWNER_QUEUE, at a penalty that is the agent's own slot (agents.owner_slot,
+# A callback with an owner is offered to its owner first: for that offer the owner's member
+# joins OWNER_QUEUE (only then: app_queue compares every member of every queue on each
+# device-state change), at a penalty that is the agent's own slot (agents.owner_slot,
 # unique); the callback's ;2 half waits there with QUEUE_MIN_PENALTY = QUEUE_MAX_PENALTY
 # = the owner's slot, so app_queue offers it to that member alone (and, with
 # joinempty=penalty, not at all while the owner is signed out), for CALLBACK_OWNER_WAIT_VAR

@@ -216,7 +216,7 @@ class Service:
                 self.ami,
                 self.pool,
                 self.calendar,
-                owner_slot=self.agents.owner_slot,
+                owners=self.agents,
                 anyone_idle=self.agents.anyone_idle,
             )
             self.dispatcher.attach()

@@ -124,6 +124,27 @@ async def never_notified(_wake: Callable[[], None]) -> None:
     await asyncio.Event().wait()
 
 
+class Owners:
+    """Agent state's side (``dispatch.Owners``): the signed-in owners' slots; every
+    seat taken and given up is kept, with the Originates sent before it."""
+
+    def __init__(self, fake: FakeAmi, slots: dict[str, int], *, seat: bool = True) -> None:
+        self.fake = fake
+        self.slots = slots
+        self.seat = seat
+        self.calls: list[tuple[str, str, int]] = []  # (what, owner, Originates sent before)
+
+    def owner_slot(self, job_number: str) -> int | None:
+        return self.slots.get(job_number)
+
+    async def offer_owned(self, job_number: str) -> bool:
+        self.calls.append(("seat", job_number, len(self.fake.named("Originate"))))
+        return self.seat
+
+    async def owned_offer_over(self, job_number: str) -> None:
+        self.calls.append(("over", job_number, len(self.fake.named("Originate"))))
+
+
 Make = Callable[..., Awaitable[tuple[Dispatcher, Store]]]
 
 
@@ -140,7 +161,7 @@ async def make(
         cel: dict[str, list[CelRow]] | None = None,
         is_open: Callable[[datetime], bool] = lambda _now: True,
         anyone_idle: Callable[[], bool] = lambda: True,
-        owner_slot: Callable[[str], int | None] = lambda _job: None,
+        owners: Owners | None = None,
         **settings: Any,
     ) -> tuple[Dispatcher, Store]:
         ami = await client()
@@ -156,7 +177,7 @@ async def make(
             Settings(**{"callback_max_waiting": 2, "callback_poll_s": 0.05, **settings}),
             is_open=is_open,
             anyone_idle=anyone_idle,
-            owner_slot=owner_slot,
+            owners=owners,
             open_at=lambda moment: moment,
             store=store,
             cel_rows=cel_rows,
@@ -238,8 +259,8 @@ async def test_an_owned_escalation_is_offered_to_its_signed_in_owner_for_the_res
 ) -> None:
     # created 5 minutes ago, the owner's time is 10: 300 s left for the owner alone
     claim = claimed("a-1", kind=Kind.ESCALATION, owner="1002")
-    slots = {"1002": 42}
-    dispatcher, _ = await make([claim], owner_slot=slots.get, callback_owner_wait_s=600)
+    owners = Owners(fake, {"1002": 42})
+    dispatcher, _ = await make([claim], owners=owners, callback_owner_wait_s=600)
     assert await dispatcher.dispatch_once() == 1
     (sent,) = fake.named("Originate")
     assert {
@@ -247,24 +268,59 @@ async def test_an_owned_escalation_is_offered_to_its_signed_in_owner_for_the_res
         f"{names.CALLBACK_OWNER_WAIT_VAR}=300",
     } <= set(sent.all("Variable"))
     plain = claimed("a-2")
-    other, _ = await make([plain], owner_slot=slots.get, callback_owner_wait_s=600)
+    other, _ = await make([plain], owners=owners, callback_owner_wait_s=600)
     await other.dispatch_once()
     # the queued half answers the Originate only once an agent took it: the owner's wait
     # is part of the Originate's timeout
     first, second = fake.named("Originate")
     assert int(first.headers["Timeout"]) - int(second.headers["Timeout"]) == 300_000
     assert not any(v.startswith(names.CALLBACK_OWNER_SLOT_VAR) for v in second.all("Variable"))
+    # the owner's member took its seat in the owners' queue before the Originate; only
+    # the owned callback asked for one
+    assert owners.calls == [("seat", "1002", 0)]
+
+
+async def test_an_owners_seat_is_given_up_when_its_attempt_ends(fake: FakeAmi, make: Make) -> None:
+    """Members in the owners' queue cost Asterisk on every device-state change: the
+    seat lasts as long as the owned attempt, however it ends."""
+    owners = Owners(fake, {"1002": 42})
+    dispatcher, store = await make(
+        [claimed("a-1", kind=Kind.ESCALATION, owner="1002")],
+        owners=owners,
+        callback_owner_wait_s=600,
+    )
+    await dispatcher.dispatch_once()
+    await callback_step(fake, "a-1", "left", QueueStatus="TIMEOUT")
+    assert await eventually(lambda: store.ended() == [("a-1", R.NO_AGENT, None)])
+    assert await eventually(lambda: owners.calls == [("seat", "1002", 0), ("over", "1002", 1)])
+
+
+async def test_an_owned_escalation_whose_owner_could_not_be_seated_is_kept_for_them(
+    fake: FakeAmi, make: Make
+) -> None:
+    """Signed out between the slot and the seat (or AMI away): not offered to anyone
+    else yet — the owner's time is not over."""
+    owners = Owners(fake, {"1002": 42}, seat=False)
+    claim = claimed("a-1", kind=Kind.ESCALATION, owner="1002")
+    dispatcher, store = await make([claim], owners=owners, callback_owner_wait_s=600)
+    assert await dispatcher.dispatch_once() == 1
+    assert not fake.named("Originate")
+    ((event, _),) = store.applied()
+    assert event == AttemptEnded(R.NO_AGENT, NOW + timedelta(seconds=300))
+    assert owners.calls == [("seat", "1002", 0)]
 
 
 async def test_an_owned_escalation_whose_owner_is_signed_out_is_kept_for_them(
     fake: FakeAmi, make: Make
 ) -> None:
     claim = claimed("a-1", kind=Kind.ESCALATION, owner="1002")
-    dispatcher, store = await make([claim], callback_owner_wait_s=600)
+    owners = Owners(fake, {})
+    dispatcher, store = await make([claim], owners=owners, callback_owner_wait_s=600)
     assert await dispatcher.dispatch_once() == 1
     assert not fake.named("Originate")
     ((event, _),) = store.applied()
     assert event == AttemptEnded(R.NO_AGENT, NOW + timedelta(seconds=300))
+    assert owners.calls == []  # no seat for a signed-out owner
 
 
 async def test_no_dispatch_outside_working_hours(fake: FakeAmi, make: Make) -> None:

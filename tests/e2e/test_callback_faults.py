@@ -31,6 +31,7 @@ from core.settings import Settings
 from dialplan.default_plan import ALWAYS
 from tests.e2e.agents import (
     make_roster,
+    members,
     phones,
     serve_env,
     serve_process,
@@ -223,11 +224,22 @@ async def unanswering_citizen(
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def until_out_of_owners(ami: AmiClient, job: str, timeout: float) -> None:
+    """Until ``job``'s member is no longer in the owners' queue (polled)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while job in await members(ami, names.OWNER_QUEUE):
+        if loop.time() > deadline:
+            raise AssertionError(f"{job} still in {names.OWNER_QUEUE}")
+        await asyncio.sleep(0.1)
+
+
 async def test_a_citizen_who_does_not_answer_is_called_again_after_the_spacing(
     base: Settings,
     sipp: Sipp,
     secrets: dict,
     observer: EventLog,
+    service_ami: AmiClient,
     unanswering_citizen: asyncio.Task[SippResult],
     tmp_path: Path,
 ) -> None:
@@ -239,9 +251,16 @@ async def test_a_citizen_who_does_not_answer_is_called_again_after_the_spacing(
         serve_process(base, env=env(base), log=tmp_path / "serve.log"),
     ):
         auth = await sign_in_over_http(http, api, JOB)
+        assert JOB not in await members(service_ami, names.OWNER_QUEUE)
         url = f"{api}/callbacks/{await return_visit(http, api, auth)}"
         result = await observer.wait_for(any_step(names.CALLBACK_STEP_RESULT), 20)
         again = await callback_until(http, url, auth, "open", 10)
+        # the agent's own return visit was offered to it alone, in the owners' queue, where
+        # its member sat for that offer only (then it left: each member there costs
+        # Asterisk on every device-state change)
+        assert observer.matching("AgentCalled", MemberName=JOB, Queue=names.OWNER_QUEUE)
+        await until_out_of_owners(service_ami, JOB, 10)
+        assert JOB in await members(service_ami, base.queue)
     uas = await asyncio.wait_for(unanswering_citizen, 10)
     assert uas.successful == 1, uas.output[-1500:]  # rang, was cancelled
     assert result.get("DialStatus") == "NOANSWER"

@@ -124,13 +124,31 @@ def test_phones_away_and_back() -> None:
     assert (todo.phone_lost, todo.phone_back) == (("1001",), ("1002",))
 
 
-def test_a_member_missing_from_the_owners_queue_is_restored_there() -> None:
-    """Owned escalations reach an agent through the owners' queue: a signed-in member
-    Asterisk does not have there is restored, as in any of the agent's queues."""
-    owned = {"1001": dataclasses.replace(member("1001"), owner_slot=3)}
+def test_a_member_missing_from_the_owners_queue_is_restored_there_while_offered() -> None:
+    """Owned escalations reach an agent through the owners' queue: while one is offered
+    to it, a signed-in member Asterisk does not have there is restored, as in any of the
+    agent's queues; with no offer it is not expected there (each member there costs
+    Asterisk a compare on every device-state change)."""
+    offered = {"1001": dataclasses.replace(member("1001"), owner_slot=3, owner_offer=True)}
     agents = {"1001": agent("1001", State.IDLE)}
-    todo = plan(owned, agents, [seen("1001", paused=False)], {})
+    todo = plan(offered, agents, [seen("1001", paused=False)], {})
     assert todo.restore == (("1001", (names.OWNER_QUEUE,)),)
     there = seen("1001", paused=False, queue=names.OWNER_QUEUE)
-    todo = plan(owned, agents, [seen("1001", paused=False), there], {})
+    todo = plan(offered, agents, [seen("1001", paused=False), there], {})
     assert (todo.restore, todo.force_busy) == ((), ())
+    slot_only = {"1001": dataclasses.replace(member("1001"), owner_slot=3)}
+    todo = plan(slot_only, agents, [seen("1001", paused=False)], {})
+    assert (todo.restore, todo.force_busy) == ((), ())
+
+
+def test_a_member_left_in_the_owners_queue_is_judged_there_too() -> None:
+    """A restarted service does not know which offer put a member in the owners' queue:
+    it stays there (a sign-out removes it), and its pause must agree there as anywhere."""
+    slot_only = {"1001": dataclasses.replace(member("1001"), owner_slot=3)}
+    agents = {"1001": agent("1001", State.BUSY)}
+    busy_there = seen("1001", paused=True, reason="manual", queue=names.OWNER_QUEUE)
+    todo = plan(slot_only, agents, [seen("1001", paused=True, reason="manual"), busy_there], {})
+    assert (todo.restore, todo.force_busy, todo.remove) == ((), (), ())
+    ready_there = seen("1001", paused=False, queue=names.OWNER_QUEUE)
+    todo = plan(slot_only, agents, [seen("1001", paused=True, reason="manual"), ready_there], {})
+    assert todo.force_busy == ("1001",) and names.OWNER_QUEUE in todo.why["1001"]
