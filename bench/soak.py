@@ -51,7 +51,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
-from bench.callpath import ANSWERERS, Callers, Observer, answering, bench_sandbox, set_answering
+from bench.callpath import (
+    ANSWERERS,
+    CallerRun,
+    Callers,
+    Observer,
+    answering,
+    bench_sandbox,
+    set_answering,
+)
 from bench.figures import (
     bucket_delta,
     growth,
@@ -180,15 +188,12 @@ async def run(args: argparse.Namespace, rows: list[Row], log: Path) -> None:
                 calling = asyncio.create_task(
                     callers.run(args.rate, calls, timeout_s=args.minutes * 60 + 120)
                 )
+                calling.add_done_callback(said_when_sipp_ends)
                 try:
                     asked = await sample_loop(args, proc.pid, url, observer, rows)
                     if asked:
                         await heap_logged(log, asked)
-                    result = await calling
-                    print(
-                        f"SIPp: {result.result.successful} calls ended well, "
-                        f"{result.result.failed} failed"
-                    )
+                    await calling  # said_when_sipp_ends reports it
                 finally:
                     calling.cancel()  # stopped early: SIPp stops calling (Sipp.run kills it)
                     with contextlib.suppress(BaseException):
@@ -196,6 +201,23 @@ async def run(args: argparse.Namespace, rows: list[Row], log: Path) -> None:
                     # members left behind are removed by bench_sandbox (clear_members)
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(roster.sign_out(api, tokens), 120)
+
+
+def said_when_sipp_ends(calling: asyncio.Task[CallerRun]) -> None:
+    """SIPp's end, said when it comes: before the soak's time it means no more calls,
+    and the samples after it measure an idle service."""
+    if calling.cancelled():
+        return
+    error = calling.exception()
+    if error is not None:
+        print(f"SIPp ended: {error!r}", flush=True)
+        return
+    result = calling.result().result
+    print(
+        f"SIPp ended (exit {result.returncode}): {result.successful} calls ended well, "
+        f"{result.failed} failed; its last words:\n{result.output[-1200:]}",
+        flush=True,
+    )
 
 
 async def main_task(args: argparse.Namespace) -> None:
