@@ -18,7 +18,15 @@ from agent_state.interpret import interpret
 from agent_state.reconciler import Reconciler
 from agent_state.service import AgentService
 from ami import AmiClient
-from ami.events import AgentCalled, ContactStatus, Event, FullyBooted, Hangup, UserEvent
+from ami.events import (
+    AgentCalled,
+    ContactStatus,
+    Event,
+    FullyBooted,
+    Hangup,
+    UserEvent,
+    call_of,
+)
 from core import names
 from core.logging import get_logger
 
@@ -101,7 +109,7 @@ class AsteriskWatch:
         return str(job)
 
     async def _read(self, job: str, event: Event) -> None:
-        linkedid = event.get("Linkedid") or None
+        linkedid = call_of(event) or None
         await self.service.adopt_reading(
             job,
             lambda agent: interpret(

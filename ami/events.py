@@ -152,6 +152,14 @@ class ChannelEvent(Event):
     exten: str = ""
 
 
+def call_of(event: Event) -> str:
+    """The call (Linkedid) an event belongs to. app_queue sends ``AgentComplete``
+    without the caller's snapshot when the caller's channel is gone by the time it reads
+    it ("Empty caller_snapshot; sending incomplete event", ``apps/app_queue.c``: ~1 % of
+    calls under load) — then the member's ``DestLinkedid``, the same call, says it."""
+    return event.get("Linkedid") or event.get("DestLinkedid")
+
+
 # ---- system ------------------------------------------------------------------------
 
 
@@ -280,6 +288,7 @@ class AgentEvent(ChannelEvent):
     member_name: str = ""
     dest_channel: str = ""
     dest_uniqueid: str = ""
+    dest_linkedid: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

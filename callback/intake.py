@@ -315,7 +315,7 @@ class Intake:
                 return None
             linkedid, raw = call.linkedid, call.caller_number
         else:
-            linkedid = event.get("Linkedid") or event.get("Linkedid")
+            linkedid = event.get("Linkedid")
             raw = escalated_number(event)
             if not linkedid:
                 return None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ami import AmiClient
-from ami.events import AgentCalled, Event, Hangup, Newchannel
+from ami.events import AgentCalled, Event, Hangup, Newchannel, call_of
 from calls.model import CallDraft, CallRecord, asterisk_time, begin, starts_call, step
 from core.logging import get_logger
 
@@ -51,7 +51,7 @@ class LiveCalls:
             self._forget_stale(asterisk_time(event))
             self.drafts[event.linkedid] = begin(event)
             return
-        linkedid = event.get("Linkedid")
+        linkedid = call_of(event)
         if not linkedid:
             return
         if isinstance(event, AgentCalled) and event.caller_id_num not in ("", "<unknown>"):

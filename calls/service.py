@@ -18,7 +18,14 @@ import structlog
 
 from ami import AmiClient, AmiError
 from ami.actions import QueueStatus
-from ami.events import Event, Newchannel, QueueCallerJoin, QueueCallerLeave, QueueParams
+from ami.events import (
+    Event,
+    Newchannel,
+    QueueCallerJoin,
+    QueueCallerLeave,
+    QueueParams,
+    call_of,
+)
 from calls import repo
 from calls.cel import record_from_cel
 from calls.model import CallDraft, CallRecord, begin, give_up, starts_call, step
@@ -93,7 +100,7 @@ class CallRecorder:
             started = begin(event)
             self.drafts[started.linkedid] = started
             return
-        linkedid = event.get("Linkedid")
+        linkedid = call_of(event)
         draft = self.drafts.get(linkedid) if linkedid else None
         if draft is None:
             return
