@@ -384,6 +384,8 @@ async def test_an_asterisk_restart_that_lost_what_the_database_holds_is_reconcil
         # the reconcile runs by itself on FullyBooted
         await wait_state(service, "1001", "busy(reconciled)", timeout=15)
         await wait_state(service, "1002", "busy(reconciled)", timeout=15)
+        # the test's own AMI session reconnects on its own time after the restart
+        await wait_for(lambda: service_ami.is_ready, 30)
         after = await members(service_ami)
     assert after["1001"].paused and after["1002"].paused  # back, and never idle
     why = {j: (await audit(base.database_url, j))[-1]["detail"] for j in ("1001", "1002")}
