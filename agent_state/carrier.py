@@ -5,8 +5,9 @@ is offered to the agent, of the owners' queue at its slot: ``core/names.OWNER_QU
 ``join_owners``/``leave_owners``): ``Local/<ext>@agents-local/n``
 with ``StateInterface=PJSIP/<ext>`` (so ``ringinuse=no`` sees the phone) and
 ``MemberName=<job number>`` (R8), added paused. Idle = unpaused; every other state =
-paused with a whitelisted reason. The BLF lamp is the custom device state
-``Custom:agent<job number>``, set only when the centre uses lamps (``lamps``).
+paused with a whitelisted reason. The BLF lamp's part the service sets is the custom
+device state ``Custom:agent<job number>``, only when the centre uses lamps (``lamps``);
+the hint that adds the session's phone to it is ``hint_keeper.py``'s.
 
 An AMI failure here never raises into the agent's transition (it is stored already):
 it is logged and the agent is queued for reconciliation, which ends busy, never idle.

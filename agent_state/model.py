@@ -57,7 +57,9 @@ class Source(enum.Enum):
 
 
 class Lamp(enum.Enum):
-    """The BLF lamp, as an Asterisk custom device state."""
+    """What the service shows on the BLF lamp, as an Asterisk custom device state. The
+    lamp's hint also holds the session's desk phone (``core/names.lamp_hint``), so
+    Asterisk itself shows it ringing and in use; the aggregate of the two is the lamp."""
 
     NOT_INUSE = "NOT_INUSE"
     INUSE = "INUSE"
@@ -252,6 +254,9 @@ class UnpauseMember(Command):
 
 @dataclass(frozen=True)
 class SetLamp(Command):
+    """Only when the lamp changes (``step`` drops the others): each change costs Asterisk
+    a walk of every queue member (README "Capacity")."""
+
     lamp: Lamp
 
 
@@ -260,11 +265,13 @@ class StartWrapUpTimer(Command):
     deadline: datetime
 
 
+# ringing and on a call the phone shows itself (it is in the hint): the service's part
+# stays "not in use", so a call costs two lamp changes (wrap-up, idle), not four
 LAMPS = {
     State.LOGGED_OUT: Lamp.UNAVAILABLE,
     State.IDLE: Lamp.NOT_INUSE,
-    State.RINGING: Lamp.RINGING,
-    State.ON_CALL: Lamp.INUSE,
+    State.RINGING: Lamp.NOT_INUSE,
+    State.ON_CALL: Lamp.NOT_INUSE,
     State.WRAP_UP: Lamp.ONHOLD,
     State.BUSY: Lamp.BUSY,
 }
@@ -622,8 +629,15 @@ def step(agent: Agent, event: Event, now: datetime) -> Result:
             and type(event) is transition.event
             and (transition.guard is None or transition.guard(agent, event))
         ):
-            return transition.rule(agent, event, now)
+            new, commands = transition.rule(agent, event, now)
+            return new, _lamp_changes_only(agent, commands)
     raise IllegalTransition(_refusal(agent, event))
+
+
+def _lamp_changes_only(agent: Agent, commands: tuple[Command, ...]) -> tuple[Command, ...]:
+    """The commands without a ``SetLamp`` the lamp already shows."""
+    shown = LAMPS[agent.state]
+    return tuple(c for c in commands if not (isinstance(c, SetLamp) and c.lamp is shown))
 
 
 def _refusal(agent: Agent, event: Event) -> str:

@@ -243,6 +243,10 @@ class AgentService:
         judged = judged_members(self.members, self.agents)
         return {job: self._offering(member) for job, member in judged.items()}
 
+    def desk_phones(self) -> dict[str, str]:
+        """Each signed-in agent's job number → the desk phone of its session."""
+        return {job: phone for phone, job in holders(self.members, self.agents).items()}
+
     def _offering(self, member: Member) -> Member:
         """The member in the owners' queue too while an owned callback is offered to it."""
         if not self._owner_offers.get(member.job_number):

@@ -135,6 +135,26 @@ class DeviceStateList(Action):
 
 
 @dataclass(frozen=True)
+class ExtensionState(Action):
+    """One hint: its devices (``Hint``, empty when there is no such hint) and state."""
+
+    NAME = "ExtensionState"
+    exten: str
+    context: str
+
+    def headers(self) -> dict[str, HeaderValue]:
+        return {"Exten": self.exten, "Context": self.context}
+
+
+@dataclass(frozen=True)
+class ExtensionStateList(Action):
+    """Every hint: one ``ExtensionStatus`` each (Exten, Context, Hint, Status)."""
+
+    NAME = "ExtensionStateList"
+    LIST_REPLY = True
+
+
+@dataclass(frozen=True)
 class Setvar(Action):
     """Set a variable; with no channel, a global or a function such as DEVICE_STATE()."""
 

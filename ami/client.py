@@ -21,7 +21,8 @@ import enum
 import functools
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -42,6 +43,7 @@ from ami.protocol import GuardedProtocol
 from core.errors import UnsafeValueError
 from core.logging import get_logger
 from core.safety import refuse_control_chars
+from core.settings import Settings
 
 # upper bounds (seconds) of the event-lag histogram /metrics shows (hotline_ami_event_lag)
 EVENT_LAG_BOUNDS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -95,6 +97,25 @@ class _Manager(Manager):  # type: ignore[misc]
         self._connected = False
         self.awaiting_actions.clear()
         self._on_lost(exc)
+
+
+@contextlib.asynccontextmanager
+async def session(host: str, port: int, username: str, secret: str) -> AsyncIterator[AmiClient]:
+    """A client logged in for one piece of work and closed after it (the publishing
+    user's: its privileged session exists only while it works)."""
+    ami = AmiClient(host, port, username, secret)
+    await ami.start()
+    try:
+        yield ami
+    finally:
+        await ami.close()
+
+
+def publish_session(settings: Settings) -> AbstractAsyncContextManager[AmiClient]:
+    """A session of the publishing user (``hotline-publish``): dial plans, desk phones
+    and the agents' lamp hints are written through it, never through the service's."""
+    s = settings
+    return session(s.ami_host, s.ami_port, s.ami_publish_username, s.ami_publish_secret)
 
 
 class AmiClient:

@@ -17,8 +17,10 @@ LOOPBACK_ONLY = "127.0.0.1/255.255.255.255"
 # check what Asterisk took. ``command`` (any CLI command) does both. ``config`` also
 # reloads but permits GetConfig, which returns every AMI and SIP secret, and cannot show
 # the dialplan; ``system`` permits Originate of System()/SHELL. All three are powerful,
-# so the user is loopback-only, used by the publisher alone, and reads no events but
-# ``system`` (FullyBooted after a restart): no call, user or dtmf events.
+# so the user is loopback-only, used by the publishers alone (dial plans, desk phones,
+# and the agents' lamp hints: ``dialplan add extension``, agent_state/hints.py) in
+# sessions opened for one piece of work, and reads no events but ``system``
+# (FullyBooted after a restart): no call, user or dtmf events.
 # the longest a callback's confirm wait or ring time may be (also the dialplan's cap on
 # the Originate's names.CALLBACK_CONFIRM_S_VAR / CALLBACK_RING_S_VAR)
 MAX_CALLBACK_WAIT_S = 600
@@ -95,7 +97,8 @@ class AsteriskConf:
     # R11a: escalate the call just ended (dialled), or the call in progress (pressed)
     feature_escalate: str = "*31"
     feature_escalate_in_call: str = "*5"
-    # job numbers that get a BLF lamp: hint agent<job> -> Custom:agent<job>
+    # job numbers whose BLF hint is rendered: agent<job> -> Custom:agent<job> (while the
+    # agent is signed in, the service puts the session's phone in too: agent_state/hints.py)
     lamps: tuple[str, ...] = ()
     # the outbound trunk (departments, callbacks): a static contact, caller ID = entry number
     outbound_host: str = "127.0.0.1"

@@ -1,8 +1,9 @@
 """Benchmark: what each action the service sends for a call costs Asterisk (issue 13).
 
-A call in the full set-up makes the service send, besides the recording's reads, four
-lamp changes (``Setvar DEVICE_STATE(Custom:agent<job>)``: ringing, in use, on hold,
-not in use) and two ``QueuePause`` (the wrap-up's pause and its end). Each is cheap
+A call in the full set-up makes the service send, besides the recording's reads, two
+lamp changes (``Setvar DEVICE_STATE(Custom:agent<job>)``: on hold, not in use; the
+phone in the lamp's hint shows ringing and in use) and two ``QueuePause`` (the wrap-up's
+pause and its end). Each is cheap
 alone; but app_queue answers every device-state change by walking its members, and
 every pause by an event per queue. With ``--agents`` members in the queues as in the
 capacity bench (added over AMI; in the owners' queue too with ``--owners``), this
@@ -11,7 +12,8 @@ Asterisk's CPU per action, the events the observer saw per action and Asterisk's
 deepest task-processor queues:
 
 - ``ping``: the baseline, an AMI round trip;
-- ``lamp``: a lamp change, the values cycling as a call's do;
+- ``lamp``: a lamp change, the values cycling as a call's do (a value the lamp already
+  has changes nothing in Asterisk, so the cycle is of the lamps a call sets);
 - ``pause``: ``QueuePause`` of a member in all its queues, paused then unpaused;
 - ``pause-queue``: the same naming the queue.
 
@@ -52,8 +54,8 @@ from core.names import OWNER_QUEUE, lamp_device
 from core.settings import load_settings
 
 KINDS = ("ping", "lamp", "pause", "pause-queue")
-CALL_LAMPS = tuple(LAMPS[s].value for s in (State.RINGING, State.ON_CALL, State.WRAP_UP))
-CALL_LAMPS += (LAMPS[State.IDLE].value,)
+# the lamps a call sets, in order (the model sets one only when it changes)
+CALL_LAMPS = tuple(LAMPS[s].value for s in (State.WRAP_UP, State.IDLE))
 
 
 def actions(kind: str, agents: int, queue: str) -> Callable[[int], Action]:
@@ -66,8 +68,8 @@ def actions(kind: str, agents: int, queue: str) -> Callable[[int], Action]:
         return lambda n: Ping()
     if kind == "lamp":
         return lambda n: Setvar(
-            f"DEVICE_STATE({lamp_device(roster.job_number(n // 4 % agents))})",
-            CALL_LAMPS[n % 4],
+            f"DEVICE_STATE({lamp_device(roster.job_number(n // len(CALL_LAMPS) % agents))})",
+            CALL_LAMPS[n % len(CALL_LAMPS)],
         )
     if kind == "pause":
         return lambda n: QueuePause(member(n // 2), n % 2 == 0, reason="wrap_up" if n % 2 else "")

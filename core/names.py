@@ -219,8 +219,27 @@ def state_interface(extension: str) -> str:
 
 
 def lamp_device(job_number: str) -> str:
-    """The BLF lamp of an agent: a custom device state."""
+    """What the service shows on an agent's BLF lamp: a custom device state (idle,
+    wrap-up, busy, signed out)."""
     return f"Custom:agent{job_number}"
+
+
+def lamp_extension(job_number: str) -> str:
+    """The hint a BLF key watches for an agent (in ``AGENTS``)."""
+    return f"agent{job_number}"
+
+
+def lamp_hint(job_number: str, phone: str | None) -> str:
+    """The devices behind an agent's lamp: the service's custom state and, while the
+    agent is signed in, the session's desk phone, whose own state Asterisk shows
+    (ringing, in use) — the service never sets those (agent_state/hints.py)."""
+    custom = lamp_device(job_number)
+    return custom if phone is None else f"{custom}&{state_interface(phone)}"
+
+
+# an extra hint the service adds next to the agents' phone hints: gone, a dialplan
+# reload wiped them all (dynamic extensions live in memory only, asterisk.md §5)
+LAMP_HINTS_MARK = "lamp-hints-mark"
 
 
 class FeatureResult(enum.Enum):

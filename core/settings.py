@@ -70,10 +70,15 @@ class Settings:
     # web) and its queue member rings that phone for the session; false: only at the
     # agent's own (home) extension, as a centre with fixed seats may want
     hot_desking: bool = True
-    # BLF lamps: each agent-state change sets Custom:agent<job> (4 a call), which desk
-    # phones' BLF keys on the hint agent<job> show. Off where no phone watches them: each
-    # change costs Asterisk a walk of every queue member (app_queue; README "Capacity")
+    # BLF lamps: desk phones' BLF keys on the hint agent<job> show the agent's state: the
+    # service sets Custom:agent<job> for wrap-up, idle, busy and signed out (2 a call),
+    # and the hint holds the session's desk phone, whose ringing and in use Asterisk
+    # shows itself (agent_state/hints.py). Off where no phone watches them: each change
+    # costs Asterisk a walk of every queue member (app_queue; README "Capacity")
     blf_lamps: bool = True
+    # how often (s) the service looks whether a dialplan reload wiped the lamps' hints
+    # (one ExtensionState), and puts them back if so
+    lamp_hints_check_s: float = 5.0
     # glibc's malloc_trim this often (s; 0: never): free pages back to the kernel, or
     # RSS creeps up under load (README "Capacity", the soak)
     memory_trim_s: float = 60.0

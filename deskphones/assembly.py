@@ -15,7 +15,7 @@ from accounts.model import parse_extensions
 from accounts.service import AccountService
 from agent_state.seats import holders
 from agent_state.service import AgentService
-from ami import AmiClient
+from ami.client import publish_session
 from core import names
 from core.errors import ConfigError
 from core.settings import Settings
@@ -39,12 +39,8 @@ class SessionPhonePublisher:
 
     async def publish(self, phones: Sequence[DeskPhone], within: frozenset[str]) -> None:
         s = self.settings
-        ami = AmiClient(s.ami_host, s.ami_port, s.ami_publish_username, s.ami_publish_secret)
-        await ami.start()
-        try:
+        async with publish_session(s) as ami:
             await AsteriskPhonePublisher(ami, phones_folder(s)).publish(phones, within)
-        finally:
-            await ami.close()
 
 
 def ranges(settings: Settings) -> tuple[frozenset[str], frozenset[str]]:

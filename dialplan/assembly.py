@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ami import AmiClient
+from ami.client import publish_session
 from core import names
 from core.settings import Settings
 from dialplan.compiler import Compiled, CompileOptions
@@ -55,12 +55,8 @@ class SessionPublisher:
 
     async def publish(self, compiled: Sequence[Compiled], entry: str, calendar: str) -> None:
         s = self.settings
-        ami = AmiClient(s.ami_host, s.ami_port, s.ami_publish_username, s.ami_publish_secret)
-        await ami.start()
-        try:
+        async with publish_session(s) as ami:
             await AsteriskPublisher(ami, plans_folder(s)).publish(compiled, entry, calendar)
-        finally:
-            await ami.close()
 
 
 def dial_plan_service(

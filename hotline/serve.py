@@ -13,6 +13,7 @@ from aiohttp import web
 from accounts.model import parse_extensions
 from agent_state import repo as agents_repo
 from agent_state.carrier import AsteriskCarrier
+from agent_state.hint_keeper import HintKeeper
 from agent_state.phone_sign_in import PhoneSignIn
 from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.reconciler import Reconciler
@@ -23,6 +24,7 @@ from agent_state.sign_in import LockoutPolicy
 from agent_state.watch import AsteriskWatch
 from ami import AmiClient
 from ami.agi import AgiError, AgiServer
+from ami.client import publish_session
 from callback import assembly as callbacks
 from callback.dispatch import Dispatcher
 from callback.intake import Intake
@@ -114,6 +116,7 @@ class Service:
         self.intake: Intake | None = None  # callbacks in: voicemail, keep-your-place, escalation
         self.dispatcher: Dispatcher | None = None  # callbacks out, agent first
         self.purge: Purge | None = None  # CEL and audit rows past their retention
+        self.hints: HintKeeper | None = None  # the lamps' hints follow the sessions' phones
 
     async def _on_ami_ready(self) -> None:
         if self.recorder is not None:
@@ -190,6 +193,14 @@ class Service:
             desks=desks(s),
         )
         await self.agents.load()
+        if s.blf_lamps:
+            self.hints = HintKeeper(
+                self.ami,
+                lambda: publish_session(s),
+                self.agents.desk_phones,
+                check_every_s=s.lamp_hints_check_s,
+            )
+            self.agents.subscribe(self.hints.changed)
         await self._start_agi(self.agents)
         self.reconciler = Reconciler(
             self.ami,
@@ -225,6 +236,8 @@ class Service:
         self.recorder.start()
         self.purge.start()
         self.schedule.start()
+        if self.hints is not None:
+            self.hints.start()
         if self.dispatcher is not None:
             self.dispatcher.start()
         self.role = Role.ACTIVE
@@ -357,6 +370,8 @@ class Service:
             await self.recorder.stop()
         if self.purge is not None:
             await self.purge.stop()
+        if self.hints is not None:
+            await self.hints.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.intake is not None:

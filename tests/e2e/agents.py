@@ -18,14 +18,16 @@ import asyncpg
 
 from agent_state.pins import hash_pin
 from ami import AmiActionFailed, AmiClient
-from ami.actions import QueueStatus
+from ami.actions import ExtensionState, QueueStatus
 from ami.events import Event, QueueMember
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp, SippResult
+from core import names
 from core.actor import Actor, Role
 from core.settings import Settings, load_settings
 from db.migrate import migrate
 from hotline.serve import Service
+from tests.e2e.conftest import EventLog
 
 PIN = "2468"
 QUEUE = "12333"
@@ -246,6 +248,35 @@ async def wait_state(service: Service, job: str, label: str, timeout: float = 10
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"agent {job} is {service.agents.agents[job].label}, not {label}")
+
+
+async def lamp_hint(ami: AmiClient, job: str) -> str:
+    """The devices behind agent ``job``'s BLF hint in Asterisk now ("" when none)."""
+    reply = await ami.send(ExtensionState(names.lamp_extension(job), names.AGENTS))
+    return reply.headers.get("Hint", "")
+
+
+async def wait_hint(ami: AmiClient, job: str, phone: str | None, timeout: float = 5) -> None:
+    """Until agent ``job``'s hint shows desk phone ``phone`` (None: the service's state
+    alone), or an AssertionError with what it shows."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    wanted = names.lamp_hint(job, phone)
+    while (shown := await lamp_hint(ami, job)) != wanted:
+        if loop.time() > deadline:
+            raise AssertionError(f"agent {job}'s hint is {shown!r}, not {wanted!r}")
+        await asyncio.sleep(0.05)
+
+
+def lamp_statuses(observer: EventLog, job: str) -> list[int]:
+    """What agent ``job``'s BLF key was told, in order (ExtensionStatus' Status: 0 idle,
+    1 in use, 2 busy, 4 unavailable, 8 ringing, 16 on hold)."""
+    return [
+        int(e.get("Status"))
+        for _, e in observer.matching(
+            "ExtensionStatus", Exten=names.lamp_extension(job), Context=names.AGENTS
+        )
+    ]
 
 
 async def audit(database_url: str, job: str) -> list[dict[str, Any]]:

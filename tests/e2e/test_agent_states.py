@@ -22,7 +22,8 @@ from agent_state.model import IllegalTransition, Source
 from agent_state.requests import parse
 from ami import AmiClient
 from ami.actions import QueuePause
-from asterisk_conf.sandbox.sandbox import Sandbox
+from ami.client import session
+from asterisk_conf.sandbox.sandbox import PUBLISH_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core import names
 from core.settings import Settings
@@ -30,6 +31,7 @@ from tests.e2e.agents import (
     PIN,
     QUEUE,
     audit,
+    lamp_statuses,
     make_roster,
     me,
     member_gone,
@@ -40,6 +42,7 @@ from tests.e2e.agents import (
     service_settings,
     sign_in_over_http,
     wait_for,
+    wait_hint,
     wait_state,
 )
 from tests.e2e.conftest import EventLog
@@ -72,6 +75,7 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         await service.agents.sign_in("1001", PIN, source=Source.WEB)
         member = (await members(service_ami))["1001"]
         assert not member.paused and member.state_interface == "PJSIP/2001"
+        await wait_hint(service_ami, "1001", "2001")  # the lamp shows the session's phone
         # not in the owners' queue: only an owned callback's offer seats it there
         assert service.agents.members["1001"].owner_slot is not None
         assert "1001" not in await members(service_ami, names.OWNER_QUEUE)
@@ -92,12 +96,19 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         ("wrap_up", "idle", "WrapUpExpired", "system"),
     ]
     assert rows[1]["linkedid"] and rows[1]["linkedid"] == rows[3]["linkedid"]
-    lamps = [
+    set_by_service = [
         e.get("State") for _, e in observer.matching("DeviceStateChange", Device="Custom:agent1001")
     ]
+    # two lamp changes a call: ringing and in use came from the phone in the hint
     # (NOT_INUSE at sign-in shows only if the lamp was something else before)
-    assert lamps[-4:] == ["RINGING", "INUSE", "ONHOLD", "NOT_INUSE"]
-    await asyncio.sleep(0)
+    assert set_by_service[-2:] == ["ONHOLD", "NOT_INUSE"]
+    assert "RINGING" not in set_by_service and "INUSE" not in set_by_service
+    # what the BLF key was told: ringing, in use, on hold (wrap-up), idle — in that order
+    shown = lamp_statuses(observer, "1001")
+    ringing = shown.index(8)
+    in_use = shown.index(1, ringing)
+    on_hold = shown.index(16, in_use)
+    assert shown[-1] == 0 and on_hold < len(shown) - 1, shown
 
 
 @pytest.mark.parametrize("lamps", [True, False])
@@ -126,6 +137,30 @@ async def test_the_lamp_follows_the_agent_only_where_the_centre_has_lamps(
         await wait_state(service, "1006", "busy(manual)")
         assert (await members(service_ami))["1006"].paused
         assert await shown() == ("BUSY" if lamps else "RINGINUSE")
+
+
+async def test_the_lamp_hint_follows_the_session_and_comes_back_after_a_reload(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
+    """The hint holds the session's desk phone from sign-in to sign-out; a dialplan
+    reload puts the rendered hint back (dynamic extensions live in memory only,
+    asterisk.md §5): the service sees its mark gone and puts the phone in again."""
+    settings = dataclasses.replace(base, lamp_hints_check_s=0.3)
+    await make_roster(settings.database_url, {"1009": 0})
+    async with phones(sipp, secrets, ["1009"]), running_service(settings) as service:
+        assert service.agents is not None and service.hints is not None
+        await service.agents.sign_in("1009", PIN, source=Source.WEB)
+        await wait_hint(service_ami, "1009", "2009")
+        written = service.hints.written
+        async with session(
+            settings.ami_host, settings.ami_port, PUBLISH_USER, secrets["ami_publish"]
+        ) as publisher:
+            await publisher.command("dialplan reload")  # e.g. an admin's, by hand
+        await wait_for(lambda: service.hints.written > written, timeout=5)
+        await wait_hint(service_ami, "1009", "2009")
+        await service.agents.request(me("1009"), "1009", parse("sign_out", source=Source.WEB))
+        await wait_state(service, "1009", "logged_out")
+        await wait_hint(service_ami, "1009", None)  # the lamp shows "signed out" alone
 
 
 async def test_wrap_up_holds_waiting_callers_until_the_deadline(

@@ -159,6 +159,33 @@ def test_call_end_starts_wrap_up_paused_with_a_stored_deadline() -> None:
     assert commands == (PauseMember("wrap_up"), StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
 
 
+def test_a_call_sets_the_lamp_twice_the_phone_shows_ringing_and_in_use() -> None:
+    """The hint holds the desk phone (core/names.lamp_hint): Asterisk shows its ringing
+    and in use; the service sets only what the phone cannot show (wrap-up, then idle)."""
+    agent, lamps = agent_in(State.IDLE), []
+    for event in (Offered(), Answered(), CallEnded(wrap_up_s=30)):
+        agent, commands = step(agent, event, NOW)
+        lamps += [c.lamp for c in commands if isinstance(c, SetLamp)]
+    agent, commands = step(agent, WrapUpExpired(deadline=agent.wrap_up_deadline), NOW)
+    lamps += [c.lamp for c in commands if isinstance(c, SetLamp)]
+    assert agent.state is State.IDLE
+    assert lamps == [Lamp.ONHOLD, Lamp.NOT_INUSE]
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "lamp"),
+    [
+        (State.RINGING, Missed(), Lamp.BUSY),  # R3: the lamp says busy
+        (State.RINGING, RingEnded(), None),  # idle again: the phone stopped ringing
+        (State.BUSY, GoBusy(reason=BusyReason.BREAK), None),  # busy for another reason
+        (State.ON_CALL, ForceBusy(reason=BusyReason.RECONCILED), Lamp.BUSY),
+    ],
+)
+def test_a_lamp_is_set_only_when_it_changes(state: State, event: Event, lamp: Lamp | None) -> None:
+    _new, commands = step(agent_in(state), event, NOW)
+    assert [c.lamp for c in commands if isinstance(c, SetLamp)] == ([lamp] if lamp else [])
+
+
 def test_wrap_up_deadline_makes_the_agent_idle() -> None:
     new, commands = step(agent_in(State.WRAP_UP), WrapUpExpired(deadline=DEADLINE), NOW)
     assert new.state is State.IDLE and UnpauseMember() in commands
