@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from agent_state import hints
+from agent_state.model import State
 from agent_state.service import Change
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import ExtensionState, ExtensionStateList
@@ -46,11 +47,15 @@ class HintKeeper:
         signed_in: Callable[[], Mapping[str, str]],
         *,
         check_every_s: float,
+        gather_s: float = 0.2,
     ) -> None:
         self.ami = ami  # the service's session: reads only
         self.session = session  # the publishing user's, for the writes
         self.signed_in = signed_in  # job number → the session's desk phone
         self.check_every_s = check_every_s
+        # a session that starts waits this long for others (8:00's sign-ins: one batch,
+        # one session of the publishing user, not one each)
+        self.gather_s = gather_s
         self.written = 0  # hints put in since the start
         self.checks = 0  # mark checks done
         self._pending: set[str] = set()  # job numbers whose session started or ended
@@ -69,7 +74,9 @@ class HintKeeper:
 
     def changed(self, change: Change) -> None:
         """An agent-service listener: a session that started, ended or moved phones."""
-        if change.before.phone != change.after.phone:
+        before, after = change.before, change.after
+        signed_in = (before.state is State.LOGGED_OUT) != (after.state is State.LOGGED_OUT)
+        if signed_in or before.phone != after.phone:
             self._pending.add(change.after.job_number)
             self._wake.set()
 
@@ -77,6 +84,7 @@ class HintKeeper:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.check_every_s)
+                await asyncio.sleep(self.gather_s)
             self._wake.clear()
             if not self.ami.is_ready:
                 continue  # Asterisk away: its restart wipes the mark, the next check sees it

@@ -133,7 +133,7 @@ async def test_a_session_that_starts_moves_or_ends_moves_the_hint(
         keep.changed(change("1001", "2004", None))
         await until(lambda: hints.hints["agent1001"] == "Custom:agent1001")
         written = len(writes(fake))
-        keep.changed(change("1001", None, None))  # no phone moved: nothing to write
+        keep.changed(change("1001", None, None))  # no session began, ended or moved
         await asyncio.sleep(0.2)
         assert len(writes(fake)) == written
     finally:
