@@ -287,12 +287,21 @@ class AmiClient:
             try:
                 await self.action("Ping", timeout=self.keepalive_timeout)
             except AmiError as exc:
-                if self.is_ready:
+                if self._events_flowing():
+                    # an Asterisk at its limit answers late but is there: dropping the
+                    # session would add a reconnect and a resync to its load
+                    self._log.warning("ami keepalive slow; events still arriving", error=exc.code)
+                elif self.is_ready:
                     self._log.warning(
                         "ami keepalive failed; dropping the connection", error=exc.code
                     )
                     self._drop_connection()
                     self._connection_lost("keepalive timeout")
+
+    def _events_flowing(self) -> bool:
+        """An event came within the keepalive's timeout: Asterisk is alive."""
+        last = self.last_event_at
+        return last is not None and time.monotonic() - last < self.keepalive_timeout
 
     # ---- actions --------------------------------------------------------------------
 

@@ -308,6 +308,23 @@ async def test_adapter_detects_a_frozen_asterisk_and_recovers(
     assert len(ready_calls) == 2 and ami.reconnects == 1
 
 
+async def test_an_asterisk_at_its_limit_is_slow_to_ping_but_kept(
+    fake: FakeAmi, client: ClientFactory
+) -> None:
+    """Past the knee Asterisk answers a Ping late while its events keep coming: the
+    session stays (a reconnect and resync would only add to its load); once the events
+    stop too, it is dropped as a frozen one is."""
+    ami = await client()
+    fake.silent_actions.add("ping")
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 1.5  # five keepalive rounds
+    while loop.time() < until:
+        await fake.send_event(Event="PeerStatus", Peer="PJSIP/2001", PeerStatus="Reachable")
+        await asyncio.sleep(0.05)
+    assert ami.is_ready and ami.reconnects == 0 and fake.connections == 1
+    assert await eventually(lambda: not ami.is_ready, timeout=2)
+
+
 # §7.4: a wrong secret --------------------------------------------------------------------
 
 
