@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from agent_state.hint_keeper import HintKeeper
 from agent_state.model import Agent, State
 from agent_state.service import Change
+from ami import AmiClient
 from ami.client import session
 from core import names
 from tests.adapter.conftest import ClientFactory
@@ -81,7 +83,7 @@ async def keeper(
     ami = await client()
     publisher = "hotline-publish"
 
-    def opener():  # type: ignore[no-untyped-def]
+    def opener() -> AbstractAsyncContextManager[AmiClient]:
         return session("127.0.0.1", fake.port, publisher, fake.secret)
 
     return HintKeeper(ami, opener, desk_phones, check_every_s=0.05)
