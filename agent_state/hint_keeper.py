@@ -32,6 +32,7 @@ from agent_state.service import Change
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import ExtensionState, ExtensionStateList
 from core import names
+from core.errors import ConfigError
 from core.logging import get_logger
 
 log = get_logger("agent_state")
@@ -49,6 +50,8 @@ class HintKeeper:
         check_every_s: float,
         gather_s: float = 0.2,
     ) -> None:
+        if check_every_s <= 0:
+            raise ConfigError(f"lamp_hints_check_s={check_every_s}: must be more than 0")
         self.ami = ami  # the service's session: reads only
         self.session = session  # the publishing user's, for the writes
         self.signed_in = signed_in  # job number → the session's desk phone

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
+import pytest
+
 from agent_state.hint_keeper import HintKeeper
 from agent_state.model import Agent, State
 from agent_state.service import Change
 from ami import AmiClient
 from ami.client import session
 from core import names
+from core.errors import ConfigError
 from tests.adapter.conftest import ClientFactory
 from tests.adapter.fake_ami import FakeAmi, Received, Reply
 
@@ -179,3 +182,8 @@ async def test_a_failed_write_is_tried_again(fake: FakeAmi, client: ClientFactor
         await until(lambda: hints.hints["agent1002"] == "Custom:agent1002&PJSIP/2002")
     finally:
         await keep.stop()
+
+
+async def test_a_check_period_of_zero_is_refused(fake: FakeAmi, client: ClientFactory) -> None:
+    with pytest.raises(ConfigError, match="lamp_hints_check_s"):
+        HintKeeper(await client(), lambda: session("", 0, "", ""), dict, check_every_s=0)
