@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from agent_state import hints
@@ -32,7 +32,7 @@ from agent_state.service import Change
 from ami import AmiActionFailed, AmiClient, AmiError
 from ami.actions import ExtensionState, ExtensionStateList
 from core import names
-from core.errors import ConfigError
+from core.errors import ConfigError, UnsafeValueError
 from core.logging import get_logger
 
 log = get_logger("agent_state")
@@ -108,9 +108,7 @@ class HintKeeper:
             self._pending.clear()  # the comparison covers them
             shown = await self._shown()
             todo = hints.fixes(self.signed_in(), shown)
-            await self._write(
-                [hints.hint_line(job, phone) for job, phone in todo.items()], mark=True
-            )
+            await self._write(_lines(todo.items()), mark=True)
             self._whole = False
             return
         if not self._pending:
@@ -118,7 +116,7 @@ class HintKeeper:
         jobs, self._pending = self._pending, set()
         seated = self.signed_in()
         try:
-            await self._write([hints.hint_line(job, seated.get(job)) for job in sorted(jobs)])
+            await self._write(_lines((job, seated.get(job)) for job in sorted(jobs)))
         except AmiError:
             self._pending |= jobs
             raise
@@ -150,3 +148,15 @@ class HintKeeper:
                     log.warning("Asterisk did not take a lamp hint", line=line, said=output[:2])
         if lines:
             log.info("lamp hints put in", hints=len(lines), whole=mark)
+
+
+def _lines(wanted: Iterable[tuple[str, str | None]]) -> list[str]:
+    """The CLI lines for these hints; one that is not digits is logged and left out (it
+    never reaches Asterisk's CLI, and never holds the other agents' lamps back)."""
+    lines = []
+    for job, phone in wanted:
+        try:
+            lines.append(hints.hint_line(job, phone))
+        except UnsafeValueError as exc:
+            log.error("lamp hint left out: not digits", agent=job, error=exc.code)
+    return lines

@@ -139,7 +139,8 @@ async def test_a_session_that_starts_moves_or_ends_moves_the_hint(
         await until(lambda: hints.hints["agent1001"] == "Custom:agent1001")
         written = len(writes(fake))
         keep.changed(change("1001", None, None))  # no session began, ended or moved
-        await asyncio.sleep(0.2)
+        checks = keep.checks
+        await until(lambda: keep.checks >= checks + 2)  # two rounds since: nothing to write
         assert len(writes(fake)) == written
     finally:
         await keep.stop()
@@ -187,3 +188,14 @@ async def test_a_failed_write_is_tried_again(fake: FakeAmi, client: ClientFactor
 async def test_a_check_period_of_zero_is_refused(fake: FakeAmi, client: ClientFactory) -> None:
     with pytest.raises(ConfigError, match="lamp_hints_check_s"):
         HintKeeper(await client(), lambda: session("", 0, "", ""), dict, check_every_s=0)
+
+
+async def test_a_phone_that_is_not_digits_is_left_out_and_holds_no_one_back(
+    fake: FakeAmi, client: ClientFactory
+) -> None:
+    hints = Hints(fake)
+    keep = await keeper(fake, client, lambda: {"1001": "2001", "1002": "2002\r\nAction: X"})
+    await keep.keep()
+    assert hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2001"
+    assert hints.hints["agent1002"] == "Custom:agent1002"  # as rendered: nothing sent
+    assert not any("Action" in a.headers.get("Command", "") for a in writes(fake))
