@@ -60,18 +60,6 @@ class DeskPhone:
 
 
 @dataclass(frozen=True)
-class CelDatabase:
-    """Where Asterisk writes its own record of every call (CEL), for backfill after downtime."""
-
-    host: str
-    port: int
-    dbname: str
-    user: str
-    password: str = field(repr=False)
-    table: str = "cel"
-
-
-@dataclass(frozen=True)
 class AsteriskConf:
     ami_host: str
     ami_port: int
@@ -85,7 +73,9 @@ class AsteriskConf:
     ring_timeout_s: int
     prompts_dir: str
     desk_phones: tuple[DeskPhone, ...]
-    cel_database: CelDatabase | None = None
+    # Asterisk's own record of every call (CEL): appended to <cel_spool_dir>/cel.csv, which
+    # the service's loader moves into the ``cel`` table (calls/cel_loader.py); None: no CEL
+    cel_spool_dir: str | None = None
     # where the dialplan reaches the service's FastAGI server (the desk phone's sign-in)
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
@@ -147,14 +137,11 @@ class AsteriskConf:
         if not 1 <= self.ring_timeout_s <= 120:
             raise UnsafeValueError(f"ring_timeout_s={self.ring_timeout_s} not in 1..120")
         self._check_telephony()
-        if not self.prompts_dir.startswith("/") or not all(
-            safety.token("prompts_dir", part) for part in self.prompts_dir.strip("/").split("/")
-        ):
-            raise UnsafeValueError(f"prompts_dir={self.prompts_dir!r} is not a plain path")
+        _plain_path("prompts_dir", self.prompts_dir)
+        if self.cel_spool_dir is not None:
+            _plain_path("cel_spool_dir", self.cel_spool_dir)
         for user in self.ami_users:
             _check_ami_user(user)
-        if self.cel_database is not None:
-            _check_cel(self.cel_database)
         codes = [
             self.feature_sign_in,
             self.feature_sign_out,
@@ -205,12 +192,11 @@ def _check_ami_user(user: AmiUser) -> None:
         raise UnsafeValueError(f"writetimeout of {user.name}={timeout!r} not in 100..60000 ms")
 
 
-def _check_cel(cel: CelDatabase) -> None:
-    safety.hostname("CEL database host", cel.host)
-    _port("CEL database port", cel.port)
-    for name, value in (("dbname", cel.dbname), ("user", cel.user), ("table", cel.table)):
-        safety.token(f"CEL database {name}", value)
-    safety.secret("CEL database password", cel.password)
+def _plain_path(name: str, value: str) -> None:
+    if not value.startswith("/") or not all(
+        safety.token(name, part) for part in value.strip("/").split("/")
+    ):
+        raise UnsafeValueError(f"{name}={value!r} is not a plain path")
 
 
 def _address(name: str, value: str) -> None:

@@ -26,9 +26,9 @@ FILES = (
     "rtp.conf",
     "cdr.conf",
     "cel.conf",
-    "cel_pgsql.conf",
+    "cel_custom.conf",
 )
-SECRET_FILES = frozenset({"manager.conf", "pjsip.conf", "cel_pgsql.conf"})
+SECRET_FILES = frozenset({"manager.conf", "pjsip.conf"})
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("asterisk_conf", "templates"),

@@ -78,6 +78,8 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
             await asyncio.to_thread(box.asterisk.cli, "channel request hangup all")
             await clear_members(settings, box)
         finally:
+            if not await cel_loaded(box, url, within_s=120):
+                print("  the CEL spool was still loading after 120 s", flush=True)
             await _drop_cel_since(url, mark)
             await asyncio.to_thread(Sandbox(settings).up)
 
@@ -88,6 +90,39 @@ async def _cel_mark(url: str) -> int:
         return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM cel"))
     finally:
         await conn.close()
+
+
+async def cel_loaded(box: Sandbox, url: str, *, within_s: float) -> bool:
+    """Wait until every CEL row Asterisk wrote is in the ``cel`` table: no ``cel.csv``
+    waiting to be moved aside, every moved-aside file loaded to its end (the loader
+    beside Asterisk, ``calls/cel_loader.py``); whether that happened in time."""
+    deadline = time.monotonic() + within_s
+    conn = await asyncpg.connect(url)
+    try:
+        while True:
+            loaded = {
+                r["name"]: r["loaded_bytes"]
+                for r in await conn.fetch("SELECT name, loaded_bytes FROM cel_spool_files")
+            }
+            if _spool_sizes(box.cel_spool, loaded):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+def _spool_sizes(spool: Path, loaded: dict[str, int]) -> bool:
+    """True when nothing in the spool is unloaded."""
+    active = spool / names.CEL_SPOOL_FILE
+    if active.exists() and active.stat().st_size > 0:
+        return False
+    for path in spool.glob("cel-*.csv"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size != loaded.get(path.name, 0):
+                return False
+    return True
 
 
 async def _drop_cel_since(url: str, mark: int) -> None:

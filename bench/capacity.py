@@ -11,7 +11,8 @@ three set-ups:
 
 - ``alone``: Asterisk alone: the service stopped, CEL off (``enable = no``), members
   added over AMI without the wrap-up pause, app_queue's ``wrapuptime`` in its place;
-- ``cel``: the same with CEL to PostgreSQL (as rendered);
+- ``cel``: the same with CEL on (as rendered: Asterisk appends to the spool file, the
+  loader beside it, ``hotline cel-load``, COPYs it into PostgreSQL);
 - ``full``: ``hotline serve`` as users run it, agents signed in over HTTP and idle,
   each cycling through the service's wrap-up (``HOTLINE_WRAP_UP_S``); ``--lamps off``
   runs it with ``HOTLINE_BLF_LAMPS=false``.
@@ -19,7 +20,7 @@ three set-ups:
 Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved calls/s
 (answered over the span of their AgentConnects), SIP setup (INVITE -> 200) p50/p99,
 QueueCallerJoin -> AgentConnect p50/p99 (Asterisk's Timestamps, observer session),
-CPU of Asterisk / the service / PostgreSQL / SIPp (% of one core, and Asterisk's ms
+CPU of Asterisk / the service / PostgreSQL / the CEL loader / SIPp (% of one core, and Asterisk's ms
 per answered call), the service's RSS, AMI events/s (all events, observer) and
 device-state changes per answered call (each a walk of every queue member), the
 service's event lag p99 (its /metrics histogram), ``calls`` rows vs calls made, CEL
@@ -62,6 +63,7 @@ from bench.callpath import (
     Observer,
     answering,
     bench_sandbox,
+    cel_loaded,
     cel_off,
     queue_wrapuptime,
     set_answering,
@@ -115,7 +117,8 @@ def header() -> str:
     return (
         f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
-        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'sipp%':>5} {'ev/s':>6} {'dev/c':>5} {'lag99':>6} "
+        f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'load%':>5} {'sipp%':>5} {'ev/s':>6} "
+        f"{'dev/c':>5} {'lag99':>6} "
         f"{'rows':>5} {'cel':>6} {'mis':>3}  load / deepest task-processor queues"
     )
 
@@ -128,11 +131,13 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     cel0 = await roster.count(ctx.url, "SELECT count(*) FROM cel")
     ast_pid = ctx.box.asterisk.pid()
     set_answering(ctx.box, args.answer, args.talk_s)
-    ast0, svc0, pg0, sipp0 = (
+    loader_pid = ctx.box.cel_loader.pid()
+    ast0, svc0, pg0, sipp0, loader0 = (
         roster.cpu_s(ast_pid),
         roster.cpu_s(ctx.service_pid),
         roster.postgres_cpu_s(),
         _children_cpu_s(),
+        roster.cpu_s(loader_pid),
     )
     ctx.observer.take()
     ctx.processors.take()
@@ -142,12 +147,12 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     attempted = run.result.successful + run.result.failed
     if ctx.service_db:  # the service writes a call's row at its hang-up: wait for them
         await roster.settle(ctx.service_db, rows_sql, rows0 + attempted, within_s=10.0)
-    else:
-        await asyncio.sleep(2)  # Asterisk's CEL rows of the last hang-ups
+    await cel_loaded(ctx.box, ctx.url, within_s=30)  # the last hang-ups' CEL rows
     seen = ctx.observer.take()
     ast_cpu = roster.cpu_s(ast_pid) - ast0
     svc_cpu = roster.cpu_s(ctx.service_pid) - svc0
     pg_cpu = roster.postgres_cpu_s() - pg0
+    loader_cpu = roster.cpu_s(loader_pid) - loader0  # the CEL loader beside Asterisk
     sipp_cpu = _children_cpu_s() - sipp0  # the callers' SIPp, reaped by now
     queues = deepest(ctx.processors.take())
     answered = len(seen.connect_wait_ms)
@@ -168,6 +173,7 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
         f"{percentile(seen.connect_wait_ms, 50):7.1f} {percentile(seen.connect_wait_ms, 99):7.1f} "
         f"{100 * ast_cpu / wall:6.1f} {1000 * ratio(ast_cpu, answered):5.1f} "
         f"{100 * svc_cpu / wall:5.1f} {rss:5.0f} {100 * pg_cpu / wall:5.1f} "
+        f"{100 * loader_cpu / wall:5.1f} "
         f"{100 * sipp_cpu / wall:5.1f} "
         f"{seen.events / wall:6.0f} {ratio(seen.device_states, answered):5.1f} {lag99:6.1f} "
         f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "

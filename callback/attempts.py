@@ -279,13 +279,13 @@ def taken_by(rows: Sequence[CelRow]) -> str | None:
 
 
 def _user_fields(extra: str) -> dict[str, list[str]]:
-    """A ``CELGenUserEvent``'s text, as cel_pgsql stores it: ``{"extra": "k=v&…"}``."""
+    """A ``CELGenUserEvent``'s text, as the ``cel`` table holds it: ``{"extra": "k=v&…"}``."""
     text = _json_object(extra).get("extra", "")
     return parse_qs(text, keep_blank_values=True) if isinstance(text, str) else {}
 
 
 def _json_object(extra: str) -> dict[str, Any]:
-    """cel_pgsql's ``extra`` column: a JSON object, or nothing usable."""
+    """The ``cel`` table's ``extra`` column: a JSON object, or nothing usable."""
     try:
         value = json.loads(extra) if extra else {}
     except ValueError:

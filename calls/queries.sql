@@ -133,3 +133,25 @@ FROM calls
 WHERE caller_number = $1 AND linkedid <> $2
 ORDER BY entered_at DESC
 LIMIT $3;
+
+-- name: claim_cel_spool_file
+-- A moved-aside CEL file's row, made on its first load and locked until the load's
+-- transaction ends (a second loader waits here, then sees what the first loaded): how
+-- many of the file's bytes are in cel already.
+INSERT INTO cel_spool_files (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+RETURNING loaded_bytes;
+
+-- name: cel_spool_file_loaded
+UPDATE cel_spool_files
+SET loaded_bytes = $2, rows = rows + $3, rejects = rejects + $4, loaded_at = now()
+WHERE name = $1;
+
+-- name: insert_cel_spool_reject
+INSERT INTO cel_spool_rejects (file, byte_offset, raw, reason) VALUES ($1, $2, $3, $4);
+
+-- name: forget_cel_spool_file
+DELETE FROM cel_spool_files WHERE name = $1;
+
+-- name: cel_spool_file_names
+SELECT name FROM cel_spool_files;

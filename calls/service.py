@@ -138,8 +138,8 @@ class CallRecorder:
 
     async def _write(self, record: CallRecord) -> None:
         """Into PostgreSQL, or, while it is away, into the journal (``db/durable.py``),
-        which replays it once it is back: CEL cannot rebuild it then (``cel_pgsql``
-        writes to the same database), so the journal is the only copy."""
+        which replays it once it is back: the journal keeps the live record (holds and
+        all), where CEL's rows would only wait in the spool for the same database."""
         with structlog.contextvars.bound_contextvars(call=record.linkedid):
             try:
                 written = await self.writes.write(

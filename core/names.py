@@ -131,8 +131,8 @@ EVENT_ESCALATE = "HotlineEscalate"
 
 # ---- CEL -----------------------------------------------------------------------------------
 # the event types cel.conf records: exactly those the readers use (calls/cel.py, the
-# backfill's rebuild; callback/attempts.py, a crashed attempt judged) — each CEL row is an
-# INSERT in Asterisk's one CEL thread, the first thing to fall behind under load
+# backfill's rebuild; callback/attempts.py, a crashed attempt judged) — each CEL row is
+# work in Asterisk's one CEL thread, the first thing to fall behind under load
 CEL_EVENTS = (
     "CHAN_START",
     "ANSWER",
@@ -144,6 +144,35 @@ CEL_EVENTS = (
     "LINKEDID_END",
 )
 CEL_APPS = ("queue",)  # APP_START of Queue only (the caller joined the queue)
+
+# Asterisk appends each CEL row to a file (cel_custom, one CSV record a row: no database
+# round trip in its one CEL thread); calls/cel_loader.py moves the file aside and COPYs
+# it into the ``cel`` table in batches. The file's name in the spool folder, and its
+# fields in order: (cel_custom's field name, the ``cel`` table's column).
+CEL_SPOOL_FILE = "cel.csv"
+CEL_SPOOL_FIELDS = (
+    ("eventenum", "eventtype"),  # USER_DEFINED for a user event, its name in userdeftype
+    ("eventtime", "eventtime"),  # <epoch seconds>.<6 digits of microseconds>
+    ("usereventname", "userdeftype"),
+    ("name", "cid_name"),
+    ("num", "cid_num"),
+    ("ani", "cid_ani"),
+    ("rdnis", "cid_rdnis"),
+    ("dnid", "cid_dnid"),
+    ("exten", "exten"),
+    ("context", "context"),
+    ("channame", "channame"),
+    ("appname", "appname"),
+    ("appdata", "appdata"),
+    ("accountcode", "accountcode"),
+    ("peeraccount", "peeraccount"),
+    ("uniqueid", "uniqueid"),
+    ("linkedid", "linkedid"),
+    ("amaflags", "amaflags"),
+    ("userfield", "userfield"),
+    ("peer", "peer"),
+    ("eventextra", "extra"),
+)
 
 # CEL user events (``CELGenUserEvent``)
 CEL_GREETING_DONE = "HOTLINE_GREETING_DONE"

@@ -193,6 +193,13 @@ class Settings:
     staffing_answer_s: float = 15.0
     # Calendar days (reports, date filters) are the centre's local days
     timezone: str = "Asia/Shanghai"
+    # CEL: Asterisk appends its rows to <cel_spool_dir>/cel.csv (Asterisk's file system,
+    # under asterisk_root); the loader (``hotline cel-load``, beside Asterisk) moves the
+    # file aside every cel_load_every_s and COPYs it into the cel table, and keeps a
+    # loaded file cel_spool_keep_s (a late write to it is still loaded) before deleting it
+    cel_spool_dir: str = "/var/spool/asterisk/hotline-cel"
+    cel_load_every_s: float = 0.5
+    cel_spool_keep_s: float = 60.0
     # Call records: how often and how far back the CEL backfill looks
     backfill_every_s: float = 60.0
     backfill_days: int = 7

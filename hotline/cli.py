@@ -3,6 +3,8 @@
 hotline serve                     run the service (AMI + HTTP)
 hotline sandbox up|down|status    the development Asterisk + PostgreSQL
 hotline db migrate                apply database migrations (idempotent)
+hotline cel-load                  move Asterisk's CEL file into the cel table, until
+                                  stopped (run it beside Asterisk, as the sandbox does)
 hotline demo seed                 demo agents 1001-1003 and admin 1099, printing their PINs
                                   and the admin's password
 hotline accounts add-admin JOB --name NAME
@@ -32,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the service")
     sandbox = sub.add_parser("sandbox", help="the development Asterisk + PostgreSQL")
     sandbox.add_argument("action", choices=["up", "down", "status"])
+    sub.add_parser("cel-load", help="load Asterisk's CEL file into the database, until stopped")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["migrate"])
     demo = sub.add_parser("demo", help="demo data")
@@ -73,6 +76,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _sandbox(args.action, settings)
     if args.command == "db":
         asyncio.run(_migrate(settings))
+        return 0
+    if args.command == "cel-load":
+        asyncio.run(_cel_load(settings))
         return 0
     if args.command == "demo" and args.action == "call":
         from hotline.demo_call import demo_call
@@ -129,6 +135,16 @@ async def _migrate(settings: Settings) -> None:
     )
 
 
+async def _cel_load(settings: Settings) -> None:
+    from calls.cel_loader import run_loader
+    from db.pool import connect
+
+    spool = settings.asterisk_root / settings.cel_spool_dir.lstrip("/")
+    await run_loader(
+        lambda: connect(settings), spool, settings.cel_load_every_s, settings.cel_spool_keep_s
+    )
+
+
 async def _seed(settings: Settings) -> None:
     from asterisk_conf.sandbox.sandbox import DEMO_ADMIN, DEMO_ADMIN_PASSWORD, Sandbox
     from db.pool import connect
@@ -149,3 +165,7 @@ async def _seed(settings: Settings) -> None:
     await add_admin(settings, DEMO_ADMIN, DEMO_ADMIN_NAME, password)
     print("demo admin (工号 job number / password; signs in with the password, no phone):")
     print(f"  {DEMO_ADMIN}  {DEMO_ADMIN_NAME}  password {password}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,5 @@
 """The purge job: hourly, each table's rows older than its rule, in batches (short
-transactions: cel_pgsql keeps inserting meanwhile), until a batch comes back short."""
+transactions: the CEL loader keeps inserting meanwhile), until a batch comes back short."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 
 -- name: purge_cel
 -- Whole calls: every row of the linkedids whose first channel (uniqueid = linkedid)
--- started before the cut (eventtime is UTC without a zone, as cel_pgsql writes it).
+-- started before the cut (eventtime is UTC without a zone, as the CEL loader writes it).
 WITH old AS (
     SELECT linkedid FROM cel
     WHERE eventtype = 'CHAN_START' AND uniqueid = linkedid

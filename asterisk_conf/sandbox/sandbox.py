@@ -27,14 +27,13 @@ from asterisk_conf.model import (
     SERVICE_WRITE,
     AmiUser,
     AsteriskConf,
-    CelDatabase,
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render, write_config
 from asterisk_conf.sandbox import host, rootfs
 from asterisk_conf.sandbox.services import (
-    CEL_USER,
     AsteriskService,
+    CelLoaderService,
     PostgresService,
     root_user,
 )
@@ -92,6 +91,7 @@ class Sandbox:
         self.secrets_path = self.base / SECRETS_FILE
         self.asterisk = AsteriskService(self.root)
         self.postgres = PostgresService(self.root, settings.sandbox_postgres_port)
+        self.cel_loader = CelLoaderService(self.base)
 
     # ---- the three commands ---------------------------------------------------
 
@@ -105,13 +105,14 @@ class Sandbox:
             rootfs.ensure_added_packages(self.root)
             rootfs.mount_runtime(self.root)
             secrets = self.ensure_secrets()
-            pg_pid, migrated = None, []
+            pg_pid = None
             if self.manages_postgres(secrets):
                 # PostgreSQL first: Asterisk writes its CEL there from its first call
                 pg_pid = self.postgres.start()
-                self.postgres.ensure_database(secrets["db_password"], secrets["db_cel_password"])
-                migrated = asyncio.run(_migrate(self.database_url(secrets)))
+                self.postgres.ensure_database(secrets["db_password"])
+                asyncio.run(_migrate(self.database_url(secrets)))
             changed = self._install_config(secrets)
+            self._make_cel_spool()
             self._install_prompts()
             self._install_short_greeting()
             self._install_hold_music()
@@ -123,9 +124,8 @@ class Sandbox:
             if was_running and changed and "modules.conf" not in changed:
                 log.info("asterisk config changed; reloading", files=sorted(changed))
                 self.asterisk.cli("core reload")
-            elif was_running and migrated:
-                self.asterisk.cli("module reload cel_pgsql.so")
             url = self.database_url(secrets)
+            self.start_cel_loader()
         total = time.monotonic() - started
         log.info("sandbox up", seconds=round(total, 1), build_seconds=round(build_s, 1))
         return UpReport(build_s, total, pid, pg_pid, redact_url(url))
@@ -133,6 +133,7 @@ class Sandbox:
     def down(self) -> None:
         host.require_root()
         with self._lock():
+            self.cel_loader.stop()
             if self.root.exists():
                 self.asterisk.stop()
                 with contextlib.suppress(Exception):
@@ -158,6 +159,12 @@ class Sandbox:
             f"postgresql  running, pid {pg}; 127.0.0.1:{self.settings.sandbox_postgres_port}"
             if pg
             else "postgresql  stopped"
+        )
+        loader = self.cel_loader.pid()
+        lines.append(
+            f"cel loader  running, pid {loader}; log {self.cel_loader.log_file}"
+            if loader
+            else "cel loader  stopped"
         )
         mounts = host.mounts_under(self.root) if self.root.exists() else []
         lines.append("mounts      " + (", ".join(map(str, mounts)) if mounts else "none"))
@@ -187,7 +194,7 @@ class Sandbox:
         current: dict[str, Any] = {}
         if self.secrets_path.exists():
             current = json.loads(self.secrets_path.read_text())
-        wanted = {"ami_service", "ami_publish", "ami_observer", "db_password", "db_cel_password"}
+        wanted = {"ami_service", "ami_publish", "ami_observer", "db_password"}
         wanted.add(DEMO_ADMIN_PASSWORD)  # the demo admin's (hotline demo seed)
         phones = current.setdefault("phones", {})
         pins = current.setdefault("demo_pins", {})
@@ -249,15 +256,6 @@ class Sandbox:
             ),
         )
         phones = tuple(DeskPhone(ext, secrets["phones"][ext]) for ext in SANDBOX_EXTENSIONS)
-        cel = None
-        if self.manages_postgres(secrets):
-            cel = CelDatabase(
-                "127.0.0.1",
-                s.sandbox_postgres_port,
-                "hotline",
-                CEL_USER,
-                secrets["db_cel_password"],
-            )
         return AsteriskConf(
             ami_host=s.ami_host,
             ami_port=s.ami_port,
@@ -273,7 +271,7 @@ class Sandbox:
             ring_timeout_s=s.ring_timeout_s,
             prompts_dir=s.prompts_dir,
             desk_phones=phones,
-            cel_database=cel,
+            cel_spool_dir=s.cel_spool_dir,
             feature_sign_in=s.feature_sign_in,
             feature_sign_out=s.feature_sign_out,
             feature_idle=s.feature_idle,
@@ -310,6 +308,32 @@ class Sandbox:
         if self._install_phones(secrets):
             changed.add(names.PHONES_DIR)
         return changed
+
+    @property
+    def cel_spool(self) -> Path:
+        """Where Asterisk appends its CEL rows, as this host sees the root."""
+        return self.root / self.settings.cel_spool_dir.lstrip("/")
+
+    def _make_cel_spool(self) -> None:
+        """Asterisk's to write in (it makes each new cel.csv), the loader's to empty."""
+        asterisk = root_user(self.root, "asterisk")
+        self.cel_spool.mkdir(parents=True, exist_ok=True)
+        os.chown(self.cel_spool, asterisk.uid, asterisk.gid)
+        self.cel_spool.chmod(0o770)
+
+    def start_cel_loader(self) -> int:
+        """``hotline cel-load`` on the sandbox's spool and database (started again if it
+        runs); its pid."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        env.update(
+            DATABASE_URL=self.database_url(self.ensure_secrets()),
+            HOTLINE_ASTERISK_ROOT=str(self.root),
+            HOTLINE_CEL_SPOOL_DIR=self.settings.cel_spool_dir,
+            HOTLINE_CEL_LOAD_EVERY_S=str(self.settings.cel_load_every_s),
+            HOTLINE_CEL_SPOOL_KEEP_S=str(self.settings.cel_spool_keep_s),
+            HOTLINE_LOG_FORMAT=self.settings.log_format,
+        )
+        return self.cel_loader.start(env)
 
     def _install_phones(self, secrets: dict[str, Any]) -> bool:
         """The desk phones admins published (deskphones/), as stored; whether changed."""

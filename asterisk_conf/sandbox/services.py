@@ -1,15 +1,21 @@
-"""Asterisk and PostgreSQL running inside the sandbox root.
+"""Asterisk and PostgreSQL running inside the sandbox root, and the CEL loader beside them.
 
-Both are started through ``chroot``; they are ordinary host processes whose root is
-the sandbox root, so ``host.pids_in_root`` finds them and nothing else.  A killed
-sandbox leaves pid files, control sockets and lock files behind: each ``start``
-checks them against the live processes and removes what is stale.
+Asterisk and PostgreSQL are started through ``chroot``; they are ordinary host processes
+whose root is the sandbox root, so ``host.pids_in_root`` finds them and nothing else.  A
+killed sandbox leaves pid files, control sockets and lock files behind: each ``start``
+checks them against the live processes and removes what is stale. The CEL loader
+(``hotline cel-load``) is a host process of the checkout's own code, as in production
+it runs beside Asterisk, not inside the service.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +26,6 @@ from core.errors import SandboxError
 from core.logging import get_logger
 
 log = get_logger("sandbox")
-
-CEL_USER = "asterisk_cel"  # the role Asterisk writes its CEL as
 
 
 @dataclass(frozen=True)
@@ -231,23 +235,13 @@ class PostgresService:
             raise SandboxError("postgresql started but its pid file names no live process")
         return pid
 
-    def ensure_database(self, password: str, cel_password: str) -> None:
-        """The ``hotline`` role (may create databases, for tests) and its database, and
-        the role Asterisk writes its CEL as (granted INSERT on ``cel`` by the migration;
-        its commits do not wait for the WAL flush)."""
+    def ensure_database(self, password: str) -> None:
+        """The ``hotline`` role (may create databases, for tests) and its database."""
         safety.secret("database password", password)
-        safety.secret("CEL database password", cel_password)
         sql = (
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hotline') THEN "  # noqa: S608 - the one value, the password, passed the whitelist above
             "CREATE ROLE hotline LOGIN CREATEDB; END IF; END $$;\n"
             f"ALTER ROLE hotline PASSWORD '{password}';\n"
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'asterisk_cel') "
-            "THEN CREATE ROLE asterisk_cel LOGIN; END IF; END $$;\n"
-            f"ALTER ROLE asterisk_cel PASSWORD '{cel_password}';\n"
-            # cel_pgsql commits every CEL row on its own inside Asterisk's one CEL thread:
-            # without waiting for each WAL flush the thread keeps up (README "Capacity");
-            # a PostgreSQL crash may lose the last fraction of a second of CEL rows
-            "ALTER ROLE asterisk_cel SET synchronous_commit = off;\n"
             "SELECT 'CREATE DATABASE hotline OWNER hotline' WHERE NOT EXISTS "
             "(SELECT FROM pg_database WHERE datname = 'hotline')\\gexec\n"
         )
@@ -286,3 +280,63 @@ class PostgresService:
             "stop",
             timeout=45,
         )
+
+
+class CelLoaderService:
+    """``hotline cel-load`` for the sandbox: started (again) by every ``sandbox up``, so
+    it runs the checkout's current code; its log is ``cel-loader.log`` in the state folder."""
+
+    LOG_KEEP_BYTES = 10 << 20
+
+    def __init__(self, base: Path) -> None:
+        self.pid_file = base / "cel-loader.pid"
+        self.log_file = base / "cel-loader.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def pid(self) -> int | None:
+        pid = _read_pid(self.pid_file)
+        if pid is None:
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return pid if b"cel-load" in cmdline else None
+
+    def start(self, env: dict[str, str]) -> int:
+        self.stop()
+        if self.log_file.exists() and self.log_file.stat().st_size > self.LOG_KEEP_BYTES:
+            self.log_file.replace(self.log_file.with_suffix(".log.1"))
+        with open(self.log_file, "ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "hotline.cli", "cel-load"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # outlives the command that started it
+                cwd=Path(__file__).resolve().parents[2],
+            )
+        self._process = process  # held: a child still running is no resource to warn about
+        self.pid_file.write_text(f"{process.pid}\n")
+        log.info("cel loader started", pid=process.pid, log=str(self.log_file))
+        return process.pid
+
+    def stop(self, timeout: float = 10) -> None:
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while self.pid() is not None and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.05)
+            if self.pid() is not None:
+                os.kill(pid, signal.SIGKILL)
+                _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+
+
+def _reap(pid: int) -> None:
+    """Collect a child of this process that ended (else it stays a zombie, still "alive")."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -19,7 +19,6 @@ from asterisk_conf.model import (
     SERVICE_WRITE,
     AmiUser,
     AsteriskConf,
-    CelDatabase,
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render
@@ -112,7 +111,6 @@ def sandbox_conf() -> AsteriskConf:
         "ami_service": secret,
         "ami_publish": secret,
         "ami_observer": secret,
-        "db_cel_password": secret,
         "phones": dict.fromkeys(SANDBOX_EXTENSIONS, secret),
     }
     return Sandbox(Settings()).asterisk_conf(secrets)
@@ -212,7 +210,33 @@ def test_cel_records_exactly_the_event_types_its_readers_use() -> None:
         read |= set(re.findall(r"eventtype\s*(?:==|=)\s*\"([A-Z_]+)\"", text))
     read |= set(re.findall(r"eventtype = '([A-Z_]+)'", (ROOT / "calls/queries.sql").read_text()))
     assert read == set(names.CEL_EVENTS)
-    cel = CelDatabase("127.0.0.1", 5432, "hotline", "asterisk_cel", "p" * 20)
-    conf = render(dataclasses.replace(CONF, cel_database=cel))
+    conf = render(dataclasses.replace(CONF, cel_spool_dir="/var/spool/asterisk/hotline-cel"))
     assert f"events = {','.join(names.CEL_EVENTS)}\n" in conf["cel.conf"]
     assert "apps = queue\n" in conf["cel.conf"]
+
+
+def test_cel_goes_to_the_spool_file_in_the_fields_the_loader_reads() -> None:
+    """cel_custom writes the fields in names.CEL_SPOOL_FIELDS order to the spool file;
+    without a spool folder CEL is off and cel_custom is not loaded. Asterisk never
+    connects to PostgreSQL (cel_pgsql is never loaded)."""
+    conf = render(dataclasses.replace(CONF, cel_spool_dir="/var/spool/asterisk/hotline-cel"))
+    custom = conf["cel_custom.conf"]
+    assert "[/var/spool/asterisk/hotline-cel/cel.csv]\n" in custom
+    fields = ",".join(name for name, _ in names.CEL_SPOOL_FIELDS)
+    assert f"\nfields = {fields}\n" in custom
+    assert 'quote_escape_character = "\nquoting_method = all\n' in custom
+    assert "noload = cel_custom.so" not in conf["modules.conf"]
+    assert "noload = cel_pgsql.so" in conf["modules.conf"]
+    assert "enable = yes" in conf["cel.conf"]
+    off = render(dataclasses.replace(CONF, cel_spool_dir=None))
+    assert "[" not in off["cel_custom.conf"]
+    assert "noload = cel_custom.so" in off["modules.conf"]
+    assert "enable = no" in off["cel.conf"]
+
+
+@pytest.mark.parametrize(
+    "folder", ["var/spool/cel", "/var/spool/../etc", "/var/spool/cel]\n[x", "/var/spool/a b"]
+)
+def test_a_cel_spool_folder_that_is_no_plain_path_is_refused(folder: str) -> None:
+    with pytest.raises(UnsafeValueError):
+        render(dataclasses.replace(CONF, cel_spool_dir=folder))
