@@ -11,7 +11,9 @@ two reads is taken whole. A newline byte never occurs inside a UTF-8 character, 
 record ends only at a newline outside quotes.
 
 A row is the ``cel`` table's columns in ``COLUMNS`` order, as ``cel_pgsql`` wrote them:
-empty text as ``''``, ``eventtime`` UTC without a zone, ``amaflags`` an integer.
+empty text as ``''``, ``eventtime`` UTC without a zone, ``amaflags`` an integer. A row
+PostgreSQL would refuse (a NUL, a time or number out of its range) is a ``Reject``
+here: one bad row must not stop the loading of every row after it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _EPOCH = datetime(1970, 1, 1)
 # a record longer than this is not one of Asterisk's (a few hundred bytes): an unbalanced
 # quote would otherwise swallow every record after it
 MAX_RECORD_BYTES = 64 * 1024
+MAX_INTEGER = 2**31 - 1  # the cel table's amaflags column
 
 Row = tuple[Any, ...]
 
@@ -121,6 +124,8 @@ def row_from_record(record: bytes) -> Row:
     values[_EVENTTIME] = _eventtime(fields[_EVENTTIME])
     amaflags = fields[_AMAFLAGS]
     values[_AMAFLAGS] = int(amaflags) if amaflags.isascii() and amaflags.isdigit() else None
+    if values[_AMAFLAGS] is not None and values[_AMAFLAGS] > MAX_INTEGER:
+        raise ValueError(f"amaflags {amaflags[:20]} is past PostgreSQL's integer")
     return tuple(values)
 
 
@@ -129,4 +134,7 @@ def _eventtime(text: str) -> datetime:
     seconds, _, micros = text.partition(".")
     if not (text.isascii() and seconds.isdigit() and micros.isdigit() and len(micros) == 6):
         raise ValueError(f"event time {text[:40]!r} is not <seconds>.<microseconds>")
-    return _EPOCH + timedelta(seconds=int(seconds), microseconds=int(micros))
+    try:
+        return _EPOCH + timedelta(seconds=int(seconds), microseconds=int(micros))
+    except OverflowError:
+        raise ValueError(f"event time {text[:40]!r} is past the year 9999") from None

@@ -107,7 +107,7 @@ class Sandbox:
             secrets = self.ensure_secrets()
             pg_pid = None
             if self.manages_postgres(secrets):
-                # PostgreSQL first: Asterisk writes its CEL there from its first call
+                # PostgreSQL first: the CEL loader writes Asterisk's rows there from its first call
                 pg_pid = self.postgres.start()
                 self.postgres.ensure_database(secrets["db_password"])
                 asyncio.run(_migrate(self.database_url(secrets)))

@@ -92,9 +92,11 @@ def test_what_is_no_row_is_kept_aside_and_the_rows_around_it_are_loaded() -> Non
     nul = record(**{**HANGUP, "name": "a\x00b"})
     short = b'"HANGUP","1796053842.012534"\n'
     bad_time = record(**{**HANGUP, "eventtime": "yesterday"})
+    far_time = record(**{**HANGUP, "eventtime": "99999999999999999.000000"})
+    big_flags = record(**{**HANGUP, "amaflags": "99999999999"})
     no_type = record(**{**HANGUP, "eventenum": ""})
     good = record(**HANGUP)
-    data = good + bad_utf8 + nul + short + bad_time + no_type + good
+    data = good + bad_utf8 + nul + short + bad_time + far_time + big_flags + no_type + good
     parsed = parse(data)
     assert len(parsed.rows) == 2 and parsed.consumed == len(data)
     reasons = [r.reason for r in parsed.rejects]
@@ -102,10 +104,13 @@ def test_what_is_no_row_is_kept_aside_and_the_rows_around_it_are_loaded() -> Non
     assert reasons[1].startswith("a NUL character")
     assert reasons[2] == f"2 fields, not {len(COLUMNS)}"
     assert reasons[3].startswith("event time 'yesterday'")
-    assert reasons[4] == "no event type"
+    assert reasons[4].endswith("is past the year 9999")
+    assert reasons[5] == "amaflags 99999999999 is past PostgreSQL's integer"
+    assert reasons[6] == "no event type"
     # each reject is the record's bytes exactly, at its offset
     assert [(r.offset, r.raw) for r in parsed.rejects] == [
-        (data.index(raw), raw) for raw in (bad_utf8, nul, short, bad_time, no_type)
+        (data.index(raw), raw)
+        for raw in (bad_utf8, nul, short, bad_time, far_time, big_flags, no_type)
     ]
     assert sum(len(r.raw) for r in parsed.rejects) + 2 * len(good) == len(data)
 
