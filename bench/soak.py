@@ -10,8 +10,9 @@ announcement of the job number is part of it) and hang up; the service's wrap-up
 Every ``--sample-s`` (a minute) it samples the service's RSS, open descriptors, asyncio
 tasks (``hotline_asyncio_tasks`` in /metrics), database pool connections
 (``hotline_db_pool_connections``), and its AMI event lag p99 over the minute (the
-``hotline_ami_event_lag`` histogram), prints a row and appends it to ``--csv``; at the
-end, the growth of RSS, descriptors and tasks after the first 10 samples.
+``hotline_ami_event_lag`` histogram), and the CEL loader's RSS and spool files, prints
+a row and appends it to ``--csv``; at the end, the growth of RSS, descriptors, tasks,
+the loader's RSS and its spool's files after the first 10 samples.
 
 With ``--heap`` the service is sent SIGUSR1 at the 10th sample and every one after:
 each logs a heap report (hotline/heap.py) in its JSON log — gc object types, and RSS
@@ -49,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from bench import roster
 from bench.callpath import (
@@ -87,6 +89,8 @@ COLUMNS = (
     "pool_idle",
     "lag_p99_ms",
     "calls_rows",
+    "loader_mb",
+    "spool_files",
     "load",
 )
 WARM_UP_SAMPLES = 10
@@ -97,11 +101,21 @@ Row = dict[str, float | str]
 
 
 async def sample_loop(
-    args: argparse.Namespace, pid: int, url: str, observer: Observer, rows: list[Row]
+    args: argparse.Namespace,
+    pid: int,
+    url: str,
+    observer: Observer,
+    rows: list[Row],
+    *,
+    box: Sandbox,
 ) -> int:
     """A row per ``--sample-s`` into ``rows`` (and the CSV) until the minutes are up;
-    with ``--heap``, a heap report asked for from the baseline sample on (how many)."""
+    with ``--heap``, a heap report asked for from the baseline sample on (how many).
+    Beside the service's figures, the CEL loader's (``hotline cel-load``, the sandbox's):
+    its RSS and the files in its spool (a minute of moved-aside files is kept)."""
     usage = Usage(pid)
+    loader = box.cel_loader.pid()
+    loader_usage = Usage(loader) if loader else None
     samples = int(args.minutes * 60 / args.sample_s)
     baseline = heap_baseline(samples, WARM_UP_SAMPLES)
     asked = 0
@@ -128,6 +142,8 @@ async def sample_loop(
                 "pool_idle": now.get('hotline_db_pool_connections{state="idle"}', float("nan")),
                 "lag_p99_ms": round(histogram_quantile(0.99, lag) * 1000, 1),
                 "calls_rows": await roster.count(url, "SELECT count(*) FROM calls"),
+                "loader_mb": round(loader_usage.rss_mb(), 1) if loader_usage else float("nan"),
+                "spool_files": len(list(box.cel_spool.glob("*.csv"))),
                 "load": roster.load_average(),
             }
             rows.append(row)
@@ -190,7 +206,7 @@ async def run(args: argparse.Namespace, rows: list[Row], log: Path) -> None:
                 )
                 calling.add_done_callback(said_when_sipp_ends)
                 try:
-                    asked = await sample_loop(args, proc.pid, url, observer, rows)
+                    asked = await sample_loop(args, proc.pid, url, observer, rows, box=box)
                     if asked:
                         await heap_logged(log, asked)
                     await calling  # said_when_sipp_ends reports it
@@ -245,7 +261,7 @@ async def main_task(args: argparse.Namespace) -> None:
 def report(rows: list[Row], out: Path) -> None:
     warm = min(WARM_UP_SAMPLES, max(0, len(rows) - 2))
     print(f"\nwritten to {out}; growth from sample {warm + 1} to the last:")
-    for column in ("rss_mb", "fds", "tasks"):
+    for column in ("rss_mb", "fds", "tasks", "loader_mb", "spool_files"):
         values = [float(r[column]) for r in rows]
         print(f"  {column:7} {100 * growth(values, warm):+.1f} %  (max {max(values):g})")
 
