@@ -91,7 +91,7 @@ class Sandbox:
         self.secrets_path = self.base / SECRETS_FILE
         self.asterisk = AsteriskService(self.root)
         self.postgres = PostgresService(self.root, settings.sandbox_postgres_port)
-        self.cel_loader = CelLoaderService(self.base)
+        self.cel_loader = CelLoaderService(self.base, self.root)
 
     # ---- the three commands ---------------------------------------------------
 

@@ -288,20 +288,33 @@ class CelLoaderService:
 
     LOG_KEEP_BYTES = 10 << 20
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, root: Path) -> None:
         self.pid_file = base / "cel-loader.pid"
         self.log_file = base / "cel-loader.log"
+        self.root = root
         self._process: subprocess.Popen[bytes] | None = None
 
     def pid(self) -> int | None:
         pid = _read_pid(self.pid_file)
-        if pid is None:
-            return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return None
-        return pid if b"cel-load" in cmdline else None
+        return pid if pid is not None and pid in self.running() else None
+
+    def running(self) -> list[int]:
+        """Every live ``hotline cel-load`` on this sandbox's root (its environment says
+        which): the one in the pid file, and any a killed ``up`` left behind."""
+        marker = f"HOTLINE_ASTERISK_ROOT={self.root}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                if b"hotline.cli\0cel-load" not in cmdline:
+                    continue
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile
+                continue
+        return found
 
     def start(self, env: dict[str, str]) -> int:
         self.stop()
@@ -323,16 +336,20 @@ class CelLoaderService:
         return process.pid
 
     def stop(self, timeout: float = 10) -> None:
-        pid = self.pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while self.pid() is not None and time.monotonic() < deadline:
+        """Every loader of this root stopped (SIGTERM, then SIGKILL after ``timeout``)."""
+        pids = self.running()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while (left := [p for p in self.running() if p in pids]) and time.monotonic() < deadline:
+            for pid in left:
                 _reap(pid)
-                time.sleep(0.05)
-            if self.pid() is not None:
+            time.sleep(0.05)
+        for pid in [p for p in self.running() if p in pids]:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-                _reap(pid)
+            _reap(pid)
         self.pid_file.unlink(missing_ok=True)
 
 

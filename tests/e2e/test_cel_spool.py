@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -110,3 +112,26 @@ async def test_calls_made_while_the_loader_is_down_wait_in_the_spool_and_load_on
         callers,
     )
     assert twice == 0
+
+
+def test_the_sandbox_runs_one_loader_however_often_it_is_started(sandbox: Sandbox) -> None:
+    """Every `sandbox up` starts the loader again (the checkout's code): the one before
+    it, and any an interrupted `up` left running, are stopped first — two loaders would
+    still load each row once, but an old one would run old code."""
+    for _ in range(3):
+        sandbox.start_cel_loader()
+    stray = subprocess.Popen(  # as if an `up` died after starting it: not in the pid file
+        [sys.executable, "-m", "hotline.cli", "cel-load"],
+        env={**os.environ, "HOTLINE_ASTERISK_ROOT": str(sandbox.root)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert stray.pid in sandbox.cel_loader.running()
+        pid = sandbox.start_cel_loader()
+        assert sandbox.cel_loader.running() == [pid] == [sandbox.cel_loader.pid()]
+        assert stray.wait(timeout=15) is not None
+    finally:
+        if stray.poll() is None:
+            stray.kill()
+            stray.wait()
