@@ -332,12 +332,17 @@ class CelLoaderService:
             )
         self._process = process  # held: a child still running is no resource to warn about
         self.pid_file.write_text(f"{process.pid}\n")
+        self._stop(self.running(), keep=process.pid)  # one still starting when stop() looked
         log.info("cel loader started", pid=process.pid, log=str(self.log_file))
         return process.pid
 
     def stop(self, timeout: float = 10) -> None:
         """Every loader of this root stopped (SIGTERM, then SIGKILL after ``timeout``)."""
-        pids = self.running()
+        self._stop(self.running(), timeout=timeout)
+        self.pid_file.unlink(missing_ok=True)
+
+    def _stop(self, found: list[int], *, keep: int | None = None, timeout: float = 10) -> None:
+        pids = [pid for pid in found if pid != keep]
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -350,7 +355,6 @@ class CelLoaderService:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             _reap(pid)
-        self.pid_file.unlink(missing_ok=True)
 
 
 def _reap(pid: int) -> None:

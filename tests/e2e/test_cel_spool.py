@@ -10,7 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -114,6 +115,15 @@ async def test_calls_made_while_the_loader_is_down_wait_in_the_spool_and_load_on
     assert twice == 0
 
 
+def until(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_the_sandbox_runs_one_loader_however_often_it_is_started(sandbox: Sandbox) -> None:
     """Every `sandbox up` starts the loader again (the checkout's code): the one before
     it, and any an interrupted `up` left running, are stopped first — two loaders would
@@ -127,10 +137,10 @@ def test_the_sandbox_runs_one_loader_however_often_it_is_started(sandbox: Sandbo
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert stray.pid in sandbox.cel_loader.running()
+        assert until(lambda: stray.pid in sandbox.cel_loader.running())
         pid = sandbox.start_cel_loader()
-        assert sandbox.cel_loader.running() == [pid] == [sandbox.cel_loader.pid()]
         assert stray.wait(timeout=15) is not None
+        assert until(lambda: sandbox.cel_loader.running() == [pid] == [sandbox.cel_loader.pid()])
     finally:
         if stray.poll() is None:
             stray.kill()
