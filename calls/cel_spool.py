@@ -68,7 +68,7 @@ def parse(data: bytes, *, final: bool = False) -> Parsed:
             rejects.append(Reject(start, data[start:], "unfinished record at the end"))
             start = len(data)
             break
-        if end is None or end - start > MAX_RECORD_BYTES:
+        if end is None or end < 0:
             # unbalanced quotes: give up on the first line alone, read on after it
             end = data.index(b"\n", start) + 1
             rejects.append(Reject(start, data[start:end], "unbalanced quotes"))
@@ -85,7 +85,8 @@ def parse(data: bytes, *, final: bool = False) -> Parsed:
 
 def _record_end(data: bytes, start: int) -> int | None:
     """Just past the newline that ends the record starting at ``start``; None if it has
-    not ended yet. Inside quotes a newline is part of a value (a doubled quote opens and
+    not ended yet; -1 if its quotes are still open past ``MAX_RECORD_BYTES`` (a stray
+    quote). Inside quotes a newline is part of a value (a doubled quote opens and
     closes, so counting quotes is enough)."""
     quotes = 0
     pos = start
@@ -97,7 +98,7 @@ def _record_end(data: bytes, start: int) -> int | None:
         if quotes % 2 == 0:
             return newline + 1
         if newline + 1 - start > MAX_RECORD_BYTES:
-            return newline + 1
+            return -1
         pos = newline + 1
 
 

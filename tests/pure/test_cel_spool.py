@@ -138,3 +138,11 @@ def test_a_stray_quote_costs_its_own_line_not_the_records_after_it() -> None:
     final = parse(few, final=True)  # the file is done: the line was no record
     assert [(r.raw, r.reason) for r in final.rejects] == [(stray, "unbalanced quotes")]
     assert len(final.rows) == 3 and final.consumed == len(few)
+
+
+def test_a_long_record_with_its_quotes_closed_is_a_row() -> None:
+    """Past MAX_RECORD_BYTES only an open quote is given up on, not a long value."""
+    long = record(**{**HANGUP, "eventextra": "x" * (MAX_RECORD_BYTES + 10)})
+    parsed = parse(long + record(**HANGUP))
+    assert parsed.rejects == () and len(parsed.rows) == 2
+    assert column(parsed.rows[0], "extra") == "x" * (MAX_RECORD_BYTES + 10)
