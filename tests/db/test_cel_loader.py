@@ -174,15 +174,18 @@ async def test_while_the_database_is_away_the_rows_wait_in_the_spool(
     spool = tmp_path / "spool"
     append(spool, rows(3))
     up = asyncio.Event()
+    refused = asyncio.Semaphore(0)
 
     async def connect() -> asyncpg.Connection:
         if not up.is_set():
+            refused.release()
             raise OSError("connection refused")
         return await asyncpg.connect(fresh_db)
 
     running = asyncio.create_task(CelLoader(connect, spool, every_s=0.05).run())
     try:
-        await asyncio.sleep(0.3)  # rounds that failed, and were logged once
+        for _ in range(3):  # three rounds that failed (logged once), the loader still on
+            await asyncio.wait_for(refused.acquire(), 10)
         assert not running.done()
         assert await loaded_ids(pool) == []
         append(spool, rows(2, start=3))
@@ -218,3 +221,23 @@ async def test_the_spool_fills_every_column_of_the_cel_table(pool: asyncpg.Pool)
         " WHERE table_name = 'cel' AND column_name <> 'id'"
     )
     assert {r["column_name"] for r in columns} == set(COLUMNS)
+
+
+async def test_rows_of_files_that_are_gone_are_forgotten_at_start(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    """A loader stopped between deleting a file and forgetting its row leaves the row;
+    the next one forgets it — and keeps the row of a file still there."""
+    spool = tmp_path / "spool"
+    append(spool, rows(2))
+    first = loader(fresh_db, spool, keep_s=3600)
+    await first.tick()
+    (kept,) = first.moved_aside()
+    await pool.execute(
+        "INSERT INTO cel_spool_files (name, loaded_bytes) VALUES ($1, 9)",
+        "cel-00000000000000000001.csv",
+    )
+    await loader(fresh_db, spool, keep_s=3600).tick()
+    names = [r["name"] for r in await pool.fetch("SELECT name FROM cel_spool_files")]
+    assert names == [kept.name]
+    assert await loaded_ids(pool) == ids(2)
