@@ -1,18 +1,21 @@
 """What an Asterisk event means for an agent: a pure function next to the model.
 
-``interpret(event, agent, sent, wrap_up_s=…)`` returns the model event to step the agent
-with, a ``Reconcile`` when Asterisk and the service disagree (the service then makes the
-agent ``busy(reconciled)``, never idle), or ``None`` when the event changes nothing
+``interpret(event, agent, sent, wrap_up_s=…, paused_as=…)`` returns the model event to
+step the agent with, a ``Reconcile`` when Asterisk and the service disagree (the service
+then makes the agent ``busy(reconciled)``, never idle), or ``None`` when the event changes nothing
 (our own command's echo, the dialplan's wrap-up pause, a member we do not know).
 
 ``sent`` is what the service last asked Asterisk to do with the member (its recent
-pauses and removals), so an echo is told apart from a change behind our back. No I/O:
-``agent_state/watch.py`` routes events here and carries out the answer.
+pauses and removals), so an echo is told apart from a change behind our back.
+``SinceAnswer`` is what Asterisk itself reported about the member's pause since its call
+was answered: at the call's end it says whether the dialplan's wrap-up pause is already
+in force (``CallEnded.paused_as``). No I/O: ``agent_state/watch.py`` routes events here,
+keeps the ``SinceAnswer`` of each agent on a call, and carries out the answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from agent_state.model import (
@@ -66,6 +69,28 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class SinceAnswer:
+    """Asterisk's reports on a member's pause since its call was answered
+    (``AgentConnect``): the newest ``(queue, paused, reason)`` for each queue, in AMI order."""
+
+    pauses: tuple[tuple[str, bool, str], ...] = ()
+
+    def seeing(self, event: QueueMemberPause) -> SinceAnswer:
+        kept = tuple(p for p in self.pauses if p[0] != event.queue)
+        return SinceAnswer((*kept, (event.queue, event.paused, event.paused_reason)))
+
+    def paused_as(self, queues: Iterable[str]) -> str | None:
+        """The reason Asterisk reported every one of ``queues`` paused with since the
+        answer, when it is one and the same; ``None`` when any was not reported paused."""
+        newest = {queue: (paused, reason) for queue, paused, reason in self.pauses}
+        said = {newest.get(queue) for queue in queues}
+        if len(said) != 1:
+            return None
+        (one,) = said
+        return one[1] if one is not None and one[0] else None
+
+
+@dataclass(frozen=True)
 class Reconcile:
     """Asterisk and the service disagree about this agent; ``why`` says how."""
 
@@ -80,34 +105,45 @@ def expects_paused(agent: Agent) -> bool:
     return agent.state not in UNPAUSED_STATES or (agent.state is State.IDLE and agent.leaving)
 
 
-def interpret(event: Event, agent: Agent, sent: Sent, *, wrap_up_s: float) -> Reading:
+@dataclass(frozen=True)
+class _Context:
+    sent: Sent
+    wrap_up_s: float
+    paused_as: str | None
+
+
+def interpret(
+    event: Event, agent: Agent, sent: Sent, *, wrap_up_s: float, paused_as: str | None = None
+) -> Reading:
+    """``paused_as``, for an ``AgentComplete``: the reason Asterisk already reported the
+    member paused with in all its queues since the answer (``SinceAnswer.paused_as``)."""
     reader = _READERS.get(type(event))
     if reader is None:
         return None
-    return reader(event, agent, sent, wrap_up_s)
+    return reader(event, agent, _Context(sent, wrap_up_s, paused_as))
 
 
-def _offered(event: Event, _agent: Agent, _sent: Sent, _wrap_up_s: float) -> Reading:
+def _offered(event: Event, _agent: Agent, _context: _Context) -> Reading:
     assert isinstance(event, AgentCalled)
     return Offered(linkedid=event.linkedid)
 
 
-def _answered(event: Event, _agent: Agent, _sent: Sent, _wrap_up_s: float) -> Reading:
+def _answered(event: Event, _agent: Agent, _context: _Context) -> Reading:
     assert isinstance(event, AgentConnect)
     return Answered(linkedid=event.linkedid)
 
 
-def _ring_ended(_event: Event, _agent: Agent, _sent: Sent, _wrap_up_s: float) -> Reading:
+def _ring_ended(_event: Event, _agent: Agent, _context: _Context) -> Reading:
     # the phone stopped ringing: unanswered, busy (asterisk.md §1: a busy phone is no
     # miss), or the caller gave up. A real miss is the Auto-Pause that follows.
     return RingEnded()
 
 
-def _call_ended(_event: Event, _agent: Agent, _sent: Sent, wrap_up_s: float) -> Reading:
-    return CallEnded(wrap_up_s=wrap_up_s)
+def _call_ended(_event: Event, _agent: Agent, context: _Context) -> Reading:
+    return CallEnded(wrap_up_s=context.wrap_up_s, paused_as=context.paused_as)
 
 
-def _pause(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Reading:  # noqa: PLR0911
+def _pause(event: Event, agent: Agent, context: _Context) -> Reading:  # noqa: PLR0911
     assert isinstance(event, QueueMemberPause)
     reason = event.paused_reason
     if event.paused and reason == names.AUTO_PAUSE:
@@ -117,7 +153,7 @@ def _pause(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Reading
     pending = agent.busy_pending
     if event.paused and pending is not None and reason == pending.value:
         return PauseConfirmed()
-    if sent.echoes(event.paused, reason):
+    if context.sent.echoes(event.paused, reason):
         return None  # the echo of our own command
     if (
         event.paused
@@ -135,10 +171,11 @@ def _pause(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Reading
     return None
 
 
-def _removed(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Reading:
+def _removed(event: Event, agent: Agent, context: _Context) -> Reading:
     assert isinstance(event, QueueMemberRemoved)
     if agent.state is State.LOGGED_OUT:
         return None
+    sent = context.sent
     if event.queue == names.OWNER_QUEUE and sent.echoes(True, LEFT_OWNERS):
         return None  # its owned callback's offer is over: the service took it out
     if agent.state is State.IDLE and agent.sign_out_pending:
@@ -148,7 +185,7 @@ def _removed(event: Event, agent: Agent, sent: Sent, _wrap_up_s: float) -> Readi
     return Reconcile(f"Asterisk removed the member from queue {event.queue} while {agent.label}")
 
 
-def _contact(event: Event, _agent: Agent, _sent: Sent, _wrap_up_s: float) -> Reading:
+def _contact(event: Event, _agent: Agent, _context: _Context) -> Reading:
     assert isinstance(event, ContactStatus)
     if event.contact_status in PHONE_LOST:
         return PhoneLost()
@@ -157,7 +194,7 @@ def _contact(event: Event, _agent: Agent, _sent: Sent, _wrap_up_s: float) -> Rea
     return None
 
 
-_Reader = Callable[[Event, Agent, Sent, float], Reading]
+_Reader = Callable[[Event, Agent, _Context], Reading]
 _READERS: dict[type[Event], _Reader] = {
     AgentCalled: _offered,
     AgentConnect: _answered,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import HotlineError
+from core.names import PAUSE_WRAP_UP
 
 
 class State(enum.Enum):
@@ -34,7 +35,7 @@ class State(enum.Enum):
     IDLE = "idle"  # 示闲
     RINGING = "ringing"
     ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"  # 话后处理
+    WRAP_UP = PAUSE_WRAP_UP  # 话后处理: also the reason of the dialplan's R4 pause
     BUSY = "busy"  # 置忙, with a reason
 
 
@@ -182,9 +183,12 @@ class RingEnded(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CallEnded(Event):
-    """``AgentComplete``: wrap-up starts now and lasts ``wrap_up_s`` (R4, a setting)."""
+    """``AgentComplete``: wrap-up starts now and lasts ``wrap_up_s`` (R4, a setting).
+    ``paused_as``: the reason Asterisk already reported the member paused with in all its
+    queues since the answer (the dialplan's R4 pause, when it came first), else ``None``."""
 
     wrap_up_s: float
+    paused_as: str | None = None
     source: Source = Source.ASTERISK
 
 
@@ -424,8 +428,11 @@ def _call_ended(agent: Agent, event: Event, now: datetime) -> Result:
     assert isinstance(event, CallEnded)
     deadline = now + timedelta(seconds=event.wrap_up_s)
     new = _to(agent, State.WRAP_UP, now, wrap_up_deadline=deadline, keep_pending=True)
-    # the dialplan paused the member as the call ended; this pause makes sure of it
-    return new, (PauseMember(new.pause_reason), StartWrapUpTimer(deadline), _lamp(new))
+    # the dialplan pauses the member as the call ends; when Asterisk has not said so yet,
+    # this pause makes sure of it (sent anyway, it costs Asterisk a walk of every member)
+    paused = event.paused_as == new.pause_reason
+    pause = () if paused else (PauseMember(new.pause_reason),)
+    return new, (*pause, StartWrapUpTimer(deadline), _lamp(new))
 
 
 def _wrap_up_expired(agent: Agent, event: Event, now: datetime) -> Result:

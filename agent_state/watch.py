@@ -3,7 +3,9 @@
 agent does). Feature codes go to ``features.py``; ``FullyBooted`` to the reconciler.
 
 Events are queued onto the service in arrival order; its per-agent lock is FIFO, so
-each agent sees Asterisk's events in Asterisk's order.
+each agent sees Asterisk's events in Asterisk's order. What Asterisk reports about a
+member's pause between its call's answer and end (``SinceAnswer``) is kept as the events
+arrive, so an ``AgentComplete`` is read with what Asterisk had said before it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ from typing import Any
 
 from agent_state.carrier import AsteriskCarrier
 from agent_state.features import FeatureCodes
-from agent_state.interpret import interpret
+from agent_state.interpret import SinceAnswer, interpret
 from agent_state.reconciler import Reconciler
 from agent_state.service import AgentService
 from ami import AmiClient
 from ami.events import (
     AgentCalled,
+    AgentComplete,
+    AgentConnect,
     ContactStatus,
     Event,
     FullyBooted,
     Hangup,
+    QueueMemberPause,
     UserEvent,
     call_of,
 )
@@ -57,6 +62,7 @@ class AsteriskWatch:
         self.reconciler = reconciler
         self.features = FeatureCodes(ami, service)
         self.ringing: dict[str, str] = {}  # member channel -> job number, while it rings
+        self.on_call: dict[str, SinceAnswer] = {}  # job number -> pauses since the answer
         self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
@@ -89,7 +95,19 @@ class AsteriskWatch:
             if event.user_event == names.EVENT_FEATURE:
                 self._spawn(self.features.answer(event))
         elif job := self._job_of(event):
-            self._spawn(self._read(job, event))
+            self._spawn(self._read(job, event, self._paused_as(job, event)))
+
+    def _paused_as(self, job: str, event: Event) -> str | None:
+        """Keeps what Asterisk says about the member's pause while its call lasts; at the
+        call's end, the reason all its queues were reported paused with (if one)."""
+        if isinstance(event, AgentConnect):
+            self.on_call[job] = SinceAnswer()
+        elif isinstance(event, QueueMemberPause) and job in self.on_call:
+            self.on_call[job] = self.on_call[job].seeing(event)
+        elif isinstance(event, AgentComplete):
+            queues = [queue for queue, _ in self.service.members[job].asterisk_queues]
+            return self.on_call.pop(job, SinceAnswer()).paused_as(queues)
+        return None
 
     def _job_of(self, event: Event) -> str | None:
         """The agent an event concerns, if any (routing only: no decisions here)."""
@@ -108,12 +126,16 @@ class AsteriskWatch:
                 del self.ringing[channel]
         return str(job)
 
-    async def _read(self, job: str, event: Event) -> None:
+    async def _read(self, job: str, event: Event, paused_as: str | None) -> None:
         linkedid = call_of(event) or None
         await self.service.adopt_reading(
             job,
             lambda agent: interpret(
-                event, agent, self.carrier.sent(job), wrap_up_s=self.service.wrap_up_s
+                event,
+                agent,
+                self.carrier.sent(job),
+                wrap_up_s=self.service.wrap_up_s,
+                paused_as=paused_as,
             ),
             linkedid=linkedid,
         )

@@ -96,6 +96,21 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         ("wrap_up", "idle", "WrapUpExpired", "system"),
     ]
     assert rows[1]["linkedid"] and rows[1]["linkedid"] == rows[3]["linkedid"]
+    # R4's pause is the dialplan's, as the phone hung up (the phone's own leg and the
+    # member leg each pause it), reported before AgentComplete: the service sends no
+    # pause of its own after it (each costs Asterisk a walk of every member, README
+    # "Capacity")
+    order = [
+        e.name
+        for _, e in observer.events
+        if e.get("MemberName") == "1001"
+        and (
+            e.name == "AgentComplete"
+            or (e.name == "QueueMemberPause" and e.get("PausedReason") == names.PAUSE_WRAP_UP)
+        )
+    ]
+    ended = order.index("AgentComplete")
+    assert ended > 0 and order[ended + 1 :] == [], order
     set_by_service = [
         e.get("State") for _, e in observer.matching("DeviceStateChange", Device="Custom:agent1001")
     ]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent_state.interpret import Reading, Reconcile, Sent, interpret
+from agent_state.interpret import Reading, Reconcile, Sent, SinceAnswer, interpret
 from agent_state.model import (
     Agent,
     Answered,
@@ -171,6 +171,48 @@ def test_each_event_reads_as_the_table_says(
 def test_a_call_end_carries_the_wrap_up_setting() -> None:
     reading = interpret(AgentComplete(member_name="1001"), ON_CALL, Sent(), wrap_up_s=WRAP_UP_S)
     assert reading == CallEnded(wrap_up_s=WRAP_UP_S)
+
+
+def test_a_call_end_carries_what_asterisk_said_about_the_pause() -> None:
+    reading = interpret(
+        AgentComplete(member_name="1001"), ON_CALL, Sent(), wrap_up_s=1, paused_as="wrap_up"
+    )
+    assert reading == CallEnded(wrap_up_s=1, paused_as="wrap_up")
+
+
+def pause_in(queue: str, paused: bool, reason: str = "") -> QueueMemberPause:
+    return dataclasses.replace(pause(paused, reason), queue=queue)
+
+
+def test_since_the_answer_every_queue_paused_for_wrap_up_is_paused_as_wrap_up() -> None:
+    seen = SinceAnswer().seeing(pause_in("12333", True, "wrap_up"))
+    seen = seen.seeing(pause_in("12345", True, "wrap_up"))
+    assert seen.paused_as(["12333", "12345"]) == "wrap_up"
+    assert seen.paused_as(["12333"]) == "wrap_up"
+
+
+@pytest.mark.parametrize(
+    ("reports", "queues"),
+    [
+        ((), ["12333"]),  # nothing said yet (AgentComplete came first)
+        ((("12333", True, "wrap_up"),), ["12333", "12345"]),  # one queue not yet
+        ((("12333", True, "wrap_up"), ("12333", False, "")), ["12333"]),  # unpaused since
+        ((("12333", True, "wrap_up"), ("12345", True, "manual")), ["12333", "12345"]),
+        ((("12333", True, "wrap_up"),), []),  # a member in no queue: nothing to go by
+    ],
+)
+def test_since_the_answer_anything_less_is_not_paused(
+    reports: tuple[tuple[str, bool, str], ...], queues: list[str]
+) -> None:
+    seen = SinceAnswer()
+    for queue, paused, reason in reports:
+        seen = seen.seeing(pause_in(queue, paused, reason))
+    assert seen.paused_as(queues) is None
+
+
+def test_since_the_answer_the_newest_report_of_a_queue_counts() -> None:
+    seen = SinceAnswer().seeing(pause_in("12333", False))
+    assert seen.seeing(pause_in("12333", True, "wrap_up")).paused_as(["12333"]) == "wrap_up"
 
 
 def test_an_offer_carries_its_call() -> None:

@@ -159,6 +159,23 @@ def test_call_end_starts_wrap_up_paused_with_a_stored_deadline() -> None:
     assert commands == (PauseMember("wrap_up"), StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
 
 
+def test_call_end_sends_no_pause_when_asterisk_already_paused_the_member_for_wrap_up() -> None:
+    """R4: the dialplan paused the member as the call ended and Asterisk said so before
+    AgentComplete: a second pause would change nothing but cost Asterisk a walk."""
+    new, commands = step(agent_in(State.ON_CALL), CallEnded(wrap_up_s=30, paused_as="wrap_up"), NOW)
+    deadline = NOW + timedelta(seconds=30)
+    assert new.state is State.WRAP_UP
+    assert commands == (StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
+
+
+@pytest.mark.parametrize("paused_as", [None, "manual", "ring_no_answer", ""])
+def test_call_end_pauses_for_wrap_up_unless_asterisk_said_exactly_that(
+    paused_as: str | None,
+) -> None:
+    _, commands = step(agent_in(State.ON_CALL), CallEnded(wrap_up_s=30, paused_as=paused_as), NOW)
+    assert PauseMember("wrap_up") in commands
+
+
 def test_a_call_sets_the_lamp_twice_the_phone_shows_ringing_and_in_use() -> None:
     """The hint holds the desk phone (core/names.lamp_hint): Asterisk shows its ringing
     and in use; the service sets only what the phone cannot show (wrap-up, then idle)."""
