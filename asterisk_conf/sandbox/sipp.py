@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import re
 import shutil
 import signal
@@ -32,6 +31,7 @@ SCENARIO_DIR = "/var/lib/hotline/sipp"  # inside the root
 PCAP_DIR = "/usr/share/sip-tester"  # Debian's sip-tester ships RFC 2833 DTMF captures
 DTMF_MARKER = "<!-- DTMF: the harness puts one RFC 2833 capture per digit here -->"
 _FINAL = re.compile(r"final=(\d{3})")
+_MESSAGE = re.compile(r"^\d{4}-\d\d-\d\d\t.*$", re.MULTILINE)
 _COUNTER = re.compile(r"^\s*(Successful call|Failed call)\s*\|\s*\d+\s*\|\s*(\d+)", re.MULTILINE)
 
 
@@ -47,24 +47,43 @@ class SippResult:
         return self.returncode == 0 and self.failed == 0 and self.successful > 0
 
 
+def udp_ports_bound(table: str, host: str) -> set[int]:
+    """The UDP ports bound on ``host`` (or on every address) in a ``/proc/net/udp``
+    table: ``local_address`` is the IPv4 address as little-endian hex, then the port."""
+    wanted = {socket.inet_aton(host)[::-1].hex().upper(), "00000000"}
+    ports = set()
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 1 and ":" in fields[1]:
+            address, port = fields[1].split(":", 1)
+            if address.upper() in wanted:
+                ports.add(int(port, 16))
+    return ports
+
+
 async def udp_bound(
     host: str, port: int, *, gone: Callable[[], bool] = lambda: False, timeout_s: float = 5.0
 ) -> None:
     """Wait until something (a SIPp just started) has bound ``host:port`` for UDP, or
-    ``gone`` says it never will; ``SandboxError`` after ``timeout_s``."""
+    ``gone`` says it never will; ``SandboxError`` after ``timeout_s``. It reads the
+    kernel's socket table: probing by binding the port would hold it for an instant,
+    and a SIPp binding in that instant exits with "Unable to bind main socket"."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not gone():
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return
-                raise
+        table = await asyncio.to_thread(Path("/proc/net/udp").read_text)
+        if port in udp_ports_bound(table, host):
+            return
         if loop.time() > deadline:
             raise SandboxError(f"nothing listens on udp {host}:{port} after {timeout_s} s")
         await asyncio.sleep(0.02)
+
+
+def sipp_messages(output: str, limit: int = 800) -> str:
+    """SIPp's own messages (its error lines start with a date and a tab), which come
+    before the final statistics screen in its output; the tail when there are none."""
+    lines = _MESSAGE.findall(output)
+    return "\n".join(lines)[-limit:] if lines else output[-limit:]
 
 
 def install_scenarios(root: Path) -> None:
@@ -267,7 +286,9 @@ class Sipp:
         result = await self.run(argv, timeout_s + 10)
         found = _FINAL.findall(log_path.read_text() if log_path.exists() else "")
         if not found:
-            raise SandboxError(f"probe of {number} got no final response: {result.output[-800:]}")
+            raise SandboxError(
+                f"probe of {number} got no final response: {sipp_messages(result.output)}"
+            )
         return int(found[-1])
 
     def with_digits(self, scenario: str, digits: str) -> str:
@@ -332,7 +353,7 @@ class DeskPhone:
         if not result.ok:
             raise SandboxError(
                 f"desk phone {self.extension} could not register "
-                f"(expires={expires}): {result.output[-800:]}"
+                f"(expires={expires}): {sipp_messages(result.output)}"
             )
         return result
 
@@ -392,7 +413,7 @@ class DeskPhone:
         if self._uas.returncode is not None:
             raise SandboxError(
                 f"desk phone {self.extension} UAS exited at once: "
-                f"{(await self._uas_output).decode(errors='replace')[-800:]}"
+                f"{sipp_messages((await self._uas_output).decode(errors='replace'))}"
             )
         await self._register(3600)
 

@@ -1,15 +1,19 @@
 """The SIPp runner (asterisk_conf/sandbox/sipp.py) leaves no process behind when the
 run is cancelled — a test's timeout, a bench stopped with SIGTERM — so no SIPp goes on
-calling into the next test or bench."""
+calling into the next test or bench; and waiting for a SIPp to bind its port never
+takes that port from it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import socket
+import threading
+import time
 from pathlib import Path
 
-from asterisk_conf.sandbox.sipp import Sipp
+from asterisk_conf.sandbox.sipp import Sipp, udp_bound
 from tests.adapter.conftest import eventually
 
 
@@ -33,3 +37,37 @@ async def test_a_cancelled_run_kills_its_process(tmp_path: Path) -> None:
         return False
 
     assert gone()
+
+
+async def test_waiting_for_a_port_never_holds_it() -> None:
+    """A desk phone's UAS once exited with "Unable to bind main socket": the wait for
+    it to bind probed by binding the port itself. Here a thread binds and closes the
+    port as fast as it can while ``udp_bound`` waits; it must never find it taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    refused = 0
+    stop = threading.Event()
+
+    def bind_in_a_loop() -> None:
+        nonlocal refused
+        while not stop.is_set():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    refused += 1
+
+    thread = threading.Thread(target=bind_in_a_loop)
+    thread.start()
+    ends = time.monotonic() + 1.0
+    try:
+        while time.monotonic() < ends:  # it returns when it sees the thread's bind
+            await udp_bound("127.0.0.1", port, gone=lambda: time.monotonic() > ends)
+    finally:
+        stop.set()
+        thread.join()
+    assert refused == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", port))
+        await asyncio.wait_for(udp_bound("127.0.0.1", port), 2)

@@ -10,7 +10,13 @@ import pytest
 from asterisk_conf.sandbox import rootfs
 from asterisk_conf.sandbox.dtmf import dtmf_pcap
 from asterisk_conf.sandbox.host import debian_mirror_from_host
-from asterisk_conf.sandbox.sipp import DTMF_MARKER, _parse, with_dtmf
+from asterisk_conf.sandbox.sipp import (
+    DTMF_MARKER,
+    _parse,
+    sipp_messages,
+    udp_ports_bound,
+    with_dtmf,
+)
 from core.errors import SandboxError
 from ivr.prompts import GREETING, tts_commands
 
@@ -53,6 +59,26 @@ def test_sipp_counters_are_read_from_its_final_screen() -> None:
     )
     result = _parse(1, screen)
     assert (result.successful, result.failed, result.ok) == (3, 1, False)
+
+
+def test_bound_udp_ports_are_read_from_the_kernels_table() -> None:
+    table = (
+        "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+        "  101: 0100007F:13D0 00000000:0000 07 00000000:00000000 00:00000000 00000000     0\n"
+        "  102: 00000000:13C4 00000000:0000 07 00000000:00000000 00:00000000 00000000     0\n"
+        "  103: 0200007F:13D1 00000000:0000 07 00000000:00000000 00:00000000 00000000     0\n"
+    )
+    # 5072 on 127.0.0.1, 5060 on every address; 5073 on 127.0.0.2 is not ours
+    assert udp_ports_bound(table, "127.0.0.1") == {5072, 5060}
+
+
+def test_sipps_error_line_is_shown_not_its_statistics_screen() -> None:
+    output = (
+        "2026-12-01\t17:49:08.185783\t1796147348.185783: Unable to bind main socket, "
+        "errno = 98 (Address already in use)\n" + "  Successful call | 0 | 0\n" * 100
+    )
+    assert "Unable to bind main socket" in sipp_messages(output)
+    assert sipp_messages("just a screen\n") == "just a screen\n"
 
 
 def test_greeting_is_the_standards_wording_and_spoken_as_one_argument() -> None:
