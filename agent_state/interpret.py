@@ -74,10 +74,11 @@ class SinceAnswer:
     (``AgentConnect``): the newest ``(queue, paused, reason)`` for each queue, in AMI order."""
 
     pauses: tuple[tuple[str, bool, str], ...] = ()
+    linkedid: str = ""  # the call answered: app_queue may end it with no channel headers
 
     def seeing(self, event: QueueMemberPause) -> SinceAnswer:
         kept = tuple(p for p in self.pauses if p[0] != event.queue)
-        return SinceAnswer((*kept, (event.queue, event.paused, event.paused_reason)))
+        return SinceAnswer((*kept, (event.queue, event.paused, event.paused_reason)), self.linkedid)
 
     def paused_as(self, queues: Iterable[str]) -> str | None:
         """The reason Asterisk reported every one of ``queues`` paused with since the

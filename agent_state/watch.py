@@ -95,13 +95,15 @@ class AsteriskWatch:
             if event.user_event == names.EVENT_FEATURE:
                 self._spawn(self.features.answer(event))
         elif job := self._job_of(event):
-            self._spawn(self._read(job, event, self._paused_as(job, event)))
+            answered = self.on_call.get(job, SinceAnswer()).linkedid
+            call = call_of(event) or answered or None
+            self._spawn(self._read(job, event, self._paused_as(job, event), call))
 
     def _paused_as(self, job: str, event: Event) -> str | None:
         """Keeps what Asterisk says about the member's pause while its call lasts; at the
         call's end, the reason all its queues were reported paused with (if one)."""
         if isinstance(event, AgentConnect):
-            self.on_call[job] = SinceAnswer()
+            self.on_call[job] = SinceAnswer(linkedid=call_of(event))
         elif isinstance(event, QueueMemberPause) and job in self.on_call:
             self.on_call[job] = self.on_call[job].seeing(event)
         elif isinstance(event, AgentComplete):
@@ -126,8 +128,9 @@ class AsteriskWatch:
                 del self.ringing[channel]
         return str(job)
 
-    async def _read(self, job: str, event: Event, paused_as: str | None) -> None:
-        linkedid = call_of(event) or None
+    async def _read(
+        self, job: str, event: Event, paused_as: str | None, linkedid: str | None
+    ) -> None:
         await self.service.adopt_reading(
             job,
             lambda agent: interpret(

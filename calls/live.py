@@ -15,8 +15,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ami import AmiClient
-from ami.events import AgentCalled, Event, Hangup, Newchannel, call_of
-from calls.model import CallDraft, CallRecord, asterisk_time, begin, starts_call, step
+from ami.events import AgentCalled, Event, Hangup, Newchannel
+from calls.model import (
+    CallDraft,
+    CallRecord,
+    asterisk_time,
+    begin,
+    call_for,
+    starts_call,
+    step,
+)
 from core.logging import get_logger
 
 log = get_logger("calls")
@@ -51,7 +59,7 @@ class LiveCalls:
             self._forget_stale(asterisk_time(event))
             self.drafts[event.linkedid] = begin(event)
             return
-        linkedid = call_of(event)
+        linkedid = call_for(self.drafts, event)
         if not linkedid:
             return
         if isinstance(event, AgentCalled) and event.caller_id_num not in ("", "<unknown>"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +35,7 @@ from ami.events import (
     SoftHangupRequest,
     Unhold,
     UserEvent,
+    call_of,
 )
 from calls.path import CallHold, Holds, MenuPath, hold_count, hold_total_s, long_holds
 from core import names
@@ -181,6 +183,29 @@ def begin(event: Newchannel) -> CallDraft:
         entry_number=event.exten,
         entered_at=asterisk_time(event),
     )
+
+
+def call_for(drafts: Mapping[str, CallDraft], event: Event) -> str:
+    """The call (Linkedid) among ``drafts`` an event belongs to, "" if none.
+
+    Its own ``Linkedid`` or the member's ``DestLinkedid`` (``ami.events.call_of``) —
+    but app_queue reads both channels' snapshots only when it sends ``AgentComplete``,
+    and when both channels are already gone it sends the event with neither (seen on
+    an idle sandbox too, a race with the hang-up). Then the member says it: the one
+    answered call of that member in that queue not yet completed (``ringinuse = no``
+    gives a member one call at a time); two such calls leave it unknown."""
+    linkedid = call_of(event)
+    if linkedid or not isinstance(event, AgentComplete) or not event.member_name:
+        return linkedid
+    open_calls = [
+        key
+        for key, draft in drafts.items()
+        if draft.agent_job_number == event.member_name
+        and draft.queue == event.queue
+        and draft.agent_answered_at is not None
+        and draft.completed_by is None
+    ]
+    return open_calls[0] if len(open_calls) == 1 else ""
 
 
 def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR0911 - one branch per event

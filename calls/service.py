@@ -24,11 +24,10 @@ from ami.events import (
     QueueCallerJoin,
     QueueCallerLeave,
     QueueParams,
-    call_of,
 )
 from calls import repo
 from calls.cel import record_from_cel
-from calls.model import CallDraft, CallRecord, begin, give_up, starts_call, step
+from calls.model import CallDraft, CallRecord, begin, call_for, give_up, starts_call, step
 from core.logging import get_logger
 from db.durable import JOURNALLED, DurableWrites
 
@@ -100,7 +99,7 @@ class CallRecorder:
             started = begin(event)
             self.drafts[started.linkedid] = started
             return
-        linkedid = call_of(event)
+        linkedid = call_for(self.drafts, event)
         draft = self.drafts.get(linkedid) if linkedid else None
         if draft is None:
             return

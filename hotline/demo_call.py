@@ -29,6 +29,7 @@ from ami.events import (
     QueueCallerJoin,
     QueueMemberPause,
     UserEvent,
+    call_of,
 )
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
@@ -70,7 +71,7 @@ class Journey:
                 self.last_pause = text
                 self.line(text)
             return
-        if self.linkedid is None or event.get("Linkedid") != self.linkedid:
+        if self.linkedid is None or not self._of_the_call(event):
             return
         if isinstance(event, UserEvent) and event.user_event == names.EVENT_ENTRY:
             self.line("answered; the greeting plays (R6)")
@@ -87,6 +88,15 @@ class Journey:
         elif isinstance(event, Hangup) and event.uniqueid == self.linkedid:
             self.line("caller's channel hung up")
             self.ended.set()
+
+    def _of_the_call(self, event: Event) -> bool:
+        """By the event's Linkedid or the member's DestLinkedid; an ``AgentComplete``
+        app_queue sent without either channel's headers (``calls.model.call_for``) is
+        the demo agent's, whose only call this is."""
+        linkedid = call_of(event)
+        if linkedid:
+            return linkedid == self.linkedid
+        return isinstance(event, AgentComplete) and event.member_name == JOB_NUMBER
 
 
 def greeting_s(sandbox: Sandbox, settings: Settings) -> float:

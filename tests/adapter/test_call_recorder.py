@@ -11,7 +11,7 @@ from ami.events import parse_event
 from calls import service
 from calls.model import CallRecord, HungUp
 from calls.service import CallRecorder
-from tests.pure.test_calls_model import answered
+from tests.pure.test_calls_model import answered, headless
 
 
 class Written:
@@ -86,4 +86,22 @@ async def test_an_agent_complete_without_the_callers_snapshot_completes_its_call
     calls.on_event(parse_event({**incomplete, "DestLinkedid": complete.get("Linkedid")}))
     await asyncio.wait_for(written.changed.wait(), 1)
     assert written.hung_up_first() == [HungUp.AGENT]
+    assert calls.drafts == {}
+
+
+async def test_an_agent_complete_without_either_channel_completes_the_members_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When both channels are gone as app_queue reads them, AgentComplete comes with no
+    Linkedid and no DestLinkedid (an idle sandbox, the hold test in CI): the member's
+    open call is the one it completes — not given up as "who hung up: unknown"."""
+    monkeypatch.setattr(service, "COMPLETION_WAIT_S", 0.2)
+    written = Written()
+    calls = recorder(written)
+    *before, complete, member_gone, caller_gone = answered("caller")
+    for event in [*before, member_gone, caller_gone]:
+        calls.on_event(event)
+    calls.on_event(headless(complete))
+    await asyncio.wait_for(written.changed.wait(), 1)
+    assert written.hung_up_first() == [HungUp.CALLER]
     assert calls.drafts == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from calls.model import (
     HungUp,
     Outcome,
     begin,
+    call_for,
     give_up,
     starts_call,
     step,
@@ -406,3 +408,72 @@ def test_an_answered_call_whose_agent_complete_never_comes_is_given_up_as_unknow
     record = give_up(draft)
     assert (record.outcome, record.hung_up_first) == (Outcome.ANSWERED, HungUp.UNKNOWN)
     assert record.talk_s == pytest.approx(4.02)
+
+
+def headless(complete: Event) -> Event:
+    """The AgentComplete app_queue sends once both channels' snapshots are gone: no
+    Channel, Uniqueid or Linkedid, no Dest* headers — the queue and the member only."""
+    kept = {
+        k: v
+        for k, v in complete.raw.items()
+        if k
+        in (
+            "Event",
+            "Timestamp",
+            "Queue",
+            "MemberName",
+            "Interface",
+            "Reason",
+            "TalkTime",
+            "HoldTime",
+        )
+    }
+    return parse_event(kept)
+
+
+def open_call(events: list[Event], until: str) -> CallDraft:
+    draft: CallDraft | CallRecord = begin(events[0])  # type: ignore[arg-type]
+    for event in events[1:]:
+        if event.name == until:
+            break
+        assert isinstance(draft, CallDraft)
+        draft = step(draft, event)
+    assert isinstance(draft, CallDraft)
+    return draft
+
+
+@pytest.mark.parametrize("reason", ["caller", "agent"])
+def test_an_agent_complete_without_any_channel_is_the_members_answered_call(reason: str) -> None:
+    """Seen on an idle sandbox: the hold test's call lost "who hung up" in CI this way."""
+    events = answered(reason)
+    complete = next(e for e in events if e.name == "AgentComplete")
+    bare = headless(complete)
+    assert bare.get("Linkedid") == bare.get("DestLinkedid") == ""
+    drafts = {ID: open_call(events, "AgentComplete")}
+    assert call_for(drafts, bare) == ID
+    record = step(step(drafts[ID], bare), events[-1])  # type: ignore[arg-type]
+    assert isinstance(record, CallRecord)
+    assert record.hung_up_first is fold(events).hung_up_first
+
+
+def test_a_bare_agent_complete_names_no_call_it_cannot_be_sure_of() -> None:
+    events = answered("caller")
+    complete = next(e for e in events if e.name == "AgentComplete")
+    bare = headless(complete)
+    answered_call = open_call(events, "AgentComplete")
+    not_answered = open_call(events, "AgentConnect")
+    completed = step(answered_call, complete)
+    assert isinstance(completed, CallDraft) and completed.completed_by is not None
+    other_member = dataclasses.replace(answered_call, agent_job_number="1002")
+    other_queue = dataclasses.replace(answered_call, queue="12333-vip")
+    for drafts in (
+        {},
+        {ID: not_answered},
+        {ID: completed},
+        {ID: other_member},
+        {ID: other_queue},
+        {ID: answered_call, "1800000000.9": answered_call},  # two: which one is unknown
+    ):
+        assert call_for(drafts, bare) == "", drafts
+    assert call_for({ID: answered_call}, parse_event({**bare.raw, "MemberName": ""})) == ""
+    assert call_for({}, complete) == ID  # with its Linkedid, the event says it itself
