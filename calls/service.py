@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import structlog
 from ami import AmiClient, AmiError
 from ami.actions import QueueStatus
 from ami.events import (
+    AgentComplete,
     Event,
     Newchannel,
     QueueCallerJoin,
@@ -27,7 +29,16 @@ from ami.events import (
 )
 from calls import repo
 from calls.cel import record_from_cel
-from calls.model import CallDraft, CallRecord, begin, call_for, give_up, starts_call, step
+from calls.model import (
+    CallDraft,
+    CallRecord,
+    asterisk_time,
+    begin,
+    call_for,
+    give_up,
+    starts_call,
+    step,
+)
 from core.logging import get_logger
 from db.durable import JOURNALLED, DurableWrites
 
@@ -42,6 +53,8 @@ RecordedHook = Callable[[CallRecord], None]
 # (who ended it) before it is written without: that event reaches AMI milliseconds after
 # the Hangup when Asterisk is busy; seconds mean it is not coming.
 COMPLETION_WAIT_S = 5.0
+# calls written without it whose AgentComplete may still come (then logged, how late)
+GIVEN_UP_KEPT = 1000
 
 
 class CallRecorder:
@@ -66,6 +79,7 @@ class CallRecorder:
         self.grace_s = grace_s
         self.on_recorded = on_recorded
         self.drafts: dict[str, CallDraft] = {}
+        self.given_up: OrderedDict[str, datetime] = OrderedDict()  # linkedid -> hung up at
         self._writes: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._kick: asyncio.TimerHandle | None = None
@@ -102,6 +116,8 @@ class CallRecorder:
         linkedid = call_for(self.drafts, event)
         draft = self.drafts.get(linkedid) if linkedid else None
         if draft is None:
+            if isinstance(event, AgentComplete) and linkedid in self.given_up:
+                self._late_completion(linkedid, event)
             return
         result = step(draft, event)
         if isinstance(result, CallRecord):
@@ -119,7 +135,23 @@ class CallRecorder:
             return  # completed since, or dropped by a reconnect
         del self.drafts[linkedid]
         log.warning("no AgentComplete for an answered call", call=linkedid)
+        assert waiting.hung_up_at is not None
+        self.given_up[linkedid] = waiting.hung_up_at
+        if len(self.given_up) > GIVEN_UP_KEPT:
+            self.given_up.popitem(last=False)
         self._write_soon(give_up(waiting))
+
+    def _late_completion(self, linkedid: str, event: AgentComplete) -> None:
+        """app_queue's AgentComplete after the call was written without it: how late
+        Asterisk made it (its own Timestamp against the caller's hang-up) says whether
+        Asterisk was behind (app_queue's channel routers, README "Capacity") or AMI was."""
+        hung_up_at = self.given_up.pop(linkedid)
+        log.info(
+            "AgentComplete came after the call was written",
+            call=linkedid,
+            hung_up_first=event.reason.value,
+            made_late_s=round((asterisk_time(event) - hung_up_at).total_seconds(), 3),
+        )
 
     def _write_soon(self, record: CallRecord) -> None:
         task = asyncio.create_task(self._write(record))

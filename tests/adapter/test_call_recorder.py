@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+import structlog
 
 from ami.events import parse_event
 from calls import service
@@ -105,3 +106,41 @@ async def test_an_agent_complete_without_either_channel_completes_the_members_ca
     await asyncio.wait_for(written.changed.wait(), 1)
     assert written.hung_up_first() == [HungUp.CALLER]
     assert calls.drafts == {}
+
+
+async def test_an_agent_complete_after_the_call_was_given_up_says_how_late_it_was_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the knee app_queue makes AgentComplete seconds after the hang-up; the row is
+    written without it, and its late arrival is logged with Asterisk's own delay."""
+    monkeypatch.setattr(service, "COMPLETION_WAIT_S", 0.05)
+    written = Written()
+    calls = recorder(written)
+    events = answered("caller")
+    complete = next(e for e in events if e.name == "AgentComplete")
+    for event in [e for e in events if e is not complete]:
+        calls.on_event(event)
+    await asyncio.wait_for(written.changed.wait(), 1)
+    assert written.hung_up_first() == [HungUp.UNKNOWN]
+    late = parse_event({**complete.raw, "Timestamp": f"{complete.timestamp + 7.5:.6f}"})
+    with structlog.testing.capture_logs() as logs:
+        calls.on_event(late)
+        calls.on_event(late)  # told once
+    (line,) = [e for e in logs if e["event"] == "AgentComplete came after the call was written"]
+    assert (line["call"], line["hung_up_first"]) == (complete.get("Linkedid"), "caller")
+    assert line["made_late_s"] == pytest.approx(7.5 - 0.02, abs=0.002)  # after the Hangup
+    assert calls.given_up == {}
+
+
+async def test_calls_given_up_are_remembered_only_so_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "GIVEN_UP_KEPT", 2)
+    written = Written()
+    calls = recorder(written)
+    events = answered("caller")
+    for event in [e for e in events if e.name != "AgentComplete"]:
+        calls.on_event(event)
+    (waiting,) = calls.drafts.values()
+    for n in range(3):
+        calls.drafts[f"call-{n}"] = waiting
+        calls._give_up(f"call-{n}")
+    assert list(calls.given_up) == ["call-1", "call-2"]  # the oldest forgotten
