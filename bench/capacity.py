@@ -146,7 +146,8 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     wall = time.monotonic() - began
     attempted = run.result.successful + run.result.failed
     if ctx.service_db:  # the service writes a call's row at its hang-up: wait for them
-        await roster.settle(ctx.service_db, rows_sql, rows0 + attempted, within_s=10.0)
+        # past the knee a row waits up to calls.service.COMPLETION_WAIT_S for AgentComplete
+        await roster.settle(ctx.service_db, rows_sql, rows0 + attempted, within_s=30.0)
     await cel_loaded(ctx.box, ctx.url, within_s=30)  # the last hang-ups' CEL rows
     seen = ctx.observer.take()
     ast_cpu = roster.cpu_s(ast_pid) - ast0

@@ -50,9 +50,10 @@ log = get_logger("calls")
 RecordedHook = Callable[[CallRecord], None]
 
 # How long an answered call whose caller hung up waits for app_queue's AgentComplete
-# (who ended it) before it is written without: that event reaches AMI milliseconds after
-# the Hangup when Asterisk is busy; seconds mean it is not coming.
-COMPLETION_WAIT_S = 5.0
+# (who ended it) before it is written without. Below Asterisk's knee the event comes
+# milliseconds after the Hangup; past it app_queue makes it behind its channel routers'
+# backlog, 5–16 s late in the capacity bench (README "Capacity", run I).
+COMPLETION_WAIT_S = 20.0
 # calls written without it whose AgentComplete may still come (then logged, how late)
 GIVEN_UP_KEPT = 1000
 
@@ -79,7 +80,7 @@ class CallRecorder:
         self.grace_s = grace_s
         self.on_recorded = on_recorded
         self.drafts: dict[str, CallDraft] = {}
-        self.given_up: OrderedDict[str, datetime] = OrderedDict()  # linkedid -> hung up at
+        self.given_up: OrderedDict[str, CallDraft] = OrderedDict()  # written without it
         self._writes: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._kick: asyncio.TimerHandle | None = None
@@ -116,8 +117,8 @@ class CallRecorder:
         linkedid = call_for(self.drafts, event)
         draft = self.drafts.get(linkedid) if linkedid else None
         if draft is None:
-            if isinstance(event, AgentComplete) and linkedid in self.given_up:
-                self._late_completion(linkedid, event)
+            if isinstance(event, AgentComplete):
+                self._late_completion(event)
             return
         result = step(draft, event)
         if isinstance(result, CallRecord):
@@ -135,22 +136,24 @@ class CallRecorder:
             return  # completed since, or dropped by a reconnect
         del self.drafts[linkedid]
         log.warning("no AgentComplete for an answered call", call=linkedid)
-        assert waiting.hung_up_at is not None
-        self.given_up[linkedid] = waiting.hung_up_at
+        self.given_up[linkedid] = waiting
         if len(self.given_up) > GIVEN_UP_KEPT:
             self.given_up.popitem(last=False)
         self._write_soon(give_up(waiting))
 
-    def _late_completion(self, linkedid: str, event: AgentComplete) -> None:
-        """app_queue's AgentComplete after the call was written without it: how late
-        Asterisk made it (its own Timestamp against the caller's hang-up) says whether
-        Asterisk was behind (app_queue's channel routers, README "Capacity") or AMI was."""
-        hung_up_at = self.given_up.pop(linkedid)
+    def _late_completion(self, event: AgentComplete) -> None:
+        """app_queue's AgentComplete after the call was written without it (found as a
+        live one is, ``call_for``): how late Asterisk made it (its own Timestamp against
+        the caller's hang-up) says whether Asterisk was behind or AMI was."""
+        linkedid = call_for(self.given_up, event)
+        written = self.given_up.pop(linkedid, None)
+        if written is None or written.hung_up_at is None:
+            return
         log.info(
             "AgentComplete came after the call was written",
             call=linkedid,
             hung_up_first=event.reason.value,
-            made_late_s=round((asterisk_time(event) - hung_up_at).total_seconds(), 3),
+            made_late_s=round((asterisk_time(event) - written.hung_up_at).total_seconds(), 3),
         )
 
     def _write_soon(self, record: CallRecord) -> None:
