@@ -178,3 +178,21 @@ def test_live_calls_follow_the_caller_the_path_and_the_holds() -> None:
     assert told == [ID, ID]  # the hold began, the hold ended
     live.on_event(ev("Hangup", 20, **caller, Cause="16"))
     assert live.draft(ID) is None and ID not in live.offered and told == [ID, ID, ID]
+
+
+def test_a_live_call_ends_with_an_agent_complete_that_names_no_channel() -> None:
+    """The caller hung up before app_queue said who ended the call, and its
+    AgentComplete came with neither channel's headers: the member's call ends anyway
+    (else it would stay "in progress" for ``STALE_AFTER``)."""
+    live = LiveCalls()
+    told: list[str] = []
+    live.subscribe(told.append)
+    caller = {"Channel": "PJSIP/trunk-00000001", "Uniqueid": ID}
+    live.on_event(ev("Newchannel", 0, **caller, Context="from-pstn", Exten="12333"))
+    live.on_event(ev("QueueCallerJoin", 1, **caller, Queue="12333"))
+    live.on_event(ev("AgentConnect", 3, **caller, Queue="12333", MemberName="1001"))
+    live.on_event(ev("Hangup", 20, **caller, Cause="16"))
+    assert live.draft(ID) is not None  # waiting for who hung up
+    bare = {"Event": "AgentComplete", "Timestamp": f"{T0.timestamp() + 21:.6f}"}
+    live.on_event(parse_event({**bare, "Queue": "12333", "MemberName": "1001"}))
+    assert live.draft(ID) is None and told == [ID]
