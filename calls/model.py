@@ -190,8 +190,9 @@ def call_for(drafts: Mapping[str, CallDraft], event: Event) -> str:
 
     Its own ``Linkedid`` or the member's ``DestLinkedid`` (``ami.events.call_of``) —
     but app_queue reads both channels' snapshots only when it sends ``AgentComplete``,
-    and when both channels are already gone it sends the event with neither (seen on
-    an idle sandbox too, a race with the hang-up). Then the member says it: the one
+    and when both channels are already gone it sends the event with neither (past
+    Asterisk's knee, where it makes the event seconds late, the usual case; README
+    "Capacity"). Then the member says it: the one
     answered call of that member in that queue not yet completed (``ringinuse = no``
     gives a member one call at a time); two such calls leave it unknown."""
     linkedid = call_of(event)
