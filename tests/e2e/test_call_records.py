@@ -29,6 +29,7 @@ from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from calls import repo
 from calls.cel import record_from_cel
 from calls.model import CallRecord, HungUp, Outcome, Source
+from core import names
 from core.settings import Settings
 from hotline.serve import Service
 from tests import cel_fixtures
@@ -175,6 +176,7 @@ async def test_answered_call_where_the_caller_hangs_up_first(
     secrets: dict,
     db: asyncpg.Connection,
     settings: Settings,
+    observer: EventLog,
 ) -> None:
     number = unique_number()
     async with idle_agent(
@@ -204,6 +206,18 @@ async def test_answered_call_where_the_caller_hangs_up_first(
     assert row.ring_s is not None and 0.4 <= row.ring_s <= 3
     assert row.talk_s is not None and 2 <= row.talk_s <= 5
     assert_same_call(row, await cel_record(db, row.linkedid))
+    # R4 in the dialplan: the member leg's wrap-up handler pauses the member as the call
+    # ends; the desk phone that leg released does not pause it again (each pause is a
+    # walk of every queue member and an AstDB write, README "Capacity")
+    await observer.wait_for(
+        lambda e: e.name == "QueueMemberRemoved" and e.get("MemberName") == "1002", timeout=10
+    )
+    paused = [
+        e
+        for _, e in observer.matching("QueueMemberPause", MemberName="1002")
+        if e.get("PausedReason") == names.PAUSE_WRAP_UP
+    ]
+    assert len(paused) == 1, paused
 
 
 async def test_answered_call_where_the_agent_hangs_up_first(
