@@ -192,9 +192,9 @@ def call_for(drafts: Mapping[str, CallDraft], event: Event) -> str:
     but app_queue reads both channels' snapshots only when it sends ``AgentComplete``,
     and when both channels are already gone it sends the event with neither (past
     Asterisk's knee, where it makes the event seconds late, the usual case; README
-    "Capacity"). Then the member says it: the one
-    answered call of that member in that queue not yet completed (``ringinuse = no``
-    gives a member one call at a time); two such calls leave it unknown."""
+    "Capacity"). Then the member says it: the one answered call of that member in that
+    queue not yet completed (``ringinuse = no`` gives a member one call at a time); two
+    such calls leave it unknown."""
     linkedid = call_of(event)
     if linkedid or not isinstance(event, AgentComplete) or not event.member_name:
         return linkedid

@@ -94,8 +94,9 @@ async def test_an_agent_complete_without_either_channel_completes_the_members_ca
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """When both channels are gone as app_queue reads them, AgentComplete comes with no
-    Linkedid and no DestLinkedid (an idle sandbox, the hold test in CI): the member's
-    open call is the one it completes — not given up as "who hung up: unknown"."""
+    Linkedid and no DestLinkedid (past the knee; what the hold test's CI failure fits):
+    the member's open call is the one it completes — not given up as "who hung up:
+    unknown"."""
     monkeypatch.setattr(service, "COMPLETION_WAIT_S", 0.2)
     written = Written()
     calls = recorder(written)

@@ -444,7 +444,8 @@ def open_call(events: list[Event], until: str) -> CallDraft:
 
 @pytest.mark.parametrize("reason", ["caller", "agent"])
 def test_an_agent_complete_without_any_channel_is_the_members_answered_call(reason: str) -> None:
-    """Seen on an idle sandbox: the hold test's call lost "who hung up" in CI this way."""
+    """Past the knee the usual case (README "Capacity", run I); on an idle sandbox what
+    the hold test's one CI failure ("who hung up: unknown") fits."""
     events = answered(reason)
     complete = next(e for e in events if e.name == "AgentComplete")
     bare = headless(complete)
