@@ -6,6 +6,16 @@ Events are queued onto the service in arrival order; its per-agent lock is FIFO,
 each agent sees Asterisk's events in Asterisk's order. What Asterisk reports about a
 member's pause between its call's answer and end (``SinceAnswer``) is kept as the events
 arrive, so an ``AgentComplete`` is read with what Asterisk had said before it.
+
+One exception to arrival order: when the caller hangs up first, app_queue reports
+``AgentComplete`` a few ms *before* the member leg's hangup handler pauses the member
+(R4, in the dialplan). Read at once, the model would send a wrap-up pause of its own,
+which Asterisk already makes — each a walk of every queue member and an AstDB write
+(README "Capacity"). So an ``AgentComplete`` that finds the member not yet reported
+paused in all its queues is held until it is, for at most ``pause_wait_s``; then it is
+read with what Asterisk said by then, and the model decides as always. Events of the
+agent that come meanwhile (the pauses themselves) are read before it: on a call they
+change nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +65,8 @@ class AsteriskWatch:
         service: AgentService,
         carrier: AsteriskCarrier,
         reconciler: Reconciler,
+        *,
+        pause_wait_s: float = 0.0,
     ) -> None:
         self.ami = ami
         self.service = service
@@ -63,6 +75,11 @@ class AsteriskWatch:
         self.features = FeatureCodes(ami, service)
         self.ringing: dict[str, str] = {}  # member channel -> job number, while it rings
         self.on_call: dict[str, SinceAnswer] = {}  # job number -> pauses since the answer
+        # an AgentComplete waits at most this long for the dialplan's R4 pause (0: never)
+        self.pause_wait_s = pause_wait_s
+        self._holding: dict[str, asyncio.Event] = {}  # job number -> set once paused
+        self.held = 0  # AgentCompletes held for the pause (how many: the bench's figure)
+        self.unpaused = 0  # of those, read with no pause reported by the end of the wait
         self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self) -> None:
@@ -97,7 +114,13 @@ class AsteriskWatch:
         elif job := self._job_of(event):
             answered = self.on_call.get(job, SinceAnswer()).linkedid
             call = call_of(event) or answered or None
-            self._spawn(self._read(job, event, self._paused_as(job, event), call))
+            if isinstance(event, AgentComplete) and self._pause_awaited(job):
+                self._spawn(self._held(job, event, call))
+            else:
+                self._spawn(self._read(job, event, self._paused_as(job, event), call))
+
+    def _queues(self, job: str) -> list[str]:
+        return [queue for queue, _ in self.service.members[job].asterisk_queues]
 
     def _paused_as(self, job: str, event: Event) -> str | None:
         """Keeps what Asterisk says about the member's pause while its call lasts; at the
@@ -106,10 +129,38 @@ class AsteriskWatch:
             self.on_call[job] = SinceAnswer(linkedid=call_of(event))
         elif isinstance(event, QueueMemberPause) and job in self.on_call:
             self.on_call[job] = self.on_call[job].seeing(event)
+            held = self._holding.get(job)
+            if held is not None and self.on_call[job].paused_as(self._queues(job)) is not None:
+                held.set()
         elif isinstance(event, AgentComplete):
-            queues = [queue for queue, _ in self.service.members[job].asterisk_queues]
-            return self.on_call.pop(job, SinceAnswer()).paused_as(queues)
+            return self.on_call.pop(job, SinceAnswer()).paused_as(self._queues(job))
         return None
+
+    def _pause_awaited(self, job: str) -> bool:
+        """Whether this call's end should wait for Asterisk to report the member paused."""
+        if self.pause_wait_s <= 0 or job in self._holding or job not in self.on_call:
+            return False
+        return self.on_call[job].paused_as(self._queues(job)) is None
+
+    async def _held(self, job: str, event: AgentComplete, call: str | None) -> None:
+        """The call's end, read once the member's pause is reported or the wait is over."""
+        answered = self.on_call[job].linkedid
+        paused = self._holding[job] = asyncio.Event()
+        self.held += 1
+        try:
+            await asyncio.wait_for(paused.wait(), self.pause_wait_s)
+        except TimeoutError:
+            self.unpaused += 1
+            log.info("call ended with no pause from the dialplan yet", agent=job, call=call)
+        finally:
+            del self._holding[job]
+        since = self.on_call.get(job)
+        if since is None or since.linkedid != answered:
+            # a new call was answered meanwhile (its reading comes first and reconciles):
+            # what is kept now is that call's
+            await self._read(job, event, None, call)
+            return
+        await self._read(job, event, self._paused_as(job, event), call)
 
     def _job_of(self, event: Event) -> str | None:
         """The agent an event concerns, if any (routing only: no decisions here)."""

@@ -36,6 +36,8 @@ from calls.live import LiveCalls
 from calls.model import ENTRY_CONTEXT
 from calls.service import CallRecorder, QueueWaiting
 from core.actor import Role
+from core.names import PAUSE_WRAP_UP
+from core.settings import Settings
 from pages.console_calls import ConsoleCalls
 from pages.wallboard_queues import QueueWatch
 from web.metrics import Metrics
@@ -103,6 +105,17 @@ def call_events(n: int, job: str, ext: str) -> Iterator[Event]:
     for i, chan in ((4, f"{answer};2"), (3, f"{answer};1"), (2, f"{member};2")):
         yield ev("HangupRequest", 10.6, Channel=chan, Uniqueid=f"{lid}{i}")
         yield ev("Hangup", 10.6, Channel=chan, Uniqueid=f"{lid}{i}", Cause="16")
+    # the member leg's wrap-up handler pauses the member (R4) before app_queue's AgentComplete
+    # when the agent hangs up first, as the soak's do
+    yield ev(
+        "QueueMemberPause",
+        10.6,
+        Queue=QUEUE,
+        MemberName=job,
+        Interface=f"Local/{ext}@agents-local/n",
+        Paused="1",
+        PausedReason=PAUSE_WRAP_UP,
+    )
     yield ev("AgentComplete", 10.61, Queue=QUEUE, MemberName=job, Reason="agent", Uniqueid=lid)
     yield ev("Hangup", 10.62, Channel=f"{member};1", Uniqueid=f"{lid}1", Cause="16")
     yield ev("SoftHangupRequest", 10.62, Channel=caller, Uniqueid=lid, Cause="16")
@@ -134,7 +147,13 @@ class Probe:
             self.agents.members[job] = Member(job, job, ext, Role.AGENT, "", ((QUEUE, 0),))
             self.agents.agents[job] = Agent(job, State.IDLE, since=now, phone=ext)
         reconciler: Any = type("R", (), {"soon": lambda self, _s: None})()
-        self.watch = AsteriskWatch(self.ami, self.agents, carrier, reconciler)
+        self.watch = AsteriskWatch(
+            self.ami,
+            self.agents,
+            carrier,
+            reconciler,
+            pause_wait_s=Settings().wrap_up_pause_wait_s,
+        )
         self.watch.attach()
         self.live = LiveCalls()
         self.live.attach(self.ami)

@@ -143,6 +143,10 @@ class Settings:
     # a request to leave idle waits this long for Asterisk's confirmation before the API
     # answers with the agent as it then is (ringing, busy pending …)
     confirm_wait_s: float = 1.0
+    # when the caller hangs up first, app_queue's AgentComplete comes a few ms before the
+    # dialplan's R4 pause: the service waits this long for it before pausing the member
+    # itself (0: at once — a second pause, a walk of every queue member, README "Capacity")
+    wrap_up_pause_wait_s: float = 0.3
     # a phone a reconcile saw UNAVAILABLE is lost only if it still is this much later
     # (after an Asterisk restart phones are UNAVAILABLE until their first qualify)
     phone_lost_grace_s: float = 8.0

@@ -209,7 +209,13 @@ class Service:
             (s.queue, names.OWNER_QUEUE),
             phone_grace_s=s.phone_lost_grace_s,
         )
-        self.watch = AsteriskWatch(self.ami, self.agents, carrier, self.reconciler)
+        self.watch = AsteriskWatch(
+            self.ami,
+            self.agents,
+            carrier,
+            self.reconciler,
+            pause_wait_s=s.wrap_up_pause_wait_s,
+        )
         self.watch.attach()
         self.calendar = Calendar(self.pool)
         await self.calendar.load()

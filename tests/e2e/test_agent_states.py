@@ -23,7 +23,7 @@ from agent_state.requests import parse
 from ami import AmiClient
 from ami.actions import QueuePause
 from ami.client import session
-from asterisk_conf.sandbox.sandbox import PUBLISH_USER, Sandbox
+from asterisk_conf.sandbox.sandbox import PUBLISH_USER, SHORT_GREETING_S, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core import names
 from core.settings import Settings
@@ -124,6 +124,45 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
     in_use = shown.index(1, ringing)
     on_hold = shown.index(16, in_use)
     assert shown[-1] == 0 and on_hold < len(shown) - 1, shown
+
+
+async def test_when_the_caller_hangs_up_first_the_member_is_paused_once(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient, observer: EventLog
+) -> None:
+    """The usual end of a call. app_queue reports ``AgentComplete`` a few ms before the
+    member leg's handler pauses the member (R4); the service waits for that pause
+    (``HOTLINE_WRAP_UP_PAUSE_WAIT_S``) instead of sending one of its own — each pause
+    is a walk of every queue member and an AstDB write (README "Capacity")."""
+    await make_roster(base.database_url, {"1001": 0})
+    async with (
+        phones(sipp, secrets, ["1001"], ring_ms=300),
+        running_service(base) as service,
+    ):
+        assert service.agents is not None
+        await service.agents.sign_in("1001", PIN, source=Source.WEB)
+        result = await sipp.call(
+            base.entry_number,
+            caller="13600000002",
+            talk_ms=int(SHORT_GREETING_S * 1000) + 4000,  # the greeting, ring, ~3 s talk
+            timeout_s=40,
+        )
+        assert result.ok, result.output[-1500:]
+        await wait_state(service, "1001", "wrap_up", timeout=5)
+        assert (await members(service_ami))["1001"].paused  # R4: paused during wrap-up
+        await wait_state(service, "1001", "idle", timeout=base.wrap_up_s + 2)
+    order = [
+        (e.name, e.get("PausedReason"))
+        for _, e in observer.events
+        if e.get("MemberName") == "1001" and e.name in ("AgentComplete", "QueueMemberPause")
+    ]
+    # one wrap-up pause, the dialplan's (with no wait, the service's came after it)
+    assert order.count(("QueueMemberPause", names.PAUSE_WRAP_UP)) == 1, order
+    assert [name for name, _ in order].count("AgentComplete") == 1, order
+    rows = await audit(base.database_url, "1001")
+    assert [(r["from_state"], r["to_state"], r["event"]) for r in rows][-2:] == [
+        ("on_call", "wrap_up", "CallEnded"),
+        ("wrap_up", "idle", "WrapUpExpired"),
+    ]
 
 
 @pytest.mark.parametrize("lamps", [True, False])
