@@ -30,7 +30,7 @@ set-up and the ratios.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
-        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off]
+        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -77,6 +77,7 @@ from bench.figures import (
     percentile,
     ratio,
 )
+from bench.profile import report, sampling
 from bench.serving import serve, service_ami
 from bench.taskprocessors import Sampler, deepest
 from core.logging import configure_logging
@@ -99,6 +100,7 @@ class Args:
     sipp_core: int | None
     answer: str
     lamps: bool
+    profile: Path | None = None  # py-spy on the service in each full step, written here
 
 
 @dataclass
@@ -142,7 +144,13 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     ctx.observer.take()
     ctx.processors.take()
     began = time.monotonic()
-    run = await ctx.callers.run(rate, count, timeout_s=args.step_s + 10 + args.talk_s + 60)
+    profile = None
+    spying: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
+    if ctx.service_pid and args.profile is not None:
+        profile = args.profile / f"{setup}-{rate:g}.txt"
+        spying = sampling(ctx.service_pid, profile)
+    async with spying:
+        run = await ctx.callers.run(rate, count, timeout_s=args.step_s + 10 + args.talk_s + 60)
     wall = time.monotonic() - began
     attempted = run.result.successful + run.result.failed
     if ctx.service_db:  # the service writes a call's row at its hang-up: wait for them
@@ -181,6 +189,8 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
         f"{roster.load_average()} / {queues}",
         flush=True,
     )
+    if profile is not None and profile.exists():
+        print(report(profile), flush=True)
     return StepRate(rate, achieved, attempted, run.result.failed)
 
 
@@ -308,7 +318,16 @@ def main() -> None:
     parser.add_argument(
         "--lamps", choices=("on", "off"), default="on", help="the full set-up's BLF lamps"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="a folder: py-spy samples the service in each full step (py-spy record's raw "
+        "stacks, one file a step) and the step's busiest functions are printed",
+    )
     a = parser.parse_args()
+    if a.profile is not None:
+        a.profile.mkdir(parents=True, exist_ok=True)
     steps = (
         tuple(float(x) for x in a.steps.split(","))
         if a.steps
@@ -329,6 +348,7 @@ def main() -> None:
                 a.sipp_core,
                 a.answer,
                 a.lamps == "on",
+                a.profile,
             )
         )
     )

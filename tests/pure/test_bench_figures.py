@@ -22,6 +22,7 @@ from bench.figures import (
     parse_metrics,
     percentile,
 )
+from bench.profile import busiest
 from bench.taskprocessors import deepest, queued
 
 
@@ -199,3 +200,25 @@ def test_heap_lines_show_the_growth_since_the_first_report() -> None:
     assert "+8,123.4    +52,000  panoramisk/manager.py:123" in text
     assert "dict" not in text  # growth since the previous report is not what is printed
     assert "nothing to compare" in heap_lines({"event": "heap report", "report": 1})[0]
+
+
+def test_a_profile_counts_the_loops_busy_samples_once_per_function() -> None:
+    raw = [
+        "<module> (<string>:1);run_forever (asyncio/base_events.py:1);"
+        "_dispatch (ami/client.py:406);parse_event (ami/events.py:587) 30",
+        "<module> (<string>:1);run_forever (asyncio/base_events.py:1);"
+        "_dispatch (ami/client.py:406);_dispatch (ami/client.py:410);"
+        "write (db/durable.py:9) 10",
+        "<module> (<string>:1);run_forever (asyncio/base_events.py:1);"
+        "EpollSelector.select (selectors.py:468) 50",
+        "Thread._bootstrap (threading.py:1002);_worker (concurrent/futures/thread.py:81) 99",
+        "not a stack line",
+    ]
+    found = busiest(raw)
+    assert (found.busy, found.waiting) == (40, 50)  # the worker thread is not the loop
+    assert found.functions == (
+        ("_dispatch (ami/client.py)", 40),  # recursion counted once per sample
+        ("parse_event (ami/events.py)", 30),
+        ("write (db/durable.py)", 10),
+    )  # the trunk (<string>, asyncio) left out
+    assert found.share(30) == 75.0
