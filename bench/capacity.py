@@ -83,6 +83,7 @@ from bench.taskprocessors import Sampler, deepest
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
 from dialplan.default_plan import ALWAYS
+from hotline import waits
 
 HTTP_PORT = 18091
 SETUPS = ("alone", "cel", "full")
@@ -259,7 +260,13 @@ async def setup_full(ctx: Context, args: Args) -> AsyncIterator[None]:
                 yield
             finally:
                 ctx.service_pid, ctx.service_db = None, ""
+                began = time.monotonic()
                 await roster.sign_out(api, tokens)
+                print(
+                    f"  {len(tokens)} agents signed out in {time.monotonic() - began:.0f} s;"
+                    " stopping the service",
+                    flush=True,
+                )
 
 
 async def run(args: Args) -> None:
@@ -267,6 +274,8 @@ async def run(args: Args) -> None:
     settings = dataclasses.replace(settings, working_hours=ALWAYS)
     sipp_cmd = ["taskset", "-c", str(args.sipp_core)] if args.sipp_core is not None else []
     knees: dict[str, list[StepRate]] = {}
+    # kill -USR2: where the bench's tasks wait (a run that stops moving)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, waits.log_pending)
     async with bench_sandbox(settings, args.agents) as box:
         secrets = box.ensure_secrets()
         sipp = Sipp(box.root, settings.sip_host, settings.sip_port)

@@ -147,6 +147,9 @@ class Settings:
     # dialplan's R4 pause: the service waits this long for it before pausing the member
     # itself (0: at once — a second pause, a walk of every queue member, README "Capacity")
     wrap_up_pause_wait_s: float = 0.3
+    # on SIGTERM (or a step-down) each part of the service gets this long to stop; one
+    # that takes longer is logged with where its tasks wait and left (hotline/waits.py)
+    stop_timeout_s: float = 10.0
     # a phone a reconcile saw UNAVAILABLE is lost only if it still is this much later
     # (after an Asterisk restart phones are UNAVAILABLE until their first qualify)
     phone_lost_grace_s: float = 8.0

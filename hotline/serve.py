@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -39,6 +41,7 @@ from db.journal import Journal
 from db.pool import create_pool
 from db.retry import Backoff
 from dialplan.assembly import dial_plan_service
+from hotline import waits
 from hotline.heap import HeapReports, trim_every
 from hotline.standby import DriverLock, Outcome, Role
 from ivr.calendar_service import Calendar
@@ -55,6 +58,10 @@ WRITERS = {
     agents_repo.TRANSITION: agents_repo.write_transition,
     calls_repo.RECORD: calls_repo.write_record,
 }
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
 
 
 class ServiceFailed(HotlineError):
@@ -359,43 +366,50 @@ class Service:
         if self.reconciler is not None:
             self.reconciler.soon(1.0)
 
+    async def _stop(self, part: str, stopping: Awaitable[None]) -> bool:
+        """One part's stop, bounded: one that hangs is logged with where it waits and
+        left behind (hotline/waits.py), so a SIGTERM or a step-down always goes on."""
+        return await waits.within(part, stopping, self.settings.stop_timeout_s)
+
     async def _stop_driving(self) -> None:
         self.role = Role.STANDBY
-        if self.agi is not None:
-            agi, self.agi = self.agi, None
-            await agi.stop()
-        if self.schedule is not None:
-            await self.schedule.stop()
-        if self.watch is not None:
-            await self.watch.stop()
-        if self.reconciler is not None:
-            await self.reconciler.stop()
+        agi, self.agi = self.agi, None
+        parts: tuple[tuple[str, Stoppable | None], ...] = (
+            ("agi", agi),
+            ("schedule", self.schedule),
+            ("watch", self.watch),
+            ("reconciler", self.reconciler),
+        )
+        for part, running in parts:
+            if running is not None:
+                await self._stop(part, running.stop())
         if self.agents is not None:
             self.agents.stop()
-        if self.recorder is not None:
-            await self.recorder.stop()
-        if self.purge is not None:
-            await self.purge.stop()
-        if self.hints is not None:
-            await self.hints.stop()
-        if self.dispatcher is not None:
-            await self.dispatcher.stop()
-        if self.intake is not None:
-            await self.intake.stop()
-        await self.ami.close()
+        parts = (
+            ("recorder", self.recorder),
+            ("purge", self.purge),
+            ("hints", self.hints),
+            ("dispatcher", self.dispatcher),
+            ("intake", self.intake),
+        )
+        for part, running in parts:
+            if running is not None:
+                await self._stop(part, running.stop())
+        await self._stop("ami", self.ami.close())
 
     async def stop(self) -> None:
         for task in (self._standing_by, self._holding, self._defaults):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        await self._close_http()
+                    await self._stop(task.get_name(), task)
+        await self._stop("http", self._close_http())
         await self._stop_driving()
         if self.writes is not None:
-            await self.writes.stop()
+            await self._stop("durable writes", self.writes.stop())
         await self.lock.close()
-        await self.pool.close()
+        if not await self._stop("pool", self.pool.close()):
+            self.pool.terminate()  # a connection never given back: closed under it
         self.journal.close()  # what it still holds is replayed by the next start
         log.info("hotline stopped")
 
@@ -423,6 +437,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     # before the start: SIGUSR1's default action would end the process
     loop.add_signal_handler(signal.SIGUSR1, service.heap.report)
+    loop.add_signal_handler(signal.SIGUSR2, waits.log_pending)  # where a stuck one waits
     await service.start()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,82 @@
+"""A part that does not stop is logged with where it waits, and the stop goes on
+(hotline/waits.py; serve's Service.stop bounds every part with it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from structlog.testing import capture_logs
+
+from hotline import waits
+
+
+async def _forever(never: asyncio.Event) -> None:
+    await never.wait()
+
+
+async def _stuck_stop(never: asyncio.Event) -> None:
+    await _forever(never)
+
+
+async def _stop_that_ignores_cancel(never: asyncio.Event) -> None:
+    while True:
+        try:
+            await never.wait()
+        except asyncio.CancelledError:
+            continue  # a bug of the kind this guards against
+
+
+async def test_a_stop_that_hangs_is_logged_with_where_it_waits_and_left() -> None:
+    never = asyncio.Event()
+    with capture_logs() as logs:
+        stopped = await waits.within("recorder", _stuck_stop(never), 0.05)
+    assert stopped is False
+    (line,) = [x for x in logs if x["event"] == "a part did not stop in time; stopping the rest"]
+    assert line["part"] == "recorder"
+    (stop,) = [t for t in line["tasks"] if t["task"] == "stopping recorder"]
+    chain = stop["awaits"]
+    assert chain[0].startswith("_stuck_stop (pure/test_waits.py:")
+    assert chain[1].startswith("_forever (pure/test_waits.py:")
+    assert chain[2].startswith("Event.wait (asyncio/locks.py:")
+    assert chain[-1] == "Future"  # what Event.wait is suspended on
+
+
+async def test_a_stop_that_ignores_the_cancel_does_not_hold_the_caller() -> None:
+    never = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with capture_logs():
+        assert await waits.within("intake", _stop_that_ignores_cancel(never), 0.05) is False
+    assert loop.time() - began < 5  # the timeout, then at most a second for the cancel
+    for task in asyncio.all_tasks():
+        if task.get_name() == "stopping intake":
+            task.get_coro().close()  # type: ignore[union-attr]  # the test's own leftover
+
+
+async def test_a_stop_in_time_returns_true_and_its_error_is_raised() -> None:
+    async def fine() -> None:
+        await asyncio.sleep(0)
+
+    async def failing() -> None:
+        raise RuntimeError("pool gone")
+
+    assert await waits.within("hints", fine(), 1.0) is True
+    try:
+        await waits.within("pool", failing(), 1.0)
+    except RuntimeError as exc:
+        assert str(exc) == "pool gone"
+    else:
+        raise AssertionError("the stop's error was swallowed")
+
+
+async def test_usr2_logs_every_pending_task() -> None:
+    never = asyncio.Event()
+    task = asyncio.create_task(_stuck_stop(never), name="lamp-hints")
+    await asyncio.sleep(0)
+    with capture_logs() as logs:
+        waits.log_pending()
+    task.cancel()
+    (line,) = logs
+    assert line["event"] == "where the tasks wait"
+    (hints,) = [t for t in line["tasks"] if t["task"] == "lamp-hints"]
+    assert hints["awaits"][1].startswith("_forever (")
