@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -371,30 +372,29 @@ class Service:
         left behind (hotline/waits.py), so a SIGTERM or a step-down always goes on."""
         return await waits.within(part, stopping, self.settings.stop_timeout_s)
 
+    async def _stop_parts(self, *parts: tuple[str, Stoppable | None]) -> None:
+        for part, running in parts:
+            if running is not None:
+                await self._stop(part, running.stop())
+
     async def _stop_driving(self) -> None:
         self.role = Role.STANDBY
         agi, self.agi = self.agi, None
-        parts: tuple[tuple[str, Stoppable | None], ...] = (
+        await self._stop_parts(
             ("agi", agi),
             ("schedule", self.schedule),
             ("watch", self.watch),
             ("reconciler", self.reconciler),
         )
-        for part, running in parts:
-            if running is not None:
-                await self._stop(part, running.stop())
         if self.agents is not None:
             self.agents.stop()
-        parts = (
+        await self._stop_parts(
             ("recorder", self.recorder),
             ("purge", self.purge),
             ("hints", self.hints),
             ("dispatcher", self.dispatcher),
             ("intake", self.intake),
         )
-        for part, running in parts:
-            if running is not None:
-                await self._stop(part, running.stop())
         await self._stop("ami", self.ami.close())
 
     async def stop(self) -> None:
@@ -453,3 +453,5 @@ async def serve(settings: Settings) -> None:
             raise ServiceFailed("the service could not take over or step down; see the log")
     finally:
         await service.stop()
+        if not await waits.the_rest_ended(settings.stop_timeout_s):
+            os._exit(1)  # logged above; everything of ours is closed and flushed

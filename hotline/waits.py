@@ -78,3 +78,20 @@ async def within(part: str, stopping: Awaitable[None], timeout_s: float) -> bool
     task.cancel()
     await asyncio.wait({task}, timeout=1.0)  # not for ever: it may ignore the cancel
     return False
+
+
+async def the_rest_ended(timeout_s: float) -> bool:
+    """After the stop: every task still pending (a part left behind) cancelled, and
+    waited for at most ``timeout_s``. False, with where they wait logged, when some would
+    not end: ``asyncio.run`` would then wait for them for ever on its way out."""
+    current = asyncio.current_task()
+    rest = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in rest:
+        task.cancel()
+    if not rest:
+        return True
+    _, still = await asyncio.wait(rest, timeout=timeout_s)
+    if not still:
+        return True
+    log.error("tasks that would not end; exiting without them", tasks=pending())
+    return False

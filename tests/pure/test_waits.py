@@ -19,7 +19,7 @@ async def _stuck_stop(never: asyncio.Event) -> None:
 
 
 async def _stop_that_ignores_cancel(never: asyncio.Event) -> None:
-    while True:
+    while not never.is_set():
         try:
             await never.wait()
         except asyncio.CancelledError:
@@ -41,16 +41,19 @@ async def test_a_stop_that_hangs_is_logged_with_where_it_waits_and_left() -> Non
     assert chain[-1] == "Future"  # what Event.wait is suspended on
 
 
-async def test_a_stop_that_ignores_the_cancel_does_not_hold_the_caller() -> None:
-    never = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    with capture_logs():
-        assert await waits.within("intake", _stop_that_ignores_cancel(never), 0.05) is False
-    assert loop.time() - began < 5  # the timeout, then at most a second for the cancel
-    for task in asyncio.all_tasks():
-        if task.get_name() == "stopping intake":
-            task.get_coro().close()  # type: ignore[union-attr]  # the test's own leftover
+def test_a_stop_that_ignores_the_cancel_does_not_hold_the_caller() -> None:
+    async def scene() -> float:
+        never = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        with capture_logs():
+            assert await waits.within("intake", _stop_that_ignores_cancel(never), 0.05) is False
+        took = loop.time() - began
+        never.set()  # the stuck stop ends; asyncio.run's own clean-up then sees none
+        return took
+
+    # a loop of its own: the stuck task must not outlive the test into another's loop
+    assert asyncio.run(scene()) < 5  # the timeout, then at most a second for the cancel
 
 
 async def test_a_stop_in_time_returns_true_and_its_error_is_raised() -> None:
@@ -80,3 +83,33 @@ async def test_usr2_logs_every_pending_task() -> None:
     assert line["event"] == "where the tasks wait"
     (hints,) = [t for t in line["tasks"] if t["task"] == "lamp-hints"]
     assert hints["awaits"][1].startswith("_forever (")
+
+
+def test_after_the_stop_the_rest_is_cancelled_and_one_that_will_not_end_is_named() -> None:
+    async def scene() -> None:
+        never = asyncio.Event()
+        ends = asyncio.create_task(_stuck_stop(never), name="purge")
+        stuck = asyncio.create_task(_stop_that_ignores_cancel(never), name="left-behind")
+        await asyncio.sleep(0)
+        try:
+            with capture_logs() as logs:
+                ended = await waits.the_rest_ended(0.05)
+            assert ended is False
+            assert ends.cancelled()  # a task that takes its cancel ends
+            (line,) = logs
+            assert line["event"] == "tasks that would not end; exiting without them"
+            assert [t["task"] for t in line["tasks"]] == ["left-behind"]
+            with capture_logs() as logs:
+                assert await waits.the_rest_ended(0.05) is False  # still there
+        finally:
+            never.set()  # now both can end, whatever the asserts found
+            await asyncio.wait({ends, stuck})
+
+    asyncio.run(scene())
+
+    async def nothing_left() -> None:
+        with capture_logs() as logs:
+            assert await waits.the_rest_ended(0.05) is True
+        assert logs == []
+
+    asyncio.run(nothing_left())
