@@ -189,6 +189,16 @@ async def test_answered_call_where_the_caller_hangs_up_first(
             talk_ms=int(GREETING_S * 1000) + 4000,  # the greeting, ~0.6 s ring, ~3 s talk
             timeout_s=60,
         )
+        # the member leg's wrap-up handler pauses the member as the call ends: waited for
+        # before the member is removed (on a loaded box the removal came first)
+        await observer.wait_for(
+            lambda e: (
+                e.name == "QueueMemberPause"
+                and e.get("MemberName") == "1002"
+                and e.get("PausedReason") == names.PAUSE_WRAP_UP
+            ),
+            timeout=10,
+        )
     assert result.ok, result.output[-1500:]
     row = await row_for(db, number)
     assert row.source is Source.AMI
