@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 from collections.abc import Awaitable
@@ -81,6 +82,11 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         if not settings.ami_secret:
             raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
+        if not 0 < settings.stop_timeout_s < math.inf:
+            raise ConfigError(
+                f"HOTLINE_STOP_TIMEOUT_S={settings.stop_timeout_s}: must be a number of"
+                " seconds above 0 (each part's time to stop)"
+            )
         self.settings = settings
         self.role = Role.STANDBY
         self.lock = DriverLock(settings)

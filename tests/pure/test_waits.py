@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+import pytest
 from structlog.testing import capture_logs
 
+from core.errors import ConfigError
+from core.settings import Settings
 from hotline import waits
+from hotline.serve import Service
 
 
 async def _forever(never: asyncio.Event) -> None:
@@ -79,6 +84,7 @@ async def test_usr2_logs_every_pending_task() -> None:
     with capture_logs() as logs:
         waits.log_pending()
     task.cancel()
+    await asyncio.wait({task})
     (line,) = logs
     assert line["event"] == "where the tasks wait"
     (hints,) = [t for t in line["tasks"] if t["task"] == "lamp-hints"]
@@ -113,3 +119,11 @@ def test_after_the_stop_the_rest_is_cancelled_and_one_that_will_not_end_is_named
         assert logs == []
 
     asyncio.run(nothing_left())
+
+
+@pytest.mark.parametrize("timeout", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_stop_timeout_that_is_no_time_is_refused_at_the_start(timeout: float) -> None:
+    # 0 or below would give every part no time at all; inf overflows the loop's timer
+    settings = dataclasses.replace(Settings(), ami_secret="x" * 24, stop_timeout_s=timeout)
+    with pytest.raises(ConfigError, match="HOTLINE_STOP_TIMEOUT_S"):
+        Service(settings)
