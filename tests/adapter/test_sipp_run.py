@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import socket
 import threading
 import time
@@ -39,13 +40,26 @@ async def test_a_cancelled_run_kills_its_process(tmp_path: Path) -> None:
     assert gone()
 
 
+def _port_no_one_is_handed() -> int:
+    """A free UDP port below the kernel's ephemeral range: no other socket (the other
+    test worker's, a resolver's) is handed it by ``bind(0)`` while the test runs — one
+    was once, in CI, when this test took its port from ``bind(0)`` itself."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, min(low, 32768)), 50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free UDP port below the ephemeral range")
+
+
 async def test_waiting_for_a_port_never_holds_it() -> None:
     """A desk phone's UAS once exited with "Unable to bind main socket": the wait for
     it to bind probed by binding the port itself. Here a thread binds and closes the
     port as fast as it can while ``udp_bound`` waits; it must never find it taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
+    port = _port_no_one_is_handed()
     refused = 0
     stop = threading.Event()
 
