@@ -86,7 +86,8 @@ class HintKeeper:
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.check_every_s)
+                async with asyncio.timeout(self.check_every_s):
+                    await self._wake.wait()
                 await asyncio.sleep(self.gather_s)
             self._wake.clear()
             if not self.ami.is_ready:

@@ -322,7 +322,8 @@ class AgentService:
             if agent.state is State.IDLE and agent.leaving:
                 # in force only once Asterisk confirms: answer with the truth after that
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter), self.confirm_wait_s)
+                    async with asyncio.timeout(self.confirm_wait_s):
+                        await asyncio.shield(waiter)
                 agent = self.agents[job_number]
             return agent
         finally:

@@ -196,7 +196,8 @@ class AgentViews:
     async def _follow(self, response: web.StreamResponse, feed: _Feed) -> None:
         while not feed.overflowed:
             try:
-                change = await asyncio.wait_for(feed.changes.get(), self.limits.keepalive_s)
+                async with asyncio.timeout(self.limits.keepalive_s):
+                    change = await feed.changes.get()
             except TimeoutError:
                 await response.write(b": keepalive\n\n")
                 continue

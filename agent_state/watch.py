@@ -21,6 +21,7 @@ change nothing.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Coroutine
 from typing import Any
 
@@ -43,6 +44,7 @@ from ami.events import (
     call_of,
 )
 from core import names
+from core.errors import ConfigError
 from core.logging import get_logger
 
 log = get_logger("agent_state")
@@ -68,6 +70,12 @@ class AsteriskWatch:
         *,
         pause_wait_s: float = 0.0,
     ) -> None:
+        if math.isnan(pause_wait_s) or pause_wait_s == math.inf:
+            # NaN would wait for no pause and say nothing; infinity overflows the timer
+            raise ConfigError(
+                f"HOTLINE_WRAP_UP_PAUSE_WAIT_S={pause_wait_s}: must be a number of seconds"
+                " (0 or less: no wait)"
+            )
         self.ami = ami
         self.service = service
         self.carrier = carrier
@@ -148,7 +156,8 @@ class AsteriskWatch:
         paused = self._holding[job] = asyncio.Event()
         self.held += 1
         try:
-            await asyncio.wait_for(paused.wait(), self.pause_wait_s)
+            async with asyncio.timeout(self.pause_wait_s):
+                await paused.wait()
         except TimeoutError:
             self.unpaused += 1
             log.info("call ended with no pause from the dialplan yet", agent=job, call=call)

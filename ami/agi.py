@@ -85,9 +85,8 @@ class AgiCall:
             if not _WORD.fullmatch(word):
                 raise UnsafeValueError(f"AGI {verb}: {word!r} is not one plain word")
         try:
-            reply = await asyncio.wait_for(
-                self._request.send_command(" ".join((verb, *words))), COMMAND_TIMEOUT_S
-            )
+            async with asyncio.timeout(COMMAND_TIMEOUT_S):
+                reply = await self._request.send_command(" ".join((verb, *words)))
         except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
             raise AgiHangup(f"AGI {verb}: the connection closed") from exc
         except TimeoutError as exc:
@@ -173,7 +172,8 @@ class AgiServer:
             log.warning("fastagi connection refused", peer=address, why="not asterisk's address")
             return
         try:
-            headers = await asyncio.wait_for(_read_headers(reader), HEADERS_TIMEOUT_S)
+            async with asyncio.timeout(HEADERS_TIMEOUT_S):
+                headers = await _read_headers(reader)
         except (
             TimeoutError,
             AgiError,

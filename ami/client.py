@@ -196,10 +196,10 @@ class AmiClient:
             encoding="utf8",
         )
         try:
-            _transport, protocol = await asyncio.wait_for(
-                loop.create_connection(GuardedProtocol, self.host, self.port),
-                self.login_timeout,
-            )
+            async with asyncio.timeout(self.login_timeout):
+                _transport, protocol = await loop.create_connection(
+                    GuardedProtocol, self.host, self.port
+                )
         except (OSError, TimeoutError) as exc:
             self.state = ConnectionState.DISCONNECTED
             raise AmiNotConnected(f"cannot reach AMI at {self.host}:{self.port}: {exc}") from exc
@@ -226,7 +226,8 @@ class AmiClient:
             "Events": "on",
         }
         try:
-            reply = await asyncio.wait_for(manager.send_action(login), self.login_timeout)
+            async with asyncio.timeout(self.login_timeout):
+                reply = await manager.send_action(login)
         except (TimeoutError, AmiConnectionLost) as exc:
             self._drop_connection()
             self.state = ConnectionState.DISCONNECTED
@@ -350,7 +351,8 @@ class AmiClient:
         future = manager.send_action(wire, as_list=as_list)
         limit = timeout or self.action_timeout
         try:
-            reply = await asyncio.wait_for(asyncio.shield(future), limit)
+            async with asyncio.timeout(limit):
+                reply = await asyncio.shield(future)
         except TimeoutError as exc:
             self._forget(manager, future)
             self._log.warning("ami action outcome unknown", action=name, timeout_s=limit)

@@ -134,10 +134,13 @@ async def measure(
         unpaused = observer.expect(job, False)
         asked = time.perf_counter()
         await state(http, api, tokens[job], job, "idle")
-        latencies.append((await asyncio.wait_for(unpaused, 5) - asked) * 1000)
+        async with asyncio.timeout(5):
+            at = await unpaused
+        latencies.append((at - asked) * 1000)
         paused = observer.expect(job, True)
         await state(http, api, tokens[job], job, "busy")
-        await asyncio.wait_for(paused, 5)
+        async with asyncio.timeout(5):
+            await paused
     return latencies
 
 

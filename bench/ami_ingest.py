@@ -96,7 +96,8 @@ async def _run_adapter(port: int, expected: int) -> tuple[float, float]:
     client.on_event("*", counter)
     cpu0 = time.process_time()
     await client.start()
-    await asyncio.wait_for(counter.done.wait(), 600)
+    async with asyncio.timeout(600):
+        await counter.done.wait()
     elapsed = time.perf_counter() - counter.started
     cpu = time.process_time() - cpu0
     await client.close()
@@ -119,7 +120,8 @@ async def _run_panoramisk(port: int, expected: int) -> tuple[float, float]:
     manager.register_event("*", counter)
     cpu0 = time.process_time()
     manager.connect()
-    await asyncio.wait_for(counter.done.wait(), 600)
+    async with asyncio.timeout(600):
+        await counter.done.wait()
     elapsed = time.perf_counter() - counter.started
     cpu = time.process_time() - cpu0
     manager.connection_lost = lambda exc: None

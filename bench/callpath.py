@@ -265,7 +265,8 @@ class Phones:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGUSR1)
             try:
-                await asyncio.wait_for(self.proc.wait(), 5)
+                async with asyncio.timeout(5):
+                    await self.proc.wait()
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()

@@ -107,12 +107,15 @@ async def toggle(
     busy = pauses.expect(True)
     async with http.post(f"{api}/agents/{AGENT}/state", headers=auth, json={"state": "busy"}) as r:
         assert r.status == 200, await r.text()
-    await asyncio.wait_for(busy, 10)
+    async with asyncio.timeout(10):
+        await busy
     idle = pauses.expect(False)
     asked = time.perf_counter()
     async with http.post(f"{api}/agents/{AGENT}/state", headers=auth, json={"state": "idle"}) as r:
         assert r.status == 200, await r.text()
-    return (await asyncio.wait_for(idle, 30) - asked) * 1000
+    async with asyncio.timeout(30):
+        at = await idle
+    return (at - asked) * 1000
 
 
 async def flood(
@@ -179,7 +182,8 @@ async def measure(
         body = await r.json()
         assert r.status == 200, body
     print(f"agent {AGENT} signed in: {body['label']}")
-    await asyncio.wait_for(signed, 10)
+    async with asyncio.timeout(10):
+        await signed
 
     at_rest = [await toggle(http, api, auth, pauses) for _ in range(30)]
     print(f"idle request -> QueueMemberPause(Paused=0), at rest: {summary(at_rest)}")
@@ -257,7 +261,8 @@ async def run(rate: int, seconds: float) -> None:
     finally:
         if proc is not None and proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 20)
+            async with asyncio.timeout(20):
+                await proc.wait()
         await observer.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

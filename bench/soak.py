@@ -216,7 +216,8 @@ async def run(args: argparse.Namespace, rows: list[Row], log: Path) -> None:
                         await calling
                     # members left behind are removed by bench_sandbox (clear_members)
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(roster.sign_out(api, tokens), 120)
+                        async with asyncio.timeout(120):
+                            await roster.sign_out(api, tokens)
 
 
 def said_when_sipp_ends(calling: asyncio.Task[CallerRun]) -> None:

@@ -144,7 +144,8 @@ async def measure(
         what = "idle" if i % 2 == 0 else "busy"
         watch.expect(job, what, len(boards))
         await state(http, api, tokens[job], job, what)
-        await asyncio.wait_for(watch.all_seen.wait(), 10)
+        async with asyncio.timeout(10):
+            await watch.all_seen.wait()
         latencies.extend((at - watch.asked) * 1000 for at in watch.seen_at.values())
     watch.job = ""
     return latencies

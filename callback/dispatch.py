@@ -196,7 +196,8 @@ class Dispatcher:
             except Exception:
                 log.exception("callback dispatch failed; trying again", dispatcher=self.id)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.callback_poll_s)
+                async with asyncio.timeout(self.settings.callback_poll_s):
+                    await self._wake.wait()
 
     async def _renew_loop(self) -> None:
         while not self._stopped:

@@ -34,7 +34,8 @@ async def listen(
         try:
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), check_every_s)
+                    async with asyncio.timeout(check_every_s):
+                        await lost.wait()
                     break
                 await conn.fetchval("SELECT 1", timeout=5)  # a cut that sent no FIN
         finally:

@@ -154,7 +154,8 @@ async def demo_call(settings: Settings, say: Callable[[str], None] = print) -> i
             trunk_port=settings.trunk_port,
             timeout_s=60,
         )
-        await asyncio.wait_for(journey.ended.wait(), 10)
+        async with asyncio.timeout(10):
+            await journey.ended.wait()
         if not result.ok:
             say("the SIPp caller reported a failure:\n" + result.output[-1500:])
             return 1

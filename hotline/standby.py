@@ -200,6 +200,7 @@ class DriverLock:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                await asyncio.wait_for(conn.close(), 5)
+                async with asyncio.timeout(5):
+                    await conn.close()
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 conn.terminate()

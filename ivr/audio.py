@@ -67,7 +67,8 @@ class AudioTools:
         except OSError as exc:
             raise AudioToolFailed(f"cannot start {argv[0]}: {exc.strerror}") from exc
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                out, err = await proc.communicate()
         except TimeoutError:
             proc.kill()
             await proc.wait()

@@ -140,7 +140,8 @@ class AgentConsole:
             await response.prepare(request)
             while not self._closing:
                 try:
-                    await asyncio.wait_for(changed.wait(), self.keepalive_s)
+                    async with asyncio.timeout(self.keepalive_s):
+                        await changed.wait()
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
                     continue

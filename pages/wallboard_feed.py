@@ -181,7 +181,8 @@ class BoardFeed:
             sent = snap.version
             while not self._closing:
                 try:
-                    await asyncio.wait_for(wake.wait(), self.keepalive_s)
+                    async with asyncio.timeout(self.keepalive_s):
+                        await wake.wait()
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
                     continue

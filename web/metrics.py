@@ -206,9 +206,8 @@ class Metrics:
         away the last counts stand."""
         self.pool.pool = pool
         try:
-            self.callbacks.counts = await asyncio.wait_for(
-                callback_figures.open_counts(pool, datetime.now(UTC)), REFRESH_TIMEOUT_S
-            )
+            async with asyncio.timeout(REFRESH_TIMEOUT_S):
+                self.callbacks.counts = await callback_figures.open_counts(pool, datetime.now(UTC))
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("callback counts not refreshed for /metrics")
 

@@ -159,7 +159,8 @@ class Sipp:
             stderr=asyncio.subprocess.STDOUT,
         )
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), deadline_s)
+            async with asyncio.timeout(deadline_s):
+                out, _ = await proc.communicate()
         except TimeoutError:
             proc.kill()
             out, _ = await proc.communicate()
@@ -465,7 +466,8 @@ class DeskPhone:
     async def wait(self, timeout_s: float) -> SippResult:
         """Wait for the UAS to finish its ``calls`` and return its counters."""
         assert self._uas is not None and self._uas_output is not None
-        await asyncio.wait_for(self._uas.wait(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await self._uas.wait()
         out = await self._uas_output
         return _parse(self._uas.returncode or 0, out.decode(errors="replace"))
 
@@ -480,7 +482,8 @@ class DeskPhone:
         if proc.returncode is None:
             proc.send_signal(signal.SIGUSR1)  # SIPp: quit after dumping its counters
             try:
-                await asyncio.wait_for(proc.wait(), 5)
+                async with asyncio.timeout(5):
+                    await proc.wait()
             except TimeoutError:
                 proc.kill()
                 await proc.wait()

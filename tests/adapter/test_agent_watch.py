@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from agent_state.interpret import Sent
 from agent_state.member import Member
 from agent_state.model import Agent, CallEnded, State
 from agent_state.watch import AsteriskWatch
 from ami.events import parse_event
 from core.actor import Role
+from core.errors import ConfigError
 from core.names import PAUSE_WRAP_UP
 
 MEMBER = Member("1001", "王芳", "2001", Role.AGENT, "", (("12333", 0),))
@@ -135,3 +138,9 @@ async def test_a_call_end_after_the_pause_and_with_no_wait_are_read_at_once() ->
     watch.on_event(event("AgentComplete", Queue="12333", MemberName="1001", Reason="caller"))
     await asyncio.wait_for(asyncio.gather(*watch._tasks), 1.0)
     assert call_end(readings).paused_as is None and watch.held == 0
+
+
+@pytest.mark.parametrize("wait", [float("nan"), float("inf")])
+def test_a_pause_wait_that_is_no_number_of_seconds_is_refused(wait: float) -> None:
+    with pytest.raises(ConfigError, match="HOTLINE_WRAP_UP_PAUSE_WAIT_S"):
+        watching(Readings(), pause_wait_s=wait)

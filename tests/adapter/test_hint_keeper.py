@@ -199,3 +199,24 @@ async def test_a_phone_that_is_not_digits_is_left_out_and_holds_no_one_back(
     assert hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2001"
     assert hints.hints["agent1002"] == "Custom:agent1002"  # as rendered: nothing sent
     assert not any("Action" in a.headers.get("Command", "") for a in writes(fake))
+
+
+async def test_a_session_change_in_the_same_step_as_the_stop_does_not_keep_it_running(
+    fake: FakeAmi, client: ClientFactory
+) -> None:
+    """The service's stop signs agents out (a change wakes the keeper) and stops the
+    keeper in one step. On Python 3.11 ``asyncio.wait_for`` returns the woken wait's
+    result and drops that cancellation (fixed in 3.12): the keeper went round again and
+    the service's stop waited for it for ever."""
+    Hints(fake)
+    keep = await keeper(fake, client, dict)
+    keep.check_every_s = 60  # the next check far away: the keeper waits for a change
+    keep.start()
+    await until(lambda: bool(keep._wake._waiters))
+    keep.changed(change("1001", None, "2001"))
+    stopping = asyncio.ensure_future(keep.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    if stopping not in done:  # the keeper swallowed the cancel: once more, to clean up
+        keep._task.cancel()  # type: ignore[union-attr]
+        await stopping
+    assert stopping in done, "the keeper went on after its stop"
