@@ -28,12 +28,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
-
 from ami import AmiClient
 from ami.actions import QueueRemove
 from ami.events import Event
 from asterisk_conf.model import BENCH_FIRST_PHONE, BENCH_MAX_PHONES
+from asterisk_conf.sandbox import bench_rows
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import SCENARIO_DIR, Sipp, SippResult, udp_bound
 from bench.serving import service_ami
@@ -63,12 +62,12 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
     its own event loop, so in a thread here); no bench member is left in a queue, before
-    or after, no call, and no CEL row of the run (the sandbox is the bench's alone: it
-    holds the e2e lock; the tests' services would otherwise backfill every bench call)."""
+    or after, no call, and no CEL row of the run, even of a killed one (bench_rows.py;
+    the sandbox is the bench's alone: it holds the e2e lock)."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
     url = box.database_url(box.ensure_secrets())
-    mark = await _cel_mark(url)
+    await bench_rows.begin(url, box.bench_mark)  # `sandbox up` ends it if we are killed
     try:
         await clear_members(settings, box)  # an earlier run's, killed before its clean-up
         yield box
@@ -78,61 +77,14 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
             await asyncio.to_thread(box.asterisk.cli, "channel request hangup all")
             await clear_members(settings, box)
         finally:
-            if not await cel_loaded(box, url, within_s=120):
-                print("  the CEL spool was still loading after 120 s", flush=True)
-            await _drop_cel_since(url, mark)
+            deleted = await bench_rows.end(url, box.cel_spool, box.bench_mark)
+            print(f"  the run's {deleted} CEL rows deleted from the sandbox's database", flush=True)
             await asyncio.to_thread(Sandbox(settings).up)
 
 
-async def _cel_mark(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM cel"))
-    finally:
-        await conn.close()
-
-
 async def cel_loaded(box: Sandbox, url: str, *, within_s: float) -> bool:
-    """Wait until every CEL row Asterisk wrote is in the ``cel`` table: no ``cel.csv``
-    waiting to be moved aside, every moved-aside file loaded to its end (the loader
-    beside Asterisk, ``calls/cel_loader.py``); whether that happened in time."""
-    deadline = time.monotonic() + within_s
-    conn = await asyncpg.connect(url)
-    try:
-        while True:
-            loaded = {
-                r["name"]: r["loaded_bytes"]
-                for r in await conn.fetch("SELECT name, loaded_bytes FROM cel_spool_files")
-            }
-            if _spool_sizes(box.cel_spool, loaded):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.2)
-    finally:
-        await conn.close()
-
-
-def _spool_sizes(spool: Path, loaded: dict[str, int]) -> bool:
-    """True when nothing in the spool is unloaded."""
-    active = spool / names.CEL_SPOOL_FILE
-    if active.exists() and active.stat().st_size > 0:
-        return False
-    for path in spool.glob("cel-*.csv"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_size != loaded.get(path.name, 0):
-                return False
-    return True
-
-
-async def _drop_cel_since(url: str, mark: int) -> None:
-    """The CEL rows Asterisk wrote since ``mark`` (the run's calls) deleted."""
-    conn = await asyncpg.connect(url)
-    try:
-        status = await conn.execute("DELETE FROM cel WHERE id > $1", mark)
-    finally:
-        await conn.close()
-    print(f"  the run's CEL rows deleted from the sandbox's database ({status})", flush=True)
+    """Whether every CEL row Asterisk wrote reached the ``cel`` table in time."""
+    return await bench_rows.loaded(url, box.cel_spool, within_s=within_s)
 
 
 async def clear_members(settings: Settings, box: Sandbox) -> int:

@@ -30,7 +30,7 @@ from asterisk_conf.model import (
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render, write_config
-from asterisk_conf.sandbox import host, rootfs
+from asterisk_conf.sandbox import bench_rows, host, rootfs
 from asterisk_conf.sandbox.services import (
     AsteriskService,
     CelLoaderService,
@@ -126,6 +126,7 @@ class Sandbox:
                 self.asterisk.cli("core reload")
             url = self.database_url(secrets)
             self.start_cel_loader()
+            self._end_killed_bench_run(url)
         total = time.monotonic() - started
         log.info("sandbox up", seconds=round(total, 1), build_seconds=round(build_s, 1))
         return UpReport(build_s, total, pid, pg_pid, redact_url(url))
@@ -313,6 +314,18 @@ class Sandbox:
     def cel_spool(self) -> Path:
         """Where Asterisk appends its CEL rows, as this host sees the root."""
         return self.root / self.settings.cel_spool_dir.lstrip("/")
+
+    @property
+    def bench_mark(self) -> Path:
+        """Where a bench run keeps the highest CEL id before its calls (bench_rows.py)."""
+        return self.base / bench_rows.MARK_FILE
+
+    def _end_killed_bench_run(self, url: str) -> None:
+        """A bench run killed before its clean-up: its CEL rows deleted, once the loader
+        (just started) has loaded what the spool still held."""
+        deleted = asyncio.run(bench_rows.end_if_killed(url, self.cel_spool, self.bench_mark))
+        if deleted is not None:
+            log.info("a killed bench run's CEL rows deleted", rows=deleted)
 
     def _make_cel_spool(self) -> None:
         """Asterisk's to write in (it makes each new cel.csv), the loader's to empty."""

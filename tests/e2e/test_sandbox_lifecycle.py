@@ -11,14 +11,18 @@ import contextlib
 import os
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 
 from asterisk_conf.sandbox import host
+from asterisk_conf.sandbox.bench_rows import read_mark
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.services import ami_answers
 from core.settings import Settings
+from tests.cel_fixtures import inbound_call, insert
+from tests.db.test_bench_rows import a_dead_pid
 
 
 def _wait_until(predicate: object, timeout: float) -> bool:
@@ -51,6 +55,31 @@ def test_up_twice_is_idempotent(sandbox: Sandbox) -> None:
     assert sorted(str(m) for m in mounts) == sorted(
         str(sandbox.root.resolve() / d) for d in ("dev", "proc")
     )
+
+
+def test_up_deletes_the_cel_rows_of_a_bench_run_that_was_killed(sandbox: Sandbox) -> None:
+    """A capacity run SIGKILLed leaves its mark and its calls' CEL rows: the next `up`
+    (the test command's, the demo's) deletes them, else every service the tests start
+    backfills them as calls; rows before the mark stay."""
+    url = sandbox.database_url(sandbox.ensure_secrets())
+
+    async def cel_ids(*, add: bool = False) -> list[int]:
+        conn = await asyncpg.connect(url, timeout=5)
+        try:
+            if add:  # one recorded call, as the killed run's
+                await insert(conn, inbound_call(990_001, datetime(2026, 12, 2, 8)))
+            return [r["id"] for r in await conn.fetch("SELECT id FROM cel ORDER BY id")]
+        finally:
+            await conn.close()
+
+    before = asyncio.run(cel_ids())
+    since = before[-1] if before else 0
+    sandbox.bench_mark.write_text(f"{since} {a_dead_pid()}\n", encoding="ascii")
+    assert read_mark(sandbox.bench_mark) is not None
+    assert len(asyncio.run(cel_ids(add=True))) > len(before)
+    sandbox.up()
+    assert not sandbox.bench_mark.exists()
+    assert asyncio.run(cel_ids()) == before
 
 
 def test_down_leaves_no_process_and_no_mount(sandbox: Sandbox, settings: Settings) -> None:

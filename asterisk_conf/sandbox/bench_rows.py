@@ -1,0 +1,155 @@
+"""A bench run's CEL rows in the sandbox's database: deleted when the run ends, and at
+the next ``sandbox up`` when the run was killed before its end.
+
+``bench/capacity.py`` and ``bench/soak.py`` make thousands of real calls; their CEL rows
+reach the sandbox's ``cel`` table through the spool and its loader. Left there, every
+service the tests start would backfill them as calls (one such run slowed a test's
+service enough to fail it). So a run writes the highest CEL id before its first call to
+``MARK_FILE`` in the sandbox's directory (``begin``), and its end deletes the rows past
+it, then the file (``end``). A run killed with SIGKILL leaves the file behind:
+``Sandbox.up`` ends it, once the loader runs, so what the spool still held is loaded
+first and deleted with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from core import names
+from core.logging import get_logger
+
+log = get_logger("sandbox")
+
+MARK_FILE = "bench-cel-mark"
+
+
+@dataclass(frozen=True)
+class Mark:
+    since: int  # the highest CEL id before the run's first call
+    pid: int  # the run's process
+
+
+def read_mark(path: Path) -> Mark | None:
+    """The mark in ``path``; None when there is none or it cannot be read (a run's rows
+    then cannot be told from others, and are kept)."""
+    try:
+        since, pid = path.read_text(encoding="ascii").split()
+        return Mark(int(since), int(pid))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+async def begin(url: str, path: Path) -> Mark:
+    """The run's mark: the highest CEL id now and this process, kept in ``path``. A mark
+    already there is an earlier run's that never ended: its ``since`` is kept, so its
+    rows go with this run's."""
+    earlier = read_mark(path)
+    if earlier is not None:
+        since = earlier.since
+    else:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            since = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM cel"))
+        finally:
+            await conn.close()
+    mark = Mark(since, os.getpid())
+    _write(path, mark)
+    return mark
+
+
+async def end(url: str, spool: Path, path: Path, *, within_s: float = 120) -> int | None:
+    """The rows past the mark in ``path`` deleted (once the spool is loaded, waiting at
+    most ``within_s``), then the mark; how many rows, or None when there was no mark.
+    A spool not loaded in time keeps the mark: the next ``sandbox up`` deletes the rest."""
+    mark = read_mark(path)
+    deleted = 0
+    if mark is not None:
+        complete = await loaded(url, spool, within_s=within_s)
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            status = await conn.execute("DELETE FROM cel WHERE id > $1", mark.since)
+        finally:
+            await conn.close()
+        deleted = int(status.split()[-1])  # "DELETE <n>"
+        if not complete:
+            log.warning(
+                "the CEL spool was still loading; the bench's mark is kept for the rest",
+                waited_s=within_s,
+                deleted=deleted,
+            )
+            return deleted
+    return deleted if _remove(path) else None
+
+
+async def end_if_killed(url: str, spool: Path, path: Path, *, within_s: float = 30) -> int | None:
+    """``end`` for a mark whose run is no longer running (killed before its end); a
+    live run's mark is its own to end. How many rows, or None when nothing was ended."""
+    mark = read_mark(path)
+    if mark is not None and _alive(mark.pid):
+        return None
+    return await end(url, spool, path, within_s=within_s)
+
+
+def _write(path: Path, mark: Mark) -> None:
+    work = path.with_name(path.name + ".work")
+    work.write_text(f"{mark.since} {mark.pid}\n", encoding="ascii")
+    os.replace(work, path)  # a run killed while writing leaves no half a mark
+
+
+def _remove(path: Path) -> bool:
+    """Whether there was a mark to remove."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+async def loaded(url: str, spool: Path, *, within_s: float) -> bool:
+    """Wait until every CEL row Asterisk wrote is in the ``cel`` table: no ``cel.csv``
+    waiting to be moved aside, every moved-aside file loaded to its end (the loader
+    beside Asterisk, ``calls/cel_loader.py``); whether that happened in time."""
+    deadline = time.monotonic() + within_s
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        while True:
+            sizes = {
+                r["name"]: r["loaded_bytes"]
+                for r in await conn.fetch("SELECT name, loaded_bytes FROM cel_spool_files")
+            }
+            if nothing_unloaded(spool, sizes):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+def nothing_unloaded(spool: Path, loaded_bytes: dict[str, int]) -> bool:
+    """True when every byte in the spool is loaded."""
+    active = spool / names.CEL_SPOOL_FILE
+    if active.exists() and active.stat().st_size > 0:
+        return False
+    for path in spool.glob("cel-*.csv"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size != loaded_bytes.get(path.name, 0):
+                return False
+    return True

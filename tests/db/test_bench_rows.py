@@ -1,0 +1,121 @@
+"""A bench run's CEL rows against a real PostgreSQL and a real loader
+(asterisk_conf/sandbox/bench_rows.py): deleted when the run ends, and when it was killed,
+at the next ``sandbox up`` — after the spool it left is loaded; a live run's are its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from asterisk_conf.sandbox import bench_rows
+from asterisk_conf.sandbox.bench_rows import MARK_FILE, Mark
+from tests.db.test_cel_loader import append, ids, loaded_ids, loader, rows
+
+
+def a_dead_pid() -> int:
+    """The pid of a process that has ended (a run killed by SIGKILL)."""
+    said = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(said.stdout)
+
+
+async def load_some(fresh_db: str, spool: Path, n: int, start: int = 0) -> None:
+    append(spool, rows(n, start=start))
+    await loader(fresh_db, spool).tick()
+
+
+async def test_a_run_that_ends_deletes_its_rows_and_its_mark(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await load_some(fresh_db, spool, 2)  # calls before the run: not the run's
+    begun = await bench_rows.begin(fresh_db, mark)
+    assert begun == Mark(await pool.fetchval("SELECT max(id) FROM cel"), os.getpid())
+    await load_some(fresh_db, spool, 3, start=2)
+    assert await bench_rows.end(fresh_db, spool, mark) == 3
+    assert await loaded_ids(pool) == ids(2)
+    assert not mark.exists()
+    assert await bench_rows.end(fresh_db, spool, mark) is None  # nothing to end twice
+
+
+async def test_a_killed_run_is_ended_at_the_next_up_once_its_spool_is_loaded(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await load_some(fresh_db, spool, 2)
+    await bench_rows.begin(fresh_db, mark)
+    await load_some(fresh_db, spool, 3, start=2)
+    append(spool, rows(4, start=5))  # written by Asterisk, not loaded when the run died
+    begun = bench_rows.read_mark(mark)
+    assert begun is not None
+    since = begun.since
+    mark.write_text(f"{since} {a_dead_pid()}\n", encoding="ascii")  # SIGKILLed
+    running = asyncio.create_task(loader(fresh_db, spool, every_s=0.05).run())  # `up` starts it
+    try:
+        assert await bench_rows.end_if_killed(fresh_db, spool, mark) == 7
+    finally:
+        running.cancel()
+    assert await loaded_ids(pool) == ids(2)
+    assert not mark.exists()
+
+
+async def test_a_live_runs_mark_is_left_to_it(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    """`sandbox up` while a bench runs (this process stands for it): nothing deleted."""
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await bench_rows.begin(fresh_db, mark)
+    await load_some(fresh_db, spool, 3)
+    assert await bench_rows.end_if_killed(fresh_db, spool, mark) is None
+    assert await loaded_ids(pool) == ids(3)
+    assert mark.exists()
+
+
+async def test_a_new_run_keeps_a_killed_runs_mark_so_both_runs_rows_go(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await load_some(fresh_db, spool, 1)
+    first = await bench_rows.begin(fresh_db, mark)
+    await load_some(fresh_db, spool, 2, start=1)  # the killed run's
+    second = await bench_rows.begin(fresh_db, mark)
+    assert second.since == first.since
+    await load_some(fresh_db, spool, 2, start=3)
+    assert await bench_rows.end(fresh_db, spool, mark) == 4
+    assert await loaded_ids(pool) == ids(1)
+
+
+async def test_an_unreadable_mark_deletes_nothing_and_goes(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await load_some(fresh_db, spool, 2)
+    mark.write_text("12", encoding="ascii")  # half a mark: which rows are whose is unknown
+    assert await bench_rows.end_if_killed(fresh_db, spool, mark) == 0
+    assert await loaded_ids(pool) == ids(2)
+    assert not mark.exists()
+
+
+async def test_a_spool_not_loaded_in_time_keeps_the_mark_for_the_rest(
+    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+) -> None:
+    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
+    await load_some(fresh_db, spool, 1)
+    await bench_rows.begin(fresh_db, mark)
+    await load_some(fresh_db, spool, 2, start=1)
+    append(spool, rows(3, start=3))  # no loader runs: never loaded in time
+    assert await bench_rows.end(fresh_db, spool, mark, within_s=0.3) == 2
+    assert mark.exists()
+    await loader(fresh_db, spool).tick()  # loaded later
+    assert await bench_rows.end(fresh_db, spool, mark, within_s=0.3) == 3
+    assert await loaded_ids(pool) == ids(1)
+    assert not mark.exists()
