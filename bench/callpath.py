@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ami import AmiClient
-from ami.actions import QueueRemove
 from ami.events import Event
-from asterisk_conf.model import BENCH_FIRST_PHONE, BENCH_MAX_PHONES
-from asterisk_conf.sandbox import bench_rows
+from asterisk_conf.model import BENCH_FIRST_PHONE
+from asterisk_conf.sandbox import bench_leftovers
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import SCENARIO_DIR, Sipp, SippResult, udp_bound
 from bench.serving import service_ami
@@ -62,63 +61,43 @@ async def bench_sandbox(settings: Settings, phones: int) -> AsyncIterator[Sandbo
     """The sandbox with ``phones`` bench phones, and without them again afterwards
     (``up`` renders, reloads only what changed, and leaves everything running; it runs
     its own event loop, so in a thread here); no bench member is left in a queue, before
-    or after, no call, and no CEL row of the run, even of a killed one (bench_rows.py;
+    or after, no call, and no CEL row of the run, even of a killed one (bench_leftovers.py;
     the sandbox is the bench's alone: it holds the e2e lock)."""
     box = Sandbox(settings, bench_phones=phones)
     await asyncio.to_thread(box.up)
     url = box.database_url(box.ensure_secrets())
-    await bench_rows.begin(url, box.bench_mark)  # `sandbox up` ends it if we are killed
+    await bench_leftovers.begin(url, box.bench_mark)  # `sandbox up` ends it if we are killed
     try:
         await clear_members(settings, box)  # an earlier run's, killed before its clean-up
         yield box
     finally:
         try:
             # a run stopped early leaves callers in the queue (SIPp gone without a BYE)
-            await asyncio.to_thread(box.asterisk.cli, "channel request hangup all")
+            await asyncio.to_thread(bench_leftovers.hang_up_all, box.asterisk.cli)
             await clear_members(settings, box)
         finally:
-            deleted = await bench_rows.end(url, box.cel_spool, box.bench_mark)
+            deleted = await bench_leftovers.end(url, box.cel_spool, box.bench_mark)
             print(f"  the run's {deleted} CEL rows deleted from the sandbox's database", flush=True)
             await asyncio.to_thread(Sandbox(settings).up)
 
 
 async def cel_loaded(box: Sandbox, url: str, *, within_s: float) -> bool:
     """Whether every CEL row Asterisk wrote reached the ``cel`` table in time."""
-    return await bench_rows.loaded(url, box.cel_spool, within_s=within_s)
+    return await bench_leftovers.loaded(url, box.cel_spool, within_s=within_s)
 
 
 async def clear_members(settings: Settings, box: Sandbox) -> int:
     """Remove every bench phone's member from every queue (over AMI, as the service's
     user); returns how many were left behind."""
-    first, last = BENCH_FIRST_PHONE, BENCH_FIRST_PHONE + BENCH_MAX_PHONES - 1
     ami = service_ami(settings, box.ensure_secrets())
     await ami.start()
-    left = 0
     try:
-        for queue, interface in _bench_members(box.asterisk.cli("queue show"), first, last):
-            left += 1
-            with contextlib.suppress(Exception):
-                await ami.send(QueueRemove(queue, interface))
+        left = await bench_leftovers.remove_members(ami, box.asterisk.cli)
     finally:
         await ami.close()
     if left:
         print(f"  removed {left} bench members left in the queues", flush=True)
     return left
-
-
-_QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
-_MEMBER = re.compile(r"^\s+\S.*?\((Local/(\d+)@[\w-]+/n)\b")
-
-
-def _bench_members(text: str, first: int, last: int) -> list[tuple[str, str]]:
-    """(queue, interface) of each bench member in ``queue show``'s text."""
-    found, queue = [], ""
-    for line in text.splitlines():
-        if head := _QUEUE_LINE.match(line):
-            queue = head.group(1)
-        elif (member := _MEMBER.match(line)) and first <= int(member.group(2)) <= last:
-            found.append((queue, member.group(1)))
-    return found
 
 
 def set_answering(box: Sandbox, how: str, talk_s: float) -> None:

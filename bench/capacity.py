@@ -79,7 +79,7 @@ from bench.figures import (
 )
 from bench.profile import report, sampling
 from bench.serving import serve, service_ami
-from bench.taskprocessors import Sampler, deepest
+from bench.taskprocessors import Sampler, deepest, settle
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
 from dialplan.default_plan import ALWAYS
@@ -128,6 +128,9 @@ def header() -> str:
 
 async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     count = max(1, round(rate * args.step_s))
+    waited, depth = await settle(ctx.box.asterisk.cli)
+    if waited >= 1:
+        print(f"  Asterisk's queues settled in {waited:.0f} s (deepest now {depth})", flush=True)
     svc_before = await roster.scrape(HTTP_PORT) if ctx.service_pid else {}
     rows_sql = "SELECT count(*) FROM calls"
     rows0 = await roster.count(ctx.service_db, rows_sql) if ctx.service_db else 0

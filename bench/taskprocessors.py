@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
+
+SETTLED_BELOW = 50  # every queue shorter than this: Asterisk has caught up
 
 
 def queued(text: str) -> dict[str, int]:
@@ -36,6 +39,23 @@ def _short(name: str) -> str:
     """``stasis/m:manager:core-00000006`` -> ``stasis/m:manager:core``."""
     head, _, tail = name.rpartition("-")
     return head if head and len(tail) == 8 and tail.isalnum() else name
+
+
+async def settle(
+    cli: Callable[[str], str], *, below: int = SETTLED_BELOW, within_s: float = 120.0
+) -> tuple[float, int]:
+    """Wait until every task-processor queue is shorter than ``below`` (what the last
+    step or the agents' sign-in left for Asterisk to do), at most ``within_s``: a step
+    then starts on an Asterisk that has caught up, not on the last one's backlog. The
+    seconds waited and the deepest queue at the end."""
+    began = time.monotonic()
+    while True:
+        text = await asyncio.to_thread(cli, "core show taskprocessors")
+        depth = max(queued(text).values(), default=0)
+        waited = time.monotonic() - began
+        if depth < below or waited >= within_s:
+            return waited, depth
+        await asyncio.sleep(0.5)
 
 
 class Sampler:

@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from ami import AmiClient
 from asterisk_conf.model import (
     PUBLISH_READ,
     PUBLISH_WRITE,
@@ -30,7 +31,7 @@ from asterisk_conf.model import (
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render, write_config
-from asterisk_conf.sandbox import bench_rows, host, rootfs
+from asterisk_conf.sandbox import bench_leftovers, host, rootfs
 from asterisk_conf.sandbox.services import (
     AsteriskService,
     CelLoaderService,
@@ -126,7 +127,7 @@ class Sandbox:
                 self.asterisk.cli("core reload")
             url = self.database_url(secrets)
             self.start_cel_loader()
-            self._end_killed_bench_run(url)
+            self._end_killed_bench_run(secrets)
         total = time.monotonic() - started
         log.info("sandbox up", seconds=round(total, 1), build_seconds=round(build_s, 1))
         return UpReport(build_s, total, pid, pg_pid, redact_url(url))
@@ -317,15 +318,29 @@ class Sandbox:
 
     @property
     def bench_mark(self) -> Path:
-        """Where a bench run keeps the highest CEL id before its calls (bench_rows.py)."""
-        return self.base / bench_rows.MARK_FILE
+        """Where a bench run keeps the highest CEL id before its calls (bench_leftovers)."""
+        return self.base / bench_leftovers.MARK_FILE
 
-    def _end_killed_bench_run(self, url: str) -> None:
-        """A bench run killed before its clean-up: its CEL rows deleted, once the loader
-        (just started) has loaded what the spool still held."""
-        deleted = asyncio.run(bench_rows.end_if_killed(url, self.cel_spool, self.bench_mark))
-        if deleted is not None:
-            log.info("a killed bench run's CEL rows deleted", rows=deleted)
+    def _end_killed_bench_run(self, secrets: dict[str, Any]) -> None:
+        """A bench run killed before its clean-up: its calls hung up, its members
+        removed, and its CEL rows deleted once the loader (just started) has loaded
+        what the spool still held."""
+        if not bench_leftovers.killed(self.bench_mark):
+            return
+        calls = bench_leftovers.hang_up_all(self.asterisk.cli)
+        members, rows = asyncio.run(self._clear_bench_run(secrets))
+        log.info("a killed bench run cleared", calls=calls, members=members, cel_rows=rows)
+
+    async def _clear_bench_run(self, secrets: dict[str, Any]) -> tuple[int, int | None]:
+        s = self.settings
+        ami = AmiClient(s.ami_host, s.ami_port, s.ami_username, secrets["ami_service"])
+        await ami.start()
+        try:
+            members = await bench_leftovers.remove_members(ami, self.asterisk.cli)
+        finally:
+            await ami.close()
+        url = self.database_url(secrets)
+        return members, await bench_leftovers.end(url, self.cel_spool, self.bench_mark, within_s=30)
 
     def _make_cel_spool(self) -> None:
         """Asterisk's to write in (it makes each new cel.csv), the loader's to empty."""

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import asyncpg
 
+from asterisk_conf.model import BENCH_FIRST_PHONE
 from asterisk_conf.sandbox import host
-from asterisk_conf.sandbox.bench_rows import read_mark
+from asterisk_conf.sandbox.bench_leftovers import read_mark
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.services import ami_answers
 from core.settings import Settings
 from tests.cel_fixtures import inbound_call, insert
-from tests.db.test_bench_rows import a_dead_pid
+from tests.db.test_bench_leftovers import a_dead_pid
 
 
 def _wait_until(predicate: object, timeout: float) -> bool:
@@ -57,11 +58,17 @@ def test_up_twice_is_idempotent(sandbox: Sandbox) -> None:
     )
 
 
-def test_up_deletes_the_cel_rows_of_a_bench_run_that_was_killed(sandbox: Sandbox) -> None:
-    """A capacity run SIGKILLed leaves its mark and its calls' CEL rows: the next `up`
-    (the test command's, the demo's) deletes them, else every service the tests start
-    backfills them as calls; rows before the mark stay."""
+def test_up_clears_what_a_bench_run_that_was_killed_left(
+    sandbox: Sandbox, settings: Settings
+) -> None:
+    """A capacity run SIGKILLed leaves its mark, its members and its calls' CEL rows:
+    the next `up` (the test command's, the demo's) clears them, else the tests' calls
+    would be offered to its members and every service the tests start would backfill
+    its calls; rows before the mark stay."""
     url = sandbox.database_url(sandbox.ensure_secrets())
+    member = f"Local/{BENCH_FIRST_PHONE + 7}@hl-bench-alone/n"
+    sandbox.asterisk.cli(f"queue add member {member} to {settings.queue}")
+    assert member in sandbox.asterisk.cli(f"queue show {settings.queue}")
 
     async def cel_ids(*, add: bool = False) -> list[int]:
         conn = await asyncpg.connect(url, timeout=5)
@@ -80,6 +87,7 @@ def test_up_deletes_the_cel_rows_of_a_bench_run_that_was_killed(sandbox: Sandbox
     sandbox.up()
     assert not sandbox.bench_mark.exists()
     assert asyncio.run(cel_ids()) == before
+    assert member not in sandbox.asterisk.cli(f"queue show {settings.queue}")
 
 
 def test_down_leaves_no_process_and_no_mount(sandbox: Sandbox, settings: Settings) -> None:

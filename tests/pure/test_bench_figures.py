@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from bench.callpath import _bench_members
+from asterisk_conf.sandbox.bench_leftovers import members
 from bench.figures import (
     StepRate,
     bucket_delta,
@@ -23,7 +23,7 @@ from bench.figures import (
     percentile,
 )
 from bench.profile import busiest
-from bench.taskprocessors import deepest, queued
+from bench.taskprocessors import deepest, queued, settle
 
 
 @pytest.mark.parametrize(
@@ -133,6 +133,23 @@ def test_taskprocessor_queues_are_read_from_asterisk_22s_columns() -> None:
     assert deepest({"app_voicemail": 0}) == "-"
 
 
+async def test_a_step_waits_until_asterisks_queues_have_drained() -> None:
+    drained = TASKPROCESSORS.replace(" 2821 38 108 ", " 2821 0 108 ")
+    backlog = TASKPROCESSORS.replace(" 2821 38 108 ", " 2821 6082 6082 ")
+    said = iter([backlog, backlog, drained])
+    asked: list[str] = []
+
+    def cli(command: str) -> str:
+        asked.append(command)
+        return next(said)
+
+    waited, depth = await settle(cli)
+    assert (len(asked), depth) == (3, 3) and waited > 0
+    assert asked == ["core show taskprocessors"] * 3
+    # never for ever: past within_s the step starts with what is left
+    assert (await settle(lambda _c: backlog, within_s=0))[1] == 6082
+
+
 QUEUE_SHOW = """12333 has 0 calls (max unlimited) in 'rrmemory' strategy (0s holdtime), W:1, C:0
    Members:
       500000 (Local/30000@agents-local/n from PJSIP/30000) (ringinuse disabled) (dynamic) (paused)
@@ -141,15 +158,18 @@ QUEUE_SHOW = """12333 has 0 calls (max unlimited) in 'rrmemory' strategy (0s hol
 hotline-owners has 0 calls (max unlimited) in 'rrmemory' strategy
    Members:
       500001 (Local/30001@hl-bench-alone/n from PJSIP/30001) (dynamic)
+      Local/30007@hl-bench-alone/n (ringinuse disabled) (dynamic) (Invalid) has taken no calls
+      Local/2002@agents-local/n (dynamic)
 """
 
 
 def test_only_bench_members_are_found_to_clear() -> None:
     """An interrupted bench leaves its members in the queues; the clean-up removes the
     bench phones' (30000…) and never a real agent's."""
-    assert _bench_members(QUEUE_SHOW, 30000, 39999) == [
+    assert members(QUEUE_SHOW, 30000, 39999) == [
         ("12333", "Local/30000@agents-local/n"),
         ("hotline-owners", "Local/30001@hl-bench-alone/n"),
+        ("hotline-owners", "Local/30007@hl-bench-alone/n"),  # one added with no name
     ]
 
 

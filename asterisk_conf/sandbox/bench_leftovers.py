@@ -1,14 +1,17 @@
-"""A bench run's CEL rows in the sandbox's database: deleted when the run ends, and at
-the next ``sandbox up`` when the run was killed before its end.
+"""What a bench run leaves in the sandbox — its calls, its queue members, its CEL rows —
+cleared when the run ends, and at the next ``sandbox up`` when it was killed first.
 
-``bench/capacity.py`` and ``bench/soak.py`` make thousands of real calls; their CEL rows
-reach the sandbox's ``cel`` table through the spool and its loader. Left there, every
-service the tests start would backfill them as calls (one such run slowed a test's
-service enough to fail it). So a run writes the highest CEL id before its first call to
-``MARK_FILE`` in the sandbox's directory (``begin``), and its end deletes the rows past
-it, then the file (``end``). A run killed with SIGKILL leaves the file behind:
-``Sandbox.up`` ends it, once the loader runs, so what the spool still held is loaded
-first and deleted with the rest.
+``bench/capacity.py`` and ``bench/soak.py`` make thousands of real calls to members
+of their own (bench phones ``BENCH_FIRST_PHONE``…). Their CEL rows reach the sandbox's
+``cel`` table through the spool and its loader; left there, every service the tests
+start would backfill them as calls (one such run slowed a test's service enough to fail
+it), and members left in the queue would be offered the tests' calls. So a run writes
+the highest CEL id before its first call, and its pid, to ``MARK_FILE`` in the
+sandbox's directory (``begin``); its end hangs up what is left, removes its members and
+deletes the rows past the mark, then the mark (``end``). A run killed with SIGKILL
+leaves the mark behind: ``Sandbox.up`` sees its process gone (``killed``) and clears
+the same, once the loader runs, so what the spool still held is loaded first and
+deleted with the rest.
 """
 
 from __future__ import annotations
@@ -16,18 +19,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from ami import AmiClient, AmiError
+from ami.actions import QueueRemove
+from asterisk_conf.model import BENCH_FIRST_PHONE, BENCH_MAX_PHONES
 from core import names
 from core.logging import get_logger
 
 log = get_logger("sandbox")
 
 MARK_FILE = "bench-cel-mark"
+
+Cli = Callable[[str], str]  # an Asterisk CLI command -> its output
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,59 @@ async def end(url: str, spool: Path, path: Path, *, within_s: float = 120) -> in
     return deleted if _remove(path) else None
 
 
-async def end_if_killed(url: str, spool: Path, path: Path, *, within_s: float = 30) -> int | None:
-    """``end`` for a mark whose run is no longer running (killed before its end); a
-    live run's mark is its own to end. How many rows, or None when nothing was ended."""
+def killed(path: Path) -> bool:
+    """Whether ``path`` holds the mark of a run that is no longer running (killed before
+    its end); a live run's mark is its own to end."""
+    if not path.exists():
+        return False
     mark = read_mark(path)
-    if mark is not None and _alive(mark.pid):
-        return None
-    return await end(url, spool, path, within_s=within_s)
+    return mark is None or not _alive(mark.pid)
+
+
+def hang_up_all(cli: Cli, *, within_s: float = 10.0) -> int:
+    """Every channel hung up (the bench owns the sandbox while it runs: the e2e lock),
+    waiting at most ``within_s`` for them to go — their last CEL rows with them; how
+    many there were."""
+    there = _channels(cli)
+    if there:
+        cli("channel request hangup all")
+        deadline = time.monotonic() + within_s
+        while _channels(cli) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return there
+
+
+def _channels(cli: Cli) -> int:
+    said = _CHANNELS.search(cli("core show channels count"))
+    return int(said.group(1)) if said else 0
+
+
+async def remove_members(ami: AmiClient, cli: Cli) -> int:
+    """Every bench phone's member removed from every queue (over ``ami``, a started
+    session that may write ``agent``); how many there were."""
+    found = members(cli("queue show"), BENCH_FIRST_PHONE, BENCH_FIRST_PHONE + BENCH_MAX_PHONES - 1)
+    for queue, interface in found:
+        with contextlib.suppress(AmiError):
+            await ami.send(QueueRemove(queue, interface))
+    return len(found)
+
+
+_QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
+# a member with a name: "500160 (Local/30160@hl-bench-alone/n from …)"; without: "Local/…"
+_MEMBER = re.compile(r"^\s+(?:[^\s(][^(]*\()?(Local/(\d+)@[\w-]+/n)\b")
+_CHANNELS = re.compile(r"^(\d+) active channels?", re.MULTILINE)
+
+
+def members(text: str, first: int, last: int) -> list[tuple[str, str]]:
+    """(queue, interface) of each bench member in ``queue show``'s text: a ``Local``
+    member whose extension is a bench phone's."""
+    found, queue = [], ""
+    for line in text.splitlines():
+        if head := _QUEUE_LINE.match(line):
+            queue = head.group(1)
+        elif (member := _MEMBER.match(line)) and first <= int(member.group(2)) <= last:
+            found.append((queue, member.group(1)))
+    return found
 
 
 def _write(path: Path, mark: Mark) -> None:

@@ -1,6 +1,7 @@
 """A bench run's CEL rows against a real PostgreSQL and a real loader
-(asterisk_conf/sandbox/bench_rows.py): deleted when the run ends, and when it was killed,
-at the next ``sandbox up`` — after the spool it left is loaded; a live run's are its own."""
+(asterisk_conf/sandbox/bench_leftovers.py): deleted when the run ends, and when it was
+killed, at the next ``sandbox up`` — after the spool it left is loaded; a live run's
+are its own."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import asyncpg
 
-from asterisk_conf.sandbox import bench_rows
-from asterisk_conf.sandbox.bench_rows import MARK_FILE, Mark
+from asterisk_conf.sandbox import bench_leftovers
+from asterisk_conf.sandbox.bench_leftovers import MARK_FILE, Mark
 from tests.db.test_cel_loader import append, ids, loaded_ids, loader, rows
 
 
@@ -38,13 +39,13 @@ async def test_a_run_that_ends_deletes_its_rows_and_its_mark(
 ) -> None:
     spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
     await load_some(fresh_db, spool, 2)  # calls before the run: not the run's
-    begun = await bench_rows.begin(fresh_db, mark)
+    begun = await bench_leftovers.begin(fresh_db, mark)
     assert begun == Mark(await pool.fetchval("SELECT max(id) FROM cel"), os.getpid())
     await load_some(fresh_db, spool, 3, start=2)
-    assert await bench_rows.end(fresh_db, spool, mark) == 3
+    assert await bench_leftovers.end(fresh_db, spool, mark) == 3
     assert await loaded_ids(pool) == ids(2)
     assert not mark.exists()
-    assert await bench_rows.end(fresh_db, spool, mark) is None  # nothing to end twice
+    assert await bench_leftovers.end(fresh_db, spool, mark) is None  # nothing to end twice
 
 
 async def test_a_killed_run_is_ended_at_the_next_up_once_its_spool_is_loaded(
@@ -52,32 +53,33 @@ async def test_a_killed_run_is_ended_at_the_next_up_once_its_spool_is_loaded(
 ) -> None:
     spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
     await load_some(fresh_db, spool, 2)
-    await bench_rows.begin(fresh_db, mark)
+    await bench_leftovers.begin(fresh_db, mark)
     await load_some(fresh_db, spool, 3, start=2)
     append(spool, rows(4, start=5))  # written by Asterisk, not loaded when the run died
-    begun = bench_rows.read_mark(mark)
+    begun = bench_leftovers.read_mark(mark)
     assert begun is not None
     since = begun.since
     mark.write_text(f"{since} {a_dead_pid()}\n", encoding="ascii")  # SIGKILLed
+    assert bench_leftovers.killed(mark)
     running = asyncio.create_task(loader(fresh_db, spool, every_s=0.05).run())  # `up` starts it
     try:
-        assert await bench_rows.end_if_killed(fresh_db, spool, mark) == 7
+        assert await bench_leftovers.end(fresh_db, spool, mark) == 7
     finally:
         running.cancel()
     assert await loaded_ids(pool) == ids(2)
     assert not mark.exists()
 
 
-async def test_a_live_runs_mark_is_left_to_it(
-    pool: asyncpg.Pool, fresh_db: str, tmp_path: Path
+async def test_only_a_mark_whose_run_is_gone_is_a_killed_runs(
+    fresh_db: str, tmp_path: Path
 ) -> None:
-    """`sandbox up` while a bench runs (this process stands for it): nothing deleted."""
-    spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
-    await bench_rows.begin(fresh_db, mark)
-    await load_some(fresh_db, spool, 3)
-    assert await bench_rows.end_if_killed(fresh_db, spool, mark) is None
-    assert await loaded_ids(pool) == ids(3)
-    assert mark.exists()
+    """`sandbox up` while a bench runs (this process stands for it) leaves its mark."""
+    mark = tmp_path / MARK_FILE
+    assert not bench_leftovers.killed(mark)  # no run at all
+    begun = await bench_leftovers.begin(fresh_db, mark)
+    assert not bench_leftovers.killed(mark)
+    mark.write_text(f"{begun.since} {a_dead_pid()}\n", encoding="ascii")
+    assert bench_leftovers.killed(mark)
 
 
 async def test_a_new_run_keeps_a_killed_runs_mark_so_both_runs_rows_go(
@@ -85,12 +87,12 @@ async def test_a_new_run_keeps_a_killed_runs_mark_so_both_runs_rows_go(
 ) -> None:
     spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
     await load_some(fresh_db, spool, 1)
-    first = await bench_rows.begin(fresh_db, mark)
+    first = await bench_leftovers.begin(fresh_db, mark)
     await load_some(fresh_db, spool, 2, start=1)  # the killed run's
-    second = await bench_rows.begin(fresh_db, mark)
+    second = await bench_leftovers.begin(fresh_db, mark)
     assert second.since == first.since
     await load_some(fresh_db, spool, 2, start=3)
-    assert await bench_rows.end(fresh_db, spool, mark) == 4
+    assert await bench_leftovers.end(fresh_db, spool, mark) == 4
     assert await loaded_ids(pool) == ids(1)
 
 
@@ -100,7 +102,8 @@ async def test_an_unreadable_mark_deletes_nothing_and_goes(
     spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
     await load_some(fresh_db, spool, 2)
     mark.write_text("12", encoding="ascii")  # half a mark: which rows are whose is unknown
-    assert await bench_rows.end_if_killed(fresh_db, spool, mark) == 0
+    assert bench_leftovers.killed(mark)  # whose it was cannot be told: not a live run's
+    assert await bench_leftovers.end(fresh_db, spool, mark) == 0
     assert await loaded_ids(pool) == ids(2)
     assert not mark.exists()
 
@@ -110,12 +113,12 @@ async def test_a_spool_not_loaded_in_time_keeps_the_mark_for_the_rest(
 ) -> None:
     spool, mark = tmp_path / "spool", tmp_path / MARK_FILE
     await load_some(fresh_db, spool, 1)
-    await bench_rows.begin(fresh_db, mark)
+    await bench_leftovers.begin(fresh_db, mark)
     await load_some(fresh_db, spool, 2, start=1)
     append(spool, rows(3, start=3))  # no loader runs: never loaded in time
-    assert await bench_rows.end(fresh_db, spool, mark, within_s=0.3) == 2
+    assert await bench_leftovers.end(fresh_db, spool, mark, within_s=0.3) == 2
     assert mark.exists()
     await loader(fresh_db, spool).tick()  # loaded later
-    assert await bench_rows.end(fresh_db, spool, mark, within_s=0.3) == 3
+    assert await bench_leftovers.end(fresh_db, spool, mark, within_s=0.3) == 3
     assert await loaded_ids(pool) == ids(1)
     assert not mark.exists()
