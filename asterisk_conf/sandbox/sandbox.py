@@ -39,6 +39,7 @@ from asterisk_conf.sandbox.services import (
     root_user,
 )
 from core import names
+from core.errors import HotlineError
 from core.logging import get_logger
 from core.settings import SANDBOX_ROOT, SECRETS_FILE, Settings, redact_url, sandbox_database_url
 from db.migrate import migrate
@@ -327,8 +328,13 @@ class Sandbox:
         what the spool still held."""
         if not bench_leftovers.killed(self.bench_mark):
             return
-        calls = bench_leftovers.hang_up_all(self.asterisk.cli)
-        members, rows = asyncio.run(self._clear_bench_run(secrets))
+        try:
+            calls = bench_leftovers.hang_up_all(self.asterisk.cli)
+            members, rows = asyncio.run(self._clear_bench_run(secrets))
+        except (HotlineError, OSError, asyncpg.PostgresError) as exc:
+            # never a failed `up` for it: the mark stays, and the next `up` tries again
+            log.warning("a killed bench run not cleared; the next up tries again", error=repr(exc))
+            return
         log.info("a killed bench run cleared", calls=calls, members=members, cel_rows=rows)
 
     async def _clear_bench_run(self, secrets: dict[str, Any]) -> tuple[int, int | None]:
