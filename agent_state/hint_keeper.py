@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 
@@ -40,6 +41,13 @@ log = get_logger("agent_state")
 SessionOpener = Callable[[], AbstractAsyncContextManager[AmiClient]]
 
 
+def valid_check_period(seconds: float) -> float:
+    """``HOTLINE_LAMP_HINTS_CHECK_S``, or a ``ConfigError``."""
+    if not 0 < seconds < math.inf:
+        raise ConfigError(f"lamp_hints_check_s={seconds}: must be more than 0, and finite")
+    return seconds
+
+
 class HintKeeper:
     def __init__(
         self,
@@ -50,12 +58,10 @@ class HintKeeper:
         check_every_s: float,
         gather_s: float = 0.2,
     ) -> None:
-        if check_every_s <= 0:
-            raise ConfigError(f"lamp_hints_check_s={check_every_s}: must be more than 0")
         self.ami = ami  # the service's session: reads only
         self.session = session  # the publishing user's, for the writes
         self.signed_in = signed_in  # job number → the session's desk phone
-        self.check_every_s = check_every_s
+        self.check_every_s = valid_check_period(check_every_s)
         # a session that starts waits this long for others (8:00's sign-ins: one batch,
         # one session of the publishing user, not one each)
         self.gather_s = gather_s

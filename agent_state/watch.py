@@ -60,6 +60,17 @@ PATTERNS = (
 )
 
 
+def valid_pause_wait(seconds: float) -> float:
+    """``HOTLINE_WRAP_UP_PAUSE_WAIT_S``, or a ``ConfigError``: NaN would wait for no
+    pause and say nothing, infinity overflows the loop's timer; 0 or less: no wait."""
+    if math.isnan(seconds) or seconds == math.inf:
+        raise ConfigError(
+            f"HOTLINE_WRAP_UP_PAUSE_WAIT_S={seconds}: must be a number of seconds"
+            " (0 or less: no wait)"
+        )
+    return seconds
+
+
 class AsteriskWatch:
     def __init__(
         self,
@@ -70,12 +81,6 @@ class AsteriskWatch:
         *,
         pause_wait_s: float = 0.0,
     ) -> None:
-        if math.isnan(pause_wait_s) or pause_wait_s == math.inf:
-            # NaN would wait for no pause and say nothing; infinity overflows the timer
-            raise ConfigError(
-                f"HOTLINE_WRAP_UP_PAUSE_WAIT_S={pause_wait_s}: must be a number of seconds"
-                " (0 or less: no wait)"
-            )
         self.ami = ami
         self.service = service
         self.carrier = carrier
@@ -84,7 +89,7 @@ class AsteriskWatch:
         self.ringing: dict[str, str] = {}  # member channel -> job number, while it rings
         self.on_call: dict[str, SinceAnswer] = {}  # job number -> pauses since the answer
         # an AgentComplete waits at most this long for the dialplan's R4 pause (0: never)
-        self.pause_wait_s = pause_wait_s
+        self.pause_wait_s = valid_pause_wait(pause_wait_s)
         self._holding: dict[str, asyncio.Event] = {}  # job number -> set once paused
         self.held = 0  # AgentCompletes held for the pause (how many: the bench's figure)
         self.unpaused = 0  # of those, read with no pause reported by the end of the wait

@@ -17,7 +17,7 @@ from aiohttp import web
 from accounts.model import parse_extensions
 from agent_state import repo as agents_repo
 from agent_state.carrier import AsteriskCarrier
-from agent_state.hint_keeper import HintKeeper
+from agent_state.hint_keeper import HintKeeper, valid_check_period
 from agent_state.phone_sign_in import PhoneSignIn
 from agent_state.pin_checker import PinChecker, SignInGuard
 from agent_state.reconciler import Reconciler
@@ -25,13 +25,13 @@ from agent_state.schedule import ScheduleRunner
 from agent_state.seats import Desks
 from agent_state.service import AgentService, utc_now
 from agent_state.sign_in import LockoutPolicy
-from agent_state.watch import AsteriskWatch
+from agent_state.watch import AsteriskWatch, valid_pause_wait
 from ami import AmiClient
 from ami.agi import AgiError, AgiServer
 from ami.client import publish_session
 from callback import assembly as callbacks
 from callback.dispatch import Dispatcher
-from callback.intake import Intake
+from callback.intake import Intake, parse_due_days
 from calls import repo as calls_repo
 from calls.service import CallRecorder, QueueWaiting
 from core import names
@@ -80,13 +80,7 @@ class Service:
     to standby."""
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.ami_secret:
-            raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
-        if not 0 < settings.stop_timeout_s < math.inf:
-            raise ConfigError(
-                f"HOTLINE_STOP_TIMEOUT_S={settings.stop_timeout_s}: must be a number of"
-                " seconds above 0 (each part's time to stop)"
-            )
+        preflight(settings)
         self.settings = settings
         self.role = Role.STANDBY
         self.lock = DriverLock(settings)
@@ -418,6 +412,28 @@ class Service:
             self.pool.terminate()  # a connection never given back: closed under it
         self.journal.close()  # what it still holds is replayed by the next start
         log.info("hotline stopped")
+
+
+def preflight(s: Settings) -> None:
+    """The settings refused before anything starts — also those only the driving parts
+    read, so a standby with a bad one fails now, not at its take-over (when the active
+    service has just gone)."""
+    if not s.ami_secret:
+        raise ConfigError("no AMI secret: set HOTLINE_AMI_SECRET, or run `hotline sandbox up`")
+    if not 0 < s.stop_timeout_s < math.inf:
+        raise ConfigError(
+            f"HOTLINE_STOP_TIMEOUT_S={s.stop_timeout_s}: must be a number of"
+            " seconds above 0 (each part's time to stop)"
+        )
+    valid_pause_wait(s.wrap_up_pause_wait_s)
+    if s.blf_lamps:
+        valid_check_period(s.lamp_hints_check_s)
+    retention_rules(
+        cel_days=s.cel_retention_days,
+        audit_days=s.audit_retention_days,
+        backfill_days=s.backfill_days,
+    )
+    parse_due_days(s.callback_due_days_by_category)
 
 
 def sign_in_guard(s: Settings, pool: object) -> SignInGuard:
