@@ -50,10 +50,11 @@ def read_mark(path: Path) -> Mark | None:
     """The mark in ``path``; None when there is none or it cannot be read (a run's rows
     then cannot be told from others, and are kept)."""
     try:
-        since, pid = path.read_text(encoding="ascii").split()
-        return Mark(int(since), int(pid))
+        since, pid = (int(word) for word in path.read_text(encoding="ascii").split())
     except (FileNotFoundError, ValueError):
         return None
+    # a negative id would delete every row; pid 0 or less names a process group
+    return Mark(since, pid) if since >= 0 and pid > 0 else None
 
 
 async def begin(url: str, path: Path) -> Mark:

@@ -21,6 +21,7 @@ from asterisk_conf.sandbox import host
 from asterisk_conf.sandbox.bench_leftovers import read_mark
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.services import ami_answers
+from core import names
 from core.settings import Settings
 from tests.cel_fixtures import inbound_call, insert
 from tests.db.test_bench_leftovers import a_dead_pid
@@ -69,6 +70,9 @@ def test_up_clears_what_a_bench_run_that_was_killed_left(
     member = f"Local/{BENCH_FIRST_PHONE + 7}@hl-bench-alone/n"
     sandbox.asterisk.cli(f"queue add member {member} to {settings.queue}")
     assert member in sandbox.asterisk.cli(f"queue show {settings.queue}")
+    # a call still up (a desk phone's silent wait: 30 s, longer than this test)
+    sandbox.asterisk.cli(f"channel originate Local/agent@{names.CONNECT} application Wait 30")
+    assert _wait_until(lambda: _channels(sandbox) > 0, 5)
 
     async def cel_ids(*, add: bool = False) -> list[int]:
         conn = await asyncpg.connect(url, timeout=5)
@@ -88,6 +92,12 @@ def test_up_clears_what_a_bench_run_that_was_killed_left(
     assert not sandbox.bench_mark.exists()
     assert asyncio.run(cel_ids()) == before
     assert member not in sandbox.asterisk.cli(f"queue show {settings.queue}")
+    assert _channels(sandbox) == 0
+
+
+def _channels(sandbox: Sandbox) -> int:
+    said = sandbox.asterisk.cli("core show channels count")
+    return int(said.split()[0])
 
 
 def test_down_leaves_no_process_and_no_mount(sandbox: Sandbox, settings: Settings) -> None:
