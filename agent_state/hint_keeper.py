@@ -53,14 +53,14 @@ class HintKeeper:
         self,
         ami: AmiClient,
         session: SessionOpener,
-        signed_in: Callable[[], Mapping[str, str]],
+        signed_in: Callable[[], Mapping[str, hints.Seat]],
         *,
         check_every_s: float,
         gather_s: float = 0.2,
     ) -> None:
         self.ami = ami  # the service's session: reads only
         self.session = session  # the publishing user's, for the writes
-        self.signed_in = signed_in  # job number → the session's desk phone
+        self.signed_in = signed_in  # job number → the session's desk phone and lamp queue
         self.check_every_s = valid_check_period(check_every_s)
         # a session that starts waits this long for others (8:00's sign-ins: one batch,
         # one session of the publishing user, not one each)
@@ -157,13 +157,13 @@ class HintKeeper:
             log.info("lamp hints put in", hints=len(lines), whole=mark)
 
 
-def _lines(wanted: Iterable[tuple[str, str | None]]) -> list[str]:
+def _lines(wanted: Iterable[tuple[str, hints.Seat | None]]) -> list[str]:
     """The CLI lines for these hints; one that is not digits is logged and left out (it
     never reaches Asterisk's CLI, and never holds the other agents' lamps back)."""
     lines = []
-    for job, phone in wanted:
+    for job, seat in wanted:
         try:
-            lines.append(hints.hint_line(job, phone))
+            lines.append(hints.hint_line(job, seat))
         except UnsafeValueError as exc:
-            log.error("lamp hint left out: not digits", agent=job, error=exc.code)
+            log.error("lamp hint left out: not digits or a name", agent=job, error=exc.code)
     return lines

@@ -50,6 +50,13 @@ class Member:
         return own if self.owner_slot is None else (*own, names.OWNER_QUEUE)
 
     @property
+    def lamp_queue(self) -> str | None:
+        """The queue whose pause the lamp shows (``names.lamp_hint``): the member is
+        paused in all its queues at once, so one stands for them — the same one every
+        time (the lowest name); None for an agent in no queue."""
+        return min((queue for queue, _ in self.queues), default=None)
+
+    @property
     def interface(self) -> str:
         """The queue member Asterisk rings: a Local channel that dials the desk phone."""
         return names.member_interface(self.phone)

@@ -59,14 +59,12 @@ class Source(enum.Enum):
 
 class Lamp(enum.Enum):
     """What the service shows on the BLF lamp, as an Asterisk custom device state. The
-    lamp's hint also holds the session's desk phone (``core/names.lamp_hint``), so
-    Asterisk itself shows it ringing and in use; the aggregate of the two is the lamp."""
+    lamp's hint also holds the session's desk phone and the member's pause in its queue
+    (``core/names.lamp_hint``), so Asterisk itself shows ringing and in use (the phone)
+    and wrap-up (the pause, "in use"); the aggregate of the three is the lamp."""
 
     NOT_INUSE = "NOT_INUSE"
-    INUSE = "INUSE"
-    RINGING = "RINGING"
     BUSY = "BUSY"
-    ONHOLD = "ONHOLD"
     UNAVAILABLE = "UNAVAILABLE"
 
 
@@ -269,14 +267,16 @@ class StartWrapUpTimer(Command):
     deadline: datetime
 
 
-# ringing and on a call the phone shows itself (it is in the hint): the service's part
-# stays "not in use", so a call costs two lamp changes (wrap-up, idle), not four
+# ringing and on a call the phone shows itself, wrap-up the member's pause (both are in
+# the hint): the service's part stays "not in use" through a call, so a call costs no
+# lamp change (each one a walk of every queue member in app_queue, README "Capacity");
+# busy is BUSY (it wins over the pause's "in use" in the hint's aggregate)
 LAMPS = {
     State.LOGGED_OUT: Lamp.UNAVAILABLE,
     State.IDLE: Lamp.NOT_INUSE,
     State.RINGING: Lamp.NOT_INUSE,
     State.ON_CALL: Lamp.NOT_INUSE,
-    State.WRAP_UP: Lamp.ONHOLD,
+    State.WRAP_UP: Lamp.NOT_INUSE,
     State.BUSY: Lamp.BUSY,
 }
 

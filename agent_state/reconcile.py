@@ -7,7 +7,9 @@ still that agent's. Run on every AMI (re)connect, on ``FullyBooted`` and after a
 the agent ends up ``busy(reconciled)``, never idle, and the plan says why. Members
 Asterisk has but the service does not (a signed-out agent, an unknown name) are
 removed — they could otherwise be rung. A request that is on its way (a pending busy or
-sign-out) is confirmed when Asterisk already shows it in force.
+sign-out) is confirmed when Asterisk already shows it in force. With lamps on, an
+agent's lamp (its custom device state) that shows something other than its state is set
+again — one left by an older version, set while the service was away, or by hand.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, field
 
 from agent_state.interpret import expects_paused
 from agent_state.member import Member
-from agent_state.model import Agent, BusyReason, State
+from agent_state.model import LAMPS, Agent, BusyReason, State
 from ami.events import MemberStatus, QueueMember
+from core.names import lamp_device
 
 _PHONE_AWAY = frozenset({"UNAVAILABLE", "INVALID"})
 
@@ -33,6 +36,7 @@ class Plan:
     phone_lost: tuple[str, ...] = ()
     phone_back: tuple[str, ...] = ()
     why: dict[str, str] = field(default_factory=dict)
+    lamps: tuple[str, ...] = ()  # job numbers whose lamp shows something else
 
 
 @dataclass
@@ -52,9 +56,11 @@ def plan(
     device_states: Mapping[str, str],
     *,
     skip: frozenset[str] = frozenset(),
+    lamps: bool = False,
 ) -> Plan:
     """What to do so that Asterisk and the service agree again. Agents in ``skip``
-    changed after Asterisk's snapshot was asked for: they are judged next time."""
+    changed after Asterisk's snapshot was asked for: they are judged next time.
+    ``lamps``: the centre has BLF lamps, so they are compared too."""
     seen: dict[str, dict[str, QueueMember]] = {}
     draft = _Draft()
     # ``members`` sit at their sessions' desk phones (hot desking: ``seats.seated``); a
@@ -90,6 +96,7 @@ def plan(
         lost,
         back,
         draft.why,
+        _lamps(members, agents, device_states, skip | set(draft.force)) if lamps else (),
     )
 
 
@@ -149,3 +156,26 @@ def _phones(
         elif not away and not agent.phone_reachable:
             back.append(job)
     return tuple(lost), tuple(back)
+
+
+def _lamps(
+    members: Mapping[str, Member],
+    agents: Mapping[str, Agent],
+    device_states: Mapping[str, str],
+    skip: frozenset[str],
+) -> tuple[str, ...]:
+    """Agents whose lamp shows something other than their state (``model.LAMPS``; those
+    forced busy get theirs with the change, in ``skip``). A lamp
+    Asterisk has never had is wrong only for a signed-in agent: a signed-out one's shows
+    unavailable anyway (its hint holds nothing else)."""
+    wrong = []
+    for job in members:
+        if job in skip:
+            continue
+        agent = agents.get(job) or Agent(job)
+        shown = device_states.get(lamp_device(job))
+        if shown is None and agent.state is State.LOGGED_OUT:
+            continue
+        if shown != LAMPS[agent.state].value:
+            wrong.append(job)
+    return tuple(wrong)

@@ -87,7 +87,9 @@ class Reconciler:
             skip = frozenset(job for job, n in now.items() if generations.get(job) != n)
             states = {e.get("Device"): e.get("State") for e in devices.events}
             members = self.service.seated_members()  # each at its session's desk phone
-            todo = plan(members, self.service.agents, observed, states, skip=skip)
+            todo = plan(
+                members, self.service.agents, observed, states, skip=skip, lamps=self.carrier.lamps
+            )
             await self._carry_out(todo)
             self.passes += 1
         # the service's own start-up commands (stored wrap-up deadlines) come after the
@@ -117,6 +119,10 @@ class Reconciler:
             await self._restore(job, queues)
         for job in todo.force_busy:
             await self.service.force_reconciled(job, todo.why.get(job, ""))
+        if todo.lamps:
+            log.info("lamps set again: they showed something else", agents=len(todo.lamps))
+        for job in todo.lamps:
+            await self.service.show_lamp(job)
 
     async def _restore(self, job: str, queues: tuple[str, ...]) -> None:
         member = self.service.seated(job)

@@ -25,14 +25,17 @@ import structlog
 from agent_state import repo
 from agent_state.carrier import AsteriskCarrier
 from agent_state.durability import may_journal
+from agent_state.hints import Seat
 from agent_state.interpret import Reading, Reconcile, expects_paused
 from agent_state.member import Member
 from agent_state.model import (
+    LAMPS,
     Agent,
     BusyReason,
     Event,
     ForceBusy,
     IllegalTransition,
+    SetLamp,
     SignIn,
     Source,
     StartWrapUpTimer,
@@ -243,9 +246,13 @@ class AgentService:
         judged = judged_members(self.members, self.agents)
         return {job: self._offering(member) for job, member in judged.items()}
 
-    def desk_phones(self) -> dict[str, str]:
-        """Each signed-in agent's job number → the desk phone of its session."""
-        return {job: phone for phone, job in holders(self.members, self.agents).items()}
+    def lamp_seats(self) -> dict[str, Seat]:
+        """Each signed-in agent's job number → where its lamp looks: the desk phone of its
+        session and its member's queue (the lamp hints, ``agent_state/hints.py``)."""
+        return {
+            job: Seat(phone, self.members[job].lamp_queue)
+            for phone, job in holders(self.members, self.agents).items()
+        }
 
     def _offering(self, member: Member) -> Member:
         """The member in the owners' queue too while an owned callback is offered to it."""
@@ -445,6 +452,17 @@ class AgentService:
             call=linkedid,
         )
         await self.force_reconciled(job_number, why)
+
+    async def show_lamp(self, job_number: str) -> None:
+        """The agent's lamp set again to what its state shows (a reconcile found it
+        showing something else: set while the service was away, by an older version, by
+        hand). Under the agent's lock, from the state as it is then."""
+        async with self._locks.setdefault(job_number, asyncio.Lock()):
+            member = self.members.get(job_number)
+            if member is None:
+                return  # gone from the roster since
+            agent = self.agents.get(job_number) or Agent(job_number)
+            await self.carrier.carry_out(member, agent, (SetLamp(LAMPS[agent.state]),))
 
     async def force_reconciled(self, job_number: str, why: str = "") -> None:
         agent = self.agents.get(job_number)

@@ -26,11 +26,15 @@ device-state changes per answered call (each a walk of every queue member), the
 service's event lag p99 (its /metrics histogram), ``calls`` rows vs calls made, CEL
 rows, misroutes, and Asterisk's two deepest task-processor queues during the step
 (``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
-set-up and the ratios.
+set-up and the ratios. ``--rounds N`` runs the set-ups N times, interleaved (alone,
+full, alone, full…), and prints each set-up's q→a p99 pooled over its rounds against
+alone's with a 90 % bootstrap interval, and alone's two first rounds against each other:
+how much one set-up differs from itself, run to run, on this box.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
-        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR]
+        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR] \\
+        [--setups alone,cel,full] [--rounds 1]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -76,6 +80,7 @@ from bench.figures import (
     knee,
     percentile,
     ratio,
+    ratio_interval,
 )
 from bench.profile import report, sampling
 from bench.serving import serve, service_ami
@@ -102,6 +107,17 @@ class Args:
     answer: str
     lamps: bool
     profile: Path | None = None  # py-spy on the service in each full step, written here
+    rounds: int = 1  # the set-ups run this many times, interleaved
+
+
+@dataclass
+class Ramp:
+    """One set-up's ramp in one round: its steps and each step's q→a waits (ms)."""
+
+    setup: str
+    round: int
+    steps: list[StepRate] = dataclasses.field(default_factory=list)
+    waits: dict[float, list[float]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -126,7 +142,7 @@ def header() -> str:
     )
 
 
-async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
+async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepRate, list[float]]:
     count = max(1, round(rate * args.step_s))
     waited, depth = await settle(ctx.box.asterisk.cli)
     if waited >= 1:
@@ -195,7 +211,7 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> StepRate:
     )
     if profile is not None and profile.exists():
         print(report(profile), flush=True)
-    return StepRate(rate, achieved, attempted, run.result.failed)
+    return StepRate(rate, achieved, attempted, run.result.failed), list(seen.connect_wait_ms)
 
 
 def _children_cpu_s() -> float:
@@ -210,13 +226,15 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def ramp(ctx: Context, setup: str, args: Args) -> list[StepRate]:
-    results = []
+async def ramp(ctx: Context, setup: str, round_: int, args: Args) -> Ramp:
+    done = Ramp(setup, round_)
     for rate in args.steps:
-        results.append(await step(ctx, setup, rate, args))
-        if not results[-1].healthy and results[-1].achieved < 0.8 * rate:
+        result, waits = await step(ctx, setup, rate, args)
+        done.steps.append(result)
+        done.waits[rate] = waits
+        if not result.healthy and result.achieved < 0.8 * rate:
             break  # well past the knee: the next step would only pile up
-    return results
+    return done
 
 
 @contextlib.asynccontextmanager
@@ -276,7 +294,7 @@ async def run(args: Args) -> None:
     settings = load_settings(os.environ)
     settings = dataclasses.replace(settings, working_hours=ALWAYS)
     sipp_cmd = ["taskset", "-c", str(args.sipp_core)] if args.sipp_core is not None else []
-    knees: dict[str, list[StepRate]] = {}
+    ramps: list[Ramp] = []
     # kill -USR2: where the bench's tasks wait (a run that stops moving)
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, waits.log_pending)
     async with bench_sandbox(settings, args.agents) as box:
@@ -293,27 +311,59 @@ async def run(args: Args) -> None:
             ctx = Context(settings, box, callers, observer, url, processors)
             print(f"load average before: {roster.load_average()} ({os.cpu_count()} cores)")
             print(header(), flush=True)
-            for setup in args.setups:
-                cm = (
-                    setup_full(ctx, args)
-                    if setup == "full"
-                    else setup_alone(ctx, args, cel=setup == "cel")
-                )
-                async with cm:
-                    knees[setup] = await ramp(ctx, setup, args)
-    summarize(knees)
+            for round_ in range(1, args.rounds + 1):
+                for setup in args.setups:
+                    if args.rounds > 1:
+                        print(f"-- {setup}, round {round_} of {args.rounds}", flush=True)
+                    cm = (
+                        setup_full(ctx, args)
+                        if setup == "full"
+                        else setup_alone(ctx, args, cel=setup == "cel")
+                    )
+                    async with cm:
+                        ramps.append(await ramp(ctx, setup, round_, args))
+    summarize(ramps)
 
 
-def summarize(results: dict[str, list[StepRate]]) -> None:
-    found = {setup: knee(steps) for setup, steps in results.items()}
+def summarize(ramps: list[Ramp]) -> None:
+    """The knee of each ramp and the ratios; with rounds, the q→a p99 of each set-up
+    pooled over its rounds against alone's with a 90 % bootstrap interval, and alone's
+    first round against its second (the A/A: what the same set-up differs by itself)."""
     print("\nknee (calls/s achieved at the last healthy step):")
-    for setup, k in found.items():
-        print(f"  {setup:6} {k.label()}")
-    base = found.get("alone")
-    if base and base.calls_per_s:
+    knees: dict[str, list[float]] = {}
+    for r in ramps:
+        k = knee(r.steps)
+        knees.setdefault(r.setup, []).append(k.calls_per_s)
+        print(f"  {r.setup:6} round {r.round}: {k.label()}")
+    base = knees.get("alone")
+    if base:
         for setup in ("cel", "full"):
-            if setup in found:
-                print(f"  {setup}/alone = {ratio(found[setup].calls_per_s, base.calls_per_s):.2f}")
+            if setup in knees:
+                mine = sorted(knees[setup])[len(knees[setup]) // 2]
+                theirs = sorted(base)[len(base) // 2]
+                print(f"  {setup}/alone = {ratio(mine, theirs):.2f} (median knees)")
+    pooled: dict[str, dict[float, list[float]]] = {}
+    for r in ramps:
+        for rate, seen in r.waits.items():
+            pooled.setdefault(r.setup, {}).setdefault(rate, []).extend(seen)
+    alone = pooled.get("alone", {})
+    print("\nq→a p99 over all rounds, against alone's (ratio [90 % interval]):")
+    for setup in ("cel", "full"):
+        for rate, seen in sorted(pooled.get(setup, {}).items()):
+            if rate in alone:
+                found = ratio_interval(alone[rate], seen, 99)
+                print(
+                    f"  {setup:6} {rate:5g}/s: {percentile(seen, 99):7.1f} ms against "
+                    f"{percentile(alone[rate], 99):7.1f} ({len(seen)} and "
+                    f"{len(alone[rate])} calls): {found.label()}"
+                )
+    rounds = [r for r in ramps if r.setup == "alone"]
+    if len(rounds) >= 2:
+        print("alone against itself (round 2 over round 1, the noise of one run):")
+        for rate, first in sorted(rounds[0].waits.items()):
+            if rate in rounds[1].waits:
+                found = ratio_interval(first, rounds[1].waits[rate], 99)
+                print(f"  alone  {rate:5g}/s: {found.label()}")
 
 
 def main() -> None:
@@ -325,6 +375,13 @@ def main() -> None:
     parser.add_argument("--wrap-s", type=int, default=2, help="wrap-up (service or wrapuptime)")
     parser.add_argument("--agents", type=int, default=2000, help="bench phones and members")
     parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the set-ups this many times, interleaved (alone, full, alone, full…): "
+        "q→a p99 pooled over the rounds with an interval, and alone against itself",
+    )
     parser.add_argument("--sipp-core", type=int, default=None, help="taskset SIPp callers")
     parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
     parser.add_argument(
@@ -361,6 +418,7 @@ def main() -> None:
                 a.answer,
                 a.lamps == "on",
                 a.profile,
+                max(1, a.rounds),
             )
         )
     )

@@ -2,6 +2,8 @@
 tests/pure/test_bench_figures.py.
 
 - ``percentile``: nearest rank, as every bench here prints them;
+- ``ratio_interval``: one percentile of two samples as a ratio, with a bootstrap
+  interval (is a ratio of p99s 1.05 or noise?);
 - ``knee``: the last healthy step of a ramp (calls/s offered, achieved, failed);
 - ``histogram_quantile``: a quantile from a Prometheus histogram's bucket counts (the
   service's AMI event lag in /metrics), as PromQL's ``histogram_quantile`` does;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +34,47 @@ def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True)
+class RatioInterval:
+    """``percentile(other) / percentile(base)`` and the bootstrap interval around it."""
+
+    ratio: float
+    low: float
+    high: float
+
+    def label(self) -> str:
+        return f"{self.ratio:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def ratio_interval(
+    base: Sequence[float],
+    other: Sequence[float],
+    p: float,
+    *,
+    level: float = 0.9,
+    draws: int = 1000,
+    seed: int = 12333,
+) -> RatioInterval:
+    """The ``p``-th percentile of ``other`` over that of ``base``, with the central
+    ``level`` share of the same ratio over ``draws`` resamplings (each sample drawn
+    again with replacement, the same seed each time): a single run's p99 moves with a
+    handful of slow calls, and the interval says how far. NaN without values."""
+    if not base or not other:
+        return RatioInterval(math.nan, math.nan, math.nan)
+    rng = random.Random(seed)
+    found = sorted(
+        ratio(
+            percentile(rng.choices(other, k=len(other)), p),
+            percentile(rng.choices(base, k=len(base)), p),
+        )
+        for _ in range(draws)
+    )
+    tail = (1 - level) / 2
+    low = found[int(tail * (draws - 1))]
+    high = found[math.ceil((1 - tail) * (draws - 1))]
+    return RatioInterval(ratio(percentile(other, p), percentile(base, p)), low, high)
 
 
 @dataclass(frozen=True)

@@ -258,12 +258,24 @@ def lamp_extension(job_number: str) -> str:
     return f"agent{job_number}"
 
 
-def lamp_hint(job_number: str, phone: str | None) -> str:
+def pause_device(queue: str, extension: str) -> str:
+    """app_queue's device state of the member at desk phone ``extension`` in ``queue``:
+    INUSE while the member is paused there, NOT_INUSE otherwise (asterisk.md §2)."""
+    return f"Queue:{queue}_pause_{member_interface(extension)}"
+
+
+def lamp_hint(job_number: str, phone: str | None, queue: str | None = None) -> str:
     """The devices behind an agent's lamp: the service's custom state and, while the
-    agent is signed in, the session's desk phone, whose own state Asterisk shows
-    (ringing, in use) — the service never sets those (agent_state/hints.py)."""
+    agent is signed in, the session's desk phone (ringing, in use) and its member's
+    pause in ``queue`` (in use: wrap-up, and under busy) — states Asterisk shows by
+    itself, which the service never sets (agent_state/hints.py)."""
     custom = lamp_device(job_number)
-    return custom if phone is None else f"{custom}&{state_interface(phone)}"
+    if phone is None:
+        return custom
+    devices = [custom, state_interface(phone)]
+    if queue is not None:
+        devices.append(pause_device(queue, phone))
+    return "&".join(devices)
 
 
 # an extra hint the service adds next to the agents' phone hints: gone, a dialplan

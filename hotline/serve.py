@@ -205,7 +205,7 @@ class Service:
             self.hints = HintKeeper(
                 self.ami,
                 lambda: publish_session(s),
-                self.agents.desk_phones,
+                self.agents.lamp_seats,
                 check_every_s=s.lamp_hints_check_s,
             )
             self.agents.subscribe(self.hints.changed)

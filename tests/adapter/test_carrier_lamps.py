@@ -20,13 +20,13 @@ async def test_lamps_are_set_only_when_the_centre_has_them(
     fake: FakeAmi, client: ClientFactory, lamps: bool
 ) -> None:
     carrier = AsteriskCarrier(await client(), on_failure=lambda job: None, lamps=lamps)
-    wrap_up = Agent("1001", State.WRAP_UP)
-    await carrier.carry_out(MEMBER, wrap_up, (PauseMember("wrap_up"), SetLamp(Lamp.ONHOLD)))
+    busy = Agent("1001", State.BUSY)
+    await carrier.carry_out(MEMBER, busy, (PauseMember("manual"), SetLamp(Lamp.BUSY)))
     idle = Agent("1001", State.IDLE)
     await carrier.carry_out(MEMBER, idle, (UnpauseMember(), SetLamp(Lamp.NOT_INUSE)))
 
     pauses = [a.headers["Paused"] for a in fake.named("QueuePause")]
     assert pauses == ["true", "false"]
     lamp_writes = [(a.headers["Variable"], a.headers["Value"]) for a in fake.named("Setvar")]
-    expected = [("DEVICE_STATE(Custom:agent1001)", v) for v in ("ONHOLD", "NOT_INUSE")]
+    expected = [("DEVICE_STATE(Custom:agent1001)", v) for v in ("BUSY", "NOT_INUSE")]
     assert lamp_writes == (expected if lamps else [])

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent_state.hint_keeper import HintKeeper
+from agent_state.hints import Seat
 from agent_state.model import Agent, State
 from agent_state.service import Change
 from ami import AmiClient
@@ -23,6 +24,7 @@ from tests.adapter.conftest import ClientFactory
 from tests.adapter.fake_ami import FakeAmi, Received, Reply
 
 _ADD = re.compile(r"^dialplan add extension ([^,]+),hint,(\S+) into (\S+) replace$")
+QUEUE = "12333"
 RENDERED = {"agent1001": "Custom:agent1001", "agent1002": "Custom:agent1002"}
 
 
@@ -89,7 +91,10 @@ async def keeper(
     def opener() -> AbstractAsyncContextManager[AmiClient]:
         return session("127.0.0.1", fake.port, publisher, fake.secret)
 
-    return HintKeeper(ami, opener, desk_phones, check_every_s=0.05)
+    def seats() -> dict[str, Seat]:  # every member in queue 12333: its pause in the hint
+        return {job: Seat(phone, QUEUE) for job, phone in desk_phones().items()}
+
+    return HintKeeper(ami, opener, seats, check_every_s=0.05)
 
 
 async def until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
@@ -106,7 +111,7 @@ async def test_the_first_round_puts_each_signed_in_agents_phone_into_its_hint(
     hints.hints["agent1002"] = "Custom:agent1002&PJSIP/2009"  # signed out while away
     keep = await keeper(fake, client, lambda: {"1001": "2003"})
     await keep.keep()
-    assert hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2003"
+    assert hints.hints["agent1001"] == names.lamp_hint("1001", "2003", QUEUE)
     assert hints.hints["agent1002"] == "Custom:agent1002"
     assert names.LAMP_HINTS_MARK in hints.hints
     # written as the publishing user, in a session of its own; read as the service
@@ -130,10 +135,10 @@ async def test_a_session_that_starts_moves_or_ends_moves_the_hint(
         await until(lambda: names.LAMP_HINTS_MARK in hints.hints)
         phones["1001"] = "2001"
         keep.changed(change("1001", None, "2001"))
-        await until(lambda: hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2001")
+        await until(lambda: hints.hints["agent1001"] == names.lamp_hint("1001", "2001", QUEUE))
         phones["1001"] = "2004"  # hot desking: signed out, signed in at another phone
         keep.changed(change("1001", "2001", "2004"))
-        await until(lambda: hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2004")
+        await until(lambda: hints.hints["agent1001"] == names.lamp_hint("1001", "2004", QUEUE))
         del phones["1001"]
         keep.changed(change("1001", "2004", None))
         await until(lambda: hints.hints["agent1001"] == "Custom:agent1001")
@@ -153,13 +158,13 @@ async def test_a_reload_that_wiped_the_hints_is_seen_and_put_right(
     keep = await keeper(fake, client, lambda: {"1001": "2001", "1002": "2002"})
     keep.start()
     try:
-        await until(lambda: hints.hints.get("agent1002") == "Custom:agent1002&PJSIP/2002")
+        await until(lambda: hints.hints.get("agent1002") == names.lamp_hint("1002", "2002", QUEUE))
         hints.reload()  # e.g. a published dial plan, or an admin's `dialplan reload`
         assert names.LAMP_HINTS_MARK not in hints.hints
         await until(
             lambda: (
-                hints.hints.get("agent1001") == "Custom:agent1001&PJSIP/2001"
-                and hints.hints.get("agent1002") == "Custom:agent1002&PJSIP/2002"
+                hints.hints.get("agent1001") == names.lamp_hint("1001", "2001", QUEUE)
+                and hints.hints.get("agent1002") == names.lamp_hint("1002", "2002", QUEUE)
                 and names.LAMP_HINTS_MARK in hints.hints
             )
         )
@@ -180,7 +185,7 @@ async def test_a_failed_write_is_tried_again(fake: FakeAmi, client: ClientFactor
         await until(lambda: len(writes(fake)) >= 5)  # tried, and tried again
         assert hints.hints["agent1002"] == "Custom:agent1002"
         fake.replies["command"] = hints.command
-        await until(lambda: hints.hints["agent1002"] == "Custom:agent1002&PJSIP/2002")
+        await until(lambda: hints.hints["agent1002"] == names.lamp_hint("1002", "2002", QUEUE))
     finally:
         await keep.stop()
 
@@ -196,7 +201,7 @@ async def test_a_phone_that_is_not_digits_is_left_out_and_holds_no_one_back(
     hints = Hints(fake)
     keep = await keeper(fake, client, lambda: {"1001": "2001", "1002": "2002\r\nAction: X"})
     await keep.keep()
-    assert hints.hints["agent1001"] == "Custom:agent1001&PJSIP/2001"
+    assert hints.hints["agent1001"] == names.lamp_hint("1001", "2001", QUEUE)
     assert hints.hints["agent1002"] == "Custom:agent1002"  # as rendered: nothing sent
     assert not any("Action" in a.headers.get("Command", "") for a in writes(fake))
 

@@ -256,12 +256,31 @@ async def lamp_hint(ami: AmiClient, job: str) -> str:
     return reply.headers.get("Hint", "")
 
 
-async def wait_hint(ami: AmiClient, job: str, phone: str | None, timeout: float = 5) -> None:
-    """Until agent ``job``'s hint shows desk phone ``phone`` (None: the service's state
-    alone), or an AssertionError with what it shows."""
+async def lamp_status(ami: AmiClient, job: str) -> int:
+    """What agent ``job``'s BLF key shows now (ExtensionState's Status: 0 idle, 1 in
+    use, 2 busy, 4 unavailable, 8 ringing, 16 on hold)."""
+    reply = await ami.send(ExtensionState(names.lamp_extension(job), names.AGENTS))
+    return int(reply.headers.get("Status", "-1"))
+
+
+async def wait_lamp(ami: AmiClient, job: str, status: int, timeout: float = 5) -> None:
+    """Until agent ``job``'s lamp shows ``status``, or an AssertionError with what it shows."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    wanted = names.lamp_hint(job, phone)
+    while (shown := await lamp_status(ami, job)) != status:
+        if loop.time() > deadline:
+            raise AssertionError(f"agent {job}'s lamp shows {shown}, not {status}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_hint(
+    ami: AmiClient, job: str, phone: str | None, queue: str | None = None, timeout: float = 5
+) -> None:
+    """Until agent ``job``'s hint shows desk phone ``phone`` and its member's pause in
+    ``queue`` (None: the service's state alone), or an AssertionError with what it shows."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    wanted = names.lamp_hint(job, phone, queue)
     while (shown := await lamp_hint(ami, job)) != wanted:
         if loop.time() > deadline:
             raise AssertionError(f"agent {job}'s hint is {shown!r}, not {wanted!r}")

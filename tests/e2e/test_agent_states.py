@@ -31,6 +31,7 @@ from tests.e2e.agents import (
     PIN,
     QUEUE,
     audit,
+    lamp_status,
     lamp_statuses,
     make_roster,
     me,
@@ -43,6 +44,7 @@ from tests.e2e.agents import (
     sign_in_over_http,
     wait_for,
     wait_hint,
+    wait_lamp,
     wait_state,
 )
 from tests.e2e.conftest import EventLog
@@ -75,7 +77,9 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         await service.agents.sign_in("1001", PIN, source=Source.WEB)
         member = (await members(service_ami))["1001"]
         assert not member.paused and member.state_interface == "PJSIP/2001"
-        await wait_hint(service_ami, "1001", "2001")  # the lamp shows the session's phone
+        # the lamp shows the session's phone and its member's pause
+        await wait_hint(service_ami, "1001", "2001", QUEUE)
+        signed_in = len(observer.events)
         # not in the owners' queue: only an owned callback's offer seats it there
         assert service.agents.members["1001"].owner_slot is not None
         assert "1001" not in await members(service_ami, names.OWNER_QUEUE)
@@ -85,8 +89,11 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         assert result.ok, result.output[-1500:]
         await wait_state(service, "1001", "wrap_up", timeout=5)
         assert (await members(service_ami))["1001"].paused  # R4: paused during wrap-up
+        # the phone is free, yet the lamp is lit: the member's pause is in its hint
+        assert await lamp_status(service_ami, "1001") == 1
         await wait_state(service, "1001", "idle", timeout=base.wrap_up_s + 2)
         assert not (await members(service_ami))["1001"].paused
+        await wait_lamp(service_ami, "1001", 0)  # idle: unpaused, the phone free
     rows = await audit(base.database_url, "1001")
     assert [(r["from_state"], r["to_state"], r["event"], r["source"]) for r in rows] == [
         ("logged_out", "idle", "SignIn", "web"),
@@ -111,19 +118,18 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
     ]
     ended = order.index("AgentComplete")
     assert ended > 0 and order[ended + 1 :] == [], order
+    # no lamp change a call: ringing and in use came from the phone in the hint,
+    # wrap-up from the member's pause
     set_by_service = [
-        e.get("State") for _, e in observer.matching("DeviceStateChange", Device="Custom:agent1001")
+        e.get("State")
+        for _, e in observer.events[signed_in:]
+        if e.name == "DeviceStateChange" and e.get("Device") == names.lamp_device("1001")
     ]
-    # two lamp changes a call: ringing and in use came from the phone in the hint
-    # (NOT_INUSE at sign-in shows only if the lamp was something else before)
-    assert set_by_service[-2:] == ["ONHOLD", "NOT_INUSE"]
-    assert "RINGING" not in set_by_service and "INUSE" not in set_by_service
-    # what the BLF key was told: ringing, in use, on hold (wrap-up), idle — in that order
+    assert set_by_service == []
+    # what the BLF key was told: ringing, in use (the call, then wrap-up), idle
     shown = lamp_statuses(observer, "1001")
     ringing = shown.index(8)
-    in_use = shown.index(1, ringing)
-    on_hold = shown.index(16, in_use)
-    assert shown[-1] == 0 and on_hold < len(shown) - 1, shown
+    assert 1 in shown[ringing:] and shown[-1] == 0, shown
 
 
 async def test_when_the_caller_hangs_up_first_the_member_is_paused_once(
@@ -193,6 +199,27 @@ async def test_the_lamp_follows_the_agent_only_where_the_centre_has_lamps(
         assert await shown() == ("BUSY" if lamps else "RINGINUSE")
 
 
+async def test_a_lamp_showing_something_else_is_set_again_by_the_reconcile(
+    base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
+) -> None:
+    """A lamp left on hold (how an older version showed wrap-up; the custom state lives
+    in AstDB, past any restart) would stay so once the agent is idle, since the service
+    sets no lamp through a call now: the reconcile (at every start and AMI reconnect)
+    compares every lamp with its agent's state and sets the ones that differ."""
+    lamp = f"DEVICE_STATE({names.lamp_device('1007')})"
+    await make_roster(base.database_url, {"1007": 0})
+    async with phones(sipp, secrets, ["1007"]), running_service(base) as service:
+        assert service.agents is not None and service.reconciler is not None
+        await service.agents.sign_in("1007", PIN, source=Source.WEB)
+        await wait_hint(service_ami, "1007", "2007", QUEUE)
+        await wait_lamp(service_ami, "1007", 0)
+        await service_ami.action("Setvar", {"Variable": lamp, "Value": "ONHOLD"})
+        await wait_lamp(service_ami, "1007", 16)  # idle, yet shown on hold
+        await service.reconciler.run()
+        await wait_lamp(service_ami, "1007", 0)
+        assert service.agents.agents["1007"].label == "idle"  # only the lamp was wrong
+
+
 async def test_the_lamp_hint_follows_the_session_and_comes_back_after_a_reload(
     base: Settings, sipp: Sipp, secrets: dict, service_ami: AmiClient
 ) -> None:
@@ -204,14 +231,14 @@ async def test_the_lamp_hint_follows_the_session_and_comes_back_after_a_reload(
     async with phones(sipp, secrets, ["1009"]), running_service(settings) as service:
         assert service.agents is not None and service.hints is not None
         await service.agents.sign_in("1009", PIN, source=Source.WEB)
-        await wait_hint(service_ami, "1009", "2009")
+        await wait_hint(service_ami, "1009", "2009", QUEUE)
         written = service.hints.written
         async with session(
             settings.ami_host, settings.ami_port, PUBLISH_USER, secrets["ami_publish"]
         ) as publisher:
             await publisher.command("dialplan reload")  # e.g. an admin's, by hand
         await wait_for(lambda: service.hints.written > written, timeout=5)
-        await wait_hint(service_ami, "1009", "2009")
+        await wait_hint(service_ami, "1009", "2009", QUEUE)
         await service.agents.request(me("1009"), "1009", parse("sign_out", source=Source.WEB))
         await wait_state(service, "1009", "logged_out")
         await wait_hint(service_ami, "1009", None)  # the lamp shows "signed out" alone

@@ -14,6 +14,7 @@ from asterisk_conf.sandbox.sipp import Sipp
 from core.settings import Settings
 from tests.e2e.agents import (
     PIN,
+    QUEUE,
     audit,
     keyed_call,
     make_roster,
@@ -68,7 +69,7 @@ async def test_an_agent_works_at_another_agents_phone_for_the_session(
             "Local/2002@agents-local/n",
             "PJSIP/2002",
         )
-        await wait_hint(service_ami, "1001", "2002")  # 1001's lamp shows the phone it uses
+        await wait_hint(service_ami, "1001", "2002", QUEUE)  # 1001's lamp shows the phone it uses
         call = await keyed_call(sipp, base, "13600000021", timeout_s=20)
         assert call.ok, call.output[-1500:]
         await wait_state(service, "1001", "wrap_up", timeout=5)  # the call was 1001's

@@ -156,7 +156,7 @@ def test_call_end_starts_wrap_up_paused_with_a_stored_deadline() -> None:
     new, commands = step(agent_in(State.ON_CALL), CallEnded(wrap_up_s=30), NOW)
     deadline = NOW + timedelta(seconds=30)
     assert (new.state, new.wrap_up_deadline) == (State.WRAP_UP, deadline)
-    assert commands == (PauseMember("wrap_up"), StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
+    assert commands == (PauseMember("wrap_up"), StartWrapUpTimer(deadline))
 
 
 def test_call_end_sends_no_pause_when_asterisk_already_paused_the_member_for_wrap_up() -> None:
@@ -165,7 +165,7 @@ def test_call_end_sends_no_pause_when_asterisk_already_paused_the_member_for_wra
     new, commands = step(agent_in(State.ON_CALL), CallEnded(wrap_up_s=30, paused_as="wrap_up"), NOW)
     deadline = NOW + timedelta(seconds=30)
     assert new.state is State.WRAP_UP
-    assert commands == (StartWrapUpTimer(deadline), SetLamp(Lamp.ONHOLD))
+    assert commands == (StartWrapUpTimer(deadline),)
 
 
 @pytest.mark.parametrize("paused_as", [None, "manual", "ring_no_answer", ""])
@@ -176,17 +176,20 @@ def test_call_end_pauses_for_wrap_up_unless_asterisk_said_exactly_that(
     assert PauseMember("wrap_up") in commands
 
 
-def test_a_call_sets_the_lamp_twice_the_phone_shows_ringing_and_in_use() -> None:
-    """The hint holds the desk phone (core/names.lamp_hint): Asterisk shows its ringing
-    and in use; the service sets only what the phone cannot show (wrap-up, then idle)."""
+def test_a_call_sets_no_lamp_the_phone_and_the_pause_show_it() -> None:
+    """The hint holds the desk phone and the member's pause (core/names.lamp_hint):
+    Asterisk shows ringing and in use from the phone, wrap-up from R4's pause; the
+    service sets nothing through a call (each change is a walk of every queue member)."""
     agent, lamps = agent_in(State.IDLE), []
     for event in (Offered(), Answered(), CallEnded(wrap_up_s=30)):
         agent, commands = step(agent, event, NOW)
         lamps += [c.lamp for c in commands if isinstance(c, SetLamp)]
+    assert agent.state is State.WRAP_UP
+    assert PauseMember("wrap_up") in commands  # what the lamp shows in wrap-up
     agent, commands = step(agent, WrapUpExpired(deadline=agent.wrap_up_deadline), NOW)
     lamps += [c.lamp for c in commands if isinstance(c, SetLamp)]
     assert agent.state is State.IDLE
-    assert lamps == [Lamp.ONHOLD, Lamp.NOT_INUSE]
+    assert lamps == []
 
 
 @pytest.mark.parametrize(

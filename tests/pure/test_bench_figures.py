@@ -21,6 +21,7 @@ from bench.figures import (
     knee,
     parse_metrics,
     percentile,
+    ratio_interval,
 )
 from bench.profile import busiest
 from bench.taskprocessors import deepest, queued, settle
@@ -242,3 +243,24 @@ def test_a_profile_counts_the_loops_busy_samples_once_per_function() -> None:
         ("write (db/durable.py)", 10),
     )  # the trunk (<string>, asyncio) left out
     assert found.share(30) == 75.0
+
+
+def test_a_ratio_of_percentiles_comes_with_its_bootstrap_interval() -> None:
+    base = [float(v) for v in range(1, 201)]  # p99: 198
+    other = [1.1 * v for v in base]
+    found = ratio_interval(base, other, 99)
+    assert found.ratio == pytest.approx(1.1)
+    assert found.low < found.ratio < found.high  # 200 samples: a p99 is not exact
+    assert ratio_interval(base, other, 99) == found  # the same seed, the same interval
+    # ten times the samples: a narrower interval around the same ratio
+    many = ratio_interval(base * 10, other * 10, 99)
+    assert many.high - many.low < found.high - found.low
+    assert math.isnan(ratio_interval([], other, 99).ratio)
+
+
+def test_the_same_sample_twice_has_a_ratio_of_one_within_its_interval() -> None:
+    """The A/A comparison: Asterisk alone against itself."""
+    values = [float(v % 37) for v in range(500)]
+    found = ratio_interval(values, list(values), 99)
+    assert found.ratio == 1.0 and found.low <= 1.0 <= found.high
+    assert found.label() == f"1.00 [{found.low:.2f}, {found.high:.2f}]"

@@ -152,3 +152,49 @@ def test_a_member_left_in_the_owners_queue_is_judged_there_too() -> None:
     ready_there = seen("1001", paused=False, queue=names.OWNER_QUEUE)
     todo = plan(slot_only, agents, [seen("1001", paused=True, reason="manual"), ready_there], {})
     assert todo.force_busy == ("1001",) and names.OWNER_QUEUE in todo.why["1001"]
+
+
+def lamp(job: str, state: str) -> dict[str, str]:
+    return {names.lamp_device(job): state}
+
+
+def test_a_lamp_that_shows_something_else_is_set_again_where_the_centre_has_lamps() -> None:
+    """An agent idle again after a wrap-up an older version showed ONHOLD, a busy agent
+    whose lamp was set by hand, a signed-in agent whose lamp Asterisk never had: each
+    set again. A signed-out agent's lamp Asterisk never had is left (its hint shows
+    nothing else); one that agrees is left; one that changed since the snapshot waits."""
+    agents = {
+        "1001": agent("1001", State.IDLE),
+        "1002": agent("1002", State.BUSY),
+        "1003": agent("1003", State.WRAP_UP),
+    }
+    observed = [
+        seen("1001", paused=False),
+        seen("1002", paused=True, reason="manual"),
+        seen("1003", paused=True, reason=names.PAUSE_WRAP_UP),
+    ]
+    members = {**MEMBERS, "1004": member("1004"), "1005": member("1005")}
+    states = {
+        **lamp("1001", "ONHOLD"),
+        **lamp("1002", "NOT_INUSE"),
+        **lamp("1004", "NOT_INUSE"),  # signed out, yet shown free
+    }
+    todo = plan(members, agents, observed, states, lamps=True)
+    assert todo.force_busy == ()
+    assert todo.lamps == ("1001", "1002", "1003", "1004")
+    assert plan(members, agents, observed, states).lamps == ()  # no lamps in this centre
+    right = {
+        **lamp("1001", "NOT_INUSE"),
+        **lamp("1002", "BUSY"),
+        **lamp("1003", "NOT_INUSE"),  # wrap-up shows through the member's pause
+        **lamp("1004", "UNAVAILABLE"),
+    }
+    assert plan(members, agents, observed, right, lamps=True).lamps == ()
+    skip = frozenset({"1001"})
+    assert "1001" not in plan(members, agents, observed, states, skip=skip, lamps=True).lamps
+
+
+def test_an_agent_forced_busy_gets_its_lamp_with_the_change_not_twice() -> None:
+    agents = {"1001": agent("1001", State.IDLE)}
+    todo = plan(MEMBERS, agents, [seen("1001", paused=True)], lamp("1001", "ONHOLD"), lamps=True)
+    assert (todo.force_busy, todo.lamps) == (("1001",), ())
