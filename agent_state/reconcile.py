@@ -164,9 +164,9 @@ def _lamps(
     device_states: Mapping[str, str],
     skip: frozenset[str],
 ) -> tuple[str, ...]:
-    """Agents whose lamp shows something other than their state (``model.LAMPS``; those
-    forced busy get theirs with the change, in ``skip``). A lamp
-    Asterisk has never had is wrong only for a signed-in agent: a signed-out one's shows
+    """Agents whose lamp shows something other than their state (``model.LAMPS``);
+    those forced busy get theirs with the change (they are in ``skip``). A lamp Asterisk
+    has never had is wrong only for a signed-in agent: a signed-out one's shows
     unavailable anyway (its hint holds nothing else)."""
     wrong = []
     for job in members:
