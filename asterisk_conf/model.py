@@ -101,6 +101,10 @@ class AsteriskConf:
     callback_confirm_timeout_s: int = 30
     callback_ring_timeout_s: int = 30
     run_user: str = "asterisk"
+    # Asterisk's threads at real-time priority (``highpriority``, the same as ``-p``): on
+    # cores it shares with PostgreSQL and the service, a caller's path never waits behind
+    # them (README "Capacity"); read at Asterisk's start only
+    high_priority: bool = True
     qualify_frequency_s: int = 5
     debug_log: bool = False
     # bench only (bench/capacity.py, bench/soak.py; never in production): this many

@@ -59,6 +59,20 @@ def test_up_twice_is_idempotent(sandbox: Sandbox) -> None:
     )
 
 
+def test_asterisk_runs_at_real_time_priority_and_postgres_does_not(sandbox: Sandbox) -> None:
+    """asterisk.conf's ``highpriority`` (``AsteriskConf.high_priority``): every Asterisk
+    thread is SCHED_RR, so on cores it shares a caller's path never waits behind
+    PostgreSQL or the service (README "Capacity")."""
+    status = sandbox.up()
+    policies = []
+    for task in Path(f"/proc/{status.asterisk_pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+            policies.append(os.sched_getscheduler(int(task.name)))
+    assert len(policies) > 10 and set(policies) == {os.SCHED_RR}
+    assert status.postgres_pid is not None
+    assert os.sched_getscheduler(status.postgres_pid) == os.SCHED_OTHER
+
+
 def test_up_clears_what_a_bench_run_that_was_killed_left(
     sandbox: Sandbox, settings: Settings
 ) -> None:
