@@ -273,6 +273,18 @@ async def wait_lamp(ami: AmiClient, job: str, status: int, timeout: float = 5) -
         await asyncio.sleep(0.05)
 
 
+async def wait_device_state(ami: AmiClient, device: str, state: str, timeout: float = 3) -> None:
+    """Until Asterisk has ``device`` (``PJSIP/2001``) in ``state`` (``NOT_INUSE``), or an
+    AssertionError with the state it has."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    variable = {"Variable": f"DEVICE_STATE({device})"}
+    while (shown := (await ami.action("Getvar", variable)).get("Value")) != state:
+        if loop.time() > deadline:
+            raise AssertionError(f"{device} is {shown}, not {state}")
+        await asyncio.sleep(0.05)
+
+
 async def wait_hint(
     ami: AmiClient, job: str, phone: str | None, queue: str | None = None, timeout: float = 5
 ) -> None:

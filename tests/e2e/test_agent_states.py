@@ -42,6 +42,7 @@ from tests.e2e.agents import (
     serve_process,
     service_settings,
     sign_in_over_http,
+    wait_device_state,
     wait_for,
     wait_hint,
     wait_lamp,
@@ -89,7 +90,8 @@ async def test_sign_in_call_wrap_up_and_back_to_idle(
         assert result.ok, result.output[-1500:]
         await wait_state(service, "1001", "wrap_up", timeout=5)
         assert (await members(service_ami))["1001"].paused  # R4: paused during wrap-up
-        # the phone is free, yet the lamp is lit: the member's pause is in its hint
+        # once the phone is free the lamp is still lit: the member's pause is in its hint
+        await wait_device_state(service_ami, "PJSIP/2001", "NOT_INUSE")
         assert await lamp_status(service_ami, "1001") == 1
         await wait_state(service, "1001", "idle", timeout=base.wrap_up_s + 2)
         assert not (await members(service_ami))["1001"].paused
