@@ -35,6 +35,7 @@ from ami.actions import ExtensionState, ExtensionStateList
 from core import names
 from core.errors import ConfigError, UnsafeValueError
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 
 log = get_logger("agent_state")
 
@@ -76,10 +77,7 @@ class HintKeeper:
         self._task = asyncio.create_task(self._run(), name="lamp-hints")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def changed(self, change: Change) -> None:
         """An agent-service listener: a session that started, ended or moved phones."""

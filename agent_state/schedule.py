@@ -10,7 +10,6 @@ signed-in agent when a sign-out time passes (those on a call: when it ends).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from agent_state.model import SignOut, Source, State
 from agent_state.schedule_repo import Entry
 from agent_state.service import AgentService
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 from ivr.calendar_service import Calendar
 
 log = get_logger("agent_state")
@@ -58,10 +58,7 @@ class ScheduleRunner:
         self._task = asyncio.create_task(self._loop(), name="sign-out-schedule")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:

@@ -44,6 +44,7 @@ from core.errors import UnsafeValueError
 from core.logging import get_logger
 from core.safety import refuse_control_chars
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 
 # upper bounds (seconds) of the event-lag histogram /metrics shows (hotline_ami_event_lag)
 EVENT_LAG_BOUNDS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -168,11 +169,7 @@ class AmiClient:
 
     async def close(self) -> None:
         self.state = ConnectionState.CLOSED
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._drop_connection()
         self._log.info("ami closed")
 

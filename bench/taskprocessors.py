@@ -11,6 +11,8 @@ import contextlib
 import time
 from collections.abc import Callable
 
+from core.tasks import cancel_and_wait
+
 SETTLED_BELOW = 50  # every queue shorter than this: Asterisk has caught up
 
 
@@ -73,10 +75,7 @@ class Sampler:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def take(self) -> dict[str, int]:
         taken, self.peaks = self.peaks, {}

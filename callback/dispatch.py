@@ -53,6 +53,7 @@ from core import names
 from core.errors import HotlineError
 from core.logging import get_logger
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from db.listen import listen as db_listen
 
 log = get_logger("callback")
@@ -168,12 +169,8 @@ class Dispatcher:
         """Stops claiming; live attempts go on in Asterisk and are adopted by the next
         dispatcher once their leases run out."""
         self._stopped = True
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._loops = []
+        loops, self._loops = self._loops, []
+        await cancel_and_wait(*loops)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

@@ -18,7 +18,6 @@ and the mark both require a closed callback). The recording route then answers 4
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from callback.repo import Q
 from callback.spool import Spool
 from core import names
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 
 log = get_logger("callback")
 
@@ -107,10 +107,7 @@ class VoicemailRetention:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def sweep(self) -> int:
         """Remove the messages due to go; returns how many were marked removed."""

@@ -9,7 +9,6 @@ Asterisk's CEL (``calls.cel``) on every AMI (re)connect and then periodically.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from calls.model import (
     step,
 )
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 from db.durable import JOURNALLED, DurableWrites
 
 # calls folded between two turns of the event loop during a backfill page
@@ -100,10 +100,7 @@ class CallRecorder:
         self._stopped = True
         if self._kick is not None:
             self._kick.cancel()
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        await cancel_and_wait(self._loop_task)
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
 

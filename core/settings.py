@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 import zlib
 from collections.abc import Mapping
@@ -268,7 +269,10 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
         if isinstance(target, int):
             return int(raw)
         if isinstance(target, float):
-            return float(raw)
+            number = float(raw)
+            if not math.isfinite(number):  # "nan", "inf": no duration or share is either
+                raise ConfigError(f"setting {name}={raw!r} should be a finite number")
+            return number
         if isinstance(target, Path):
             return Path(str(raw))
         return str(raw)

@@ -17,12 +17,12 @@ claimed in ``applied_journal``, so it is applied exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 from db.errors import DatabaseUnavailable, unavailable
 from db.journal import Arg, Entry, Journal
 from db.retry import Backoff
@@ -188,8 +188,5 @@ class DurableWrites:
                 log.info("journal replayed", replayed=self.replayed, depth=self.depth)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        task, self._task = self._task, None
+        await cancel_and_wait(task)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import signal
@@ -38,6 +37,7 @@ from core import names
 from core.errors import ConfigError, HotlineError
 from core.logging import get_logger
 from core.settings import Settings
+from core.tasks import cancel_and_wait
 from db.durable import DurableWrites
 from db.journal import Journal
 from db.pool import create_pool
@@ -400,9 +400,7 @@ class Service:
     async def stop(self) -> None:
         for task in (self._standing_by, self._holding, self._defaults):
             if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._stop(task.get_name(), task)
+                await self._stop(task.get_name(), cancel_and_wait(task))
         await self._stop("http", self._close_http())
         await self._stop_driving()
         if self.writes is not None:

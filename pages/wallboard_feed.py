@@ -15,7 +15,6 @@ board is open. At shutdown every stream ends (``close``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from agent_state.model import Agent
 from agent_state.service import AgentService, Change
 from core.encoding import json_dumps
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 from pages import i18n
 from pages.wallboard_model import Figures, QueueView, board
 from pages.wallboard_queues import QueueWatch
@@ -111,11 +111,7 @@ class BoardFeed:
             self._unsubscribe()
         for wake in self._clients:
             wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
 
     # ---- snapshots ----------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ transactions: the CEL loader keeps inserting meanwhile), until a batch comes bac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from core.logging import get_logger
+from core.tasks import cancel_and_wait
 from retention import repo
 from retention.model import Rule
 
@@ -49,10 +49,7 @@ class Purge:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def run_once(self) -> dict[str, int]:
         """Every table's rows past their time; how many went, by table."""

@@ -78,3 +78,19 @@ def test_database_url_from_environment_wins_over_the_sandbox(tmp_path: Path) -> 
 def test_redact_url_keeps_user_and_host() -> None:
     assert redact_url("postgresql://a:b@h:1/d") == "postgresql://a:***@h:1/d"
     assert redact_url("postgresql:///d") == "postgresql:///d"
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_a_number_that_is_not_finite_is_an_error_that_names_the_setting(
+    tmp_path: Path, raw: str
+) -> None:
+    # float() takes each of these; a wait of NaN or infinity would break a timer later
+    with pytest.raises(ConfigError, match="callback_poll_s.*finite"):
+        load_settings({"HOTLINE_CALLBACK_POLL_S": raw, "HOTLINE_SANDBOX_DIR": str(tmp_path)})
+
+
+def test_a_number_from_the_toml_file_is_checked_the_same_way(tmp_path: Path) -> None:
+    config = tmp_path / "hotline.toml"
+    config.write_text("confirm_wait_s = nan\n")
+    with pytest.raises(ConfigError, match="confirm_wait_s.*finite"):
+        load_settings({"HOTLINE_CONFIG": str(config), "HOTLINE_SANDBOX_DIR": str(tmp_path)})
