@@ -85,12 +85,12 @@ def test_a_number_that_is_not_finite_is_an_error_that_names_the_setting(
     tmp_path: Path, raw: str
 ) -> None:
     # float() takes each of these; a wait of NaN or infinity would break a timer later
-    with pytest.raises(ConfigError, match="callback_poll_s.*finite"):
+    with pytest.raises(ConfigError, match=r"callback_poll_s.*finite"):
         load_settings({"HOTLINE_CALLBACK_POLL_S": raw, "HOTLINE_SANDBOX_DIR": str(tmp_path)})
 
 
 def test_a_number_from_the_toml_file_is_checked_the_same_way(tmp_path: Path) -> None:
     config = tmp_path / "hotline.toml"
     config.write_text("confirm_wait_s = nan\n")
-    with pytest.raises(ConfigError, match="confirm_wait_s.*finite"):
+    with pytest.raises(ConfigError, match=r"confirm_wait_s.*finite"):
         load_settings({"HOTLINE_CONFIG": str(config), "HOTLINE_SANDBOX_DIR": str(tmp_path)})
