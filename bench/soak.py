@@ -10,7 +10,9 @@ announcement of the job number is part of it) and hang up; the service's wrap-up
 Every ``--sample-s`` (a minute) it samples the service's RSS, open descriptors, asyncio
 tasks (``hotline_asyncio_tasks`` in /metrics), database pool connections
 (``hotline_db_pool_connections``), and its AMI event lag p99 over the minute (the
-``hotline_ami_event_lag`` histogram), and the CEL loader's RSS and spool files, prints
+``hotline_ami_event_lag`` histogram), the share of the minute its event loop's thread ran
+and waited for a core (``hotline_loop_cpu_*``: a full box or a busy service), and the CEL
+loader's RSS and spool files, prints
 a row and appends it to ``--csv``; at the end, the growth of RSS, descriptors, tasks,
 the loader's RSS and its spool's files after the first 10 samples.
 
@@ -46,6 +48,7 @@ import signal
 import sys
 import tempfile
 import time
+from math import nan
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,6 +81,7 @@ from dialplan.default_plan import ALWAYS
 
 HTTP_PORT = 18092
 LAG = "hotline_ami_event_lag"
+LOOP_CPU, LOOP_WAIT = "hotline_loop_cpu_seconds_total", "hotline_loop_cpu_wait_seconds_total"
 COLUMNS = (
     "minute",
     "queued",
@@ -88,6 +92,8 @@ COLUMNS = (
     "pool_busy",
     "pool_idle",
     "lag_p99_ms",
+    "loop_cpu%",
+    "loop_wait%",
     "calls_rows",
     "loader_mb",
     "spool_files",
@@ -130,6 +136,10 @@ async def sample_loop(
             seen = observer.take()
             now = await roster.scrape(HTTP_PORT)
             lag = bucket_delta(histogram_buckets(now, LAG), histogram_buckets(before, LAG))
+            loop_share = {  # % of the minute the loop's thread ran / waited for a core
+                name: round(100 * (now.get(name, nan) - before.get(name, nan)) / args.sample_s, 1)
+                for name in (LOOP_CPU, LOOP_WAIT)
+            }
             before = now
             row: Row = {
                 "minute": minute * args.sample_s / 60,
@@ -141,6 +151,8 @@ async def sample_loop(
                 "pool_busy": now.get('hotline_db_pool_connections{state="busy"}', float("nan")),
                 "pool_idle": now.get('hotline_db_pool_connections{state="idle"}', float("nan")),
                 "lag_p99_ms": round(histogram_quantile(0.99, lag) * 1000, 1),
+                "loop_cpu%": loop_share[LOOP_CPU],
+                "loop_wait%": loop_share[LOOP_WAIT],
                 "calls_rows": await roster.count(url, "SELECT count(*) FROM calls"),
                 "loader_mb": round(loader_usage.rss_mb(), 1) if loader_usage else float("nan"),
                 "spool_files": len(list(box.cel_spool.glob("*.csv"))),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -30,6 +31,9 @@ from db.durable import DurableWrites
 log = get_logger("metrics")
 
 REFRESH_TIMEOUT_S = 1.0  # a scrape answers even while PostgreSQL does not
+# the calling thread's scheduler figures: ns on a core, ns runnable but waiting for one,
+# timeslices (Linux; a scrape runs on the event loop's thread)
+SCHEDSTAT = Path("/proc/thread-self/schedstat")
 
 
 class _Live(Collector):
@@ -67,6 +71,34 @@ class _Live(Collector):
         for queue, count in sorted(self.queues.waiting.items()):
             waiting.add_metric([queue], count)
         yield waiting
+
+
+def on_cpu_and_waiting_s(schedstat: str) -> tuple[float, float]:
+    """A ``schedstat`` line's first two figures, in seconds: time the thread ran, and
+    time it was runnable but waited for a core."""
+    ran_ns, waited_ns, *_ = schedstat.split()
+    return int(ran_ns) / 1e9, int(waited_ns) / 1e9
+
+
+class _Loop(Collector):
+    """The event loop's thread: the CPU it used, and how long it was ready to run but
+    waited for a core. With the event lag rising, a wait growing nearly as fast as the
+    clock says the box is full (give it cores); a wait that stays flat says the service
+    itself is busy (profile it) — README "Headroom in /metrics"."""
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            ran_s, waited_s = on_cpu_and_waiting_s(SCHEDSTAT.read_text())
+        except (OSError, ValueError):
+            return  # not Linux, or a kernel without scheduler statistics
+        yield CounterMetricFamily(
+            "hotline_loop_cpu_seconds", "CPU time of the event loop's thread", value=ran_s
+        )
+        yield CounterMetricFamily(
+            "hotline_loop_cpu_wait_seconds",
+            "time the event loop's thread was ready to run but waited for a core",
+            value=waited_s,
+        )
 
 
 def _lag_histogram(ami: AmiClient) -> Metric:
@@ -194,6 +226,9 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_Live(ami, queues))
+        self.registry.register(_Loop())
+        # process_resident_memory_bytes, process_open_fds, process_cpu_seconds_total …
+        ProcessCollector(registry=self.registry)
         self.pool = _Pool()
         self.registry.register(self.pool)
         if writes is not None:
