@@ -9,7 +9,7 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -221,33 +221,43 @@ async def members(ami: AmiClient, queue: str = QUEUE) -> dict[str, QueueMember]:
 
 async def member_gone(ami: AmiClient, name: str, timeout: float) -> None:
     """Until Asterisk no longer has the member ``name`` in the queue (polled)."""
+
+    async def in_queue() -> bool:
+        return name in await members(ami)
+
+    await until_shown(in_queue, False, timeout, f"member {name} in the queue")
+
+
+async def until_shown(
+    probe: Callable[[], Awaitable[Any]], wanted: Any, timeout: float, what: str
+) -> None:
+    """Until ``await probe()`` gives ``wanted`` (polled every 50 ms), or after ``timeout``
+    an AssertionError saying what ``what`` showed last."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while name in await members(ami):
+    while (shown := await probe()) != wanted:
         if loop.time() > deadline:
-            raise AssertionError(f"member {name} is still in the queue")
+            raise AssertionError(f"{what} is {shown!r}, not {wanted!r}")
         await asyncio.sleep(0.05)
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float) -> None:
     """Until ``condition()`` holds (polled), or an AssertionError after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("the condition did not come true in time")
-        await asyncio.sleep(0.05)
+
+    async def holds() -> bool:
+        return condition()
+
+    await until_shown(holds, True, timeout, "the condition")
 
 
 async def wait_state(service: Service, job: str, label: str, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     assert service.agents is not None
-    while loop.time() < deadline:
-        if service.agents.agents[job].label == label:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"agent {job} is {service.agents.agents[job].label}, not {label}")
+    agents = service.agents.agents
+
+    async def shown() -> str:
+        return agents[job].label
+
+    await until_shown(shown, label, timeout, f"agent {job}")
 
 
 async def lamp_hint(ami: AmiClient, job: str) -> str:
@@ -265,24 +275,17 @@ async def lamp_status(ami: AmiClient, job: str) -> int:
 
 async def wait_lamp(ami: AmiClient, job: str, status: int, timeout: float = 5) -> None:
     """Until agent ``job``'s lamp shows ``status``, or an AssertionError with what it shows."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (shown := await lamp_status(ami, job)) != status:
-        if loop.time() > deadline:
-            raise AssertionError(f"agent {job}'s lamp shows {shown}, not {status}")
-        await asyncio.sleep(0.05)
+    await until_shown(lambda: lamp_status(ami, job), status, timeout, f"agent {job}'s lamp")
 
 
 async def wait_device_state(ami: AmiClient, device: str, state: str, timeout: float = 3) -> None:
     """Until Asterisk has ``device`` (``PJSIP/2001``) in ``state`` (``NOT_INUSE``), or an
     AssertionError with the state it has."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    variable = {"Variable": f"DEVICE_STATE({device})"}
-    while (shown := (await ami.action("Getvar", variable)).get("Value")) != state:
-        if loop.time() > deadline:
-            raise AssertionError(f"{device} is {shown}, not {state}")
-        await asyncio.sleep(0.05)
+
+    async def shown() -> str | None:
+        return (await ami.action("Getvar", {"Variable": f"DEVICE_STATE({device})"})).get("Value")
+
+    await until_shown(shown, state, timeout, device)
 
 
 async def wait_hint(
@@ -290,13 +293,8 @@ async def wait_hint(
 ) -> None:
     """Until agent ``job``'s hint shows desk phone ``phone`` and its member's pause in
     ``queue`` (None: the service's state alone), or an AssertionError with what it shows."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     wanted = names.lamp_hint(job, phone, queue)
-    while (shown := await lamp_hint(ami, job)) != wanted:
-        if loop.time() > deadline:
-            raise AssertionError(f"agent {job}'s hint is {shown!r}, not {wanted!r}")
-        await asyncio.sleep(0.05)
+    await until_shown(lambda: lamp_hint(ami, job), wanted, timeout, f"agent {job}'s hint")
 
 
 def lamp_statuses(observer: EventLog, job: str) -> list[int]:
