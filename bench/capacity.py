@@ -28,13 +28,15 @@ rows, misroutes, and Asterisk's two deepest task-processor queues during the ste
 (``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
 set-up and the ratios. ``--rounds N`` runs the set-ups N times, interleaved (alone,
 full, alone, full…), and prints each set-up's q→a p99 pooled over its rounds against
-alone's with a 90 % bootstrap interval, and alone's two first rounds against each other:
-how much one set-up differs from itself, run to run, on this box.
+alone's with a 90 % bootstrap interval (whole rounds resampled, then the calls in them:
+the box drifts between rounds), each round's own ratio, and alone's two first rounds
+against each other: how much one set-up differs from itself, run to run, on this box.
+``--waits-csv FILE`` keeps every q→a wait for another look.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
         [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR] \\
-        [--setups alone,cel,full] [--rounds 1]
+        [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -45,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import dataclasses
 import os
 import resource
@@ -81,6 +84,7 @@ from bench.figures import (
     percentile,
     ratio,
     ratio_interval,
+    rounds_ratio_interval,
 )
 from bench.profile import report, sampling
 from bench.serving import serve, service_ami
@@ -108,6 +112,7 @@ class Args:
     lamps: bool
     profile: Path | None = None  # py-spy on the service in each full step, written here
     rounds: int = 1  # the set-ups run this many times, interleaved
+    waits_csv: Path | None = None  # every q→a wait, a line each, written here
 
 
 @dataclass
@@ -323,11 +328,15 @@ async def run(args: Args) -> None:
                     async with cm:
                         ramps.append(await ramp(ctx, setup, round_, args))
     summarize(ramps)
+    if args.waits_csv is not None:
+        write_waits(ramps, args.waits_csv)
+        print(f"every q→a wait in {args.waits_csv}")
 
 
 def summarize(ramps: list[Ramp]) -> None:
     """The knee of each ramp and the ratios; with rounds, the q→a p99 of each set-up
-    pooled over its rounds against alone's with a 90 % bootstrap interval, and alone's
+    pooled over its rounds against alone's with a 90 % bootstrap interval (rounds and
+    calls resampled: ``rounds_ratio_interval``) and each round's own ratio, and alone's
     first round against its second (the A/A: what the same set-up differs by itself)."""
     print("\nknee (calls/s achieved at the last healthy step):")
     knees: dict[str, list[float]] = {}
@@ -342,21 +351,28 @@ def summarize(ramps: list[Ramp]) -> None:
                 mine = sorted(knees[setup])[len(knees[setup]) // 2]
                 theirs = sorted(base)[len(base) // 2]
                 print(f"  {setup}/alone = {ratio(mine, theirs):.2f} (median knees)")
-    pooled: dict[str, dict[float, list[float]]] = {}
-    for r in ramps:
-        for rate, seen in r.waits.items():
-            pooled.setdefault(r.setup, {}).setdefault(rate, []).extend(seen)
-    alone = pooled.get("alone", {})
-    print("\nq→a p99 over all rounds, against alone's (ratio [90 % interval]):")
+    by_round = {(r.setup, r.round): r.waits for r in ramps}
+    print("\nq→a p99 over all rounds, against alone's (ratio [90 % interval, rounds resampled]):")
     for setup in ("cel", "full"):
-        for rate, seen in sorted(pooled.get(setup, {}).items()):
-            if rate in alone:
-                found = ratio_interval(alone[rate], seen, 99)
-                print(
-                    f"  {setup:6} {rate:5g}/s: {percentile(seen, 99):7.1f} ms against "
-                    f"{percentile(alone[rate], 99):7.1f} ({len(seen)} and "
-                    f"{len(alone[rate])} calls): {found.label()}"
-                )
+        rates = sorted({rate for r in ramps if r.setup == setup for rate in r.waits})
+        for rate in rates:
+            pairs = [
+                (by_round[("alone", n)][rate], mine[rate])
+                for (name, n), mine in sorted(by_round.items())
+                if name == setup and rate in mine and rate in by_round.get(("alone", n), {})
+            ]
+            if not pairs:
+                continue
+            found = rounds_ratio_interval(pairs, 99)
+            every_base = [v for b, _ in pairs for v in b]
+            every_mine = [v for _, o in pairs for v in o]
+            each = ", ".join(f"{ratio(percentile(o, 99), percentile(b, 99)):.2f}" for b, o in pairs)
+            print(
+                f"  {setup:6} {rate:5g}/s: {percentile(every_mine, 99):7.1f} ms against "
+                f"{percentile(every_base, 99):7.1f} ({len(every_mine)} and "
+                f"{len(every_base)} calls, {len(pairs)} rounds): {found.label()}; "
+                f"round by round {each}"
+            )
     rounds = [r for r in ramps if r.setup == "alone"]
     if len(rounds) >= 2:
         print("alone against itself (round 2 over round 1, the noise of one run):")
@@ -364,6 +380,17 @@ def summarize(ramps: list[Ramp]) -> None:
             if rate in rounds[1].waits:
                 found = ratio_interval(first, rounds[1].waits[rate], 99)
                 print(f"  alone  {rate:5g}/s: {found.label()}")
+
+
+def write_waits(ramps: list[Ramp], path: Path) -> None:
+    """Every q→a wait the run saw, a line each (set-up, round, calls/s, ms): the
+    figures above can be computed again, or otherwise, without running again."""
+    with path.open("w", newline="") as out:
+        lines = csv.writer(out)
+        lines.writerow(("setup", "round", "rate", "q_to_a_ms"))
+        for r in ramps:
+            for rate, seen in sorted(r.waits.items()):
+                lines.writerows((r.setup, r.round, rate, ms) for ms in seen)
 
 
 def main() -> None:
@@ -394,6 +421,12 @@ def main() -> None:
         help="a folder: py-spy samples the service in each full step (py-spy record's raw "
         "stacks, one file a step) and the step's busiest functions are printed",
     )
+    parser.add_argument(
+        "--waits-csv",
+        type=Path,
+        default=None,
+        help="write every q→a wait (set-up, round, calls/s, ms) to this CSV file",
+    )
     a = parser.parse_args()
     if a.profile is not None:
         a.profile.mkdir(parents=True, exist_ok=True)
@@ -419,6 +452,7 @@ def main() -> None:
                 a.lamps == "on",
                 a.profile,
                 max(1, a.rounds),
+                a.waits_csv,
             )
         )
     )

@@ -3,7 +3,8 @@ tests/pure/test_bench_figures.py.
 
 - ``percentile``: nearest rank, as every bench here prints them;
 - ``ratio_interval``: one percentile of two samples as a ratio, with a bootstrap
-  interval (is a ratio of p99s 1.05 or noise?);
+  interval (is a ratio of p99s 1.05 or noise?); ``rounds_ratio_interval`` the same over
+  paired rounds, the rounds resampled too (a box drifts between rounds);
 - ``knee``: the last healthy step of a ramp (calls/s offered, achieved, failed);
 - ``histogram_quantile``: a quantile from a Prometheus histogram's bucket counts (the
   service's AMI event lag in /metrics), as PromQL's ``histogram_quantile`` does;
@@ -61,20 +62,40 @@ def ratio_interval(
     ``level`` share of the same ratio over ``draws`` resamplings (each sample drawn
     again with replacement, the same seed each time): a single run's p99 moves with a
     handful of slow calls, and the interval says how far. NaN without values."""
-    if not base or not other:
+    return rounds_ratio_interval([(base, other)], p, level=level, draws=draws, seed=seed)
+
+
+def rounds_ratio_interval(
+    rounds: Sequence[tuple[Sequence[float], Sequence[float]]],
+    p: float,
+    *,
+    level: float = 0.9,
+    draws: int = 1000,
+    seed: int = 12333,
+) -> RatioInterval:
+    """``ratio_interval`` over paired rounds — ``(base, other)`` of round 1, of round
+    2…, each pair run back to back: the ratio of the pooled percentiles, its interval
+    from resampling whole rounds (a pair together) and then the calls within each.
+    Calls resampled alone take N rounds for one long run of the same box, and a box
+    that drifts between rounds then gives an interval too narrow to hold its own A/A;
+    drawing rounds widens it by that drift, as it should. NaN without values."""
+    rounds = [(b, o) for b, o in rounds if b and o]
+    if not rounds:
         return RatioInterval(math.nan, math.nan, math.nan)
     rng = random.Random(seed)
-    found = sorted(
-        ratio(
-            percentile(rng.choices(other, k=len(other)), p),
-            percentile(rng.choices(base, k=len(base)), p),
-        )
-        for _ in range(draws)
-    )
+
+    def pooled(drawn: Sequence[tuple[Sequence[float], Sequence[float]]]) -> float:
+        base = [v for b, _ in drawn for v in rng.choices(b, k=len(b))]
+        other = [v for _, o in drawn for v in rng.choices(o, k=len(o))]
+        return ratio(percentile(other, p), percentile(base, p))
+
+    found = sorted(pooled(rng.choices(rounds, k=len(rounds))) for _ in range(draws))
     tail = (1 - level) / 2
     low = found[int(tail * (draws - 1))]
     high = found[math.ceil((1 - tail) * (draws - 1))]
-    return RatioInterval(ratio(percentile(other, p), percentile(base, p)), low, high)
+    every_base = [v for b, _ in rounds for v in b]
+    every_other = [v for _, o in rounds for v in o]
+    return RatioInterval(ratio(percentile(every_other, p), percentile(every_base, p)), low, high)
 
 
 @dataclass(frozen=True)

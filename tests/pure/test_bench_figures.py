@@ -22,6 +22,7 @@ from bench.figures import (
     parse_metrics,
     percentile,
     ratio_interval,
+    rounds_ratio_interval,
 )
 from bench.profile import busiest
 from bench.taskprocessors import deepest, queued, settle
@@ -264,3 +265,35 @@ def test_the_same_sample_twice_has_a_ratio_of_one_within_its_interval() -> None:
     found = ratio_interval(values, list(values), 99)
     assert found.ratio == 1.0 and found.low <= 1.0 <= found.high
     assert found.label() == f"1.00 [{found.low:.2f}, {found.high:.2f}]"
+
+
+def test_rounds_that_drift_widen_the_interval_to_what_the_rounds_show() -> None:
+    """Run W's picture: the full set-up slower than alone in one round and faster in
+    the others, the box itself moving between rounds. Calls resampled alone give a
+    narrow interval that leaves out 1 and the faster rounds; whole rounds resampled
+    give one that holds every round's own ratio."""
+    calls = [float(v) for v in range(1, 1201)]
+    rounds = [
+        (calls, [0.97 * v for v in calls]),
+        ([1.05 * v for v in calls], [1.35 * v for v in calls]),  # a slow round for both
+        (calls, [0.95 * v for v in calls]),
+    ]
+    every_base = [v for b, _ in rounds for v in b]
+    every_other = [v for _, o in rounds for v in o]
+    by_calls = ratio_interval(every_base, every_other, 99)
+    by_rounds = rounds_ratio_interval(rounds, 99)
+    assert by_rounds.ratio == by_calls.ratio  # the same pooled p99s
+    assert by_calls.low > 1.0  # the call-level interval: "slower, surely"
+    assert by_rounds.low <= 0.97 and by_rounds.high >= 1.25  # the rounds say otherwise
+    assert rounds_ratio_interval(rounds, 99) == by_rounds  # the same seed, the same interval
+
+
+def test_one_round_is_the_plain_interval_and_an_empty_pair_is_left_out() -> None:
+    base = [float(v % 41) for v in range(400)]
+    other = [1.2 * v for v in base]
+    assert rounds_ratio_interval([(base, other)], 99) == ratio_interval(base, other, 99)
+    assert rounds_ratio_interval([(base, other), ([], other)], 99) == ratio_interval(
+        base, other, 99
+    )
+    assert math.isnan(rounds_ratio_interval([], 99).ratio)
+    assert math.isnan(rounds_ratio_interval([([], other)], 99).low)
