@@ -428,6 +428,9 @@ def main() -> None:
         help="write every q→a wait (set-up, round, calls/s, ms) to this CSV file",
     )
     a = parser.parse_args()
+    if a.waits_csv is not None and not a.waits_csv.parent.is_dir():
+        # said now, not after the run: its waits would be lost at the end
+        parser.error(f"--waits-csv: no folder {a.waits_csv.parent}")
     if a.profile is not None:
         a.profile.mkdir(parents=True, exist_ok=True)
     steps = (

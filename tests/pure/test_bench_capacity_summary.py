@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.capacity import Ramp, summarize, write_waits
+from bench.capacity import Ramp, main, summarize, write_waits
 from bench.figures import StepRate
 
 
@@ -51,3 +51,20 @@ def test_every_wait_is_kept_a_line_each(tmp_path: Path) -> None:
         ("alone", "2"),
         ("full", "2"),
     }
+
+
+def test_a_waits_file_in_no_folder_is_refused_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = tmp_path / "missing" / "waits.csv"
+    monkeypatch.setattr("sys.argv", ["capacity.py", "--waits-csv", str(nowhere)])
+    monkeypatch.setattr("signal.signal", lambda *_: None)
+
+    async def started(_args: object) -> None:
+        raise AssertionError("the run started with a waits file it cannot write")
+
+    monkeypatch.setattr("bench.capacity.run", started)
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert f"--waits-csv: no folder {nowhere.parent}" in capsys.readouterr().err
