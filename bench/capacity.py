@@ -83,7 +83,6 @@ from bench.figures import (
     knee,
     percentile,
     ratio,
-    ratio_interval,
     rounds_ratio_interval,
 )
 from bench.profile import report, sampling
@@ -336,8 +335,9 @@ async def run(args: Args) -> None:
 def summarize(ramps: list[Ramp]) -> None:
     """The knee of each ramp and the ratios; with rounds, the q→a p99 of each set-up
     pooled over its rounds against alone's with a 90 % bootstrap interval (rounds and
-    calls resampled: ``rounds_ratio_interval``) and each round's own ratio, and alone's
-    first round against its second (the A/A: what the same set-up differs by itself)."""
+    calls resampled: ``rounds_ratio_interval``) and each round's own ratio, and alone
+    against itself, its even rounds over its odd ones by the same method (the A/A: what
+    the same set-up differs by itself, so what the interval above may be trusted with)."""
     print("\nknee (calls/s achieved at the last healthy step):")
     knees: dict[str, list[float]] = {}
     for r in ramps:
@@ -373,13 +373,25 @@ def summarize(ramps: list[Ramp]) -> None:
                 f"{len(every_base)} calls, {len(pairs)} rounds): {found.label()}; "
                 f"round by round {each}"
             )
-    rounds = [r for r in ramps if r.setup == "alone"]
-    if len(rounds) >= 2:
-        print("alone against itself (round 2 over round 1, the noise of one run):")
-        for rate, first in sorted(rounds[0].waits.items()):
-            if rate in rounds[1].waits:
-                found = ratio_interval(first, rounds[1].waits[rate], 99)
-                print(f"  alone  {rate:5g}/s: {found.label()}")
+    alone = sorted((r for r in ramps if r.setup == "alone"), key=lambda r: r.round)
+    halves = list(zip(alone[0::2], alone[1::2], strict=False))  # rounds (1, 2), (3, 4)…
+    if halves:
+        print(
+            "alone against itself (each even round over the odd one before it, rounds "
+            "resampled as above: the noise of the method):"
+        )
+        for rate in sorted({rate for r in alone for rate in r.waits}):
+            pairs = [
+                (odd.waits[rate], even.waits[rate])
+                for odd, even in halves
+                if rate in odd.waits and rate in even.waits
+            ]
+            if pairs:
+                found = rounds_ratio_interval(pairs, 99)
+                each = ", ".join(
+                    f"{ratio(percentile(e, 99), percentile(o, 99)):.2f}" for o, e in pairs
+                )
+                print(f"  alone  {rate:5g}/s: {found.label()}; pair by pair {each}")
 
 
 def write_waits(ramps: list[Ramp], path: Path) -> None:

@@ -36,6 +36,20 @@ def test_the_summary_pairs_each_round_of_full_with_alones_round(
     assert "646.8 ms against   594.0 (1200 and 1200 calls, 2 rounds): 1.09 [0.90, " in full
     assert full.endswith("round by round 1.10, 0.90")
     assert "alone     10/s: 1.00 [" in printed  # the A/A of identical rounds
+    assert "pair by pair 1.00\n" in printed
+
+
+def test_alone_against_itself_pairs_every_even_round_with_the_odd_one_before(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # six rounds of alone: the fourth ran 20 % slower — the A/A must show it (round 2
+    # over round 1 alone would say 1.00 and hide how far the box drifts)
+    scales = [1.0, 1.0, 1.0, 1.2, 1.0, 1.0]
+    summarize([ramp("alone", n, scale) for n, scale in enumerate(scales, start=1)])
+    aa = next(line for line in capsys.readouterr().out.splitlines() if "alone     10/s" in line)
+    assert aa.endswith("pair by pair 1.00, 1.20, 1.00")
+    low, high = (float(v) for v in aa.split("[")[1].split("]")[0].split(", "))
+    assert low <= 1.0 and high >= 1.2  # pairs drawn again: the drift widens the interval
 
 
 def test_every_wait_is_kept_a_line_each(tmp_path: Path) -> None:
