@@ -333,11 +333,7 @@ async def run(args: Args) -> None:
 
 
 def summarize(ramps: list[Ramp]) -> None:
-    """The knee of each ramp and the ratios; with rounds, the q→a p99 of each set-up
-    pooled over its rounds against alone's with a 90 % bootstrap interval (rounds and
-    calls resampled: ``rounds_ratio_interval``) and each round's own ratio, and alone
-    against itself, its even rounds over its odd ones by the same method (the A/A: what
-    the same set-up differs by itself, so what the interval above may be trusted with)."""
+    """The knee of each ramp and the ratios, then the q→a waits (``summarize_waits``)."""
     print("\nknee (calls/s achieved at the last healthy step):")
     knees: dict[str, list[float]] = {}
     for r in ramps:
@@ -351,6 +347,15 @@ def summarize(ramps: list[Ramp]) -> None:
                 mine = sorted(knees[setup])[len(knees[setup]) // 2]
                 theirs = sorted(base)[len(base) // 2]
                 print(f"  {setup}/alone = {ratio(mine, theirs):.2f} (median knees)")
+    summarize_waits(ramps)
+
+
+def summarize_waits(ramps: list[Ramp]) -> None:
+    """The q→a p99 of each set-up pooled over its rounds against alone's, with a 90 %
+    bootstrap interval (rounds and calls resampled: ``rounds_ratio_interval``) and each
+    round's own ratio; and alone against itself, round 2 over round 1, 4 over 3… by the
+    same method (the A/A: what the same set-up differs by itself, so what the interval
+    above may be trusted with)."""
     by_round = {(r.setup, r.round): r.waits for r in ramps}
     print("\nq→a p99 over all rounds, against alone's (ratio [90 % interval, rounds resampled]):")
     for setup in ("cel", "full"):
@@ -373,14 +378,14 @@ def summarize(ramps: list[Ramp]) -> None:
                 f"{len(every_base)} calls, {len(pairs)} rounds): {found.label()}; "
                 f"round by round {each}"
             )
-    alone = sorted((r for r in ramps if r.setup == "alone"), key=lambda r: r.round)
-    halves = list(zip(alone[0::2], alone[1::2], strict=False))  # rounds (1, 2), (3, 4)…
+    alone = {r.round: r for r in ramps if r.setup == "alone"}
+    halves = [(alone[n], alone[n + 1]) for n in sorted(alone) if n % 2 and n + 1 in alone]
     if halves:
         print(
             "alone against itself (each even round over the odd one before it, rounds "
             "resampled as above: the noise of the method):"
         )
-        for rate in sorted({rate for r in alone for rate in r.waits}):
+        for rate in sorted({rate for r in alone.values() for rate in r.waits}):
             pairs = [
                 (odd.waits[rate], even.waits[rate])
                 for odd, even in halves
@@ -403,6 +408,29 @@ def write_waits(ramps: list[Ramp], path: Path) -> None:
         for r in ramps:
             for rate, seen in sorted(r.waits.items()):
                 lines.writerows((r.setup, r.round, rate, ms) for ms in seen)
+
+
+def read_waits(paths: list[Path]) -> list[Ramp]:
+    """The waits ``write_waits`` kept, of one run or several: each file's rounds are
+    numbered on after the last one's, from an odd number, so that rounds paired for the
+    ratios (full with alone's round, alone's 2 with its 1) are always of one run."""
+    ramps: dict[tuple[str, int], Ramp] = {}
+    offset = 0
+    for path in paths:
+        last = 0
+        with path.open(newline="") as lines:
+            try:
+                for row in csv.DictReader(lines):
+                    n = int(row["round"])
+                    last = max(last, n)
+                    key = (row["setup"], offset + n)
+                    ramp = ramps.setdefault(key, Ramp(*key))
+                    wait = float(row["q_to_a_ms"])
+                    ramp.waits.setdefault(float(row["rate"]), []).append(wait)
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{path}: not a file --waits-csv wrote ({e!r})") from e
+        offset += last + last % 2
+    return list(ramps.values())
 
 
 def main() -> None:
@@ -439,7 +467,23 @@ def main() -> None:
         default=None,
         help="write every q→a wait (set-up, round, calls/s, ms) to this CSV file",
     )
+    parser.add_argument(
+        "--from-waits",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="CSV",
+        help="run nothing: print the q→a figures again from the --waits-csv files of "
+        "earlier runs (several pooled, their rounds kept apart)",
+    )
     a = parser.parse_args()
+    if a.from_waits:
+        try:
+            ramps = read_waits(a.from_waits)
+        except (OSError, ValueError) as e:
+            parser.error(f"--from-waits: {e}")
+        summarize_waits(ramps)
+        return
     if a.waits_csv is not None and not a.waits_csv.parent.is_dir():
         # said now, not after the run: its waits would be lost at the end
         parser.error(f"--waits-csv: no folder {a.waits_csv.parent}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.capacity import Ramp, main, summarize, write_waits
+from bench.capacity import Ramp, main, read_waits, summarize, summarize_waits, write_waits
 from bench.figures import StepRate
 
 
@@ -82,3 +82,48 @@ def test_a_waits_file_in_no_folder_is_refused_before_the_run(
         main()
     assert stopped.value.code == 2
     assert f"--waits-csv: no folder {nowhere.parent}" in capsys.readouterr().err
+
+
+def test_the_waits_kept_give_the_same_figures_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "waits.csv"
+    write_waits(RAMPS, path)
+    summarize(RAMPS)
+    printed = capsys.readouterr().out
+    summarize_waits(read_waits([path]))
+    again = capsys.readouterr().out
+    assert again.strip() and again.strip() in printed
+    assert "1.09 [0.90, " in again
+
+
+def test_two_runs_read_together_keep_their_rounds_apart(tmp_path: Path) -> None:
+    # a run of three rounds, then one of two: the second's rounds are 5 and 6, so
+    # alone's third round (paired with nothing) is never paired with the next run's first
+    first, second = tmp_path / "x.csv", tmp_path / "y.csv"
+    write_waits([ramp("alone", n, 1.0) for n in (1, 2, 3)] + [ramp("full", 3, 1.1)], first)
+    write_waits([ramp("alone", n, 2.0) for n in (1, 2)] + [ramp("full", 1, 2.2)], second)
+    found = {(r.setup, r.round): r.waits[10.0][-1] for r in read_waits([first, second])}
+    assert found == {
+        ("alone", 1): 600.0,
+        ("alone", 2): 600.0,
+        ("alone", 3): 600.0,
+        ("full", 3): pytest.approx(660.0),
+        ("alone", 5): 1200.0,
+        ("alone", 6): 1200.0,
+        ("full", 5): pytest.approx(1320.0),
+    }
+
+
+def test_a_file_that_is_no_waits_file_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "steps.csv"
+    other.write_text("set-up,offer\nalone,10\n")
+    monkeypatch.setattr("sys.argv", ["capacity.py", "--from-waits", str(other)])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert f"--from-waits: {other}: not a file --waits-csv wrote (KeyError('round'))" in (
+        capsys.readouterr().err
+    )
