@@ -350,53 +350,55 @@ def summarize(ramps: list[Ramp]) -> None:
     summarize_waits(ramps)
 
 
+# (set-up, against): the set-up's cost over alone's, and with CEL on in both, the
+# service's own share — what the design says adds nothing to the call path
+COMPARED = (("cel", "alone"), ("full", "alone"), ("full", "cel"))
+
+
 def summarize_waits(ramps: list[Ramp]) -> None:
-    """The q→a p99 of each set-up pooled over its rounds against alone's, with a 90 %
-    bootstrap interval (rounds and calls resampled: ``rounds_ratio_interval``) and each
-    round's own ratio; and alone against itself, round 2 over round 1, 4 over 3… by the
-    same method (the A/A: what the same set-up differs by itself, so what the interval
-    above may be trusted with)."""
+    """The q→a p99 of each set-up pooled over its rounds against a set-up without it
+    (``COMPARED``), with a 90 % bootstrap interval (rounds and calls resampled:
+    ``rounds_ratio_interval``) and each round's own ratio; and alone against itself,
+    round 2 over round 1, 4 over 3… by the same method (the A/A: what the same set-up
+    differs by itself, so what the intervals above may be trusted with)."""
     by_round = {(r.setup, r.round): r.waits for r in ramps}
-    print("\nq→a p99 over all rounds, against alone's (ratio [90 % interval, rounds resampled]):")
-    for setup in ("cel", "full"):
+    print("\nq→a p99 over all rounds (ratio [90 % interval, rounds resampled]; round by round):")
+    for setup, base in COMPARED:
         rates = sorted({rate for r in ramps if r.setup == setup for rate in r.waits})
         for rate in rates:
             pairs = [
-                (by_round[("alone", n)][rate], mine[rate])
+                (by_round[(base, n)][rate], mine[rate])
                 for (name, n), mine in sorted(by_round.items())
-                if name == setup and rate in mine and rate in by_round.get(("alone", n), {})
+                if name == setup and rate in mine and rate in by_round.get((base, n), {})
             ]
-            if not pairs:
-                continue
-            found = rounds_ratio_interval(pairs, 99)
-            every_base = [v for b, _ in pairs for v in b]
-            every_mine = [v for _, o in pairs for v in o]
-            each = ", ".join(f"{ratio(percentile(o, 99), percentile(b, 99)):.2f}" for b, o in pairs)
-            print(
-                f"  {setup:6} {rate:5g}/s: {percentile(every_mine, 99):7.1f} ms against "
-                f"{percentile(every_base, 99):7.1f} ({len(every_mine)} and "
-                f"{len(every_base)} calls, {len(pairs)} rounds): {found.label()}; "
-                f"round by round {each}"
-            )
+            _print_ratio(f"{setup}/{base}", rate, pairs)
     alone = {r.round: r for r in ramps if r.setup == "alone"}
     halves = [(alone[n], alone[n + 1]) for n in sorted(alone) if n % 2 and n + 1 in alone]
     if halves:
-        print(
-            "alone against itself (each even round over the odd one before it, rounds "
-            "resampled as above: the noise of the method):"
-        )
+        print("alone against itself, each even round over the odd one before (the A/A):")
         for rate in sorted({rate for r in alone.values() for rate in r.waits}):
             pairs = [
                 (odd.waits[rate], even.waits[rate])
                 for odd, even in halves
                 if rate in odd.waits and rate in even.waits
             ]
-            if pairs:
-                found = rounds_ratio_interval(pairs, 99)
-                each = ", ".join(
-                    f"{ratio(percentile(e, 99), percentile(o, 99)):.2f}" for o, e in pairs
-                )
-                print(f"  alone  {rate:5g}/s: {found.label()}; pair by pair {each}")
+            _print_ratio("alone/alone", rate, pairs)
+
+
+def _print_ratio(label: str, rate: float, pairs: list[tuple[list[float], list[float]]]) -> None:
+    """One line: the pooled p99s of ``(base, other)`` paired rounds, their ratio with
+    its interval, and each pair's own ratio."""
+    if not pairs:
+        return
+    found = rounds_ratio_interval(pairs, 99)
+    every_base = [v for b, _ in pairs for v in b]
+    every_other = [v for _, o in pairs for v in o]
+    each = ", ".join(f"{ratio(percentile(o, 99), percentile(b, 99)):.2f}" for b, o in pairs)
+    print(
+        f"  {label:11} {rate:5g}/s: {percentile(every_other, 99):7.1f} ms against "
+        f"{percentile(every_base, 99):7.1f} ({len(every_other)} and {len(every_base)} calls, "
+        f"{len(pairs)} round{'s' * (len(pairs) > 1)}): {found.label()}; round by round {each}"
+    )
 
 
 def write_waits(ramps: list[Ramp], path: Path) -> None:

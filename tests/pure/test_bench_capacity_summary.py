@@ -30,13 +30,13 @@ def test_the_summary_pairs_each_round_of_full_with_alones_round(
     summarize(RAMPS)
     printed = capsys.readouterr().out
     assert "full/alone = 1.00 (median knees)" in printed
-    full = next(line for line in printed.splitlines() if "full      10/s" in line)
+    full = next(line for line in printed.splitlines() if "full/alone     10/s" in line)
     # pooled p99 646.8 (1.1 × 588): the slower round's tail; the interval, from the rounds
     # drawn again, reaches down to the faster round's 0.90
     assert "646.8 ms against   594.0 (1200 and 1200 calls, 2 rounds): 1.09 [0.90, " in full
     assert full.endswith("round by round 1.10, 0.90")
-    assert "alone     10/s: 1.00 [" in printed  # the A/A of identical rounds
-    assert "pair by pair 1.00\n" in printed
+    aa = next(line for line in printed.splitlines() if "alone/alone    10/s" in line)
+    assert ": 1.00 [" in aa and aa.endswith("round by round 1.00")  # identical rounds
 
 
 def test_alone_against_itself_pairs_every_even_round_with_the_odd_one_before(
@@ -46,8 +46,9 @@ def test_alone_against_itself_pairs_every_even_round_with_the_odd_one_before(
     # over round 1 alone would say 1.00 and hide how far the box drifts)
     scales = [1.0, 1.0, 1.0, 1.2, 1.0, 1.0]
     summarize([ramp("alone", n, scale) for n, scale in enumerate(scales, start=1)])
-    aa = next(line for line in capsys.readouterr().out.splitlines() if "alone     10/s" in line)
-    assert aa.endswith("pair by pair 1.00, 1.20, 1.00")
+    printed = capsys.readouterr().out.splitlines()
+    aa = next(line for line in printed if "alone/alone    10/s" in line)
+    assert aa.endswith("round by round 1.00, 1.20, 1.00")
     low, high = (float(v) for v in aa.split("[")[1].split("]")[0].split(", "))
     assert low <= 1.0 and high >= 1.2  # pairs drawn again: the drift widens the interval
 
@@ -95,6 +96,25 @@ def test_the_waits_kept_give_the_same_figures_again(
     again = capsys.readouterr().out
     assert again.strip() and again.strip() in printed
     assert "1.09 [0.90, " in again
+
+
+def test_with_cel_on_both_sides_the_service_s_own_share_is_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # CEL costs 10 %, the service 5 % on top: full/alone 1.16 hides the split, full/cel shows it
+    summarize([ramp(setup, n, scale) for n in (1, 2) for setup, scale in RATIOS.items()])
+    printed = capsys.readouterr().out.splitlines()
+    line = {
+        label: next(x for x in printed if f"  {label} " in x and "/s:" in x)
+        for label in RATIOS_SHOWN
+    }
+    for label, shown in RATIOS_SHOWN.items():
+        assert f"): {shown} [" in line[label]
+        assert line[label].endswith(f"round by round {shown}, {shown}")
+
+
+RATIOS = {"alone": 1.0, "cel": 1.1, "full": 1.155}
+RATIOS_SHOWN = {"cel/alone": "1.10", "full/alone": "1.16", "full/cel": "1.05"}
 
 
 def test_two_runs_read_together_keep_their_rounds_apart(tmp_path: Path) -> None:
