@@ -21,6 +21,7 @@ import enum
 import functools
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -145,6 +146,8 @@ class AmiClient:
         self.state = ConnectionState.DISCONNECTED
         self.reconnects = 0
         self.events_received = 0
+        # actions put on the wire, by name: what the service asks of Asterisk (/metrics)
+        self.actions_sent: Counter[str] = Counter()
         self.last_event_at: float | None = None  # time.monotonic()
         self.last_event_lag_s: float | None = None  # our clock minus Asterisk's Timestamp
         # every event's lag, counted per EVENT_LAG_BOUNDS_S bucket (the last: above them all)
@@ -346,6 +349,7 @@ class AmiClient:
             raise AmiNotConnected(f"AMI not connected; {name} not sent")
         wire = {k: (list(v) if not isinstance(v, str) else v) for k, v in message.items()}
         future = manager.send_action(wire, as_list=as_list)
+        self.actions_sent[name] += 1
         limit = timeout or self.action_timeout
         try:
             async with asyncio.timeout(limit):

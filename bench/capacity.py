@@ -77,6 +77,7 @@ from bench.callpath import (
 )
 from bench.figures import (
     StepRate,
+    actions_between,
     bucket_delta,
     histogram_buckets,
     histogram_quantile,
@@ -141,7 +142,7 @@ def header() -> str:
         f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
         f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'load%':>5} {'sipp%':>5} {'ev/s':>6} "
-        f"{'dev/c':>5} {'lag99':>6} "
+        f"{'dev/c':>5} {'act/c':>5} {'lag99':>6} "
         f"{'rows':>5} {'cel':>6} {'mis':>3}  load / deepest task-processor queues"
     )
 
@@ -191,13 +192,14 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
     answered = len(seen.connect_wait_ms)
     span = (max(seen.connect_at) - min(seen.connect_at)) if answered > 1 else 0.0
     achieved = answered / (span + 1 / rate) if answered else 0.0
-    lag99 = float("nan")
+    lag99 = actions = float("nan")
     rss = 0.0
     if ctx.service_pid:
         after = await roster.scrape(HTTP_PORT)
         lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(svc_before, LAG))
         lag99 = histogram_quantile(0.99, lag) * 1000
         rss = _rss_mb(ctx.service_pid)
+        actions = actions_between(svc_before, after)
     rows = await roster.count(ctx.service_db, rows_sql) - rows0 if ctx.service_db else 0
     cel = await roster.count(ctx.url, "SELECT count(*) FROM cel") - cel0
     print(
@@ -208,7 +210,8 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
         f"{100 * svc_cpu / wall:5.1f} {rss:5.0f} {100 * pg_cpu / wall:5.1f} "
         f"{100 * loader_cpu / wall:5.1f} "
         f"{100 * sipp_cpu / wall:5.1f} "
-        f"{seen.events / wall:6.0f} {ratio(seen.device_states, answered):5.1f} {lag99:6.1f} "
+        f"{seen.events / wall:6.0f} {ratio(seen.device_states, answered):5.1f} "
+        f"{ratio(actions, answered):5.1f} {lag99:6.1f} "
         f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "
         f"{roster.load_average()} / {queues}",
         flush=True,

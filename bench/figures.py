@@ -8,7 +8,8 @@ tests/pure/test_bench_figures.py.
 - ``knee``: the last healthy step of a ramp (calls/s offered, achieved, failed);
 - ``histogram_quantile``: a quantile from a Prometheus histogram's bucket counts (the
   service's AMI event lag in /metrics), as PromQL's ``histogram_quantile`` does;
-- ``parse_metrics``: the samples of a /metrics text;
+- ``parse_metrics``: the samples of a /metrics text; ``by_label`` one counter's by
+  label; ``actions_between`` the AMI actions the service sent between two scrapes;
 - ``growth``: how much a soak figure grew after its warm-up;
 - ``heap_reports``, ``heap_lines``, ``heap_baseline``: the service's heap reports
   (hotline/heap.py) in its JSON log, when the soak asks for them (``--heap``).
@@ -156,6 +157,25 @@ def parse_metrics(text: str) -> dict[str, float]:
         except ValueError:
             continue
     return samples
+
+
+def by_label(samples: Mapping[str, float], name: str, label: str) -> dict[str, float]:
+    """``{label's value: sample}`` of a counter with one label: ``name{label="v"}``."""
+    prefix = f'{name}{{{label}="'
+    return {
+        key[len(prefix) :].split('"', 1)[0]: value
+        for key, value in samples.items()
+        if key.startswith(prefix)
+    }
+
+
+def actions_between(before: Mapping[str, float], after: Mapping[str, float]) -> float:
+    """The AMI actions the service sent between two scrapes of its /metrics, its
+    keepalive Pings left out: what it asked of Asterisk (a pause or an unpause is a
+    walk of every queue member there)."""
+    sent = by_label(after, "hotline_ami_actions_total", "action")
+    earlier = by_label(before, "hotline_ami_actions_total", "action")
+    return sum(n - earlier.get(name, 0.0) for name, n in sent.items() if name != "Ping")
 
 
 def histogram_buckets(samples: Mapping[str, float], name: str) -> dict[float, float]:

@@ -53,6 +53,14 @@ class _Live(Collector):
         yield CounterMetricFamily(
             "hotline_ami_events", "AMI events received", value=self.ami.events_received
         )
+        sent = CounterMetricFamily(
+            "hotline_ami_actions",
+            "AMI actions sent, by action (keepalive Pings included)",
+            labels=["action"],
+        )
+        for name, count in sorted(self.ami.actions_sent.items()):
+            sent.add_metric([name], count)
+        yield sent
         lag = GaugeMetricFamily(
             "hotline_ami_event_lag_seconds",
             "our clock minus Asterisk's Timestamp of the last event, when it arrived",

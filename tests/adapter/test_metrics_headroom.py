@@ -1,6 +1,6 @@
-"""/metrics says whether the box or the service is short: the process's own figures
-and the event loop thread's wait for a core (web/metrics.py, README "Headroom in
-/metrics")."""
+"""/metrics says whether the box or the service is short: the process's own figures,
+the event loop thread's wait for a core and the actions the service sends Asterisk
+(web/metrics.py, README "Headroom in /metrics")."""
 
 from __future__ import annotations
 
@@ -13,20 +13,27 @@ import time
 import pytest
 
 from ami import AmiClient
+from ami.actions import QueuePause
 from calls.service import QueueWaiting
+from core.errors import UnsafeValueError
+from tests.adapter.conftest import ClientFactory
+from tests.adapter.fake_ami import FakeAmi
 from web.metrics import SCHEDSTAT, Metrics, on_cpu_and_waiting_s
 
 
 def scrape() -> dict[str, float]:
     """One scrape, on this thread's event loop as the service's are."""
     ami = AmiClient("127.0.0.1", 1, "nobody", "x" * 24)
-    metrics = Metrics(ami, QueueWaiting(ami))
 
-    async def render() -> bytes:
-        return metrics.render()
+    async def render() -> dict[str, float]:
+        return samples_of(ami)
 
+    return asyncio.run(render())
+
+
+def samples_of(ami: AmiClient) -> dict[str, float]:
     samples = {}
-    for line in asyncio.run(render()).decode().splitlines():
+    for line in Metrics(ami, QueueWaiting(ami)).render().decode().splitlines():
         if line and not line.startswith("#"):
             name, value = line.rsplit(" ", 1)
             samples[name] = float(value)
@@ -67,3 +74,18 @@ def test_a_thread_that_must_share_its_core_shows_the_wait() -> None:
             process.kill()
             process.wait()
     assert waited > 0.1, waited
+
+
+async def test_a_scrape_counts_the_actions_sent_to_asterisk_by_name(
+    fake: FakeAmi, client: ClientFactory
+) -> None:
+    # what the service asks of Asterisk: each QueuePause is a walk of every member there
+    ami = await client(keepalive_interval=60.0)
+    member = "Local/2001@agents-local/n"
+    await ami.send(QueuePause(member, True, reason="wrap-up"))
+    await ami.send(QueuePause(member, False))
+    with pytest.raises(UnsafeValueError):  # refused before the wire: never sent, not counted
+        await ami.send(QueuePause(member, True, reason="wrap-up\r\nAction: Logoff"))
+    samples = samples_of(ami)
+    assert samples['hotline_ami_actions_total{action="QueuePause"}'] == 2.0
+    assert len(fake.named("QueuePause")) == 2

@@ -11,6 +11,7 @@ import pytest
 from asterisk_conf.sandbox.bench_leftovers import members
 from bench.figures import (
     StepRate,
+    actions_between,
     bucket_delta,
     growth,
     heap_baseline,
@@ -92,6 +93,20 @@ def test_metrics_text_parsed_into_samples_and_buckets() -> None:
         0.1: 100,
         math.inf: 100,
     }
+
+
+def test_the_actions_sent_between_two_scrapes_leave_the_keepalive_out() -> None:
+    before = parse_metrics(
+        'hotline_ami_actions_total{action="Ping"} 40.0\n'
+        'hotline_ami_actions_total{action="QueuePause"} 100.0\n'
+    )
+    after = parse_metrics(
+        'hotline_ami_actions_total{action="Ping"} 100.0\n'
+        'hotline_ami_actions_total{action="QueuePause"} 1300.0\n'
+        'hotline_ami_actions_total{action="QueueStatus"} 2.0\n'  # first sent in between
+        "hotline_ami_actions_created 1.7e9\n"
+    )
+    assert actions_between(before, after) == 1202.0
 
 
 def test_histogram_quantile_interpolates_within_its_bucket() -> None:
