@@ -28,15 +28,17 @@ rows, misroutes, and Asterisk's two deepest task-processor queues during the ste
 (``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
 set-up and the ratios. ``--rounds N`` runs the set-ups N times, interleaved (alone,
 full, alone, full…), and prints each set-up's q→a p99 pooled over its rounds against
-alone's with a 90 % bootstrap interval (whole rounds resampled, then the calls in them:
-the box drifts between rounds), each round's own ratio, and alone's two first rounds
-against each other: how much one set-up differs from itself, run to run, on this box.
+alone's (and full against cel's) with a 90 % bootstrap interval (whole rounds
+resampled, then the calls in them: the box drifts between rounds), each round's own
+ratio, and alone's even rounds against its odd ones by the same method: how much one
+set-up differs from itself, run to run, on this box. ``--from-waits`` prints those
+figures again from the ``--waits-csv`` files of earlier runs.
 ``--waits-csv FILE`` keeps every q→a wait for another look.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
         [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR] \\
-        [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE]
+        [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE] [--from-waits CSV…]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
