@@ -436,6 +436,9 @@ def read_waits(paths: list[Path]) -> list[Ramp]:
                     ramp.waits.setdefault(float(row["rate"]), []).append(wait)
             except (KeyError, TypeError, ValueError) as e:
                 raise ValueError(f"{path}: not a file --waits-csv wrote ({e!r})") from e
+        if not last:
+            # a run stopped before its first call was answered: said, not an empty summary
+            raise ValueError(f"{path}: no waits in it")
         offset += last + last % 2
     return list(ramps.values())
 

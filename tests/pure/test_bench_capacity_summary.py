@@ -147,3 +147,15 @@ def test_a_file_that_is_no_waits_file_is_refused_by_name(
     assert f"--from-waits: {other}: not a file --waits-csv wrote (KeyError('round'))" in (
         capsys.readouterr().err
     )
+
+
+def test_a_waits_file_with_no_waits_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "waits.csv"
+    write_waits([], kept)  # a run stopped before its first answered call: the header only
+    monkeypatch.setattr("sys.argv", ["capacity.py", "--from-waits", str(kept)])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert f"--from-waits: {kept}: no waits in it" in capsys.readouterr().err
