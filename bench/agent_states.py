@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from agent_state.pins import hash_pin
 from ami import AmiClient
 from ami.actions import QueueRemove, QueueStatus
 from ami.events import Event, QueueMember, QueueMemberPause
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from bench.serving import Usage, serve, service_ami
 from core.logging import configure_logging
@@ -204,7 +204,7 @@ async def run(agents: int, samples: int, rate: float) -> None:
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
     admin_url = sandbox.database_url(secrets)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

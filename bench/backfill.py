@@ -40,7 +40,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -51,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ami import AmiClient
 from ami.actions import SendUserEvent
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench import roster
 from bench.agent_states import leave_no_member, make_roster, sign_in_all, state
@@ -168,7 +168,7 @@ async def run(count: int, samples: int, tick_s: float) -> None:
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
     admin_url = sandbox.database_url(secrets)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

@@ -48,6 +48,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accounts.passwords import PasswordCost, Passwords
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench.serving import serve
 from callback import repo
@@ -168,7 +169,7 @@ async def through_the_api(
 @contextlib.asynccontextmanager
 async def database(admin_url: str) -> AsyncIterator[str]:
     """A database of the bench's own on the sandbox's PostgreSQL, migrated; dropped after."""
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accounts.passwords import PasswordCost, Passwords
 from ami import AmiClient
 from ami.events import Event
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from bench.serving import serve
@@ -188,7 +188,7 @@ async def run(node_count: int, call_count: int) -> None:
     pure_figures(first, settings)
 
     admin_url = sandbox.database_url(secrets)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

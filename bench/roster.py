@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import asyncpg
 from agent_state.pins import hash_pin
 from ami import AmiClient
 from ami.actions import QueueAdd, QueueRemove
+from asterisk_conf.sandbox import throwaway
 from bench.callpath import alone_interface, phone_extension
 from bench.figures import parse_metrics
 from db.migrate import migrate
@@ -35,7 +35,7 @@ def job_number(i: int) -> str:
 @contextlib.asynccontextmanager
 async def bench_database(admin_url: str, agents: int) -> AsyncIterator[str]:
     """A fresh database with ``agents`` agents (PIN ``PIN``) in ``queue``; dropped after."""
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent_state.pins import hash_pin
 from ami import AmiClient
 from ami.events import Event, QueueMemberPause
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
 from core.settings import load_settings
 from db.migrate import migrate
@@ -220,7 +220,7 @@ async def run(rate: int, seconds: float) -> None:
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
     admin_url = sandbox.database_url(secrets)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

@@ -30,7 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent_state.pins import hash_pin
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench.agent_states import (
     PIN,
@@ -230,7 +230,7 @@ async def run(agents: int, clients: int, samples: int, rate: float) -> None:
     sandbox = Sandbox(settings)
     secrets = sandbox.ensure_secrets()
     admin_url = sandbox.database_url(secrets)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    name = throwaway.for_bench()
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + "/" + name

@@ -25,7 +25,8 @@ from typing import Any
 from core.errors import ConfigError
 
 ENV_PREFIX = "HOTLINE_"
-SECRETS_FILE = Path("state") / "secrets.json"
+SANDBOX_STATE = Path("state")  # the sandbox's state folder, under sandbox_dir
+SECRETS_FILE = SANDBOX_STATE / "secrets.json"
 SANDBOX_ROOT = "sid-root"  # the sandbox's Debian root, under sandbox_dir
 
 
@@ -248,7 +249,21 @@ class Settings:
         where = redact_url(self.database_url)
         name = where.rsplit("/", 1)[-1].split("?", 1)[0] or "db"
         tag = zlib.crc32(where.encode()) & 0xFFFF_FFFF
-        return self.state_dir / f"journal-{name}-{tag:08x}.sqlite3"
+        return self.state_dir / f"{JOURNAL_PREFIX}{name}-{tag:08x}{JOURNAL_SUFFIX}"
+
+
+JOURNAL_PREFIX = "journal-"
+JOURNAL_SUFFIX = ".sqlite3"
+
+
+def journal_database(path: Path) -> str | None:
+    """The database a journal under ``state_dir`` was written for (its name, as in
+    ``Settings.journal_file``); None for a file that is no such journal."""
+    file = path.name
+    if not (file.startswith(JOURNAL_PREFIX) and file.endswith(JOURNAL_SUFFIX)):
+        return None
+    name, _, tag = file[len(JOURNAL_PREFIX) : -len(JOURNAL_SUFFIX)].rpartition("-")
+    return name if name and len(tag) == 8 else None
 
 
 def redact_url(url: str) -> str:
@@ -308,7 +323,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     settings = dataclasses.replace(defaults, **coerced)
     if "state_dir" not in coerced and (settings.sandbox_dir / SECRETS_FILE).is_file():
         # development: the sandbox's state folder, next to its secrets
-        settings = dataclasses.replace(settings, state_dir=settings.sandbox_dir / "state")
+        settings = dataclasses.replace(settings, state_dir=settings.sandbox_dir / SANDBOX_STATE)
     if "asterisk_root" not in coerced and (settings.sandbox_dir / SECRETS_FILE).is_file():
         # development: Asterisk and the audio tools live in the sandbox's root
         settings = dataclasses.replace(

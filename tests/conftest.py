@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import SHORT_GREETING, Sandbox
 from core.settings import Settings, load_settings
 from db.migrate import migrate
@@ -125,7 +126,7 @@ def _url_of(database_url: str, name: str) -> str:
 async def _database(database_url: str, template: str | None = None) -> AsyncIterator[str]:
     """A new database (a copy of ``template``, or empty), dropped at the end. The drop
     opens a connection of its own: a test may have restarted the server meanwhile."""
-    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    name = throwaway.for_tests()
     copy = f' TEMPLATE "{template}"' if template else ""
     admin = await asyncpg.connect(database_url)
     try:

@@ -31,7 +31,7 @@ from asterisk_conf.model import (
     DeskPhone,
 )
 from asterisk_conf.render import FILES, render, write_config
-from asterisk_conf.sandbox import bench_leftovers, host, rootfs
+from asterisk_conf.sandbox import bench_leftovers, host, rootfs, throwaway
 from asterisk_conf.sandbox.services import (
     AsteriskService,
     CelLoaderService,
@@ -41,7 +41,14 @@ from asterisk_conf.sandbox.services import (
 from core import names
 from core.errors import HotlineError
 from core.logging import get_logger
-from core.settings import SANDBOX_ROOT, SECRETS_FILE, Settings, redact_url, sandbox_database_url
+from core.settings import (
+    SANDBOX_ROOT,
+    SANDBOX_STATE,
+    SECRETS_FILE,
+    Settings,
+    redact_url,
+    sandbox_database_url,
+)
 from db.migrate import migrate
 from deskphones.assembly import stored_files as stored_phone_files
 from deskphones.publish import read_files, write_files
@@ -113,6 +120,7 @@ class Sandbox:
                 pg_pid = self.postgres.start()
                 self.postgres.ensure_database(secrets["db_password"])
                 asyncio.run(_migrate(self.database_url(secrets)))
+                self._remove_stale_journals(secrets)
             changed = self._install_config(secrets)
             self._make_cel_spool()
             self._install_prompts()
@@ -348,6 +356,14 @@ class Sandbox:
         url = self.database_url(secrets)
         return members, await bench_leftovers.end(url, self.cel_spool, self.bench_mark, within_s=30)
 
+    def _remove_stale_journals(self, secrets: dict[str, Any]) -> None:
+        """The journals of throwaway databases dropped since (throwaway.py)."""
+        state = self.base / SANDBOX_STATE
+        databases = asyncio.run(_database_names(self.database_url(secrets)))
+        removed = throwaway.remove(throwaway.stale_journals(state.glob("*"), databases))
+        if removed:
+            log.info("journals of dropped throwaway databases removed", count=removed)
+
     def _make_cel_spool(self) -> None:
         """Asterisk's to write in (it makes each new cel.csv), the loader's to empty."""
         asterisk = root_user(self.root, "asterisk")
@@ -474,6 +490,14 @@ async def _migrate(database_url: str) -> list[str]:
     conn = await asyncpg.connect(database_url, timeout=10)
     try:
         return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _database_names(database_url: str) -> list[str]:
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        return [r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")]
     finally:
         await conn.close()
 

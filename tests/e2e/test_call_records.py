@@ -500,6 +500,15 @@ async def test_metrics_parse_as_prometheus_text(
     assert outcomes == {o.value for o in Outcome}
     lag = families["hotline_ami_event_lag_seconds"].samples[0].value
     assert -1 < lag < 5
+    # what the service asked of the real Asterisk, by action: the reconcile at log-in
+    # asks each queue's members (QueueStatus) and the desk phones' states
+    sent = {
+        s.labels["action"]: s.value
+        for s in families["hotline_ami_actions"].samples
+        if s.name == "hotline_ami_actions_total"
+    }
+    assert sent.get("QueueStatus", 0) >= 1, sent
+    assert sent.get("DeviceStateList", 0) >= 1, sent
 
 
 async def test_demo_call_prints_the_journey_and_the_row(
