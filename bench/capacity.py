@@ -33,12 +33,15 @@ resampled, then the calls in them: the box drifts between rounds), each round's 
 ratio, and alone's even rounds against its odd ones by the same method: how much one
 set-up differs from itself, run to run, on this box. ``--from-waits`` prints those
 figures again from the ``--waits-csv`` files of earlier runs.
-``--waits-csv FILE`` keeps every q→a wait for another look.
+``--waits-csv FILE`` keeps every q→a wait for another look. ``--asterisk-core 0`` gives
+Asterisk core 0 alone and everything else the other cores (``bench/pinning.py``): the
+2-core box then stands in, roughly, for a node where Asterisk has cores of its own.
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
-        [--answer dialplan|sipp] [--sipp-core 1] [--lamps on|off] [--profile DIR] \\
-        [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE] [--from-waits CSV…]
+        [--answer dialplan|sipp] [--sipp-core 1] [--asterisk-core 0] [--lamps on|off] \\
+        [--profile DIR] [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE] \\
+        [--from-waits CSV…]
 
 Needs the sandbox and nobody else on it (take the e2e lock). Leaves Asterisk's config
 as it found it (rendered again without the bench phones; CEL and wrapuptime restored).
@@ -57,7 +60,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +68,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
-from bench import roster
+from bench import pinning, roster
 from bench.callpath import (
     ANSWERERS,
     Callers,
@@ -115,6 +118,7 @@ class Args:
     profile: Path | None = None  # py-spy on the service in each full step, written here
     rounds: int = 1  # the set-ups run this many times, interleaved
     waits_csv: Path | None = None  # every q→a wait, a line each, written here
+    asterisk_cores: frozenset[int] = frozenset()  # Asterisk's own cores (bench/pinning.py)
 
 
 @dataclass
@@ -318,23 +322,47 @@ async def run(args: Args) -> None:
             Sampler(box.asterisk.cli) as processors,
         ):
             ctx = Context(settings, box, callers, observer, url, processors)
-            print(f"load average before: {roster.load_average()} ({os.cpu_count()} cores)")
-            print(header(), flush=True)
-            for round_ in range(1, args.rounds + 1):
-                for setup in args.setups:
-                    if args.rounds > 1:
-                        print(f"-- {setup}, round {round_} of {args.rounds}", flush=True)
-                    cm = (
-                        setup_full(ctx, args)
-                        if setup == "full"
-                        else setup_alone(ctx, args, cel=setup == "cel")
+            pins: contextlib.AbstractContextManager[set[int]] = contextlib.nullcontext(set())
+            if args.asterisk_cores:
+                pins = pinning.asterisk_apart(
+                    box.asterisk.pid() or 0,
+                    set(args.asterisk_cores),
+                    lambda: [*roster.postgres_pids(), box.cel_loader.pid()],
+                )
+            with pins as rest:
+                if rest:
+                    print(
+                        f"Asterisk alone on core {_cores(args.asterisk_cores)}; the bench, "
+                        f"the service, SIPp, PostgreSQL and the CEL loader on {_cores(rest)}"
                     )
-                    async with cm:
-                        ramps.append(await ramp(ctx, setup, round_, args))
+                ramps += await rounds(ctx, args)
     summarize(ramps)
     if args.waits_csv is not None:
         write_waits(ramps, args.waits_csv)
         print(f"every q→a wait in {args.waits_csv}")
+
+
+def _cores(cores: Iterable[int]) -> str:
+    return ",".join(map(str, sorted(cores)))
+
+
+async def rounds(ctx: Context, args: Args) -> list[Ramp]:
+    """The set-ups' ramps, ``args.rounds`` times interleaved."""
+    ramps: list[Ramp] = []
+    print(f"load average before: {roster.load_average()} ({os.cpu_count()} cores)")
+    print(header(), flush=True)
+    for round_ in range(1, args.rounds + 1):
+        for setup in args.setups:
+            if args.rounds > 1:
+                print(f"-- {setup}, round {round_} of {args.rounds}", flush=True)
+            cm = (
+                setup_full(ctx, args)
+                if setup == "full"
+                else setup_alone(ctx, args, cel=setup == "cel")
+            )
+            async with cm:
+                ramps.append(await ramp(ctx, setup, round_, args))
+    return ramps
 
 
 def summarize(ramps: list[Ramp]) -> None:
@@ -460,6 +488,14 @@ def main() -> None:
         "q→a p99 pooled over the rounds with an interval, and alone against itself",
     )
     parser.add_argument("--sipp-core", type=int, default=None, help="taskset SIPp callers")
+    parser.add_argument(
+        "--asterisk-core",
+        default="",
+        metavar="CORES",
+        help="comma-separated: Asterisk alone on these cores, everything else (the bench, "
+        "the service, SIPp, PostgreSQL, the CEL loader) on the others, as on a node that "
+        "gives Asterisk cores of its own",
+    )
     parser.add_argument("--answer", choices=ANSWERERS, default="dialplan", help="who answers")
     parser.add_argument(
         "--lamps", choices=("on", "off"), default="on", help="the full set-up's BLF lamps"
@@ -499,6 +535,12 @@ def main() -> None:
         parser.error(f"--waits-csv: no folder {a.waits_csv.parent}")
     if a.profile is not None:
         a.profile.mkdir(parents=True, exist_ok=True)
+    try:
+        asterisk_cores = frozenset(int(c) for c in a.asterisk_core.split(",") if c.strip())
+        if asterisk_cores:
+            pinning.split(os.sched_getaffinity(0), set(asterisk_cores))
+    except ValueError as e:
+        parser.error(str(e) if "--asterisk-core" in str(e) else f"--asterisk-core: {e}")
     steps = (
         tuple(float(x) for x in a.steps.split(","))
         if a.steps
@@ -522,6 +564,7 @@ def main() -> None:
                 a.profile,
                 max(1, a.rounds),
                 a.waits_csv,
+                asterisk_cores,
             )
         )
     )

@@ -175,15 +175,20 @@ def cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds of every PostgreSQL process on the machine (the sandbox's)."""
-    total = 0.0
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on the machine (the sandbox's)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_s(int(entry.name))
-    return total
+                    pids.append(int(entry.name))
+    return pids
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of every PostgreSQL process on the machine (the sandbox's)."""
+    return sum(cpu_s(pid) for pid in postgres_pids())
 
 
 def load_average() -> str:
