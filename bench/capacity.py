@@ -33,13 +33,14 @@ resampled, then the calls in them: the box drifts between rounds), each round's 
 ratio, and alone's even rounds against its odd ones by the same method: how much one
 set-up differs from itself, run to run, on this box. ``--from-waits`` prints those
 figures again from the ``--waits-csv`` files of earlier runs.
-``--waits-csv FILE`` keeps every q→a wait for another look. ``--asterisk-core 0`` gives
-Asterisk core 0 alone and everything else the other cores (``bench/pinning.py``): the
-2-core box then stands in, roughly, for a node where Asterisk has cores of its own.
+``--waits-csv FILE`` keeps every q→a wait for another look. ``--asterisk-core 0,1``
+gives Asterisk cores 0 and 1 alone and everything else the other cores
+(``bench/pinning.py``): on a box of four cores or more, a node where Asterisk has cores
+of its own. On two, Asterisk gets one, and every tail is longer (README, run AB).
 
     sudo flock /tmp/hotline-e2e.lock .venv/bin/python bench/capacity.py \\
         [--steps 20,40,80,120,160] [--step-s 10] [--talk-s 11] [--agents 2000] \\
-        [--answer dialplan|sipp] [--sipp-core 1] [--asterisk-core 0] [--lamps on|off] \\
+        [--answer dialplan|sipp] [--sipp-core 1] [--asterisk-core 0,1] [--lamps on|off] \\
         [--profile DIR] [--setups alone,cel,full] [--rounds 1] [--waits-csv FILE] \\
         [--from-waits CSV…]
 

@@ -4,10 +4,12 @@ On the 2-core development box Asterisk, PostgreSQL, SIPp, the service and the be
 share both cores, so whatever else runs takes a core from under Asterisk's call path
 now and then: the queue-to-agent tail then measures the sharing as much as Asterisk.
 A production node gives Asterisk cores no one else wants; pinning approximates that
-here. Every thread of Asterisk goes to ``cores``; every thread of the bench (and so
-the service and SIPp it starts later: a child keeps its parent's cores), of
-PostgreSQL (its new backends are forked from the postmaster) and of the CEL loader
-to the rest. All are given every core again at the end."""
+on a box with cores to spare (on two, Asterisk keeps one: its own threads then wait
+for each other, README "Capacity", run AB). Every thread of Asterisk goes to its
+cores; every thread of the bench (and so the service and SIPp it starts later: a child
+keeps its parent's cores), of PostgreSQL (its new backends are forked from the
+postmaster) and of the CEL loader to the rest. All are given every core again at the
+end."""
 
 from __future__ import annotations
 
