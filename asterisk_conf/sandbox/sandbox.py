@@ -359,8 +359,8 @@ class Sandbox:
     def _remove_stale_journals(self, secrets: dict[str, Any]) -> None:
         """The journals of throwaway databases dropped since (throwaway.py)."""
         state = self.base / SANDBOX_STATE
-        databases = asyncio.run(_database_names(self.database_url(secrets)))
-        removed = throwaway.remove(throwaway.stale_journals(state.glob("*"), databases))
+        databases = asyncio.run(throwaway.database_names(self.database_url(secrets)))
+        removed = throwaway.remove_stale(state, databases)
         if removed:
             log.info("journals of dropped throwaway databases removed", count=removed)
 
@@ -490,14 +490,6 @@ async def _migrate(database_url: str) -> list[str]:
     conn = await asyncpg.connect(database_url, timeout=10)
     try:
         return await migrate(conn)
-    finally:
-        await conn.close()
-
-
-async def _database_names(database_url: str) -> list[str]:
-    conn = await asyncpg.connect(database_url, timeout=10)
-    try:
-        return [r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")]
     finally:
         await conn.close()
 

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+import asyncpg
+
 from core.settings import journal_database
 
 TEST_DATABASE_PREFIX = "hotline_test_"
@@ -54,3 +56,17 @@ def remove(paths: Iterable[Path]) -> int:
             continue
         removed += not path.name.endswith(SQLITE_SIDE_FILES)
     return removed
+
+
+async def database_names(database_url: str) -> list[str]:
+    """Every database on the server at ``database_url`` (``pg_database``)."""
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        return [r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")]
+    finally:
+        await conn.close()
+
+
+def remove_stale(state_dir: Path, databases: Iterable[str]) -> int:
+    """Removes the stale journals under ``state_dir``; the count removed."""
+    return remove(stale_journals(state_dir.glob("*"), databases))
