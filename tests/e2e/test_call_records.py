@@ -140,9 +140,12 @@ async def row_for(conn: asyncpg.Connection, caller: str, timeout: float = 15) ->
     raise AssertionError(f"no call row for {caller}")
 
 
-async def cel_record(conn: asyncpg.Connection, linkedid: str) -> CallRecord:
-    record = None
-    for _ in range(50):  # LINKEDID_END is written a moment after the hang-up
+async def cel_record(conn: asyncpg.Connection, linkedid: str, timeout: float = 15) -> CallRecord:
+    # LINKEDID_END is written a moment after the hang-up, then waits in the spool for the
+    # loader's next pass (every 0.5 s; seconds on a loaded box)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
         record = record_from_cel(await repo.cel_rows(conn, linkedid))
         if record is not None:
             return record
