@@ -11,6 +11,7 @@ from ami.errors import (
     AmiConnectionLost,
     AmiError,
     AmiNotConnected,
+    AmiNotStreamed,
     AmiOutcomeUnknown,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "AmiConnectionLost",
     "AmiError",
     "AmiNotConnected",
+    "AmiNotStreamed",
     "AmiOutcomeUnknown",
     "ConnectionState",
     "Reply",

@@ -22,7 +22,7 @@ import functools
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -37,6 +37,7 @@ from ami.errors import (
     AmiConnectionLost,
     AmiError,
     AmiNotConnected,
+    AmiNotStreamed,
     AmiOutcomeUnknown,
 )
 from ami.events import Event, parse_event
@@ -134,8 +135,12 @@ class AmiClient:
         keepalive_timeout: float = 2.0,
         max_backoff: float = 10.0,
         on_ready: ReadyHook | None = None,
+        streamed: Collection[str] | None = None,
     ) -> None:
         self.host, self.port, self.username = host, port, username
+        # the names of the events Asterisk streams to this user, when its manager.conf
+        # filters them (the service's: ami.events.STREAMED_NAMES); None: every event
+        self.streamed = None if streamed is None else frozenset(streamed)
         self._secret = secret
         self.action_timeout = action_timeout
         self.login_timeout = login_timeout
@@ -388,7 +393,17 @@ class AmiClient:
     # ---- events ---------------------------------------------------------------------
 
     def on_event(self, pattern: str, handler: EventHandler) -> None:
-        """Call ``handler(event)`` for events whose name matches ``pattern`` (fnmatch)."""
+        """Call ``handler(event)`` for events whose name matches ``pattern`` (fnmatch).
+
+        ``AmiNotStreamed`` when this user's event filter lets no such event through: a
+        handler that could never run is a mistake to find at start, not in production."""
+        if self.streamed is not None and not any(
+            fnmatchcase(name, pattern) for name in self.streamed
+        ):
+            raise AmiNotStreamed(
+                f"no {pattern!r} event reaches AMI user {self.username}: its event filter"
+                " lets through only ami.events.STREAMED (add the event's class there)"
+            )
         self._handlers.append((pattern, handler))
         self._by_name.clear()
 

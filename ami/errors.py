@@ -35,3 +35,10 @@ class AmiActionFailed(AmiError):
     """Asterisk answered ``Response: Error``."""
 
     code = "ami.action_failed"
+
+
+class AmiNotStreamed(AmiError):
+    """A handler for events Asterisk never sends this session: its user's event filter
+    lets none of them through (``ami.events.STREAMED``), so the handler would never run."""
+
+    code = "ami.not_streamed"

@@ -531,6 +531,38 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
+# What Asterisk streams to the service's own session: the events a handler of the service
+# reads as they happen. The service's AMI user gets only these (an include ``eventfilter``
+# a name in manager.conf, asterisk_conf/model.py SERVICE_EVENTS): the ~60 % of a call's
+# events nothing here reads (device states, Newstate, caller-id and connected-line
+# updates, dial, bridge and music-on-hold events, hangup handlers) are neither written by
+# Asterisk nor read and parsed by the service. The replies to list actions (QueueStatus,
+# DeviceStateList, CoreShowChannels, Status, ExtensionStateList) are written to the
+# session directly and never filtered, so they need no entry. A handler of the service
+# for any other event is refused when it is attached (``AmiClient(streamed=...)``).
+STREAMED: tuple[type[Event], ...] = (
+    FullyBooted,  # the client and the agents' reconcile: Asterisk (re)started
+    QueueMemberPause,  # agent_state: busy and wrap-up confirmed
+    QueueMemberRemoved,  # agent_state: sign-out confirmed
+    ContactStatus,  # agent_state: the desk phone lost and back (R2b)
+    QueueCallerJoin,  # calls, the wallboard's waiting callers
+    QueueCallerLeave,
+    QueueCallerAbandon,
+    AgentCalled,  # agent_state, calls
+    AgentRingNoAnswer,
+    AgentConnect,
+    AgentComplete,
+    Newchannel,  # calls, live calls, callbacks
+    Hangup,
+    HangupRequest,  # calls: who hung up first (R10)
+    SoftHangupRequest,
+    Hold,  # calls: holds (R9)
+    Unhold,
+    UserEvent,  # the dialplan's own (core/names.py EVENT_*)
+    OriginateResponse,  # callbacks: the outbound call's fate
+)
+STREAMED_NAMES: tuple[str, ...] = tuple(sorted(cls.NAME for cls in STREAMED))
+
 # a ``UserEvent`` whose ``UserEvent`` header names one of these gets its own class
 USER_EVENT_TYPES: dict[str, type[UserEvent]] = {names.EVENT_NODE: HotlineNode}
 

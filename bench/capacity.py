@@ -22,10 +22,12 @@ Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved ca
 QueueCallerJoin -> AgentConnect p50/p99 (Asterisk's Timestamps, observer session),
 CPU of Asterisk / the service / PostgreSQL / the CEL loader / SIPp (% of one core, and Asterisk's ms
 per answered call), the service's RSS, AMI events/s (all events, observer) and
-device-state changes per answered call (each a walk of every queue member), the
-service's event lag p99 (its /metrics histogram), ``calls`` rows vs calls made, CEL
-rows, misroutes, and Asterisk's two deepest task-processor queues during the step
-(``bench/taskprocessors.py``: where Asterisk falls behind). Then the knee of each
+device-state changes per answered call (each a walk of every queue member), the AMI
+actions the service sent and the events Asterisk streamed it per answered call (its
+user's filter, ``ami.events.STREAMED``), the service's event lag p99 (its /metrics
+histogram), ``calls`` rows vs calls made, CEL rows, misroutes, and Asterisk's two
+deepest task-processor queues during the step (``bench/taskprocessors.py``: where
+Asterisk falls behind). Then the knee of each
 set-up and the ratios. ``--rounds N`` runs the set-ups N times, interleaved (alone,
 full, alone, full…), and prints each set-up's q→a p99 pooled over its rounds against
 alone's (and full against cel's) with a 90 % bootstrap interval (whole rounds
@@ -103,6 +105,7 @@ from hotline import waits
 HTTP_PORT = 18091
 SETUPS = ("alone", "cel", "full")
 LAG = "hotline_ami_event_lag"
+EVENTS = "hotline_ami_events_total"  # what Asterisk streamed the service (its filter)
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def header() -> str:
         f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
         f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'load%':>5} {'sipp%':>5} {'ev/s':>6} "
-        f"{'dev/c':>5} {'act/c':>5} {'lag99':>6} "
+        f"{'dev/c':>5} {'act/c':>5} {'sev/c':>5} {'lag99':>6} "
         f"{'rows':>5} {'cel':>6} {'mis':>3}  load / deepest task-processor queues"
     )
 
@@ -199,14 +202,11 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
     answered = len(seen.connect_wait_ms)
     span = (max(seen.connect_at) - min(seen.connect_at)) if answered > 1 else 0.0
     achieved = answered / (span + 1 / rate) if answered else 0.0
-    lag99 = actions = float("nan")
+    lag99 = actions = streamed = float("nan")
     rss = 0.0
     if ctx.service_pid:
-        after = await roster.scrape(HTTP_PORT)
-        lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(svc_before, LAG))
-        lag99 = histogram_quantile(0.99, lag) * 1000
+        lag99, actions, streamed = service_figures(svc_before, await roster.scrape(HTTP_PORT))
         rss = _rss_mb(ctx.service_pid)
-        actions = actions_between(svc_before, after)
     rows = await roster.count(ctx.service_db, rows_sql) - rows0 if ctx.service_db else 0
     cel = await roster.count(ctx.url, "SELECT count(*) FROM cel") - cel0
     print(
@@ -218,7 +218,7 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
         f"{100 * loader_cpu / wall:5.1f} "
         f"{100 * sipp_cpu / wall:5.1f} "
         f"{seen.events / wall:6.0f} {ratio(seen.device_states, answered):5.1f} "
-        f"{ratio(actions, answered):5.1f} {lag99:6.1f} "
+        f"{ratio(actions, answered):5.1f} {ratio(streamed, answered):5.1f} {lag99:6.1f} "
         f"{rows if ctx.service_db else '-':>5} {cel:6d} {seen.misroutes:3d}  "
         f"{roster.load_average()} / {queues}",
         flush=True,
@@ -226,6 +226,16 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
     if profile is not None and profile.exists():
         print(report(profile), flush=True)
     return StepRate(rate, achieved, attempted, run.result.failed), list(seen.connect_wait_ms)
+
+
+def service_figures(
+    before: dict[str, float], after: dict[str, float]
+) -> tuple[float, float, float]:
+    """From two scrapes of the service's /metrics: its event lag p99 (ms), the AMI
+    actions it sent and the events Asterisk streamed it in between."""
+    lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(before, LAG))
+    streamed = after.get(EVENTS, 0.0) - before.get(EVENTS, 0.0)
+    return histogram_quantile(0.99, lag) * 1000, actions_between(before, after), streamed
 
 
 def _children_cpu_s() -> float:

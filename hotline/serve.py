@@ -28,6 +28,7 @@ from agent_state.watch import AsteriskWatch, valid_pause_wait
 from ami import AmiClient
 from ami.agi import AgiError, AgiServer
 from ami.client import publish_session
+from ami.events import STREAMED_NAMES
 from callback import assembly as callbacks
 from callback.dispatch import Dispatcher
 from callback.intake import Intake, parse_due_days
@@ -106,6 +107,7 @@ class Service:
             s.ami_secret,
             action_timeout=s.ami_action_timeout_s,
             on_ready=self._on_ami_ready,
+            streamed=STREAMED_NAMES,
         )
         self.queues = QueueWaiting(self.ami)
         self.metrics = Metrics(

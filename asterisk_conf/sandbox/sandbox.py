@@ -23,7 +23,7 @@ from ami import AmiClient
 from asterisk_conf.model import (
     PUBLISH_READ,
     PUBLISH_WRITE,
-    SERVICE_EXCLUDED_EVENTS,
+    SERVICE_EVENTS,
     SERVICE_READ,
     SERVICE_WRITE,
     AmiUser,
@@ -246,7 +246,7 @@ class Sandbox:
                 SERVICE_READ,
                 SERVICE_WRITE,
                 "the hotline service: least privilege (asterisk.md §8)",
-                exclude_events=SERVICE_EXCLUDED_EVENTS,
+                only_events=SERVICE_EVENTS,
             ),
             AmiUser(
                 PUBLISH_USER,

@@ -22,8 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ami import AmiActionFailed, AmiClient
 from ami.actions import QueueAdd, QueuePause, QueueRemove, QueueStatus
+from ami.events import STREAMED_NAMES, QueueMember
 from ami.events import Event as AmiEvent
-from ami.events import QueueMember
 from asterisk_conf.sandbox.sandbox import SHORT_GREETING_S, Sandbox
 from asterisk_conf.sandbox.sipp import DeskPhone, Sipp
 from calls import repo
@@ -182,9 +182,14 @@ async def test_answered_call_where_the_caller_hangs_up_first(
     observer: EventLog,
 ) -> None:
     number = unique_number()
+    streamed: set[str] = set()  # what Asterisk sent the service's user during the call
+    empty_queue.on_event("*", lambda event: streamed.add(event.name))
     async with idle_agent(
         empty_queue, sipp, secrets, settings.queue, "1002", "2002", 5072, ring_ms=600, calls=1
     ):
+        # a list action's reply is written to the session, never filtered
+        reply = await empty_queue.send(QueueStatus(queue=settings.queue))
+        assert [e.member_name for e in reply.events if isinstance(e, QueueMember)] == ["1002"]
         result = await sipp.call(
             settings.entry_number,
             caller=number,
@@ -231,6 +236,13 @@ async def test_answered_call_where_the_caller_hangs_up_first(
         if e.get("PausedReason") == names.PAUSE_WRAP_UP
     ]
     assert len(paused) == 1, paused
+    # the service's user was sent the events its handlers read (ami.events.STREAMED) and
+    # nothing else, while the observer (every event) saw the rest of the call's
+    assert {"QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete"} <= streamed
+    assert {"Newchannel", "Hangup", "UserEvent", "QueueMemberPause"} <= streamed
+    assert streamed <= set(STREAMED_NAMES), streamed - set(STREAMED_NAMES)
+    everything = {e.name for _, e in observer.events}
+    assert {"Newstate", "DeviceStateChange", "BridgeEnter", "DialBegin"} <= everything
 
 
 async def test_answered_call_where_the_agent_hangs_up_first(

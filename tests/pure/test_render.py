@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ami.events import STREAMED_NAMES
 from asterisk_conf.model import (
-    SERVICE_EXCLUDED_EVENTS,
+    SERVICE_EVENTS,
     SERVICE_READ,
     SERVICE_WRITE,
     AmiUser,
@@ -40,7 +41,7 @@ CONF = AsteriskConf(
             SERVICE_READ,
             SERVICE_WRITE,
             "the hotline service",
-            exclude_events=SERVICE_EXCLUDED_EVENTS,
+            only_events=SERVICE_EVENTS,
         ),
         AmiUser(
             "hotline-publish",
@@ -87,8 +88,12 @@ def test_manager_conf_gives_the_service_least_privilege() -> None:
     assert "read = agent,call,user,system" in section
     assert "write = agent,call,originate,user" in section
     assert "permit = 127.0.0.1/255.255.255.255" in section
-    for event in ("VarSet", "Newexten", "TestEvent"):
-        assert f"eventfilter(action(exclude),name({event})) =" in section
+    # only what a handler reads: an include filter each, nothing else (asterisk.md §8's
+    # VarSet, Newexten and TestEvent among what is left out)
+    filters = [line for line in section.splitlines() if line.startswith("eventfilter")]
+    assert filters == [f"eventfilter(action(include),name({e})) =" for e in STREAMED_NAMES]
+    assert {"AgentConnect", "QueueCallerJoin", "Hangup", "UserEvent"} <= set(STREAMED_NAMES)
+    assert not {"VarSet", "Newexten", "TestEvent", "Newstate"} & set(STREAMED_NAMES)
     assert "timestampevents = yes" in manager
 
 
