@@ -135,6 +135,36 @@ def cel_off(box: Sandbox) -> Iterator[None]:
         box.asterisk.cli("module reload cel")
 
 
+# what the service's AMI user was sent before its include filter (ami.events.STREAMED):
+# every event of its classes but asterisk.md §8's three
+UNFILTERED_EXCLUDES = ("VarSet", "Newexten", "TestEvent")
+
+
+@contextlib.contextmanager
+def service_unfiltered(box: Sandbox, user: str) -> Iterator[None]:
+    """The service's AMI user ``user`` without its include filter, as before it: what
+    the filter saves, side by side. manager.conf restored (``manager reload``) after;
+    a session keeps the filter it logged in with, so start the service inside."""
+    path = box.root / "etc/asterisk/manager.conf"
+    before = path.read_bytes()
+    lines, section = [], ""
+    for line in before.decode().splitlines():
+        if line.startswith("["):
+            section = line
+        if line.startswith("eventfilter(action(include)"):
+            continue
+        lines.append(line)
+        if section == f"[{user}]" and line.startswith("write ="):
+            lines += [f"eventfilter(action(exclude),name({e})) =" for e in UNFILTERED_EXCLUDES]
+    path.write_text("\n".join(lines) + "\n")
+    box.asterisk.cli("manager reload")
+    try:
+        yield
+    finally:
+        path.write_bytes(before)
+        box.asterisk.cli("manager reload")
+
+
 @contextlib.contextmanager
 def queue_wrapuptime(box: Sandbox, queue: str, seconds: int) -> Iterator[None]:
     """The queue's ``wrapuptime`` (app_queue's own wrap-up, which the service replaces)

@@ -66,6 +66,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -81,6 +82,7 @@ from bench.callpath import (
     cel_loaded,
     cel_off,
     queue_wrapuptime,
+    service_unfiltered,
     set_answering,
 )
 from bench.figures import (
@@ -104,6 +106,9 @@ from hotline import waits
 
 HTTP_PORT = 18091
 SETUPS = ("alone", "cel", "full")
+# on request (--setups): full with the service's AMI user sent every event of its
+# classes, as before its include filter (ami.events.STREAMED): what the filter saves
+UNFILTERED = "unfiltered"
 LAG = "hotline_ami_event_lag"
 EVENTS = "hotline_ami_events_total"  # what Asterisk streamed the service (its filter)
 
@@ -279,9 +284,21 @@ async def setup_alone(ctx: Context, args: Args, cel: bool) -> AsyncIterator[None
 
 
 @contextlib.asynccontextmanager
-async def setup_full(ctx: Context, args: Args) -> AsyncIterator[None]:
+async def setup_full(ctx: Context, args: Args, filtered: bool = True) -> AsyncIterator[None]:
     secrets = ctx.box.ensure_secrets()
     log = Path(tempfile.mkdtemp(prefix="hotline-capacity-")) / "serve.log"
+    unfiltered: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if not filtered:
+        unfiltered = service_unfiltered(ctx.box, ctx.settings.ami_username)
+    with unfiltered:
+        async with _serving(ctx, args, secrets, log):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    ctx: Context, args: Args, secrets: dict[str, Any], log: Path
+) -> AsyncIterator[None]:
     async with roster.bench_database(ctx.url, args.agents) as url:
         await roster.add_queue_rows(url, ctx.settings.queue, args.agents)
         env = {
@@ -367,8 +384,8 @@ async def rounds(ctx: Context, args: Args) -> list[Ramp]:
             if args.rounds > 1:
                 print(f"-- {setup}, round {round_} of {args.rounds}", flush=True)
             cm = (
-                setup_full(ctx, args)
-                if setup == "full"
+                setup_full(ctx, args, filtered=setup == "full")
+                if setup in ("full", UNFILTERED)
                 else setup_alone(ctx, args, cel=setup == "cel")
             )
             async with cm:
@@ -396,7 +413,7 @@ def summarize(ramps: list[Ramp]) -> None:
 
 # (set-up, against): the set-up's cost over alone's, and with CEL on in both, the
 # service's own share — what the design says adds nothing to the call path
-COMPARED = (("cel", "alone"), ("full", "alone"), ("full", "cel"))
+COMPARED = (("cel", "alone"), ("full", "alone"), ("full", "cel"), (UNFILTERED, "full"))
 
 
 def summarize_waits(ramps: list[Ramp]) -> None:
@@ -490,7 +507,12 @@ def main() -> None:
     parser.add_argument("--talk-s", type=float, default=11.0, help="phone answer -> BYE")
     parser.add_argument("--wrap-s", type=int, default=2, help="wrap-up (service or wrapuptime)")
     parser.add_argument("--agents", type=int, default=2000, help="bench phones and members")
-    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument(
+        "--setups",
+        default=",".join(SETUPS),
+        help=f"of {', '.join((*SETUPS, UNFILTERED))}: {UNFILTERED} is full with the "
+        "service's AMI user unfiltered, as before ami.events.STREAMED",
+    )
     parser.add_argument(
         "--rounds",
         type=int,
@@ -541,6 +563,10 @@ def main() -> None:
             parser.error(f"--from-waits: {e}")
         summarize_waits(ramps)
         return
+    setups = tuple(x for x in a.setups.split(",") if x)
+    unknown = set(setups) - {*SETUPS, UNFILTERED}
+    if unknown or not setups:
+        parser.error(f"--setups: {','.join(sorted(unknown)) or 'none'}: not a set-up")
     if a.waits_csv is not None and not a.waits_csv.parent.is_dir():
         # said now, not after the run: its waits would be lost at the end
         parser.error(f"--waits-csv: no folder {a.waits_csv.parent}")
@@ -568,7 +594,7 @@ def main() -> None:
                 a.talk_s,
                 a.wrap_s,
                 a.agents,
-                tuple(x for x in a.setups.split(",") if x),
+                setups,
                 a.sipp_core,
                 a.answer,
                 a.lamps == "on",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
+from asterisk_conf.sandbox.sandbox import Sandbox
+from bench.callpath import UNFILTERED_EXCLUDES, service_unfiltered
 from bench.capacity import Ramp, main, read_waits, summarize, summarize_waits, write_waits
 from bench.figures import StepRate
 
@@ -159,3 +163,45 @@ def test_a_waits_file_with_no_waits_is_refused_by_name(
         main()
     assert stopped.value.code == 2
     assert f"--from-waits: {kept}: no waits in it" in capsys.readouterr().err
+
+
+class _Asterisk:
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def cli(self, command: str) -> str:
+        self.commands.append(command)
+        return ""
+
+
+def test_unfiltered_gives_the_service_every_event_of_its_classes_then_restores(
+    tmp_path: Path,
+) -> None:
+    conf = tmp_path / "etc/asterisk/manager.conf"
+    conf.parent.mkdir(parents=True)
+    golden = (Path(__file__).parent.parent / "golden/asterisk/manager.conf").read_bytes()
+    conf.write_bytes(golden)
+    box = SimpleNamespace(root=tmp_path, asterisk=_Asterisk())
+    with service_unfiltered(cast(Sandbox, box), "hotline"):
+        text = conf.read_text()
+        assert "action(include)" not in text
+        service = text.split("[hotline]\n")[1].split("\n[")[0].splitlines()
+        write = service.index("write = agent,call,originate,user")
+        excludes = [f"eventfilter(action(exclude),name({e})) =" for e in UNFILTERED_EXCLUDES]
+        assert service[write + 1 : write + 4] == excludes
+        assert [line for line in text.splitlines() if "eventfilter" in line] == excludes
+        others = text.split("[hotline-publish]")[1]
+        assert others == golden.decode().split("[hotline-publish]")[1]  # untouched
+        assert box.asterisk.commands == ["manager reload"]
+    assert conf.read_bytes() == golden
+    assert box.asterisk.commands == ["manager reload", "manager reload"]
+
+
+def test_an_unknown_set_up_is_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.argv", ["capacity.py", "--setups", "full,ful"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert "--setups: ful: not a set-up" in capsys.readouterr().err
