@@ -533,13 +533,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 # What Asterisk streams to the service's own session: the events a handler of the service
 # reads as they happen. The service's AMI user gets only these (an include ``eventfilter``
-# a name in manager.conf, asterisk_conf/model.py SERVICE_EVENTS): the ~60 % of a call's
-# events nothing here reads (device states, Newstate, caller-id and connected-line
-# updates, dial, bridge and music-on-hold events, hangup handlers) are neither written by
-# Asterisk nor read and parsed by the service. The replies to list actions (QueueStatus,
-# DeviceStateList, CoreShowChannels, Status, ExtensionStateList) are written to the
-# session directly and never filtered, so they need no entry. A handler of the service
-# for any other event is refused when it is attached (``AmiClient(streamed=...)``).
+# a name in manager.conf, asterisk_conf/model.py SERVICE_EVENTS); the rest of a call's
+# events (device states, Newstate, caller-id and connected-line updates, dial, bridge
+# and music-on-hold events, hangup handlers: 41 of 69 a call, README "Capacity", run AD)
+# are neither written by Asterisk nor read and parsed by the service. The replies to
+# list actions (QueueStatus, DeviceStateList, CoreShowChannels, Status,
+# ExtensionStateList) are written to the session directly and never filtered, so they
+# need no entry. A handler of the service for any other event is refused when it is
+# attached (``AmiClient(streamed=...)``).
 STREAMED: tuple[type[Event], ...] = (
     FullyBooted,  # the client and the agents' reconcile: Asterisk (re)started
     QueueMemberPause,  # agent_state: busy and wrap-up confirmed
