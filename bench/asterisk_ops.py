@@ -47,7 +47,13 @@ from ami import AmiClient
 from ami.actions import Action, Ping, QueueAdd, QueuePause, QueueRemove, Setvar
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench import roster
-from bench.callpath import Observer, alone_interface, bench_sandbox, phone_extension
+from bench.callpath import (
+    Observer,
+    alone_interface,
+    bench_sandbox,
+    conf_meanwhile,
+    phone_extension,
+)
 from bench.serving import service_ami
 from bench.taskprocessors import Sampler, deepest
 from core.names import OWNER_QUEUE, lamp_device
@@ -84,18 +90,13 @@ def actions(kind: str, agents: int, queue: str) -> Callable[[int], Action]:
 def persistent_members(box: Sandbox, on: bool) -> Iterator[None]:
     """app_queue's ``persistentmembers`` as asked (queues.conf, ``module reload
     app_queue``); the rendered file restored afterwards."""
-    path = box.root / "etc/asterisk/queues.conf"
-    before = path.read_text()
     if on:
         yield
         return
-    path.write_text(before.replace("persistentmembers = yes", "persistentmembers = no"))
-    box.asterisk.cli("module reload app_queue")
-    try:
+    rendered = (box.root / "etc/asterisk/queues.conf").read_text()
+    off = rendered.replace("persistentmembers = yes", "persistentmembers = no")
+    with conf_meanwhile(box, "queues.conf", off, "module reload app_queue"):
         yield
-    finally:
-        path.write_text(before)
-        box.asterisk.cli("module reload app_queue")
 
 
 @contextlib.asynccontextmanager

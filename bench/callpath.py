@@ -121,18 +121,23 @@ async def answering(box: Sandbox, sipp: Sipp, how: str, talk_s: float) -> AsyncI
 
 
 @contextlib.contextmanager
-def cel_off(box: Sandbox) -> Iterator[None]:
-    """CEL disabled in Asterisk (``enable = no``, ``module reload cel``); the rendered
-    cel.conf and the module's state restored afterwards."""
-    path = box.root / "etc/asterisk/cel.conf"
+def conf_meanwhile(box: Sandbox, name: str, text: str, reload: str) -> Iterator[None]:
+    """``etc/asterisk/<name>`` holds ``text`` and Asterisk's CLI ``reload`` is run; the
+    rendered file restored, and reloaded, afterwards (also on an error or Ctrl-C)."""
+    path = box.root / "etc/asterisk" / name
     before = path.read_bytes()
-    path.write_text("[general]\nenable = no\n")
-    box.asterisk.cli("module reload cel")
+    path.write_text(text)
+    box.asterisk.cli(reload)
     try:
         yield
     finally:
         path.write_bytes(before)
-        box.asterisk.cli("module reload cel")
+        box.asterisk.cli(reload)
+
+
+def cel_off(box: Sandbox) -> contextlib.AbstractContextManager[None]:
+    """CEL disabled in Asterisk (``enable = no``, ``module reload cel``) meanwhile."""
+    return conf_meanwhile(box, "cel.conf", "[general]\nenable = no\n", "module reload cel")
 
 
 # what the service's AMI user was sent before its include filter (ami.events.STREAMED):
@@ -140,15 +145,13 @@ def cel_off(box: Sandbox) -> Iterator[None]:
 UNFILTERED_EXCLUDES = ("VarSet", "Newexten", "TestEvent")
 
 
-@contextlib.contextmanager
-def service_unfiltered(box: Sandbox, user: str) -> Iterator[None]:
-    """The service's AMI user ``user`` without its include filter, as before it: what
-    the filter saves, side by side. manager.conf restored (``manager reload``) after;
-    a session keeps the filter it logged in with, so start the service inside."""
-    path = box.root / "etc/asterisk/manager.conf"
-    before = path.read_bytes()
+def service_unfiltered(box: Sandbox, user: str) -> contextlib.AbstractContextManager[None]:
+    """The service's AMI user ``user`` without its include filter, as before it, meanwhile
+    (``manager reload``): what the filter saves, side by side. A session keeps the filter
+    it logged in with, so start the service inside."""
+    rendered = (box.root / "etc/asterisk/manager.conf").read_text()
     lines, section = [], ""
-    for line in before.decode().splitlines():
+    for line in rendered.splitlines():
         if line.startswith("["):
             section = line
         if line.startswith("eventfilter(action(include)"):
@@ -156,13 +159,7 @@ def service_unfiltered(box: Sandbox, user: str) -> Iterator[None]:
         lines.append(line)
         if section == f"[{user}]" and line.startswith("write ="):
             lines += [f"eventfilter(action(exclude),name({e})) =" for e in UNFILTERED_EXCLUDES]
-    path.write_text("\n".join(lines) + "\n")
-    box.asterisk.cli("manager reload")
-    try:
-        yield
-    finally:
-        path.write_bytes(before)
-        box.asterisk.cli("manager reload")
+    return conf_meanwhile(box, "manager.conf", "\n".join(lines) + "\n", "manager reload")
 
 
 @contextlib.contextmanager
