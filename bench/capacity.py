@@ -15,7 +15,10 @@ three set-ups:
   loader beside it, ``hotline cel-load``, COPYs it into PostgreSQL);
 - ``full``: ``hotline serve`` as users run it, agents signed in over HTTP and idle,
   each cycling through the service's wrap-up (``HOTLINE_WRAP_UP_S``); ``--lamps off``
-  runs it with ``HOTLINE_BLF_LAMPS=false``.
+  runs it with ``HOTLINE_BLF_LAMPS=false``;
+- ``unfiltered``, only when ``--setups`` names it: full, with the service's AMI user
+  sent every event of its classes, as before its include filter
+  (``ami.events.STREAMED``); against full, what the filter saves.
 
 Per step: calls attempted / answered (AgentConnect) / failed (SIPp), achieved calls/s
 (answered over the span of their AgentConnects), SIP setup (INVITE -> 200) p50/p99,
@@ -109,6 +112,7 @@ SETUPS = ("alone", "cel", "full")
 # on request (--setups): full with the service's AMI user sent every event of its
 # classes, as before its include filter (ami.events.STREAMED): what the filter saves
 UNFILTERED = "unfiltered"
+WIDTH = len(UNFILTERED)  # of the set-up's column
 LAG = "hotline_ami_event_lag"
 EVENTS = "hotline_ami_events_total"  # what Asterisk streamed the service (its filter)
 
@@ -154,7 +158,7 @@ class Context:
 
 def header() -> str:
     return (
-        f"{'set-up':6} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
+        f"{'set-up':{WIDTH}} {'offer':>5} {'att':>5} {'ans':>5} {'fail':>4} {'got/s':>6} "
         f"{'sip50':>6} {'sip99':>6} {'q→a50':>7} {'q→a99':>7} {'*cpu%':>6} {'*ms/c':>5} "
         f"{'svc%':>5} {'svcMB':>5} {'pg%':>5} {'load%':>5} {'sipp%':>5} {'ev/s':>6} "
         f"{'dev/c':>5} {'act/c':>5} {'sev/c':>5} {'lag99':>6} "
@@ -215,7 +219,7 @@ async def step(ctx: Context, setup: str, rate: float, args: Args) -> tuple[StepR
     rows = await roster.count(ctx.service_db, rows_sql) - rows0 if ctx.service_db else 0
     cel = await roster.count(ctx.url, "SELECT count(*) FROM cel") - cel0
     print(
-        f"{setup:6} {rate:5.0f} {attempted:5d} {answered:5d} {run.result.failed:4d} "
+        f"{setup:{WIDTH}} {rate:5.0f} {attempted:5d} {answered:5d} {run.result.failed:4d} "
         f"{achieved:6.1f} {percentile(run.setup_ms, 50):6.1f} {percentile(run.setup_ms, 99):6.1f} "
         f"{percentile(seen.connect_wait_ms, 50):7.1f} {percentile(seen.connect_wait_ms, 99):7.1f} "
         f"{100 * ast_cpu / wall:6.1f} {1000 * ratio(ast_cpu, answered):5.1f} "
@@ -400,7 +404,7 @@ def summarize(ramps: list[Ramp]) -> None:
     for r in ramps:
         k = knee(r.steps)
         knees.setdefault(r.setup, []).append(k.calls_per_s)
-        print(f"  {r.setup:6} round {r.round}: {k.label()}")
+        print(f"  {r.setup:{WIDTH}} round {r.round}: {k.label()}")
     base = knees.get("alone")
     if base:
         for setup in ("cel", "full"):
@@ -412,7 +416,8 @@ def summarize(ramps: list[Ramp]) -> None:
 
 
 # (set-up, against): the set-up's cost over alone's, and with CEL on in both, the
-# service's own share — what the design says adds nothing to the call path
+# service's own share — what the design says adds nothing to the call path; and the
+# service's AMI user unfiltered against filtered
 COMPARED = (("cel", "alone"), ("full", "alone"), ("full", "cel"), (UNFILTERED, "full"))
 
 
