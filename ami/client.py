@@ -139,8 +139,9 @@ class AmiClient:
     ) -> None:
         self.host, self.port, self.username = host, port, username
         # the names of the events Asterisk streams to this user, when its manager.conf
-        # filters them (the service's: ami.events.STREAMED_NAMES); None: every event
-        self.streamed = None if streamed is None else frozenset(streamed)
+        # filters them (the service's: ami.events.STREAMED_NAMES); None or empty: every
+        # event, as an AmiUser with no only_events is rendered without a filter
+        self.streamed = frozenset(streamed) if streamed else None
         self._secret = secret
         self.action_timeout = action_timeout
         self.login_timeout = login_timeout

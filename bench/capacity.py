@@ -60,6 +60,7 @@ import asyncio
 import contextlib
 import csv
 import dataclasses
+import math
 import os
 import resource
 import signal
@@ -241,9 +242,12 @@ def service_figures(
     before: dict[str, float], after: dict[str, float]
 ) -> tuple[float, float, float]:
     """From two scrapes of the service's /metrics: its event lag p99 (ms), the AMI
-    actions it sent and the events Asterisk streamed it in between."""
+    actions it sent and the events Asterisk streamed it in between. All nan when a
+    scrape is empty (the service did not answer): a count minus nothing is no figure."""
+    if not before or not after:
+        return math.nan, math.nan, math.nan
     lag = bucket_delta(histogram_buckets(after, LAG), histogram_buckets(before, LAG))
-    streamed = after.get(EVENTS, 0.0) - before.get(EVENTS, 0.0)
+    streamed = after.get(EVENTS, math.nan) - before.get(EVENTS, math.nan)
     return histogram_quantile(0.99, lag) * 1000, actions_between(before, after), streamed
 
 

@@ -39,3 +39,9 @@ def test_without_a_filter_any_handler_is_attached() -> None:
 def test_every_streamed_event_has_its_class_and_nothing_is_listed_twice() -> None:
     assert all(EVENT_TYPES[cls.NAME] is cls for cls in STREAMED)
     assert len(set(STREAMED_NAMES)) == len(STREAMED_NAMES) == len(STREAMED)
+
+
+def test_an_empty_filter_means_every_event_as_an_ami_user_without_only_events() -> None:
+    ami = client(())
+    ami.on_event("Newstate", lambda _event: None)
+    assert ami.streamed is None and len(ami._handlers_for("Newstate")) == 1

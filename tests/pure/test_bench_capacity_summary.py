@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -11,7 +12,16 @@ import pytest
 
 from asterisk_conf.sandbox.sandbox import Sandbox
 from bench.callpath import UNFILTERED_EXCLUDES, service_unfiltered
-from bench.capacity import Ramp, main, read_waits, summarize, summarize_waits, write_waits
+from bench.capacity import (
+    EVENTS,
+    Ramp,
+    main,
+    read_waits,
+    service_figures,
+    summarize,
+    summarize_waits,
+    write_waits,
+)
 from bench.figures import StepRate
 
 
@@ -205,3 +215,18 @@ def test_an_unknown_set_up_is_refused_before_the_run(
         main()
     assert stopped.value.code == 2
     assert "--setups: ful: not a set-up" in capsys.readouterr().err
+
+
+def test_the_service_s_figures_are_differences_of_two_scrapes() -> None:
+    before = {EVENTS: 1000.0, 'hotline_ami_actions_total{action="QueueStatus"}': 3.0}
+    after = {EVENTS: 1280.0, 'hotline_ami_actions_total{action="QueueStatus"}': 5.0}
+    _lag99, actions, streamed = service_figures(before, after)
+    assert (actions, streamed) == (2.0, 280.0)
+
+
+@pytest.mark.parametrize("empty", ["before", "after"])
+def test_a_scrape_the_service_did_not_answer_gives_no_figures(empty: str) -> None:
+    """An empty scrape is not a count of 0: without this, events a call went negative."""
+    scrape = {EVENTS: 1000.0, 'hotline_ami_actions_total{action="QueueStatus"}': 3.0}
+    before, after = ({}, scrape) if empty == "before" else (scrape, {})
+    assert all(math.isnan(v) for v in service_figures(before, after))
