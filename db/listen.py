@@ -29,6 +29,7 @@ async def listen(
 
     async with pool.acquire() as conn:
         conn.add_termination_listener(terminated)
+        conn.keeps_session_state()  # reset in full when released: no LISTEN left behind
         await conn.add_listener(channel, notified)
         on_notify()  # what was notified before we listened: look once now
         try:

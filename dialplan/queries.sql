@@ -31,7 +31,7 @@ DELETE FROM dial_plan_drafts WHERE id = $1 RETURNING id, name;
 
 -- name: try_publish_lock
 -- One publish at a time, across every service on this database (session lock; the
--- caller unlocks, and asyncpg's connection reset unlocks whatever is left).
+-- caller unlocks, and the pool's full reset, db/pool.py, unlocks whatever is left).
 SELECT pg_try_advisory_lock($1::int4, $2::int4);
 
 -- name: publish_unlock

@@ -141,6 +141,7 @@ async def delete_draft(conn: Any, draft_id: int) -> str | None:
 async def publish_lock(pool: Any) -> AsyncIterator[Any]:
     """A connection holding the publish lock for the block, or ``PublishInProgress``."""
     async with pool.acquire() as conn:
+        conn.keeps_session_state()  # reset in full when released: the lock goes with it
         if not await conn.fetchval(Q["try_publish_lock"], *PUBLISH_LOCK):
             raise PublishInProgress(
                 "another dial plan is being published; try again when it has finished"

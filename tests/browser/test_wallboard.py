@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -16,6 +15,7 @@ from asterisk_conf.sandbox.sandbox import Sandbox
 from asterisk_conf.sandbox.sipp import Sipp
 from core.actor import Actor, Role
 from core.settings import Settings
+from db.pool import open_pool
 from pages import guard
 from tests.browser.conftest import open_page, screenshot
 from tests.e2e.agents import PIN, make_roster, me, phones, running_service, service_settings
@@ -32,7 +32,7 @@ async def base(settings: Settings, sandbox: Sandbox, fresh_db: str) -> AsyncIter
 
 
 async def supervisor_cookie(database_url: str) -> str:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    pool = await open_pool(database_url, min_size=1, max_size=1)
     try:
         await pool.execute(
             "UPDATE agents SET role = 'supervisor' WHERE job_number = $1", SUPERVISOR

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from db.migrate import migrate
+from db.pool import open_pool
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ async def pool(fresh_db: str) -> AsyncIterator[asyncpg.Pool]:
         await migrate(conn)
     finally:
         await conn.close()
-    created = await asyncpg.create_pool(fresh_db, min_size=1, max_size=10)
+    created = await open_pool(fresh_db, min_size=1, max_size=10)
     assert created is not None
     try:
         yield created

@@ -15,6 +15,7 @@ from agent_state.model import Agent, CallEnded, State
 from db.durable import JOURNALLED, DurableWrites
 from db.journal import Arg, Journal
 from db.migrate import migrate
+from db.pool import open_pool
 
 _AGENT = (
     "INSERT INTO agents (job_number, name, extension, pin_hash)"
@@ -31,7 +32,7 @@ async def test_a_committed_write_whose_reply_was_lost_is_replayed_without_a_seco
     """PostgreSQL stopping (fast shutdown) under a write can commit it and close the
     connection before the reply: the service cannot tell, journals it, replays it."""
     conn = await asyncpg.connect(fresh_db)
-    pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=2)
+    pool = await open_pool(fresh_db, min_size=1, max_size=2)
     try:
         await migrate(conn)
         await conn.execute(_AGENT)

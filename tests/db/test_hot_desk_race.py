@@ -16,6 +16,7 @@ from agent_state.model import Agent, BusyReason, SignIn, SignOut, Source, State
 from agent_state.seats import PhoneTaken
 from agent_state.service import AgentService
 from ami import AmiClient
+from db.pool import open_pool
 from tests.e2e.agents import PIN, make_roster
 
 AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -80,7 +81,7 @@ async def test_the_service_lets_one_of_two_concurrent_sign_ins_take_the_phone(
     """Both at once at phone 2003 (agent 1003's home): one is signed in there, the other
     refused with agent.phone_taken; a restart reads the phone back (the same member)."""
     await make_roster(fresh_db, {"1001": 0, "1002": 0, "1003": 0})
-    pool = await asyncpg.create_pool(fresh_db, min_size=2, max_size=4)
+    pool = await open_pool(fresh_db, min_size=2, max_size=4)
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")  # AMI away: stored anyway
     service = AgentService(pool, AsteriskCarrier(ami, on_failure=lambda job: None), wrap_up_s=30)
     try:

@@ -9,10 +9,11 @@ import asyncpg
 
 from callback.repo import CHANNEL
 from db.listen import listen
+from db.pool import open_pool
 
 
 async def test_a_notify_wakes_and_a_cut_connection_ends_the_listen(fresh_db: str) -> None:
-    pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=2)
+    pool = await open_pool(fresh_db, min_size=1, max_size=2)
     other = await asyncpg.connect(fresh_db)
     woken = asyncio.Queue[None]()
     listening = asyncio.create_task(listen(pool, CHANNEL, lambda: woken.put_nowait(None)))

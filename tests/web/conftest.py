@@ -37,6 +37,7 @@ from ami import AmiClient
 from calls.service import QueueWaiting
 from core.actor import Actor, Role
 from core.settings import Settings
+from db.pool import open_pool
 from tests.dialplan_fakes import FakePrompts, FakePublisher
 from tests.e2e.agents import PIN, make_roster
 from tests.phone_fakes import FakePhonePublisher
@@ -106,7 +107,7 @@ async def open_floor(
     database_url: str, settings: Settings, *, extra_routes: Any = None, **changes: Any
 ) -> AsyncIterator[Floor]:
     await make_roster(database_url, {AGENT: 0, OTHER: 0, SUPERVISOR: 0})
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await open_pool(database_url, min_size=1, max_size=4)
     await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = $1", SUPERVISOR)
     await pool.execute(
         "INSERT INTO agents (job_number, name, role, password_hash)"

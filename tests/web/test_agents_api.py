@@ -20,6 +20,7 @@ from calls.model import CallRecord, HungUp, Outcome, Source
 from calls.service import QueueWaiting
 from core.actor import Actor, Role
 from core.settings import Settings
+from db.pool import open_pool
 from tests.e2e.agents import PIN, make_roster
 from tests.web.conftest import echoing_service
 from web.app import init_app
@@ -30,7 +31,7 @@ from web.sessions import Sessions
 @pytest.fixture
 async def client(fresh_db: str, settings: Settings) -> AsyncIterator[TestClient]:
     await make_roster(fresh_db, {"1001": 0, "1002": 0, "1009": 0})
-    pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=4)
+    pool = await open_pool(fresh_db, min_size=1, max_size=4)
     await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = '1009'")
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
     service = echoing_service(pool, ami)
@@ -195,7 +196,7 @@ async def test_the_stream_sends_the_floor_then_each_change(client: TestClient) -
 
 async def admin_token(database_url: str) -> dict[str, str]:
     """A session of an admin (the floor's 1099), made in the database directly."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    pool = await open_pool(database_url, min_size=1, max_size=1)
     try:
         await pool.execute(
             "INSERT INTO agents (job_number, name, role, password_hash)"

@@ -19,6 +19,7 @@ from calls.model import CallRecord, HungUp, Outcome, Source
 from calls.service import QueueWaiting
 from core.settings import Settings
 from db.migrate import migrate
+from db.pool import open_pool
 from tests.e2e.agents import PIN, make_roster
 from web.app import init_app
 from web.metrics import Metrics
@@ -43,7 +44,7 @@ BASE = CallRecord(
 
 @pytest.fixture
 async def client(fresh_db: str, settings: Settings) -> AsyncIterator[TestClient]:
-    pool = await asyncpg.create_pool(fresh_db, min_size=1, max_size=2)
+    pool = await open_pool(fresh_db, min_size=1, max_size=2)
     async with pool.acquire() as conn:
         await migrate(conn)
     await repo.insert(pool, BASE)

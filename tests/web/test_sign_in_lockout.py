@@ -20,6 +20,7 @@ from agent_state.sign_in import LockedOut, LockoutPolicy, WrongCredentials, phon
 from ami import AmiClient
 from calls.service import QueueWaiting
 from core.settings import Settings
+from db.pool import open_pool
 from tests.e2e.agents import PIN, make_roster
 from web.app import init_app
 from web.metrics import Metrics
@@ -51,7 +52,7 @@ class Api:
 
 async def make_api(db: str, settings: Settings, pending_max: int) -> Api:
     await make_roster(db, {"1001": 0, "1009": 0})
-    pool = await asyncpg.create_pool(db, min_size=1, max_size=4)
+    pool = await open_pool(db, min_size=1, max_size=4)
     await pool.execute("UPDATE agents SET role = 'supervisor' WHERE job_number = '1009'")
     ami = AmiClient("127.0.0.1", 1, "nobody", "not-connected-000000")
     guard = SignInGuard(pool, PinChecker(pending_max), LockoutPolicy(max_failures=3), utc_now)
