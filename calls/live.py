@@ -80,7 +80,12 @@ class LiveCalls:
             self._tell(linkedid)
 
     def _forget_stale(self, now: datetime) -> None:
-        for linkedid in [k for k, d in self.drafts.items() if now - d.entered_at > STALE_AFTER]:
+        """Drafts are kept in the order their calls began: the stale are at the front,
+        and the look stops at the first that is not (not a walk of every call per call)."""
+        while self.drafts:
+            linkedid, draft = next(iter(self.drafts.items()))
+            if now - draft.entered_at <= STALE_AFTER:
+                return
             del self.drafts[linkedid]
             self.offered.pop(linkedid, None)
 

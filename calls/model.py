@@ -210,23 +210,29 @@ def call_for(drafts: Mapping[str, CallDraft], event: Event) -> str:
 
 
 def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR0911 - one branch per event
-    """The draft after ``event``; the finished record when the caller's channel hangs up."""
-    at = asterisk_time(event)
+    """The draft after ``event``; the finished record when the caller's channel hangs up.
+    Asterisk's time is read only where it is kept: most events change nothing."""
     replace = dataclasses.replace
     if isinstance(event, HotlineNode) and event.uniqueid == draft.linkedid:
         return replace(
             draft, path=draft.path.entered(event.version, event.node, event.prompt_language)
         )
     if isinstance(event, Hold | Unhold) and event.uniqueid != draft.linkedid:
-        return replace(draft, holds=_held(draft.holds, event, at))
+        return replace(draft, holds=_held(draft.holds, event, asterisk_time(event)))
     if isinstance(event, UserEvent) and event.user_event == GREETING_EVENT:
-        return replace(draft, greeting_done_at=draft.greeting_done_at or at)
+        return replace(draft, greeting_done_at=draft.greeting_done_at or asterisk_time(event))
     if isinstance(event, QueueCallerJoin):
-        return replace(draft, queue_joined_at=draft.queue_joined_at or at, queue=event.queue)
+        return replace(
+            draft, queue_joined_at=draft.queue_joined_at or asterisk_time(event), queue=event.queue
+        )
     if isinstance(event, AgentCalled):
-        return replace(draft, agent_offered_at=draft.agent_offered_at or at)
+        return replace(draft, agent_offered_at=draft.agent_offered_at or asterisk_time(event))
     if isinstance(event, AgentConnect):
-        return replace(draft, agent_answered_at=at, agent_job_number=event.member_name or None)
+        return replace(
+            draft,
+            agent_answered_at=asterisk_time(event),
+            agent_job_number=event.member_name or None,
+        )
     if isinstance(event, AgentComplete):
         completed = replace(draft, completed_by=event.reason)
         if completed.hung_up_at is not None:
@@ -237,6 +243,7 @@ def step(draft: CallDraft, event: Event) -> CallDraft | CallRecord:  # noqa: PLR
     if isinstance(event, SoftHangupRequest | HangupRequest):
         return _hangup_requested(draft, event)
     if isinstance(event, Hangup) and event.uniqueid == draft.linkedid:
+        at = asterisk_time(event)
         if _needs_completion(draft):
             return replace(draft, hung_up_at=at)
         return finish(draft, at)

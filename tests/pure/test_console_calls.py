@@ -196,3 +196,25 @@ def test_a_live_call_ends_with_an_agent_complete_that_names_no_channel() -> None
     bare = {"Event": "AgentComplete", "Timestamp": f"{T0.timestamp() + 21:.6f}"}
     live.on_event(parse_event({**bare, "Queue": "12333", "MemberName": "1001"}))
     assert live.draft(ID) is None and told == [ID]
+
+
+def test_a_call_whose_end_was_missed_is_forgotten_when_one_begins_half_a_day_later() -> None:
+    """Its Hangup never came (AMI was away): it is dropped once it is older than
+    ``STALE_AFTER`` when another call begins; the calls after it are kept."""
+    live = LiveCalls()
+
+    def begins(linkedid: str, at: float) -> None:
+        headers = {"Channel": f"PJSIP/trunk-{linkedid}", "Uniqueid": linkedid}
+        live.on_event(
+            ev("Newchannel", at, **headers, Linkedid=linkedid, Context="from-pstn", Exten="12333")
+        )
+
+    hours = 3600.0
+    begins("1.1", 0)
+    begins("1.2", 1 * hours)
+    begins("1.3", 11 * hours)
+    assert list(live.drafts) == ["1.1", "1.2", "1.3"]
+    begins("1.4", 12.5 * hours)  # 1.1 is 12.5 h old: past STALE_AFTER
+    assert list(live.drafts) == ["1.2", "1.3", "1.4"]
+    begins("1.5", 23.5 * hours)  # 1.2 at 22.5 h gone; 1.3 at 12.5 h gone
+    assert list(live.drafts) == ["1.4", "1.5"]
