@@ -9,7 +9,9 @@ member is rung), then prints, for an agent's idle request over HTTP with a sessi
 sandbox's observer user):
 - p50 / p99 / max at rest, and while other agents make R state changes/s over HTTP in
   the background (a process of its own, so that its work does not delay our clock);
-- the service process's CPU (% of one core) and RSS in each phase, from /proc.
+- the service process's CPU and PostgreSQL's (% of one core) and the service's RSS in
+  each phase, from /proc; at rest, where every request is the bench's, their CPU a
+  request (each request one agent change: a stored transition and its audit row).
 
 Goal: p99 <= 10 ms under 100 changes/s with 1,000 agents.
 
@@ -30,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,7 @@ from ami.actions import QueueRemove, QueueStatus
 from ami.events import Event, QueueMember, QueueMemberPause
 from asterisk_conf.sandbox import throwaway
 from asterisk_conf.sandbox.sandbox import OBSERVER_USER, Sandbox
+from bench import roster
 from bench.serving import Usage, serve, service_ami
 from core.logging import configure_logging
 from core.settings import load_settings
@@ -179,15 +183,38 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def report(what: str, latencies: list[float], usage: Usage, cpu0: float, wall0: float) -> None:
-    wall = time.perf_counter() - wall0
-    cpu = 100 * (usage.cpu_s() - cpu0) / wall
+@dataclass(frozen=True)
+class Mark:
+    """Where the clocks were as a phase began: wall, the service's CPU, PostgreSQL's."""
+
+    wall: float
+    cpu: float
+    pg: float
+
+    @classmethod
+    def now(cls, usage: Usage) -> Mark:
+        return cls(time.perf_counter(), usage.cpu_s(), roster.postgres_cpu_s())
+
+
+def report(
+    what: str, latencies: list[float], usage: Usage, mark: Mark, *, requests: int = 0
+) -> None:
+    """``requests``: every request of the phase, when all are ours (CPU a request)."""
+    wall = time.perf_counter() - mark.wall
+    cpu_s = usage.cpu_s() - mark.cpu
+    pg_s = roster.postgres_cpu_s() - mark.pg
+    a_request = (
+        f"; CPU a request: the service {1000 * cpu_s / requests:.2f} ms,"
+        f" PostgreSQL {1000 * pg_s / requests:.2f} ms"
+        if requests
+        else ""
+    )
     print(
         f"{what}: idle request -> QueueMemberPause(Paused=0), {len(latencies)} requests"
         f" (each then busy again: {2 * len(latencies) / wall:.0f} requests/s): "
         f"p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
-        f"max {max(latencies):.2f} ms; service CPU {cpu:.1f} % of one core, "
-        f"RSS {usage.rss_mb():.0f} MB"
+        f"max {max(latencies):.2f} ms; service CPU {100 * cpu_s / wall:.1f} % of one core, "
+        f"PostgreSQL's {100 * pg_s / wall:.1f} %, RSS {usage.rss_mb():.0f} MB{a_request}"
     )
 
 
@@ -236,15 +263,15 @@ async def run(agents: int, samples: int, rate: float) -> None:
             )
             measured, toggling = jobs[: agents // 2], jobs[agents // 2 :]
 
-            cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+            mark = Mark.now(usage)
             report(
                 "at rest",
                 await measure(
                     http, api, observer=unpauses, tokens=tokens, jobs=measured, samples=samples
                 ),
                 usage,
-                cpu0,
-                wall0,
+                mark,
+                requests=2 * samples,
             )
 
             spawn = multiprocessing.get_context("spawn")
@@ -254,11 +281,11 @@ async def run(agents: int, samples: int, rate: float) -> None:
             )
             loader.start()
             await asyncio.sleep(2)  # pacing: let the background load reach its rate
-            cpu0, wall0 = usage.cpu_s(), time.perf_counter()
+            mark = Mark.now(usage)
             latencies = await measure(
                 http, api, observer=unpauses, tokens=tokens, jobs=measured, samples=samples
             )
-            report(f"with {rate:g} changes/s in the background", latencies, usage, cpu0, wall0)
+            report(f"with {rate:g} changes/s in the background", latencies, usage, mark)
             stop.set()
             await asyncio.to_thread(loader.join)
 
