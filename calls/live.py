@@ -57,6 +57,7 @@ class LiveCalls:
     def on_event(self, event: Event) -> None:
         if isinstance(event, Newchannel) and starts_call(event):
             self._forget_stale(asterisk_time(event))
+            self.drafts.pop(event.linkedid, None)  # at the end: kept in the order calls began
             self.drafts[event.linkedid] = begin(event)
             return
         linkedid = call_for(self.drafts, event)

@@ -218,3 +218,6 @@ def test_a_call_whose_end_was_missed_is_forgotten_when_one_begins_half_a_day_lat
     assert list(live.drafts) == ["1.2", "1.3", "1.4"]
     begins("1.5", 23.5 * hours)  # 1.2 at 22.5 h gone; 1.3 at 12.5 h gone
     assert list(live.drafts) == ["1.4", "1.5"]
+    begins("1.4", 24 * hours)  # seen beginning again (a replay): its place is the end's
+    begins("1.6", 35.8 * hours)  # 1.5 (12.3 h) stale, 1.4 (11.8 h) not
+    assert list(live.drafts) == ["1.4", "1.6"]
