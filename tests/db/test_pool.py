@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from db.pool import open_pool
+from dialplan import repo as dialplan_repo
 from dialplan.repo import PUBLISH_LOCK
 
 
@@ -56,3 +57,20 @@ async def test_an_ordinary_release_sends_no_reset_and_the_next_borrow_is_ordinar
         await conn.execute("SET hotline.pool_test = 'kept'")
     async with one.acquire() as conn:
         assert await conn.fetchval(show) == "kept"
+
+
+async def test_a_publish_whose_unlock_failed_leaves_the_lock_free(
+    one: asyncpg.Pool, fresh_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The publish lock's own unlock did not run (here: it failed); the connection's
+    full reset on release unlocks it all the same, so the next publish is not refused."""
+    failing = "SELECT 1 / (0 * $1::int4 * $2::int4)"  # division by zero
+    monkeypatch.setitem(dialplan_repo.Q, "publish_unlock", failing)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        async with dialplan_repo.publish_lock(one):
+            pass
+    other = await asyncpg.connect(fresh_db)
+    try:
+        assert await other.fetchval("SELECT pg_try_advisory_lock($1, $2)", *PUBLISH_LOCK)
+    finally:
+        await other.close()
